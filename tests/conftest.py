@@ -1,0 +1,146 @@
+"""Fixtures shared by the whole suite: root, a busybox rootfs, OCI bundles, and leak checks."""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from tests import leaks
+
+TEST_ROOT = os.environ.get("NSBOX_TEST_TMP", "/tmp")
+CGROUP_PARENT = f"nsbox-test-{os.getpid()}"
+os.environ.setdefault("NSBOX_CGROUP_PARENT", CGROUP_PARENT)
+VENV_BIN = os.path.dirname(sys.executable)
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.geteuid() != 0:
+        skip = pytest.mark.skip(reason="nsbox's tests run as root against the real kernel (run them with sudo)")
+        for item in items:
+            if "needs_no_root" not in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def workdir():
+    path = tempfile.mkdtemp(prefix="nsbox-tests.", dir=TEST_ROOT)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def busybox_rootfs(workdir):
+    """A read-only-used root filesystem made from Debian's busybox-static."""
+    from nsbox.busybox import BUSYBOX, make_rootfs
+    if not os.path.exists(BUSYBOX):
+        pytest.skip("busybox-static is not installed (apt-get install busybox-static)")
+    return make_rootfs(os.path.join(workdir, "busybox-rootfs"))
+
+
+@pytest.fixture(scope="session")
+def base_spec():
+    from nsbox.oci.default_spec import default_spec
+    spec = default_spec(args=["true"])
+    spec["process"]["terminal"] = False
+    return spec
+
+
+@pytest.fixture
+def make_bundle(tmp_path, busybox_rootfs, base_spec):
+    """make_bundle(args, edit=None) -> bundle directory whose config.json runs `args`.
+
+    `edit(spec)` may change the spec dict before it is written. The rootfs is shared and
+    read-only unless the edit sets root.readonly false and asks for a copy with
+    copy_rootfs=True.
+    """
+    counter = [0]
+
+    def make(args, edit=None, copy_rootfs=False):
+        counter[0] += 1
+        bundle = tmp_path / f"bundle{counter[0]}"
+        bundle.mkdir()
+        spec = copy.deepcopy(base_spec)
+        spec["process"]["args"] = list(args)
+        spec["linux"]["cgroupsPath"] = f"{CGROUP_PARENT}/{bundle.name}-{os.getpid()}-{tmp_path.name[-12:]}"
+        if copy_rootfs:
+            shutil.copytree(busybox_rootfs, bundle / "rootfs", symlinks=True)
+            spec["root"] = {"path": "rootfs", "readonly": False}
+        else:
+            spec["root"] = {"path": busybox_rootfs, "readonly": True}
+        if edit is not None:
+            edit(spec)
+        (bundle / "config.json").write_text(json.dumps(spec, indent=1))
+        return str(bundle)
+
+    return make
+
+
+@pytest.fixture
+def runtime_root(tmp_path):
+    root = tmp_path / "runtime-state"
+    return str(root)
+
+
+@pytest.fixture
+def runtime(runtime_root):
+    """runtime(*args, input=None, check=False) runs the installed nsbox-runtime with this test's --root."""
+    binary = os.path.join(VENV_BIN, "nsbox-runtime")
+
+    def run(*args, check=False, timeout=60, **kwargs):
+        kwargs.setdefault("capture_output", True)
+        kwargs.setdefault("text", True)
+        result = subprocess.run([binary, "--root", runtime_root, *args], timeout=timeout, **kwargs)
+        if check and result.returncode != 0:
+            raise AssertionError(f"nsbox-runtime {' '.join(args)} exited {result.returncode}: {result.stderr}")
+        return result
+
+    run.binary = binary
+    run.root = runtime_root
+    yield run
+    # Whatever the test left running is removed here, so that the leak check below
+    # reports only what `delete` itself failed to clean.
+    if os.path.isdir(runtime_root):
+        for name in os.listdir(runtime_root):
+            if os.path.isdir(os.path.join(runtime_root, name)):
+                subprocess.run([binary, "--root", runtime_root, "delete", "--force", name], capture_output=True)
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(request, tmp_path):
+    """Fail the test if it left a mount, a cgroup or a process from its bundles behind."""
+    if os.geteuid() != 0:
+        yield
+        return
+    mounts_before = leaks.host_mounts()
+    cgroups_before = leaks.cgroup_dirs(CGROUP_PARENT)
+    yield
+    left = []
+    new_mounts = leaks.host_mounts() - mounts_before
+    if new_mounts:
+        left.append(f"mounts: {sorted(new_mounts)}")
+    new_cgroups = leaks.cgroup_dirs(CGROUP_PARENT) - cgroups_before
+    if new_cgroups:
+        left.append(f"cgroups: {sorted(new_cgroups)}")
+    pids = leaks.processes_below(str(tmp_path)) | leaks.processes_below(os.path.join(TEST_ROOT, "nsbox-tests."))
+    if pids:
+        left.append(f"processes: {sorted(pids)}")
+    if left:
+        pytest.fail("test left behind " + "; ".join(left), pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remove_cgroup_parent():
+    yield
+    for hierarchy, base in leaks.own_cgroup_bases().items():
+        top = os.path.join(leaks.CGROUP_ROOT, hierarchy, base.lstrip("/"), CGROUP_PARENT)
+        for dirpath, _, _ in sorted(os.walk(top), key=lambda entry: -len(entry[0])):
+            try:
+                os.rmdir(dirpath)
+            except OSError:
+                pass

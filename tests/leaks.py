@@ -1,0 +1,58 @@
+"""What a test may leave behind, snapshotted before and compared after each test.
+
+The suite's promise: no stray mount, cgroup, process or state file after any test.
+"""
+from __future__ import annotations
+
+import os
+
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def host_mounts() -> set[str]:
+    """Mount points of the host's mount namespace (the test runner's)."""
+    with open("/proc/self/mountinfo") as info:
+        return {line.split()[4] for line in info}
+
+
+def cgroup_dirs(parent: str) -> set[str]:
+    """Every cgroup directory below the tests' relative cgroup parent, in every hierarchy."""
+    found: set[str] = set()
+    for hierarchy, base in own_cgroup_bases().items():
+        top = os.path.join(CGROUP_ROOT, hierarchy, base.lstrip("/"), parent)
+        for dirpath, dirnames, _ in os.walk(top):
+            for name in dirnames:
+                found.add(os.path.join(dirpath, name))
+    return found
+
+
+def own_cgroup_bases() -> dict[str, str]:
+    """hierarchy directory under /sys/fs/cgroup -> this process's cgroup path in it."""
+    bases: dict[str, str] = {}
+    with open("/proc/self/cgroup") as lines:
+        for line in lines:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            if controllers == "":
+                name = "unified" if os.path.isdir(os.path.join(CGROUP_ROOT, "unified")) else ""
+            else:
+                name = controllers.replace("name=", "")
+                if not os.path.isdir(os.path.join(CGROUP_ROOT, name)):
+                    continue
+            bases[name] = path
+    return bases
+
+
+def processes_below(directory: str) -> set[int]:
+    """PIDs whose root or cwd is inside `directory` (containers started from test bundles)."""
+    pids: set[int] = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        for link in ("root", "cwd", "exe"):
+            try:
+                target = os.readlink(f"/proc/{entry}/{link}")
+            except OSError:
+                continue
+            if target.startswith(directory):
+                pids.add(int(entry))
+    return pids
