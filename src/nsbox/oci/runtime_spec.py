@@ -6,7 +6,7 @@ kept as decoded JSON and validated there.
 """
 from __future__ import annotations
 
-import json
+from nsbox.oci import jsonio
 
 from nsbox.errors import ConfigError
 from nsbox.oci.fields import Fields
@@ -282,7 +282,7 @@ class Spec:
 
 def parse_config(data: bytes, source: str = "config.json") -> Spec:
     try:
-        document = json.loads(data)
+        document = jsonio.loads(data)
     except ValueError as error:
         raise ConfigError(source, f"is not valid JSON: {error}") from None
     return Spec(Fields(document, ""))

@@ -1,0 +1,50 @@
+"""Namespace kinds: clone flags, /proc/<pid>/ns names, and how to make or join them."""
+from __future__ import annotations
+
+import os
+
+from nsbox.linux import libc
+
+CLONE_NEWTIME = 0x00000080
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+# OCI namespace type -> (clone flag, name under /proc/<pid>/ns)
+KINDS: dict[str, tuple[int, str]] = {
+    "user": (CLONE_NEWUSER, "user"),
+    "pid": (CLONE_NEWPID, "pid"),
+    "network": (CLONE_NEWNET, "net"),
+    "mount": (CLONE_NEWNS, "mnt"),
+    "ipc": (CLONE_NEWIPC, "ipc"),
+    "uts": (CLONE_NEWUTS, "uts"),
+    "cgroup": (CLONE_NEWCGROUP, "cgroup"),
+    "time": (CLONE_NEWTIME, "time"),
+}
+
+# setns order when joining: user first (it grants the rights for the rest), mount last but
+# one (after it, /proc paths of the host may be gone), pid and time affect only children.
+JOIN_ORDER = ("user", "ipc", "uts", "network", "cgroup", "pid", "time", "mount")
+
+
+def join(kind: str, path: str) -> None:
+    flag, _ = KINDS[kind]
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        libc.setns(fd, flag, path)
+    finally:
+        os.close(fd)
+
+
+def open_namespace(kind: str, path: str) -> int:
+    """Open a namespace file early (before mounts change what paths mean); returns the fd."""
+    return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+
+
+def inode(pid: int | str, kind: str) -> str:
+    """The namespace's identity as /proc shows it, e.g. 'pid:[4026532281]'."""
+    return os.readlink(f"/proc/{pid}/ns/{KINDS[kind][1]}")

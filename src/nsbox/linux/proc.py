@@ -1,0 +1,46 @@
+"""Readers for /proc: process start times (to tell a PID from its reuse), NSpid, status."""
+from __future__ import annotations
+
+
+def start_time(pid: int) -> int | None:
+    """Field 22 of /proc/<pid>/stat (clock ticks since boot), or None if the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            data = stat.read()
+    except OSError:
+        return None
+    fields = data[data.rfind(b")") + 2:].split()
+    return int(fields[19])
+
+
+def state_letter(pid: int) -> str | None:
+    """R, S, D, Z, T ... or None if the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            data = stat.read()
+    except OSError:
+        return None
+    return data[data.rfind(b")") + 2:data.rfind(b")") + 3].decode()
+
+
+def status(pid: int) -> dict[str, str]:
+    """/proc/<pid>/status as a dict of its fields."""
+    fields: dict[str, str] = {}
+    with open(f"/proc/{pid}/status") as lines:
+        for line in lines:
+            name, _, value = line.partition(":")
+            fields[name] = value.strip()
+    return fields
+
+
+def ns_pids(pid: int) -> list[int]:
+    """The process's PID in each PID namespace it is in, outermost first (NSpid)."""
+    return [int(p) for p in status(pid).get("NSpid", str(pid)).split()]
+
+
+def is_alive(pid: int, started: int | None) -> bool:
+    """True if `pid` runs and is the same process that started at `started` (not a zombie)."""
+    letter = state_letter(pid)
+    if letter is None or letter in ("Z", "X"):
+        return False
+    return started is None or start_time(pid) == started
