@@ -1,0 +1,29 @@
+"""python -m tests.vm [PYTEST ARGS]: run the cgroup v2 lane (default selection: -m cgroup_v2).
+
+Exits with pytest's exit code from the guest, or 125 when the lane itself failed.
+"""
+from __future__ import annotations
+
+import sys
+
+from tests.vm import LaneError
+from tests.vm.lane import run
+
+DEFAULT_ARGS = ["-m", "cgroup_v2"]
+
+
+def main(argv: list[str]) -> int:
+    try:
+        result = run(argv or DEFAULT_ARGS)
+    except LaneError as error:
+        print(f"cgroup v2 lane: error: {error}", file=sys.stderr)
+        return 125
+    counts = ", ".join(f"{count} {name}" for name, count in result.counts().items()) or "no JUnit report"
+    boot = f"{result.boot_seconds:.1f} s" if result.boot_seconds is not None else "unknown"
+    print(f"cgroup v2 lane: {counts}; pytest exit code {result.exit_code}; "
+          f"boot {boot}, wall {result.wall_seconds:.1f} s")
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
