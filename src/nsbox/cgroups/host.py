@@ -1,0 +1,82 @@
+"""Which cgroup hierarchies this host mounts, and where the calling process sits in them.
+
+Read from /proc/self/mountinfo and /proc/self/cgroup on every call (nothing is cached
+on disk: a host can be remounted between two runtime processes). Imports only os.
+"""
+from __future__ import annotations
+
+import os
+
+from nsbox.errors import CgroupError
+
+# The v1 controllers nsbox knows; a v1 mount lists its controllers in its super options.
+V1_CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "hugetlb",
+                  "net_cls", "net_prio", "perf_event", "rdma", "misc")
+# The v2 controllers nsbox enables for its cgroups when the host gives them.
+V2_CONTROLLERS = ("cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc")
+
+
+def _unescape(path: str) -> str:
+    """mountinfo writes space, tab, newline and backslash as octal escapes."""
+    if "\\" not in path:
+        return path
+    return path.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
+
+
+def mounts(mountinfo: str = "/proc/self/mountinfo") -> tuple[dict[str, tuple[str, str]], tuple[str, str] | None]:
+    """({v1 controller or "name=X": (mount point, mounted root)}, (cgroup2 mount point, root) or None)."""
+    v1: dict[str, tuple[str, str]] = {}
+    unified: tuple[str, str] | None = None
+    with open(mountinfo) as lines:
+        for line in lines:
+            if "cgroup" not in line:
+                continue
+            fields = line.split()
+            sep = fields.index("-")
+            fstype = fields[sep + 1]
+            where = (_unescape(fields[4]), _unescape(fields[3]))
+            if fstype == "cgroup2":
+                if unified is None:
+                    unified = where
+            elif fstype == "cgroup":
+                for option in fields[sep + 3].split(","):
+                    if (option in V1_CONTROLLERS or option.startswith("name=")) and option not in v1:
+                        v1[option] = where
+    return v1, unified
+
+
+def own_cgroups(proc_cgroup: str = "/proc/self/cgroup") -> tuple[dict[str, str], str | None]:
+    """({v1 controller or "name=X": this process's cgroup path}, its cgroup2 path or None)."""
+    v1: dict[str, str] = {}
+    unified: str | None = None
+    with open(proc_cgroup) as lines:
+        for line in lines:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            if controllers == "":
+                unified = path
+            else:
+                for controller in controllers.split(","):
+                    v1[controller] = path
+    return v1, unified
+
+
+def cgroup_path(cgroups_path: str, container_id: str) -> str:
+    """Check an OCI linux.cgroupsPath; "" becomes "/nsbox/<id>". Returns it absolute or relative."""
+    if cgroups_path == "":
+        return f"/nsbox/{container_id}"
+    if ":" in cgroups_path and not cgroups_path.startswith("/"):
+        raise CgroupError(f"linux.cgroupsPath {cgroups_path!r} is in the systemd form (slice:prefix:name); "
+                          "nsbox drives cgroupfs only: give a path such as /nsbox/<id> or a relative one")
+    if ".." in cgroups_path.split("/"):
+        raise CgroupError(f"linux.cgroupsPath {cgroups_path!r} must not contain '..'")
+    return cgroups_path
+
+
+def directory(mount: tuple[str, str], own: str | None, path: str) -> str:
+    """The directory of cgroup `path` (absolute, or relative to `own`) in a hierarchy mounted at mount."""
+    mount_point, mount_root = mount
+    if not path.startswith("/"):
+        path = f"{(own or '/').rstrip('/')}/{path}"
+    if mount_root != "/" and (path == mount_root or path.startswith(mount_root + "/")):
+        path = path[len(mount_root):]
+    return os.path.normpath(f"{mount_point}/{path.strip('/')}")

@@ -1,0 +1,74 @@
+"""A Plan: every file write that OCI linux.resources turns into, checked before any is made.
+
+The drivers (v1.py, v2.py) only fill a Plan; the Cgroup decides where each resource
+group goes (which hierarchy holds its controller), checks that every file exists, and
+only then writes, so that a limit the host cannot apply fails before anything changed.
+"""
+from __future__ import annotations
+
+import os
+
+from nsbox.errors import CgroupError
+
+# Why a host may lack an interface file, for the error message.
+MISSING_REASONS = {
+    "blkio.weight": "no CFQ/BFQ proportional-weight I/O scheduling in this kernel",
+    "blkio.weight_device": "no CFQ/BFQ proportional-weight I/O scheduling in this kernel",
+    "blkio.leaf_weight": "the CFQ I/O scheduler, the only one with leaf weights, is gone from this kernel",
+    "blkio.leaf_weight_device": "the CFQ I/O scheduler, the only one with leaf weights, is gone from this kernel",
+    "memory.memsw.limit_in_bytes": "swap accounting is off (boot with swapaccount=1)",
+    "memory.swap.max": "swap accounting is off (boot with swapaccount=1)",
+    "cpu.rt_runtime_us": "the kernel was built without CONFIG_RT_GROUP_SCHED",
+    "cpu.rt_period_us": "the kernel was built without CONFIG_RT_GROUP_SCHED",
+    "cpu.cfs_burst_us": "CPU burst needs Linux 5.14 or later",
+    "cpu.max.burst": "CPU burst needs Linux 5.14 or later",
+    "cpu.idle": "SCHED_IDLE cgroups need Linux 5.15 or later",
+    "cpu.cfs_quota_us": "the kernel was built without CONFIG_CFS_BANDWIDTH",
+    "io.weight": "no BFQ or io.cost weight-based I/O control for this cgroup",
+}
+
+
+class Plan:
+    """Writes (field, path, value) in order, warnings for options accepted but ignored."""
+
+    __slots__ = ("writes", "warnings", "device_program", "enable")
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[str, str, str]] = []
+        self.warnings: list[str] = []
+        self.device_program: tuple[str, list] | None = None  # (cgroup2 dir, rules) for the eBPF filter
+        self.enable: set[str] = set()  # v2 controllers this plan needs enabled for the cgroup
+
+    def add(self, field: str, directory: str, name: str, value: object) -> None:
+        self.writes.append((field, os.path.join(directory, name), str(value)))
+
+    def warn(self, field: str, message: str) -> None:
+        self.warnings.append(f"linux.resources.{field}: {message}")
+
+    def check_files(self) -> None:
+        """Every file the plan writes exists; else a CgroupError that names the option and why."""
+        seen: set[str] = set()
+        for field, path, _ in self.writes:
+            if path in seen:
+                continue
+            seen.add(path)
+            if not os.path.exists(path):
+                name = os.path.basename(path)
+                reason = MISSING_REASONS.get(name, "the kernel or the cgroup does not provide it")
+                raise CgroupError(f"linux.resources.{field}: this host has no {name} ({reason}); "
+                                  "remove the option or run on a host that supports it")
+
+    def run(self) -> None:
+        from nsbox.cgroups.files import write_field
+        for field, path, value in self.writes:
+            write_field(field, path, value)
+
+
+def device_numbers(item, field: str) -> str:
+    """"major:minor" of a weightDevice / throttle entry."""
+    from nsbox.errors import ConfigError
+    major = item.int("major", required=True)
+    minor = item.int("minor", required=True)
+    if major < 0 or minor < 0:
+        raise ConfigError(field, "major and minor must not be negative")
+    return f"{major}:{minor}"
