@@ -13,6 +13,9 @@ DEFAULT_ROOT = "/var/lib/nsbox"
 
 # command name -> module under nsbox.cli
 COMMANDS: dict[str, str] = {
+    # images
+    "image": "image", "images": "images", "pull": "pull", "push": "push", "rmi": "rmi", "tag": "tag",
+    "load": "load", "save": "save", "import": "import_", "login": "login", "logout": "logout",
 }
 
 USAGE = "usage: nsbox [--root DIR] [--debug] COMMAND [ARGS...]\n"

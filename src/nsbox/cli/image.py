@@ -1,0 +1,306 @@
+"""The image commands: `nsbox image SUBCOMMAND` and their top-level aliases
+(pull, push, images, rmi, tag, load, save, import, login, logout)."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+
+from nsbox.errors import ImageError, NsboxError
+
+
+def _insecure(args) -> tuple[str, ...]:
+    configured = os.environ.get("NSBOX_INSECURE_REGISTRIES", "")
+    return tuple(args.insecure_registry or ()) + tuple(name for name in configured.split(",") if name)
+
+
+def _add_insecure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--insecure-registry", action="append", metavar="HOST[:PORT]",
+                        help="talk plain HTTP to this registry (loopback registries always are); "
+                             "also NSBOX_INSECURE_REGISTRIES=host1,host2")
+
+
+def _progress(title: str):
+    from nsbox.image.progress import for_terminal
+    shown = for_terminal(title)
+    return (shown or contextlib.nullcontext()), shown
+
+
+def cmd_pull(args, root: str) -> int:
+    from nsbox.image.pull import parse_platform, pull
+    platform = parse_platform(args.platform) if args.platform else None
+    context, progress = _progress(f"Pulling {args.image}")
+    with context:
+        image = pull(root, args.image, platform=platform, insecure_registries=_insecure(args), progress=progress)
+    print(f"Digest: {image.manifest_digest}")
+    print(f"Image ID: {image.id}")
+    from nsbox.image.reference import parse_reference
+    print(str(parse_reference(args.image)))
+    return 0
+
+
+def cmd_push(args, root: str) -> int:
+    from nsbox.image.push import push
+    context, progress = _progress(f"Pushing {args.image}")
+    with context:
+        digest = push(root, args.image, insecure_registries=_insecure(args), progress=progress)
+    print(f"Digest: {digest}")
+    return 0
+
+
+def _created(text: str | None) -> str:
+    if not text:
+        return "N/A"
+    return text.replace("T", " ")[:19]
+
+
+def _human_size(size: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.3g}{unit}" if unit != "B" else f"{size}B"
+        size /= 1000  # type: ignore[assignment]
+    return f"{size}B"
+
+
+def _rows(root: str) -> list[dict]:
+    from nsbox.image.reference import parse_reference
+    from nsbox.image.store import UNTAGGED, Store
+    rows = []
+    for image in Store(root).images():
+        for name in image.names:
+            if name.startswith(UNTAGGED):
+                repository, tag, digest = "<none>", "<none>", image.manifest_digest
+            else:
+                reference = parse_reference(name)
+                familiar = reference.with_tag(None).familiar()
+                repository, tag, digest = familiar, reference.tag or "<none>", reference.digest or image.manifest_digest
+            rows.append({"Repository": repository, "Tag": tag, "Digest": digest, "ID": image.id[7:19],
+                         "FullID": image.id, "CreatedAt": _created(image.config.created),
+                         "Size": _human_size(image.size), "VirtualSize": image.size})
+    return rows
+
+
+def cmd_images(args, root: str) -> int:
+    rows = _rows(root)
+    if args.filter:
+        from nsbox.image.reference import parse_reference
+        wanted = parse_reference(args.filter, default_tag=False)
+        rows = [row for row in rows if row["Repository"] == wanted.with_tag(None).familiar()
+                and (wanted.tag is None or row["Tag"] == wanted.tag)]
+    if args.quiet:
+        seen = []
+        for row in rows:
+            shown = row["FullID"] if args.no_trunc else row["ID"]
+            if shown not in seen:
+                seen.append(shown)
+        print("\n".join(seen)) if seen else None
+        return 0
+    if args.format == "json":
+        for row in rows:
+            print(json.dumps(row))
+        return 0
+    if args.format:
+        raise ImageError(f"--format {args.format!r}: supported formats are 'json' and 'table' (the default)")
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"):
+        table.add_column(column, no_wrap=True)
+    for row in rows:
+        table.add_row(row["Repository"], row["Tag"], row["FullID"] if args.no_trunc else row["ID"],
+                      row["CreatedAt"], row["Size"])
+    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+    return 0
+
+
+def cmd_rmi(args, root: str) -> int:
+    from nsbox.image.manage import remove_image
+    failed = 0
+    for name in args.images:
+        try:
+            for line in remove_image(root, name, force=args.force):
+                print(line)
+        except NsboxError as error:  # report each and go on, as Docker does
+            sys.stderr.write(f"nsbox: {error}\n")
+            failed = error.exit_code
+    return failed
+
+
+def cmd_tag(args, root: str) -> int:
+    from nsbox.image.manage import tag
+    tag(root, args.source, args.target)
+    return 0
+
+
+def cmd_inspect(args, root: str) -> int:
+    from nsbox.image.manage import describe
+    print(json.dumps([describe(root, name) for name in args.images], indent=4))
+    return 0
+
+
+def cmd_load(args, root: str) -> int:
+    from nsbox.image.archive import load
+    names = load(root, args.input if args.input and args.input != "-" else sys.stdin.buffer)
+    for name in names:
+        print(f"Loaded image: {name}")
+    return 0
+
+
+def cmd_save(args, root: str) -> int:
+    from nsbox.image.archive import save
+    if not args.output and sys.stdout.isatty():
+        raise ImageError("refusing to write an image archive to a terminal: use -o FILE or redirect stdout")
+    save(root, args.images, args.output or sys.stdout.buffer)
+    return 0
+
+
+def cmd_import(args, root: str) -> int:
+    from nsbox.image.archive import import_rootfs
+    source = sys.stdin.buffer if args.file == "-" else args.file
+    if source is not sys.stdin.buffer and not os.path.isfile(source):
+        from nsbox.errors import NotFound
+        raise NotFound(f"{args.file}: no such file (give a root filesystem tarball, or - for stdin)")
+    image = import_rootfs(root, source, args.reference, args.change or [])
+    print(image.id)
+    return 0
+
+
+def cmd_prune(args, root: str) -> int:
+    from nsbox.image.manage import prune
+    removed, freed = prune(root)
+    for line in removed:
+        print(f"Deleted {line}")
+    print(f"Total reclaimed space: {_human_size(freed)}")
+    return 0
+
+
+def cmd_login(args, root: str) -> int:
+    from nsbox.image import credentials
+    from nsbox.image.reference import parse_reference
+    from nsbox.image.registry import RegistryClient
+    server = args.server or "docker.io"
+    if "/" in server:
+        server = server.split("://")[-1].split("/")[0]
+    user = args.username or input("Username: ")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = args.password
+        if password is None:
+            import getpass
+            password = getpass.getpass("Password: ")
+    endpoint = parse_reference(f"{server}/x").endpoint if server != "docker.io" else "registry-1.docker.io"
+    insecure = server in _insecure(args)
+    RegistryClient(endpoint, insecure=insecure, credentials=(user, password)).check()
+    credentials.save(root, server, user, password)
+    print("Login Succeeded")
+    return 0
+
+
+def cmd_logout(args, root: str) -> int:
+    from nsbox.image import credentials
+    server = args.server or "docker.io"
+    if not credentials.remove(root, server):
+        from nsbox.errors import NotFound
+        raise NotFound(f"not logged in to {server}")
+    print(f"Removing login credentials for {server}")
+    return 0
+
+
+def build_parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    pull = commands.add_parser("pull", help="pull an image from a registry")
+    pull.add_argument("image")
+    pull.add_argument("--platform", help="os/arch[/variant] to pick from a multi-platform image")
+    _add_insecure(pull)
+    pull.set_defaults(run=cmd_pull)
+
+    push = commands.add_parser("push", help="push an image to a registry")
+    push.add_argument("image")
+    _add_insecure(push)
+    push.set_defaults(run=cmd_push)
+
+    for name in ("ls", "list"):
+        images = commands.add_parser(name, help="list images")
+        images.add_argument("filter", nargs="?", help="only this repository[:tag]")
+        images.add_argument("-q", "--quiet", action="store_true", help="only image IDs")
+        images.add_argument("--format", help="'json' for one JSON object per line")
+        images.add_argument("--no-trunc", action="store_true", help="full image IDs")
+        images.set_defaults(run=cmd_images)
+
+    for name in ("rm", "remove"):
+        rmi = commands.add_parser(name, help="remove images (names, or IDs)")
+        rmi.add_argument("images", nargs="+")
+        rmi.add_argument("-f", "--force", action="store_true",
+                         help="remove an ID with several names, or the names of an image in use")
+        rmi.set_defaults(run=cmd_rmi)
+
+    tag = commands.add_parser("tag", help="give an image another name")
+    tag.add_argument("source")
+    tag.add_argument("target")
+    tag.set_defaults(run=cmd_tag)
+
+    inspect = commands.add_parser("inspect", help="show images as JSON")
+    inspect.add_argument("images", nargs="+")
+    inspect.set_defaults(run=cmd_inspect)
+
+    load = commands.add_parser("load", help="load a docker-save or OCI archive")
+    load.add_argument("-i", "--input", help="archive file (default: stdin)")
+    load.set_defaults(run=cmd_load)
+
+    save = commands.add_parser("save", help="write images to an archive (docker-save and OCI)")
+    save.add_argument("images", nargs="+")
+    save.add_argument("-o", "--output", help="archive file (default: stdout)")
+    save.set_defaults(run=cmd_save)
+
+    imported = commands.add_parser("import", help="a root filesystem tarball as a one-layer image")
+    imported.add_argument("file", help="tarball (plain or gzip), or - for stdin")
+    imported.add_argument("reference", nargs="?", help="name for the image, e.g. myimage:1")
+    imported.add_argument("-c", "--change", action="append",
+                          help="CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE or LABEL instruction")
+    imported.set_defaults(run=cmd_import)
+
+    prune = commands.add_parser("prune", help="remove unnamed images and unreferenced blobs and layers")
+    prune.add_argument("-f", "--force", action="store_true", help="accepted for Docker compatibility")
+    prune.set_defaults(run=cmd_prune)
+
+    login = commands.add_parser("login", help="save credentials for a registry")
+    login.add_argument("server", nargs="?")
+    login.add_argument("-u", "--username")
+    login.add_argument("-p", "--password")
+    login.add_argument("--password-stdin", action="store_true")
+    _add_insecure(login)
+    login.set_defaults(run=cmd_login)
+
+    logout = commands.add_parser("logout", help="forget a registry's credentials")
+    logout.add_argument("server", nargs="?")
+    logout.set_defaults(run=cmd_logout)
+    return parser
+
+
+def run(argv: list[str], root: str, prog: str = "nsbox image") -> int:
+    args = build_parser(prog).parse_args(argv)
+    return args.run(args, root)
+
+
+def main(argv: list[str], root: str) -> int:
+    """`nsbox image SUBCOMMAND ...`"""
+    try:
+        return run(argv, root)
+    except SystemExit as stop:
+        return 125 if stop.code not in (0, None) else 0
+
+
+def alias(command: str):
+    """main() of a top-level alias: `nsbox pull X` is `nsbox image pull X`."""
+    def main(argv: list[str], root: str) -> int:
+        try:
+            return run([command, *argv], root, prog="nsbox")
+        except SystemExit as stop:
+            return 125 if stop.code not in (0, None) else 0
+    return main

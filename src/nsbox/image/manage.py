@@ -1,0 +1,136 @@
+"""Naming and removing images: tag, rmi, and prune (unreferenced blobs and layers)."""
+from __future__ import annotations
+
+import os
+import shutil
+
+from nsbox.errors import ImageError, NotFound, StateError
+from nsbox.image.reference import parse_reference
+from nsbox.image.rootfs import image_users
+from nsbox.image.store import UNTAGGED, Store, locked
+from nsbox.oci import image_spec
+
+
+def tag(root: str, source: str, target: str) -> str:
+    """Give the image `source` the name `target`; return the full new name."""
+    store = Store(root)
+    image = store.resolve(source)
+    name = str(parse_reference(target))
+    if parse_reference(target).digest:
+        raise ImageError(f"cannot tag with a digest ({target!r}): a tag names a repository and a tag")
+    with store.editing_references() as references:
+        references[name] = image_spec.Descriptor(image.manifest.media_type, image.manifest_digest,
+                                                 len(store.read_blob(image.manifest_digest)))
+    return name
+
+
+def remove_image(root: str, text: str, force: bool = False) -> list[str]:
+    """`nsbox rmi`: untag a name, or remove an image by ID; return what was untagged/deleted.
+
+    An image that a container's root filesystem uses is refused (with -f only its names go;
+    its layers stay until the container is removed). An ID whose image has several names
+    is refused without -f, as Docker does.
+    """
+    store = Store(root)
+    image = store.resolve(text)
+    by_id = image.id[len("sha256:"):].startswith(text.removeprefix("sha256:")) and len(text) >= 3
+    users = [name for name, image_id in image_users(root).items() if image_id == image.id]
+    if users and not force:
+        raise StateError(f"image {text!r} ({image.id[7:19]}) is used by container(s) {', '.join(sorted(users))}: "
+                         "remove them first, or use -f to remove only the image's names")
+    if by_id:
+        removing = list(image.names)
+        tagged = [name for name in removing if not name.startswith(UNTAGGED)]
+        if len(tagged) > 1 and not force:
+            raise StateError(f"image {image.id[7:19]} has several names ({', '.join(tagged)}): "
+                             "remove them by name, or use -f")
+    else:
+        name = str(parse_reference(text))
+        if name not in image.names:
+            raise NotFound(f"{text!r} is not a name of image {image.id[7:19]} (its names: {', '.join(image.names)})")
+        removing = [name]
+    report = []
+    with store.editing_references() as references:
+        for name in removing:
+            if references.pop(name, None) is not None and not name.startswith(UNTAGGED):
+                report.append(f"Untagged: {name}")
+        remaining = [name for name, descriptor in references.items() if descriptor.digest == image.manifest_digest]
+    if not remaining:
+        report.append(f"Deleted: {image.id}")
+        prune(root, dangling=False)
+    return report
+
+
+def prune(root: str, dangling: bool = True) -> tuple[list[str], int]:
+    """Remove unnamed images no container uses (if `dangling`), then every blob and layer
+    directory that no name and no container root filesystem keeps; return (removed, bytes freed)."""
+    store = Store(root)
+    if not os.path.isdir(store.path):
+        return [], 0
+    removed: list[str] = []
+    freed = 0
+    with locked(os.path.join(store.path, "gc.lock")):
+        in_use = set(image_users(root).values())
+        if dangling:
+            with store.editing_references() as references:
+                for name in [n for n in references if n.startswith(UNTAGGED)]:
+                    if store.image(references[name].digest, []).id not in in_use:
+                        del references[name]
+                        removed.append(f"untagged image {name[len(UNTAGGED):]}")
+        with locked(os.path.join(store.path, "index.lock")):
+            blobs, diff_ids = store.manifest_digests_reachable()
+            for config_digest in in_use:
+                if store.has_blob(config_digest):
+                    blobs.add(config_digest)
+                    diff_ids.update(image_spec.parse_config(store.read_blob(config_digest)).diff_ids)
+            for name in _listdir(store.blobs):
+                if f"sha256:{name}" not in blobs and not name.count(".tmp-"):
+                    path = os.path.join(store.blobs, name)
+                    freed += os.path.getsize(path)
+                    os.unlink(path)
+                    removed.append(f"blob sha256:{name}")
+            for name in _listdir(store.layers):
+                path = os.path.join(store.layers, name)
+                if name.startswith(".tmp-") or name.endswith(".lock") or f"sha256:{name}" in diff_ids:
+                    continue
+                shutil.rmtree(path)
+                removed.append(f"layer sha256:{name}")
+    return removed, freed
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except FileNotFoundError:
+        return []
+
+
+def describe(root: str, text: str) -> dict:
+    """What `nsbox image inspect` prints for one image (Docker's field names)."""
+    image = Store(root).resolve(text)
+    config = image.config.raw
+    tags = []
+    digests = []
+    for name in image.names:
+        if name.startswith(UNTAGGED):
+            continue
+        reference = parse_reference(name)
+        if reference.tag:
+            tags.append(reference.familiar())
+        if reference.digest:
+            digests.append(reference.familiar())
+    return {
+        "Id": image.id,
+        "RepoTags": tags,
+        "RepoDigests": digests,
+        "ManifestDigest": image.manifest_digest,
+        "Created": config.get("created"),
+        "Architecture": config.get("architecture"),
+        "Variant": config.get("variant"),
+        "Os": config.get("os"),
+        "Size": image.size,
+        "Config": config.get("config") or {},
+        "RootFS": {"Type": "layers", "Layers": image.config.diff_ids},
+        "LayerDirs": image.layer_dirs(),
+        "UsedBy": sorted(name for name, image_id in image_users(root).items() if image_id == image.id),
+    }

@@ -1,0 +1,117 @@
+"""Pulling an image: manifest (the platform's, from an index), config, layers in parallel,
+each layer verified and unpacked once; the reference is recorded last.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from nsbox.errors import ImageError
+from nsbox.image import credentials
+from nsbox.image.reference import Reference, parse_reference
+from nsbox.image.registry import RegistryClient
+from nsbox.image.store import Image, Store
+from nsbox.oci import image_spec
+from nsbox.oci.image_spec import Platform
+
+PARALLEL_LAYERS = 4
+
+_ARCHITECTURES = {"x86_64": ("amd64", None), "aarch64": ("arm64", "v8"), "armv7l": ("arm", "v7"),
+                  "armv6l": ("arm", "v6"), "i686": ("386", None), "i386": ("386", None),
+                  "ppc64le": ("ppc64le", None), "s390x": ("s390x", None), "riscv64": ("riscv64", None)}
+
+
+def host_platform() -> Platform:
+    architecture, variant = _ARCHITECTURES.get(os.uname().machine, (os.uname().machine, None))
+    return Platform("linux", architecture, variant)
+
+
+def parse_platform(text: str) -> Platform:
+    """'linux/arm64/v8' or 'linux/amd64' -> Platform."""
+    parts = text.split("/")
+    if len(parts) not in (2, 3) or not all(parts):
+        raise ImageError(f"invalid platform {text!r}: expected os/architecture[/variant], e.g. linux/amd64")
+    return Platform(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+
+
+def pick_platform(index: image_spec.Index, wanted: Platform, name: str) -> image_spec.Descriptor:
+    """The index entry for `wanted` (a missing variant matches any; arm64 accepts v8 or none)."""
+    candidates = [entry for entry in index.manifests
+                  if entry.platform is not None and entry.platform.os == wanted.os
+                  and entry.platform.architecture == wanted.architecture]
+    if wanted.variant:
+        exact = [entry for entry in candidates if entry.platform.variant == wanted.variant]  # type: ignore[union-attr]
+        loose = [entry for entry in candidates if not entry.platform.variant]  # type: ignore[union-attr]
+        candidates = exact or loose
+    if not candidates:
+        offered = ", ".join(str(entry.platform) for entry in index.manifests if entry.platform) or "none"
+        raise ImageError(f"{name} has no image for platform {wanted} (it has: {offered}); choose one with --platform")
+    return candidates[0]
+
+
+class NoProgress:
+    """The progress interface pull() reports to; this one shows nothing."""
+
+    def layer(self, digest: str, size: int):
+        return lambda advance, reset=False: None
+
+    def status(self, digest: str, text: str) -> None:
+        pass
+
+
+def client_for(root: str, reference: Reference, insecure_registries: tuple[str, ...] = ()) -> RegistryClient:
+    return RegistryClient(reference.endpoint, insecure=reference.domain in insecure_registries
+                          or reference.endpoint in insecure_registries,
+                          credentials=credentials.lookup(root, reference.domain))
+
+
+def pull(root: str, text: str, platform: Platform | None = None, insecure_registries: tuple[str, ...] = (),
+         progress=None) -> Image:
+    """Pull `text` (a reference) into the store at `root`; return the image."""
+    reference = parse_reference(text)
+    client = client_for(root, reference, insecure_registries)
+    store = Store(root)
+    progress = progress or NoProgress()
+    wanted = platform or host_platform()
+    with store.pulling():
+        body, media_type, digest = client.get_manifest(reference.path, reference.digest or reference.tag)  # type: ignore[arg-type]
+        if media_type in image_spec.INDEX_TYPES:
+            index = image_spec.parse_index(body, f"index of {reference}")
+            store.write_blob(body, digest)
+            chosen = pick_platform(index, wanted, str(reference))
+            body, media_type, digest = client.get_manifest(reference.path, chosen.digest)
+        manifest = image_spec.parse_manifest(body, f"manifest of {reference}")
+        config_bytes = fetch_small_blob(client, store, reference.path, manifest.config)
+        config = image_spec.parse_config(config_bytes, f"config of {reference}")
+        if len(config.diff_ids) != len(manifest.layers):
+            raise ImageError(f"{reference}: the config lists {len(config.diff_ids)} layers, "
+                             f"the manifest {len(manifest.layers)}")
+
+        def fetch_layer(pair: tuple[image_spec.Descriptor, str]) -> None:
+            layer, diff_id = pair
+            advance = progress.layer(layer.digest, layer.size)
+            with store.ingest(layer.digest, layer.size) as ingest:
+                if ingest is not None:
+                    advance(ingest.offset)
+                    client.download_blob(reference.path, layer.digest, ingest, advance)
+            progress.status(layer.digest, "unpacking")
+            store.ensure_layer(diff_id, layer.digest)
+            progress.status(layer.digest, "done")
+
+        pairs = list(zip(manifest.layers, config.diff_ids))
+        if pairs:
+            with ThreadPoolExecutor(max_workers=min(PARALLEL_LAYERS, len(pairs))) as pool:
+                list(pool.map(fetch_layer, pairs))
+        store.write_blob(body, digest)
+        store.set_reference(str(reference), digest, len(body), media_type)
+    return store.image(digest)
+
+
+def fetch_small_blob(client: RegistryClient, store: Store, repository: str,
+                     descriptor: image_spec.Descriptor) -> bytes:
+    """A config-sized blob: from the store if there, else downloaded, verified and stored."""
+    if not store.has_blob(descriptor.digest):
+        with store.ingest(descriptor.digest, descriptor.size) as ingest:
+            if ingest is not None:
+                client.download_blob(repository, descriptor.digest, ingest)
+    return store.read_blob(descriptor.digest)

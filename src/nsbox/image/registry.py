@@ -1,0 +1,284 @@
+"""A client for the distribution API v2 (Docker Hub, the `docker-registry` package, ...).
+
+Authentication follows the registry's WWW-Authenticate challenge: Basic with the saved
+credentials, or Bearer with a token fetched from the challenge's realm (anonymously
+when no credentials are saved). Plain HTTP is used for loopback hosts and for the
+registries given as insecure; everything else is HTTPS. Connections are per thread so
+that layers download in parallel.
+"""
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import socket
+import ssl
+import threading
+import time
+import urllib.parse
+
+from nsbox.errors import RegistryError
+from nsbox.oci import image_spec
+
+MANIFEST_ACCEPT = ", ".join((image_spec.OCI_INDEX, image_spec.OCI_MANIFEST, image_spec.DOCKER_LIST,
+                             image_spec.DOCKER_MANIFEST))
+RETRIES = 4
+TIMEOUT = 60
+_CHUNK = 1 << 20
+_TRANSIENT = (ConnectionError, http.client.HTTPException, socket.timeout, TimeoutError)
+
+
+def is_loopback(endpoint: str) -> bool:
+    host = urllib.parse.urlsplit(f"//{endpoint}").hostname or ""
+    return host == "localhost" or host.startswith("127.") or host == "::1"
+
+
+def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
+    """'Bearer realm="https://auth",service="reg",scope="repository:x:pull"' -> ('bearer', {...})."""
+    scheme, _, rest = header.strip().partition(" ")
+    params: dict[str, str] = {}
+    index = 0
+    while index < len(rest):
+        equals = rest.find("=", index)
+        if equals < 0:
+            break
+        key = rest[index:equals].strip().strip(",").strip()
+        index = equals + 1
+        if rest[index:index + 1] == '"':
+            end = rest.find('"', index + 1)
+            end = len(rest) if end < 0 else end
+            params[key.lower()] = rest[index + 1:end]
+            index = end + 1
+        else:
+            end = rest.find(",", index)
+            end = len(rest) if end < 0 else end
+            params[key.lower()] = rest[index:end].strip()
+            index = end
+        index = rest.find(",", index)
+        index = len(rest) if index < 0 else index + 1
+    return scheme.lower(), params
+
+
+class Response:
+    """Status, headers and (unread) body of one HTTP response."""
+
+    def __init__(self, raw: http.client.HTTPResponse) -> None:
+        self.raw = raw
+        self.status = raw.status
+        self.headers = raw.headers
+
+    def read(self) -> bytes:
+        return self.raw.read()
+
+
+class RegistryClient:
+    def __init__(self, endpoint: str, insecure: bool = False, credentials: tuple[str, str] | None = None) -> None:
+        self.endpoint = endpoint
+        self.scheme = "http" if insecure or is_loopback(endpoint) else "https"
+        self.credentials = credentials
+        self._authorization: dict[tuple[str, bool], str] = {}
+        self._local = threading.local()
+
+    # transport
+
+    def _connection(self, scheme: str, host: str) -> http.client.HTTPConnection:
+        connections = self._local.__dict__.setdefault("connections", {})
+        connection = connections.get((scheme, host))
+        if connection is None:
+            if scheme == "https":
+                connection = http.client.HTTPSConnection(host, timeout=TIMEOUT, context=ssl.create_default_context())
+            else:
+                connection = http.client.HTTPConnection(host, timeout=TIMEOUT)
+            connections[(scheme, host)] = connection
+        return connection
+
+    def _drop_connection(self, scheme: str, host: str) -> None:
+        connection = self._local.__dict__.get("connections", {}).pop((scheme, host), None)
+        if connection is not None:
+            connection.close()
+
+    def _send(self, method: str, url: str, headers: dict[str, str], body=None) -> http.client.HTTPResponse:
+        parts = urllib.parse.urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        connection = self._connection(parts.scheme, parts.netloc)
+        try:
+            connection.request(method, target, body=body, headers=headers)
+            return connection.getresponse()
+        except BaseException:
+            self._drop_connection(parts.scheme, parts.netloc)
+            raise
+
+    def url(self, path: str) -> str:
+        return f"{self.scheme}://{self.endpoint}{path}"
+
+    def request(self, method: str, path_or_url: str, repository: str, push: bool = False,
+                headers: dict[str, str] | None = None, body=None, ok: tuple[int, ...] = (200,)) -> Response:
+        """Send a request with this repository's authorization, answering one auth challenge.
+
+        Follows redirects (without the authorization, as blob storage wants). Raises
+        RegistryError unless the final status is in `ok`.
+        """
+        url = path_or_url if "://" in path_or_url else self.url(path_or_url)
+        sent = dict(headers or {})
+        key = (repository, push)
+        for attempt in range(2):
+            if key in self._authorization:
+                sent["Authorization"] = self._authorization[key]
+            if hasattr(body, "seek"):
+                body.seek(0)
+            try:
+                raw = self._send(method, url, sent, body)
+            except (OSError, http.client.HTTPException) as error:
+                raise RegistryError(f"{method} {url}: {error}") from error
+            if raw.status == 401 and attempt == 0:
+                challenge = raw.headers.get("WWW-Authenticate", "")
+                raw.read()
+                self._authorization[key] = self._authorize(challenge, repository, push, url)
+                continue
+            break
+        redirects = 0
+        while raw.status in (301, 302, 303, 307, 308) and redirects < 5:
+            location = urllib.parse.urljoin(url, raw.headers.get("Location", ""))
+            raw.read()
+            redirects += 1
+            url = location
+            plain = {name: value for name, value in sent.items() if name != "Authorization"}
+            raw = self._send("GET" if raw.status == 303 else method, url, plain, body)
+        if raw.status not in ok:
+            raise self._error(method, url, raw)
+        return Response(raw)
+
+    def _error(self, method: str, url: str, raw: http.client.HTTPResponse) -> RegistryError:
+        text = raw.read()[:2000]
+        detail = text.decode(errors="replace").strip()
+        try:
+            errors = json.loads(text).get("errors") or []
+            detail = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors) or detail
+        except (ValueError, AttributeError):
+            pass
+        if raw.status == 401:
+            hint = f" (log in with `nsbox login {self.endpoint}`)"
+        elif raw.status == 404:
+            hint = " (no such repository, tag or blob)"
+        else:
+            hint = ""
+        return RegistryError(f"{method} {url}: {raw.status} {raw.reason}{hint}{': ' + detail if detail else ''}")
+
+    def _authorize(self, challenge: str, repository: str, push: bool, url: str) -> str:
+        scheme, params = parse_challenge(challenge)
+        if scheme == "basic":
+            if self.credentials is None:
+                raise RegistryError(f"{self.endpoint} wants a user name and password for {url}: "
+                                    f"log in with `nsbox login {self.endpoint}`")
+            user, password = self.credentials
+            return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        if scheme != "bearer" or "realm" not in params:
+            raise RegistryError(f"{self.endpoint} asked for an authentication nsbox does not know: {challenge!r}")
+        scope = params.get("scope") or (f"repository:{repository}:{'pull,push' if push else 'pull'}"
+                                        if repository else "")
+        query = {"scope": scope} if scope else {}
+        if "service" in params:
+            query["service"] = params["service"]
+        token_url = params["realm"] + ("&" if "?" in params["realm"] else "?") + urllib.parse.urlencode(query)
+        headers = {}
+        if self.credentials is not None:
+            user, password = self.credentials
+            headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        try:
+            raw = self._send("GET", token_url, headers)
+        except (OSError, http.client.HTTPException) as error:
+            raise RegistryError(f"token service {params['realm']}: {error}") from error
+        text = raw.read()
+        if raw.status != 200:
+            raise RegistryError(f"token service {params['realm']} refused {scope!r}: {raw.status} {raw.reason}"
+                                f"{'' if self.credentials else f' (log in with `nsbox login {self.endpoint}`)'}")
+        try:
+            answer = json.loads(text)
+            token = answer.get("token") or answer.get("access_token")
+        except (ValueError, AttributeError):
+            token = None
+        if not isinstance(token, str) or not token:
+            raise RegistryError(f"token service {params['realm']} answered without a token")
+        return f"Bearer {token}"
+
+    # the API
+
+    def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str, str]:
+        """(bytes, media type, digest) of a manifest or index, verified against a digest reference."""
+        import hashlib
+        response = self._retrying(lambda: self.request(
+            "GET", f"/v2/{repository}/manifests/{reference}", repository, headers={"Accept": MANIFEST_ACCEPT}))
+        body = response.read()
+        digest = "sha256:" + hashlib.sha256(body).hexdigest()
+        if reference.startswith("sha256:") and digest != reference:
+            raise RegistryError(f"{self.endpoint}/{repository}@{reference}: the registry sent a manifest "
+                                f"whose digest is {digest}; refused")
+        declared = response.headers.get("Content-Type", "").split(";")[0].strip()
+        media_type = image_spec.media_type_of(body)
+        if declared in image_spec.INDEX_TYPES + image_spec.MANIFEST_TYPES:
+            media_type = declared
+        return body, media_type, digest
+
+    def _retrying(self, call):
+        for attempt in range(RETRIES):
+            try:
+                return call()
+            except RegistryError as error:
+                if not isinstance(error.__cause__, _TRANSIENT) or attempt == RETRIES - 1:
+                    raise
+            time.sleep(0.2 * 2 ** attempt)
+
+    def download_blob(self, repository: str, digest: str, ingest, progress=None) -> None:
+        """Append the blob's bytes to `ingest` (a store.Ingest), resuming after a broken connection."""
+        for attempt in range(RETRIES):
+            headers = {"Range": f"bytes={ingest.offset}-"} if ingest.offset else {}
+            try:
+                response = self.request("GET", f"/v2/{repository}/blobs/{digest}", repository, headers=headers,
+                                        ok=(200, 206))
+                if response.status == 200 and ingest.offset:
+                    ingest.restart()
+                    if progress:
+                        progress(0, reset=True)
+                while chunk := response.raw.read(_CHUNK):
+                    ingest.write(chunk)
+                    if progress:
+                        progress(len(chunk))
+                return
+            except RegistryError as error:
+                if not isinstance(error.__cause__, _TRANSIENT) or attempt == RETRIES - 1:
+                    raise
+            except _TRANSIENT as error:
+                parts = urllib.parse.urlsplit(self.url("/"))
+                self._drop_connection(parts.scheme, parts.netloc)
+                if attempt == RETRIES - 1:
+                    raise RegistryError(f"downloading {digest} from {self.endpoint}/{repository}: {error}") from error
+            time.sleep(0.2 * 2 ** attempt)
+
+    def has_blob(self, repository: str, digest: str) -> bool:
+        response = self.request("HEAD", f"/v2/{repository}/blobs/{digest}", repository, push=True, ok=(200, 404))
+        response.read()
+        return response.status == 200
+
+    def upload_blob(self, repository: str, digest: str, path: str, size: int) -> None:
+        """A monolithic upload: POST for an upload URL, then PUT the content with its digest."""
+        started = self.request("POST", f"/v2/{repository}/blobs/uploads/", repository, push=True,
+                               headers={"Content-Length": "0"}, ok=(202,))
+        started.read()
+        location = urllib.parse.urljoin(self.url("/"), started.headers.get("Location", ""))
+        location += ("&" if "?" in location else "?") + urllib.parse.urlencode({"digest": digest})
+        with open(path, "rb") as content:
+            finished = self.request("PUT", location, repository, push=True, body=content, ok=(201,),
+                                    headers={"Content-Type": "application/octet-stream",
+                                             "Content-Length": str(size)})
+        finished.read()
+
+    def put_manifest(self, repository: str, reference: str, body: bytes, media_type: str) -> str:
+        response = self.request("PUT", f"/v2/{repository}/manifests/{reference}", repository, push=True,
+                                body=body, headers={"Content-Type": media_type}, ok=(201,))
+        response.read()
+        return response.headers.get("Docker-Content-Digest", "")
+
+    def check(self, repository: str = "") -> None:
+        """GET /v2/ with authorization (used by `nsbox login` to test credentials)."""
+        response = self.request("GET", "/v2/", repository or "", push=False)
+        response.read()

@@ -1,0 +1,349 @@
+"""The content-addressed image store: an OCI image layout under <nsbox root>/image.
+
+    image/oci-layout, image/index.json   the layout; index.json holds the references
+                                         (annotation org.opencontainers.image.ref.name =
+                                         the full reference, e.g. docker.io/library/busybox:latest)
+    image/blobs/sha256/<hex>             manifests, configs and layer blobs, verified on write
+    image/ingest/<hex>.partial|.lock     downloads in progress (resumed after an interruption)
+    image/layers/<diff-id hex>/          each layer unpacked once, an overlayfs lower directory
+    image/rootfs/<container id>/         a container's upper/work/merged (see rootfs.py)
+
+Every file is written to a temporary name, fsynced and renamed. index.json changes hold
+image/index.lock; a blob or layer is made under its own fcntl lock so that concurrent
+pulls do the work once; pulls hold image/gc.lock shared and `image prune` exclusive.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+
+from nsbox.errors import ImageError, NotFound
+from nsbox.oci import image_spec
+from nsbox.oci.image_spec import Descriptor, ImageConfig, Manifest
+
+STORE_DIR = "image"
+UNTAGGED = "<none>@"  # reference prefix of images that have no name (e.g. `nsbox import` without one)
+
+
+def digest_hex(digest: str) -> str:
+    image_spec.check_digest(digest, "digest")
+    return digest[len("sha256:"):]
+
+
+def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
+    temporary = f"{path}.tmp-{os.getpid()}-{id(data):x}"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.rename(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+@contextlib.contextmanager
+def locked(path: str, exclusive: bool = True):
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield fd
+    finally:
+        os.close(fd)
+
+
+class Image:
+    """An image in the store: its manifest, its config, and the references naming it."""
+
+    __slots__ = ("manifest_digest", "manifest", "config", "names", "store")
+
+    def __init__(self, store: Store, manifest_digest: str, manifest: Manifest, config: ImageConfig,
+                 names: list[str]) -> None:
+        self.store = store
+        self.manifest_digest = manifest_digest
+        self.manifest = manifest
+        self.config = config
+        self.names = names
+
+    @property
+    def id(self) -> str:
+        """Docker's image ID: the digest of the config."""
+        return self.manifest.config.digest
+
+    @property
+    def size(self) -> int:
+        return self.manifest.config.size + sum(layer.size for layer in self.manifest.layers)
+
+    def layer_dirs(self) -> list[str]:
+        """The unpacked layer directories, bottom first."""
+        return [self.store.layer_dir(diff_id) for diff_id in self.config.diff_ids]
+
+
+class Ingest:
+    """A blob being written: data appended to a .partial file and hashed on the way."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.sha256 = hashlib.sha256()
+        self.file = open(path, "ab+")
+        self.file.seek(0)
+        while chunk := self.file.read(1 << 20):
+            self.sha256.update(chunk)
+        self.offset = self.file.tell()
+
+    def write(self, data: bytes) -> None:
+        self.file.write(data)
+        self.sha256.update(data)
+        self.offset += len(data)
+
+    def restart(self) -> None:
+        """Throw away what was written (the server would not resume)."""
+        self.file.truncate(0)
+        self.file.seek(0)
+        self.sha256 = hashlib.sha256()
+        self.offset = 0
+
+    def digest(self) -> str:
+        return "sha256:" + self.sha256.hexdigest()
+
+
+class Store:
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.path = os.path.join(root, STORE_DIR)
+        self.blobs = os.path.join(self.path, "blobs", "sha256")
+        self.layers = os.path.join(self.path, "layers")
+        self.ingest_dir = os.path.join(self.path, "ingest")
+        self.rootfs_dir = os.path.join(self.path, "rootfs")
+
+    def create(self) -> None:
+        for directory in (self.blobs, self.layers, self.ingest_dir, self.rootfs_dir):
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+        layout = os.path.join(self.path, "oci-layout")
+        if not os.path.exists(layout):
+            write_atomic(layout, json.dumps({"imageLayoutVersion": image_spec.OCI_LAYOUT_VERSION}).encode())
+
+    # blobs
+
+    def blob_path(self, digest: str) -> str:
+        return os.path.join(self.blobs, digest_hex(digest))
+
+    def has_blob(self, digest: str) -> bool:
+        return os.path.exists(self.blob_path(digest))
+
+    def read_blob(self, digest: str) -> bytes:
+        try:
+            with open(self.blob_path(digest), "rb") as blob:
+                return blob.read()
+        except FileNotFoundError:
+            raise NotFound(f"blob {digest} is not in the image store at {self.path}") from None
+
+    def write_blob(self, data: bytes, expected: str | None = None) -> str:
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        if expected is not None and digest != expected:
+            raise ImageError(f"content does not match its digest: expected {expected}, got {digest}; not stored")
+        path = self.blob_path(digest)
+        if not os.path.exists(path):
+            self.create()
+            write_atomic(path, data)
+        return digest
+
+    @contextlib.contextmanager
+    def ingest(self, digest: str, size: int | None = None):
+        """Make the blob `digest` by writing into the yielded Ingest (or yield None if stored already).
+
+        Holds the blob's lock, so a concurrent writer of the same blob waits and then finds
+        it stored. A .partial file left by an interrupted write is resumed; on success the
+        content is verified (digest and size) before it is renamed into blobs/.
+        """
+        path = self.blob_path(digest)
+        if os.path.exists(path):
+            yield None
+            return
+        self.create()
+        hex_digest = digest_hex(digest)
+        with locked(os.path.join(self.ingest_dir, hex_digest + ".lock")):
+            if os.path.exists(path):
+                yield None
+                return
+            partial = os.path.join(self.ingest_dir, hex_digest + ".partial")
+            ingest = Ingest(partial)
+            try:
+                yield ingest
+                ingest.file.flush()
+                os.fsync(ingest.file.fileno())
+                if (size is not None and ingest.offset != size) or ingest.digest() != digest:
+                    os.unlink(partial)
+                    raise ImageError(f"blob {digest}: received {ingest.offset} bytes hashing to {ingest.digest()}"
+                                     f"{'' if size is None else f' (expected {size} bytes)'}; not stored")
+                os.rename(partial, path)
+            finally:
+                ingest.file.close()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.ingest_dir, hex_digest + ".lock"))
+
+    def adopt(self, path: str, digest: str) -> None:
+        """Move the file at `path` (on the store's filesystem, content already hashed to `digest`) into blobs/."""
+        target = self.blob_path(digest)
+        if os.path.exists(target):
+            os.unlink(path)
+        else:
+            os.rename(path, target)
+
+    def add_file(self, path: str, expected: str | None = None) -> tuple[str, int]:
+        """Copy the file at `path` into the store; return (digest, size)."""
+        sha256 = hashlib.sha256()
+        with open(path, "rb") as source:
+            while chunk := source.read(1 << 20):
+                sha256.update(chunk)
+        digest = "sha256:" + sha256.hexdigest()
+        if expected is not None and digest != expected:
+            raise ImageError(f"{path}: content is {digest}, expected {expected}; not stored")
+        with self.ingest(digest) as ingest:
+            if ingest is not None:
+                ingest.restart()
+                with open(path, "rb") as source:
+                    while chunk := source.read(1 << 20):
+                        ingest.write(chunk)
+        return digest, os.path.getsize(path)
+
+    # layers
+
+    def layer_dir(self, diff_id: str) -> str:
+        return os.path.join(self.layers, digest_hex(diff_id))
+
+    def ensure_layer(self, diff_id: str, blob_digest: str) -> str:
+        """Unpack the layer blob once into layers/<diff id>; return that directory."""
+        from nsbox.image.unpack import unpack_layer
+        directory = self.layer_dir(diff_id)
+        if os.path.isdir(directory):
+            return directory
+        self.create()
+        with locked(directory + ".lock"):
+            if os.path.isdir(directory):
+                return directory
+            temporary = f"{self.layers}/.tmp-{digest_hex(diff_id)}-{os.getpid()}"
+            shutil.rmtree(temporary, ignore_errors=True)
+            os.mkdir(temporary, 0o755)
+            try:
+                unpack_layer(self.blob_path(blob_digest), temporary, f"layer {blob_digest}", diff_id)
+                os.rename(temporary, directory)
+            except BaseException:
+                shutil.rmtree(temporary, ignore_errors=True)
+                raise
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(directory + ".lock")
+        return directory
+
+    # references
+
+    def _read_index(self) -> list[dict]:
+        try:
+            with open(os.path.join(self.path, "index.json"), "rb") as index:
+                document = json.load(index)
+        except FileNotFoundError:
+            return []
+        return document.get("manifests", [])
+
+    def references(self) -> dict[str, Descriptor]:
+        """reference string -> manifest descriptor, for every name in the store."""
+        found = {}
+        for entry in self._read_index():
+            name = entry.get("annotations", {}).get(image_spec.REF_NAME_ANNOTATION)
+            if name:
+                found[name] = Descriptor(entry["mediaType"], entry["digest"], entry["size"],
+                                         annotations=entry.get("annotations"))
+        return found
+
+    @contextlib.contextmanager
+    def editing_references(self):
+        """Yield the mutable {reference: Descriptor} map; it is written back atomically on exit."""
+        self.create()
+        with locked(os.path.join(self.path, "index.lock")):
+            references = self.references()
+            yield references
+            manifests = []
+            for name in sorted(references):
+                descriptor = references[name]
+                entry = {"mediaType": descriptor.media_type, "digest": descriptor.digest, "size": descriptor.size,
+                         "annotations": {image_spec.REF_NAME_ANNOTATION: name}}
+                manifests.append(entry)
+            document = {"schemaVersion": 2, "mediaType": image_spec.OCI_INDEX, "manifests": manifests}
+            write_atomic(os.path.join(self.path, "index.json"), json.dumps(document, indent=1).encode())
+
+    def set_reference(self, name: str, manifest_digest: str, size: int, media_type: str) -> None:
+        with self.editing_references() as references:
+            references[name] = Descriptor(media_type, manifest_digest, size)
+
+    @contextlib.contextmanager
+    def pulling(self):
+        """Held while blobs are added that no reference names yet (keeps `image prune` out)."""
+        self.create()
+        with locked(os.path.join(self.path, "gc.lock"), exclusive=False):
+            yield
+
+    # images
+
+    def image(self, manifest_digest: str, names: list[str] | None = None) -> Image:
+        manifest = image_spec.parse_manifest(self.read_blob(manifest_digest), f"manifest {manifest_digest}")
+        config = image_spec.parse_config(self.read_blob(manifest.config.digest), f"config {manifest.config.digest}")
+        if len(config.diff_ids) != len(manifest.layers):
+            raise ImageError(f"image {manifest.config.digest}: the config lists {len(config.diff_ids)} layers, "
+                             f"the manifest {len(manifest.layers)}")
+        if names is None:
+            names = [name for name, descriptor in self.references().items() if descriptor.digest == manifest_digest]
+        return Image(self, manifest_digest, manifest, config, names)
+
+    def images(self) -> list[Image]:
+        """Every image a reference names, once each (names gathered)."""
+        by_manifest: dict[str, list[str]] = {}
+        for name, descriptor in sorted(self.references().items()):
+            by_manifest.setdefault(descriptor.digest, []).append(name)
+        return [self.image(digest, names) for digest, names in by_manifest.items()]
+
+    def resolve(self, text: str) -> Image:
+        """The image named by a reference (busybox, host:5000/app:1, app@sha256:...) or an image ID (prefix)."""
+        from nsbox.image.reference import parse_reference
+        references = self.references()
+        candidate = text.removeprefix("sha256:")
+        if 3 <= len(candidate) <= 64 and all(c in "0123456789abcdef" for c in candidate):
+            matches = {}
+            for name, descriptor in references.items():
+                image = self.image(descriptor.digest, [])
+                if digest_hex(image.id).startswith(candidate):
+                    matches[image.id] = descriptor.digest
+            if len(matches) > 1:
+                raise ImageError(f"image ID prefix {text!r} is ambiguous: it matches {', '.join(sorted(matches))}")
+            if matches:
+                return self.image(next(iter(matches.values())))
+        reference = parse_reference(text)
+        descriptor = references.get(str(reference))
+        if descriptor is None and reference.digest is not None:
+            # pulled by tag: the same manifest is known by its digest too
+            for name, known in sorted(references.items()):
+                same_repository = name.startswith((reference.repository + ":", reference.repository + "@"))
+                if same_repository and known.digest == reference.digest:
+                    descriptor = known
+                    break
+        if descriptor is None:
+            raise NotFound(f"image {text!r} is not in the store (pull, load or import it first)")
+        return self.image(descriptor.digest)
+
+    def manifest_digests_reachable(self) -> tuple[set[str], set[str]]:
+        """(blob digests, diff IDs) that the references and container root filesystems keep alive."""
+        blobs: set[str] = set()
+        diff_ids: set[str] = set()
+        for descriptor in self.references().values():
+            blobs.add(descriptor.digest)
+            image = self.image(descriptor.digest, [])
+            blobs.add(image.id)
+            blobs.update(layer.digest for layer in image.manifest.layers)
+            diff_ids.update(image.config.diff_ids)
+        return blobs, diff_ids

@@ -1,0 +1,319 @@
+"""Layer unpacking that behaves as if chrooted into the layer directory.
+
+Every path is resolved by the kernel with openat2(RESOLVE_IN_ROOT): a symlink written by
+an earlier entry (even one pointing at /etc or ../../..) resolves inside the layer when a
+later entry is written through it, and the final component of every entry is created
+without following anything. Names that climb above the root are refused, naming the
+entry; absolute names are taken relative to the root. OCI whiteouts become overlayfs
+whiteouts (a 0/0 character device) and opaque directories (trusted.overlay.opaque=y).
+"""
+from __future__ import annotations
+
+import ctypes
+import errno
+import gzip
+import hashlib
+import os
+import shutil
+import stat
+import tarfile
+
+from nsbox.errors import ImageError
+
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_MARKER = ".wh..wh..opq"
+OPAQUE_XATTR = "trusted.overlay.opaque"
+
+_SYS_OPENAT2 = 437  # the same number on every architecture (asm-generic since Linux 5.6)
+_RESOLVE_NO_MAGICLINKS = 0x02
+_RESOLVE_IN_ROOT = 0x10
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+_COPY_CHUNK = 1 << 20
+
+
+class _OpenHow(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+
+
+def open_in_root(root_fd: int, path: str, flags: int = _DIR_FLAGS) -> int:
+    """Open `path` as if `root_fd` were "/" (symlinks and ".." cannot leave it)."""
+    how = _OpenHow(flags, 0, _RESOLVE_IN_ROOT | _RESOLVE_NO_MAGICLINKS)
+    fd = _libc.syscall(_SYS_OPENAT2, root_fd, os.fsencode(path), ctypes.byref(how), ctypes.sizeof(how))
+    if fd < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"openat2({path!r}, RESOLVE_IN_ROOT): {os.strerror(code)}")
+    return fd
+
+
+def entry_parts(name: str, what: str = "entry") -> list[str]:
+    """The path components of a tar entry name, relative to the layer root.
+
+    Leading "/" and "./" are dropped (absolute names are relative to the root); an entry
+    whose ".." would climb above the root is refused.
+    """
+    parts: list[str] = []
+    for part in name.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                raise ImageError(f"{what} {name!r} climbs above the layer root ('..'); refusing the layer")
+            parts.pop()
+        else:
+            parts.append(part)
+    return parts
+
+
+class _HashingReader:
+    """Reads the uncompressed layer stream and hashes it on the way (the layer's diff ID)."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.sha256 = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.sha256.update(data)
+        return data
+
+    def drain(self) -> str:
+        while self.read(_COPY_CHUNK):
+            pass
+        return "sha256:" + self.sha256.hexdigest()
+
+
+def open_layer_stream(path: str):
+    """The uncompressed tar stream of a layer blob (plain tar or gzip; zstd is refused)."""
+    raw = open(path, "rb")
+    magic = raw.read(4)
+    raw.seek(0)
+    if magic[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    if magic == b"\x28\xb5\x2f\xfd":
+        raw.close()
+        raise ImageError(f"layer {path} is zstd-compressed, which nsbox cannot unpack yet")
+    return raw
+
+
+class _Unpacker:
+    """Writes tar members below root_fd, one at a time, in archive order."""
+
+    def __init__(self, root_fd: int, source: str) -> None:
+        self.root_fd = root_fd
+        self.source = source
+        self.can_mknod = os.geteuid() == 0
+        self.parent_cache: tuple[str, int] | None = None
+        self.dir_times: list[tuple[str, int]] = []
+
+    def close(self) -> None:
+        self._forget_parent()
+
+    def _forget_parent(self) -> None:
+        if self.parent_cache is not None:
+            os.close(self.parent_cache[1])
+            self.parent_cache = None
+
+    def _refuse(self, name: str, why: str) -> ImageError:
+        return ImageError(f"{self.source}: entry {name!r} {why}; refusing the layer")
+
+    def parent_fd(self, parts: list[str], name: str) -> int:
+        """An fd of the entry's parent directory, made (inside the root) if missing.
+
+        One fd is cached, keyed by the exact parent path: an entry that replaces a
+        directory on that path has a shorter parent, so it evicts the cache first.
+        """
+        path = "/".join(parts)
+        if self.parent_cache is not None and self.parent_cache[0] == path:
+            return self.parent_cache[1]
+        fd = self._make_dirs(parts, name)
+        self._forget_parent()
+        self.parent_cache = (path, fd)
+        return fd
+
+    def _make_dirs(self, parts: list[str], name: str) -> int:
+        try:
+            return open_in_root(self.root_fd, "/".join(parts) or ".")
+        except OSError as error:
+            if error.errno == errno.ENOTDIR:
+                raise self._refuse(name, f"needs {'/'.join(parts)!r} to be a directory, but it is not") from None
+            if error.errno != errno.ENOENT or not parts:
+                raise
+        parent = self._make_dirs(parts[:-1], name)
+        try:
+            os.mkdir(parts[-1], 0o755, dir_fd=parent)
+        except FileExistsError:
+            pass  # a dangling symlink: resolving it below fails with a clear message
+        finally:
+            os.close(parent)
+        try:
+            return open_in_root(self.root_fd, "/".join(parts))
+        except OSError as error:
+            raise self._refuse(name, f"has a parent {'/'.join(parts)!r} that cannot be made a directory "
+                                     f"({error.strerror})") from None
+
+    def _clear(self, parent: int, leaf: str, keep_dir: bool) -> bool:
+        """Remove what is at parent/leaf so a new entry can take its place; True if a directory was kept."""
+        try:
+            st = os.lstat(leaf, dir_fd=parent)
+        except FileNotFoundError:
+            return False
+        if stat.S_ISDIR(st.st_mode):
+            if keep_dir:
+                return True
+            shutil.rmtree(leaf, dir_fd=parent)
+        else:
+            os.unlink(leaf, dir_fd=parent)
+        return False
+
+    def extract(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+        name = member.name
+        parts = entry_parts(name, f"{self.source}: entry")
+        if not parts:
+            return  # the root itself keeps the store's ownership and mode
+        leaf = parts[-1]
+        if leaf.startswith(WHITEOUT_PREFIX):
+            self._whiteout(parts, name)
+            return
+        parent = self.parent_fd(parts[:-1], name)
+        if member.isdir():
+            kept = self._clear(parent, leaf, keep_dir=True)
+            if not kept:
+                os.mkdir(leaf, 0o700, dir_fd=parent)
+            fd = os.open(leaf, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=parent)
+            try:
+                self._set_metadata(fd, member)
+            finally:
+                os.close(fd)
+            self.dir_times.append(("/".join(parts), member.mtime))
+        elif member.isreg():
+            self._clear(parent, leaf, keep_dir=False)
+            fd = os.open(leaf, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                         dir_fd=parent)
+            try:
+                source = tar.extractfile(member)
+                with os.fdopen(os.dup(fd), "wb", buffering=0) as out:
+                    shutil.copyfileobj(source, out, _COPY_CHUNK)  # type: ignore[misc]
+                self._set_metadata(fd, member)
+            finally:
+                os.close(fd)
+        elif member.issym():
+            self._clear(parent, leaf, keep_dir=False)
+            os.symlink(member.linkname, leaf, dir_fd=parent)
+            os.chown(leaf, member.uid, member.gid, dir_fd=parent, follow_symlinks=False)
+            self._set_xattrs(f"/proc/self/fd/{parent}/{leaf}", member, follow=False)
+            os.utime(leaf, (member.mtime, member.mtime), dir_fd=parent, follow_symlinks=False)
+        elif member.islnk():
+            target = entry_parts(member.linkname, f"{self.source}: hard link {name!r} to")
+            if not target:
+                raise self._refuse(name, "is a hard link to the layer root")
+            self._clear(parent, leaf, keep_dir=False)
+            try:
+                source_parent = open_in_root(self.root_fd, "/".join(target[:-1]) or ".")
+            except OSError:
+                raise self._refuse(name, f"is a hard link to {member.linkname!r}, which is not in the layer") from None
+            try:
+                os.link(target[-1], leaf, src_dir_fd=source_parent, dst_dir_fd=parent, follow_symlinks=False)
+            except FileNotFoundError:
+                raise self._refuse(name, f"is a hard link to {member.linkname!r}, which is not in the layer") from None
+            except PermissionError:
+                raise self._refuse(name, f"is a hard link to {member.linkname!r}, which cannot be linked "
+                                         "(a directory?)") from None
+            finally:
+                os.close(source_parent)
+        elif member.ischr() or member.isblk() or member.isfifo():
+            self._clear(parent, leaf, keep_dir=False)
+            if member.isfifo():
+                os.mkfifo(leaf, 0o600, dir_fd=parent)
+            elif not self.can_mknod:
+                return  # device nodes only where the caller may make them (as rootless Docker does)
+            else:
+                kind = stat.S_IFCHR if member.ischr() else stat.S_IFBLK
+                os.mknod(leaf, kind | 0o600, os.makedev(member.devmajor, member.devminor), dir_fd=parent)
+            os.chown(leaf, member.uid, member.gid, dir_fd=parent, follow_symlinks=False)
+            os.chmod(leaf, member.mode & 0o7777, dir_fd=parent)
+            os.utime(leaf, (member.mtime, member.mtime), dir_fd=parent, follow_symlinks=False)
+        else:
+            raise self._refuse(name, f"has a tar type nsbox does not unpack ({member.type!r})")
+
+    def _whiteout(self, parts: list[str], name: str) -> None:
+        leaf = parts[-1]
+        if leaf == OPAQUE_MARKER:
+            fd = self.parent_fd(parts[:-1], name)
+            os.setxattr(fd, OPAQUE_XATTR, b"y")
+            return
+        hidden = leaf[len(WHITEOUT_PREFIX):]
+        if hidden in ("", ".", "..") or hidden.startswith(WHITEOUT_PREFIX):
+            raise self._refuse(name, "is a malformed whiteout")
+        parent = self.parent_fd(parts[:-1], name)
+        self._clear(parent, hidden, keep_dir=False)
+        os.mknod(hidden, stat.S_IFCHR | 0o600, os.makedev(0, 0), dir_fd=parent)
+
+    def _set_metadata(self, fd: int, member: tarfile.TarInfo) -> None:
+        os.fchown(fd, member.uid, member.gid)
+        os.fchmod(fd, member.mode & 0o7777)  # after chown, which clears setuid/setgid
+        self._set_xattrs(fd, member, follow=True)
+        if not member.isdir():
+            os.utime(fd, (member.mtime, member.mtime))
+
+    def _set_xattrs(self, target: int | str, member: tarfile.TarInfo, follow: bool) -> None:
+        for key, value in member.pax_headers.items():
+            if not key.startswith("SCHILY.xattr."):
+                continue
+            attribute = key[len("SCHILY.xattr."):]
+            if attribute.startswith("trusted.overlay."):
+                continue  # would let a layer forge overlayfs whiteouts, redirects or metacopy
+            try:
+                os.setxattr(target, attribute, value.encode("utf-8", "surrogateescape"), follow_symlinks=follow)
+            except OSError as error:
+                if error.errno not in (errno.ENOTSUP, errno.EPERM):
+                    raise
+
+    def finish(self) -> None:
+        self._forget_parent()
+        for path, mtime in reversed(self.dir_times):
+            try:
+                fd = open_in_root(self.root_fd, path, _DIR_FLAGS | os.O_NOFOLLOW)
+            except OSError:
+                continue  # replaced by a later entry
+            try:
+                os.utime(fd, (mtime, mtime))
+            finally:
+                os.close(fd)
+
+
+def unpack_stream(stream, directory: str, source: str) -> str:
+    """Unpack the tar `stream` into the existing `directory`; return the stream's diff ID."""
+    reader = _HashingReader(stream)
+    root_fd = os.open(directory, _DIR_FLAGS | os.O_NOFOLLOW)
+    unpacker = _Unpacker(root_fd, source)
+    try:
+        try:
+            with tarfile.open(fileobj=reader, mode="r|", errorlevel=2) as tar:  # type: ignore[call-overload]
+                for member in tar:
+                    unpacker.extract(tar, member)
+        except (tarfile.TarError, EOFError, gzip.BadGzipFile) as error:
+            raise ImageError(f"{source}: not a valid tar archive ({error})") from None
+        unpacker.finish()
+        return reader.drain()
+    finally:
+        unpacker.close()
+        os.close(root_fd)
+
+
+def unpack_layer(blob: str, directory: str, source: str, diff_id: str | None = None) -> str:
+    """Unpack the layer blob at `blob` into `directory` (which must exist and be empty).
+
+    The uncompressed stream must hash to `diff_id` when one is given. Returns the diff ID.
+    """
+    stream = open_layer_stream(blob)
+    try:
+        actual = unpack_stream(stream, directory, source)
+    finally:
+        stream.close()
+    if diff_id is not None and actual != diff_id:
+        raise ImageError(f"{source}: uncompressed content is {actual}, but the image config says {diff_id}")
+    return actual
