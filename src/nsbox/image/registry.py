@@ -190,8 +190,11 @@ class RegistryClient:
             raise RegistryError(f"token service {params['realm']}: {error}") from error
         text = raw.read()
         if raw.status != 200:
-            raise RegistryError(f"token service {params['realm']} refused {scope!r}: {raw.status} {raw.reason}"
-                                f"{'' if self.credentials else f' (log in with `nsbox login {self.endpoint}`)'}")
+            asked = f"access {scope!r}" if scope else "a login"
+            who = f"user {self.credentials[0]!r}" if self.credentials else "an anonymous client"
+            hint = "" if self.credentials else f" (log in with `nsbox login {self.endpoint}`)"
+            raise RegistryError(f"{self.endpoint}: its token service {params['realm']} refused {asked} to {who}: "
+                                f"{raw.status} {raw.reason}{hint}")
         try:
             answer = json.loads(text)
             token = answer.get("token") or answer.get("access_token")

@@ -1,0 +1,159 @@
+"""Pull from and push to a real registry (docker-registry on loopback) whose images were put
+there by skopeo: without auth, with htpasswd basic auth, and behind a bearer-token realm."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from tests.image import layers as L
+from tests.image.conftest import PASSWORD, USER
+
+NSBOX = os.path.join(os.path.dirname(sys.executable), "nsbox")
+
+BASE = L.layer([L.directory("etc"), L.file("etc/keep", b"kept\n"), L.file("etc/gone", b"deleted above\n"),
+                L.directory("data"), L.directory("data/old"), L.file("data/old/file1", b"1"),
+                L.directory("data/old/sub"), L.file("data/old/sub/x", b"x"),
+                L.directory("data/replaced"), L.file("data/replaced/inner", b"inner")])
+UPPER = L.layer([L.file("etc/.wh.gone"), L.directory("data/old"), L.file("data/old/.wh..wh..opq"),
+                 L.file("data/old/new", b"new"), L.file("data/.wh.replaced"), L.file("data/replaced", b"now a file")])
+
+
+def nsbox(root: str, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([NSBOX, "--root", root, *args], capture_output=True, text=True, input=input, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def layout(tmp_path_factory):
+    """An OCI layout with `v1` (a whiteout image) and `multi` (an amd64 + arm64 index)."""
+    built = L.Layout(str(tmp_path_factory.mktemp("layout")))
+    built.name(built.image([BASE, UPPER], {"Cmd": ["sh"], "Env": ["A=1"], "WorkingDir": "/data"}), "v1")
+    amd64 = built.image([L.layer([L.file("arch", b"amd64\n")])], architecture="amd64")
+    arm64 = built.image([L.layer([L.file("arch", b"arm64\n")])], architecture="arm64", variant="v8")
+    built.name(built.index([amd64, arm64]), "multi")
+    return built.path
+
+
+@pytest.fixture(scope="module", params=[None, "basic", "token"], ids=["anonymous", "basic-auth", "bearer-token"])
+def registry(request, registries, layout):
+    registry = registries(request.param)
+    registry.skopeo_push(layout, "v1", "test/whiteouts")
+    registry.skopeo_push(layout, "multi", "test/multi", all_images=True)
+    return registry
+
+
+def login(root: str, registry) -> None:
+    if registry.auth is not None:
+        result = nsbox(root, "login", "-u", USER, "--password-stdin", registry.host, input=PASSWORD + "\n")
+        assert result.returncode == 0, result.stderr
+        assert "Login Succeeded" in result.stdout
+
+
+def test_pull_unpacks_whiteouts_and_opaque_dirs(registry, store_root):
+    login(store_root, registry)
+    result = nsbox(store_root, "pull", f"{registry.host}/test/whiteouts:v1")
+    assert result.returncode == 0, result.stderr
+    from nsbox.image.store import Store
+    image = Store(store_root).resolve(f"{registry.host}/test/whiteouts:v1")
+    assert image.config.cmd == ["sh"] and image.config.working_dir == "/data" and image.config.env == ["A=1"]
+    base, upper = image.layer_dirs()
+    with open(os.path.join(base, "etc/gone")) as gone:
+        assert gone.read() == "deleted above\n"
+    whiteout = os.lstat(os.path.join(upper, "etc/gone"))
+    assert stat.S_ISCHR(whiteout.st_mode) and whiteout.st_rdev == 0
+    assert os.getxattr(os.path.join(upper, "data/old"), "trusted.overlay.opaque") == b"y"
+    assert not os.path.exists(os.path.join(upper, "data/old/.wh..wh..opq"))
+    assert os.path.isfile(os.path.join(upper, "data/replaced"))
+
+    from nsbox.image.rootfs import prepare_rootfs, remove_rootfs
+    merged = prepare_rootfs(store_root, f"{registry.host}/test/whiteouts:v1", "c1")
+    try:
+        assert sorted(os.listdir(os.path.join(merged, "etc"))) == ["keep"]
+        assert os.listdir(os.path.join(merged, "data/old")) == ["new"]
+        with open(os.path.join(merged, "data/replaced")) as replaced:
+            assert replaced.read() == "now a file"
+    finally:
+        remove_rootfs(store_root, "c1")
+
+
+def test_pull_without_login_is_refused_where_the_registry_wants_one(registry, store_root):
+    result = nsbox(store_root, "pull", f"{registry.host}/test/whiteouts:v1")
+    if registry.auth == "basic":
+        assert result.returncode == 125
+        assert "nsbox login" in result.stderr and registry.host in result.stderr
+    else:  # anonymous registry, or a token realm that grants anonymous pulls (as Docker Hub does)
+        assert result.returncode == 0, result.stderr
+
+
+def test_login_with_a_wrong_password_fails_and_saves_nothing(registry, store_root):
+    if registry.auth is None:
+        pytest.skip("the anonymous registry accepts anyone")
+    result = nsbox(store_root, "login", "-u", USER, "-p", "wrong", registry.host)
+    assert result.returncode == 125
+    assert registry.host in result.stderr
+    assert not os.path.exists(os.path.join(store_root, "auth.json"))
+
+
+def test_multi_arch_index_picks_this_machine_or_the_asked_platform(registry, tmp_path):
+    if os.uname().machine != "x86_64":
+        pytest.skip("the index offers amd64 and arm64; this test expects to run on amd64")
+    for platform, expected, root in ((None, "amd64\n", str(tmp_path / "a")),
+                                     ("linux/arm64", "arm64\n", str(tmp_path / "b"))):
+        login(root, registry)
+        result = nsbox(root, "pull", *(["--platform", platform] if platform else []), f"{registry.host}/test/multi:multi")
+        assert result.returncode == 0, result.stderr
+        from nsbox.image.store import Store
+        image = Store(root).resolve(f"{registry.host}/test/multi:multi")
+        with open(os.path.join(image.layer_dirs()[0], "arch")) as arch:
+            assert arch.read() == expected
+    login(str(tmp_path / "c"), registry)
+    result = nsbox(str(tmp_path / "c"), "pull", "--platform", "linux/s390x", f"{registry.host}/test/multi:multi")
+    assert result.returncode == 125
+    assert "linux/amd64" in result.stderr and "linux/arm64/v8" in result.stderr
+
+
+def test_push_back_then_pull_by_digest(registry, tmp_path):
+    first, second = str(tmp_path / "first"), str(tmp_path / "second")
+    login(first, registry)
+    assert nsbox(first, "pull", f"{registry.host}/test/whiteouts:v1").returncode == 0
+    target = f"{registry.host}/test/pushed:v2"
+    assert nsbox(first, "tag", f"{registry.host}/test/whiteouts:v1", target).returncode == 0
+    pushed = nsbox(first, "push", target)
+    assert pushed.returncode == 0, pushed.stderr
+    digest = pushed.stdout.split("Digest: ")[1].split()[0]
+    # an independent tool sees what nsbox pushed, under the same digest
+    seen = registry.skopeo_inspect("test/pushed:v2")
+    assert seen["Digest"] == digest
+    login(second, registry)
+    pulled = nsbox(second, "pull", f"{registry.host}/test/pushed@{digest}")
+    assert pulled.returncode == 0, pulled.stderr
+    listing = [json.loads(line) for line in nsbox(second, "images", "--format", "json").stdout.splitlines()]
+    original = json.loads(nsbox(first, "image", "inspect", target).stdout)[0]
+    assert [row["FullID"] for row in listing] == [original["Id"]]
+    assert listing[0]["Digest"] == digest
+
+
+def test_push_without_permission_is_refused(registry, tmp_path):
+    if registry.auth is None:
+        pytest.skip("the anonymous registry lets anyone push")
+    root = str(tmp_path / "r")
+    login(root, registry)
+    assert nsbox(root, "pull", f"{registry.host}/test/whiteouts:v1").returncode == 0
+    assert nsbox(root, "logout", registry.host).returncode == 0
+    result = nsbox(root, "push", f"{registry.host}/test/whiteouts:v1")
+    assert result.returncode == 125
+    assert registry.host in result.stderr
+
+
+def test_unknown_tag_and_unreachable_registry_are_named(registry, store_root):
+    login(store_root, registry)
+    result = nsbox(store_root, "pull", f"{registry.host}/test/whiteouts:nope")
+    assert result.returncode == 125 and "nope" in result.stderr
+    result = nsbox(store_root, "pull", "127.0.0.1:1/none:latest")
+    assert result.returncode == 125 and "127.0.0.1:1" in result.stderr
+    from nsbox.image.store import Store
+    assert Store(store_root).references() == {}
