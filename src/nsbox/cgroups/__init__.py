@@ -265,6 +265,8 @@ class Cgroup:
         if signal == SIGKILL and self.unified is not None and os.path.exists(os.path.join(self.unified, "cgroup.kill")):
             write(os.path.join(self.unified, "cgroup.kill"), "1")
             return
+        if not self.pids():
+            return  # nothing to signal (or the cgroup is gone already)
         can_freeze = self._can_freeze()
         was_frozen = can_freeze and self.frozen()
         if can_freeze and not was_frozen:

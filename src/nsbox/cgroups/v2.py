@@ -160,8 +160,9 @@ def _tokens(text: str | None) -> set[str]:
 def enable(mount_point: str, directory: str, wanted: set[str]) -> set[str]:
     """Enable `wanted` controllers for `directory` in every cgroup.subtree_control from the top down.
 
-    A cgroup with processes may not give controllers to its children (the root is exempt),
-    so such a cgroup is left alone: returns the controllers that could not be enabled.
+    A cgroup with processes may not give controllers to its children, so such a cgroup is
+    left alone: returns the controllers that could not be enabled. The kernel exempts the
+    root, but the root belongs to the host (systemd sets it up), so nsbox leaves it alone too.
     """
     relative = os.path.relpath(directory, mount_point)
     parts = [] if relative == "." else relative.split("/")
@@ -172,8 +173,7 @@ def enable(mount_point: str, directory: str, wanted: set[str]) -> set[str]:
         enabled = _tokens(read_or(os.path.join(current, "cgroup.subtree_control")))
         needed = missing - enabled
         if needed:
-            busy = current != mount_point and (read_or(os.path.join(current, "cgroup.procs"), "") or "").strip()
-            if busy:
+            if current == mount_point or (read_or(os.path.join(current, "cgroup.procs"), "") or "").strip():
                 return unavailable | needed
             write(os.path.join(current, "cgroup.subtree_control"), " ".join(f"+{name}" for name in sorted(needed)))
         current = os.path.join(current, part)
@@ -193,7 +193,11 @@ def delegation_hint(mount_point: str, directory: str, controller: str) -> str:
         current = os.path.dirname(current)
     for ancestor in reversed(chain):
         if controller not in _tokens(read_or(os.path.join(ancestor, "cgroup.subtree_control"))):
-            where = "/" + os.path.relpath(ancestor, mount_point).lstrip(".")
+            if ancestor == mount_point:
+                return (f"the host's root cgroup does not enable {controller} for its children, and nsbox leaves "
+                        f"the root to the host (enable it with: echo +{controller} > "
+                        f"{os.path.join(mount_point, 'cgroup.subtree_control')})")
+            where = "/" + os.path.relpath(ancestor, mount_point)
             return (f"the {controller} controller is not delegated: {where} does not enable it in "
                     "cgroup.subtree_control and holds processes (cgroup v2's no-internal-processes rule); "
                     "run nsbox from a cgroup with delegated controllers and no processes of its own beside "

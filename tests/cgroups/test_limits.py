@@ -1,0 +1,173 @@
+"""What a user checks of each limit, on real cgroups: the v1/hybrid hierarchies of this host, and
+(marked cgroup_v2) a real cgroup v2 host in the VM lane. Processes are started here, moved into the
+cgroup, then released to run; no container runtime is involved."""
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import time
+
+import pytest
+
+from tests.cgroups.conftest import BUSYBOX, PYTHON, SPIN, Member
+
+MiB = 1 << 20
+
+
+def wait_for(check, what: str, timeout: float = 20):
+    """Poll `check` until it returns something true (a bound against hangs, not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def controller_file(cg, v1_controller: str, name: str) -> str:
+    directory = cg.v1[v1_controller] if v1_controller in cg.v1 else cg.unified
+    return os.path.join(directory, name)
+
+
+def read(path: str) -> str:
+    with open(path) as file:
+        return file.read().strip()
+
+
+def keyed(path: str) -> dict[str, int]:
+    return {key: int(value) for key, value in (line.split() for line in read(path).splitlines())}
+
+
+def test_memory_limit_oom_kills_and_reports_it(live):
+    live.apply({"memory": {"limit": 64 * MiB, "swap": 64 * MiB}})
+    assert live.stats()["memory"]["usage"]["limit"] == 64 * MiB
+    watch = live.oom_watch()
+    try:
+        hog = Member(live, [PYTHON, "-c", "data = b'x' * (200 << 20); print('survived')"], stdout=subprocess.PIPE)
+        assert hog.wait() == -9, "a process allocating 200 MiB in 64 MiB must die of SIGKILL"
+        assert hog.process.stdout.read() == b""
+        readable, _, _ = select.select([watch], [], [], 10)
+        assert readable == [watch], "the OOM watch fd must become readable"
+    finally:
+        os.close(watch)
+    assert live.oom_kills() >= 1
+    assert live.stats()["memory"]["oom_kill"] >= 1
+
+
+def test_half_a_cpu_is_in_the_files_and_throttles_a_busy_loop(live):
+    live.apply({"cpu": {"quota": 50000, "period": 100000}})
+    if "cpu" in live.v1:
+        assert read(controller_file(live, "cpu", "cpu.cfs_quota_us")) == "50000"
+        assert read(controller_file(live, "cpu", "cpu.cfs_period_us")) == "100000"
+    else:
+        assert read(controller_file(live, "cpu", "cpu.max")) == "50000 100000"
+    Member(live, SPIN)
+    stats = wait_for(lambda: (s := live.stats())["cpu"]["throttling"]["throttled_periods"] > 0 and s,
+                     "cpu.stat to count throttled periods")
+    assert stats["cpu"]["throttling"]["throttled_time"] > 0
+    assert read(controller_file(live, "cpu", "cpu.stat")).count("nr_throttled") == 1
+
+
+def test_pids_limit_stops_a_fork_bomb_and_the_host_still_forks(live):
+    live.apply({"pids": {"limit": 10}})
+    bomb = Member(live, [BUSYBOX, "sh", "-c", "while :; do sleep 1000 & done"], stderr=subprocess.DEVNULL)
+    events = controller_file(live, "pids", "pids.events")
+    wait_for(lambda: keyed(events).get("max", 0) > 0, "pids.events to count refused forks")
+    assert live.stats()["pids"] == {"current": 10, "limit": 10}
+    assert 0 < len(live.pids()) <= 10
+    assert subprocess.run(["true"]).returncode == 0, "the host must still be able to fork"
+    live.kill(9)
+    bomb.wait()
+    wait_for(lambda: not live.pids(), "the bomb's processes to die")
+
+
+@pytest.fixture
+def loop_device(tmp_path):
+    if not os.path.exists("/dev/loop-control"):
+        pytest.skip("no loop device support (/dev/loop-control is missing)")
+    backing = tmp_path / "disk.img"
+    with open(backing, "wb") as disk:
+        disk.truncate(16 * MiB)
+    device = subprocess.run(["losetup", "--find", "--show", str(backing)], check=True, capture_output=True,
+                            text=True).stdout.strip()
+    try:
+        yield device
+    finally:
+        subprocess.run(["losetup", "-d", device], check=True)
+
+
+def test_write_bps_throttle_on_a_loop_device_is_in_the_files_and_counts_io(live, loop_device):
+    number = os.stat(loop_device).st_rdev
+    major, minor = os.major(number), os.minor(number)
+    live.apply({"blockIO": {"throttleWriteBpsDevice": [{"major": major, "minor": minor, "rate": MiB}]},
+                "devices": [{"allow": True, "type": "b", "major": major, "minor": minor, "access": "rw"}]})
+    if "blkio" in live.v1:
+        assert f"{major}:{minor} {MiB}" in read(controller_file(live, "blkio", "blkio.throttle.write_bps_device"))
+    else:
+        assert f"{major}:{minor} " in read(os.path.join(live.unified, "io.max"))
+        assert f"wbps={MiB}" in read(os.path.join(live.unified, "io.max"))
+    # Direct I/O: v1 throttles only I/O that reaches the block layer from the writer's cgroup.
+    dd = Member(live, ["dd", "if=/dev/zero", f"of={loop_device}", "bs=64k", "count=8", "oflag=direct"],
+                stderr=subprocess.DEVNULL)
+    assert dd.wait() == 0
+    written = [entry["value"] for entry in live.stats()["blkio"]["ioServiceBytesRecursive"]
+               if (entry["major"], entry["minor"], entry["op"]) == (major, minor, "Write")]
+    assert written and written[0] >= 512 * 1024
+
+
+def test_freeze_stops_a_counter_and_thaw_resumes_it(live, tmp_path):
+    counter = tmp_path / "counter"
+    Member(live, [BUSYBOX, "sh", "-c", f'i=0; while :; do i=$((i+1)); echo $i > {counter}; done'])
+    wait_for(lambda: counter.exists() and counter.read_text().strip(), "the counter to start")
+    live.freeze()
+    assert live.frozen()
+    stopped = counter.read_text()
+    time.sleep(0.3)
+    assert counter.read_text() == stopped, "a frozen counter must not move"
+    live.thaw()
+    assert not live.frozen()
+    last = int(stopped) if stopped.strip() else 0
+    wait_for(lambda: (text := counter.read_text().strip()) and int(text) > last, "the thawed counter to move on")
+
+
+def test_update_raises_the_memory_limit_of_a_running_cgroup(live):
+    live.apply({"memory": {"limit": 64 * MiB}, "pids": {"limit": 5}})
+    sleeper = Member(live, ["sleep", "1000"])
+    live.update({"memory": {"limit": 256 * MiB}, "pids": {"limit": 50}})
+    assert live.stats()["memory"]["usage"]["limit"] == 256 * MiB
+    assert live.stats()["pids"]["limit"] == 50
+    grower = Member(live, [PYTHON, "-c", "data = b'x' * (100 << 20)"])
+    assert grower.wait() == 0, "100 MiB must fit below the raised 256 MiB limit"
+    assert sleeper.pid in live.pids()
+
+
+def test_kill_reaches_every_process_and_remove_leaves_no_directory(live):
+    Member(live, [BUSYBOX, "sh", "-c", "sleep 1000 & sleep 1000 & wait"])
+    wait_for(lambda: len(live.pids()) == 3, "the shell and its two children")
+    live.kill(9)
+    wait_for(lambda: not live.pids(), "every process to die")
+    live.remove()
+    assert [d for d in live.directories() if os.path.exists(d)] == []
+    live.remove()  # idempotent
+
+
+def test_stats_record_has_runc_shape(live):
+    live.apply({"memory": {"limit": 64 * MiB}, "pids": {"limit": 20}})
+    Member(live, ["sleep", "1000"])
+    stats = wait_for(lambda: (s := live.stats())["memory"]["usage"]["usage"] > 0 and s, "memory to be charged")
+    assert {"cpu", "memory", "pids", "blkio"} <= set(stats)
+    assert set(stats["cpu"]) == {"usage", "throttling"}
+    assert {"total", "user", "kernel"} <= set(stats["cpu"]["usage"])
+    assert stats["pids"] == {"current": 1, "limit": 20}
+
+
+def test_state_round_trip_drives_the_same_cgroup(live):
+    from nsbox.cgroups import Cgroup
+    from nsbox.oci import jsonio
+    live.apply({"pids": {"limit": 7}})
+    again = Cgroup.from_state(jsonio.loads(jsonio.dumps(live.to_state())))
+    assert again.directories() == live.directories()
+    assert again.stats()["pids"]["limit"] == 7
