@@ -74,9 +74,10 @@ def prune(root: str, dangling: bool = True) -> tuple[list[str], int]:
         if dangling:
             with store.editing_references() as references:
                 for name in [n for n in references if n.startswith(UNTAGGED)]:
-                    if store.image(references[name].digest, []).id not in in_use:
+                    image_id = store.image(references[name].digest, []).id
+                    if image_id not in in_use:
                         del references[name]
-                        removed.append(f"untagged image {name[len(UNTAGGED):]}")
+                        removed.append(f"unnamed image {image_id}")
         with locked(os.path.join(store.path, "index.lock")):
             blobs, diff_ids = store.manifest_digests_reachable()
             for config_digest in in_use:

@@ -50,12 +50,27 @@ def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
 
 
 @contextlib.contextmanager
-def locked(path: str, exclusive: bool = True):
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
+def locked(path: str, exclusive: bool = True, remove: bool = False):
+    """Hold an fcntl lock on the file at `path` (made if missing).
+
+    With `remove`, the file is deleted while the lock is still held; a waiter that got
+    the lock on a file deleted meanwhile notices (the inode differs) and starts again.
+    """
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    try:
         yield fd
     finally:
+        if remove:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
         os.close(fd)
 
 
@@ -169,7 +184,7 @@ class Store:
             return
         self.create()
         hex_digest = digest_hex(digest)
-        with locked(os.path.join(self.ingest_dir, hex_digest + ".lock")):
+        with locked(os.path.join(self.ingest_dir, hex_digest + ".lock"), remove=True):
             if os.path.exists(path):
                 yield None
                 return
@@ -186,8 +201,6 @@ class Store:
                 os.rename(partial, path)
             finally:
                 ingest.file.close()
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(os.path.join(self.ingest_dir, hex_digest + ".lock"))
 
     def adopt(self, path: str, digest: str) -> None:
         """Move the file at `path` (on the store's filesystem, content already hashed to `digest`) into blobs/."""
@@ -226,7 +239,7 @@ class Store:
         if os.path.isdir(directory):
             return directory
         self.create()
-        with locked(directory + ".lock"):
+        with locked(directory + ".lock", remove=True):
             if os.path.isdir(directory):
                 return directory
             temporary = f"{self.layers}/.tmp-{digest_hex(diff_id)}-{os.getpid()}"
@@ -238,8 +251,6 @@ class Store:
             except BaseException:
                 shutil.rmtree(temporary, ignore_errors=True)
                 raise
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(directory + ".lock")
         return directory
 
     # references

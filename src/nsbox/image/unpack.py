@@ -68,6 +68,18 @@ def entry_parts(name: str, what: str = "entry") -> list[str]:
     return parts
 
 
+def _clamp(parts: list[str]) -> list[str]:
+    """Path components with ".." stopping at the root, as inside a chroot."""
+    clamped: list[str] = []
+    for part in parts:
+        if part == "..":
+            if clamped:
+                clamped.pop()
+        elif part not in ("", "."):
+            clamped.append(part)
+    return clamped
+
+
 class _HashingReader:
     """Reads the uncompressed layer stream and hashes it on the way (the layer's diff ID)."""
 
@@ -134,7 +146,7 @@ class _Unpacker:
         self.parent_cache = (path, fd)
         return fd
 
-    def _make_dirs(self, parts: list[str], name: str) -> int:
+    def _make_dirs(self, parts: list[str], name: str, hops: int = 0) -> int:
         try:
             return open_in_root(self.root_fd, "/".join(parts) or ".")
         except OSError as error:
@@ -142,18 +154,22 @@ class _Unpacker:
                 raise self._refuse(name, f"needs {'/'.join(parts)!r} to be a directory, but it is not") from None
             if error.errno != errno.ENOENT or not parts:
                 raise
-        parent = self._make_dirs(parts[:-1], name)
+        parent = self._make_dirs(parts[:-1], name, hops)
         try:
             os.mkdir(parts[-1], 0o755, dir_fd=parent)
         except FileExistsError:
-            pass  # a dangling symlink: resolving it below fails with a clear message
+            # a symlink whose target is missing: make the target, inside the root, as chroot would
+            try:
+                target = os.readlink(parts[-1], dir_fd=parent)
+            except OSError:
+                target = None
+            if target is None or hops >= 40:
+                raise self._refuse(name, f"needs {'/'.join(parts)!r} to be a directory, but it is not") from None
+            base = [] if target.startswith("/") else parts[:-1]
+            os.close(self._make_dirs(_clamp(base + target.split("/")), name, hops + 1))
         finally:
             os.close(parent)
-        try:
-            return open_in_root(self.root_fd, "/".join(parts))
-        except OSError as error:
-            raise self._refuse(name, f"has a parent {'/'.join(parts)!r} that cannot be made a directory "
-                                     f"({error.strerror})") from None
+        return open_in_root(self.root_fd, "/".join(parts))
 
     def _clear(self, parent: int, leaf: str, keep_dir: bool) -> bool:
         """Remove what is at parent/leaf so a new entry can take its place; True if a directory was kept."""
