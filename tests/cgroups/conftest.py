@@ -94,3 +94,18 @@ def live(request, make_cgroup):
 
 SPIN = [BUSYBOX, "sh", "-c", "while :; do :; done"]
 PYTHON = sys.executable
+
+
+@pytest.fixture
+def loop_device(tmp_path):
+    if not os.path.exists("/dev/loop-control"):
+        pytest.skip("no loop device support (/dev/loop-control is missing)")
+    backing = tmp_path / "disk.img"
+    with open(backing, "wb") as disk:
+        disk.truncate(16 << 20)
+    device = subprocess.run(["losetup", "--find", "--show", str(backing)], check=True, capture_output=True,
+                            text=True).stdout.strip()
+    try:
+        yield device
+    finally:
+        subprocess.run(["losetup", "-d", device], check=True)

@@ -84,21 +84,6 @@ def test_pids_limit_stops_a_fork_bomb_and_the_host_still_forks(live):
     wait_for(lambda: not live.pids(), "the bomb's processes to die")
 
 
-@pytest.fixture
-def loop_device(tmp_path):
-    if not os.path.exists("/dev/loop-control"):
-        pytest.skip("no loop device support (/dev/loop-control is missing)")
-    backing = tmp_path / "disk.img"
-    with open(backing, "wb") as disk:
-        disk.truncate(16 * MiB)
-    device = subprocess.run(["losetup", "--find", "--show", str(backing)], check=True, capture_output=True,
-                            text=True).stdout.strip()
-    try:
-        yield device
-    finally:
-        subprocess.run(["losetup", "-d", device], check=True)
-
-
 def test_write_bps_throttle_on_a_loop_device_is_in_the_files_and_counts_io(live, loop_device):
     number = os.stat(loop_device).st_rdev
     major, minor = os.major(number), os.minor(number)

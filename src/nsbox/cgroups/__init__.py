@@ -131,11 +131,15 @@ class Cgroup:
 
     def apply(self, resources: dict | None) -> None:
         """Apply OCI linux.resources at creation: every group given, and the device list
-        (deny all, the spec's rules, the default devices) even when none is given."""
+        (deny all, the spec's rules, the default devices) even when none is given.
+
+        Every option is checked (values, controllers, files) before the first write; a value
+        the kernel then refuses raises, and the caller removes the half-made cgroup."""
         self._apply(resources or {}, initial=True)
 
     def update(self, resources: dict) -> None:
-        """Change the limits of a running container: only the groups given are touched."""
+        """Change the limits of a running container: only the groups given are touched. All or
+        nothing: if the kernel refuses one value, the ones already written are put back."""
         self._apply(resources, initial=False)
 
     def _apply(self, resources: dict, initial: bool) -> None:
@@ -168,7 +172,7 @@ class Cgroup:
             from nsbox.cgroups import v2
             v2.unified(f.obj("unified"), plan, self.unified)
         plan.check_files()
-        plan.run()
+        plan.run(restore=not initial)
         if plan.device_program is not None:
             from nsbox.cgroups import ebpf
             ebpf.install(*plan.device_program)

@@ -55,9 +55,10 @@ def read_keyed(path: str) -> dict[str, int]:
 
 
 def write(path: str, value: str) -> None:
-    """Write one value in one write(2), as the kernel expects; OSError names the file and value."""
+    """Write one value in one write(2), as the kernel expects; OSError names the file and value.
+    (O_TRUNC means nothing to cgroupfs but keeps a plain-file stand-in, as in the tests, exact.)"""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
     except OSError as error:
         raise OSError(error.errno, f"open({path!r}): {error.strerror}") from None
     try:

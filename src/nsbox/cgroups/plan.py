@@ -28,6 +28,14 @@ MISSING_REASONS = {
 }
 
 
+# Files that hold one entry per device, interface or rule: a write adds or changes one entry,
+# and reading gives all of them back, so they cannot be restored by writing the old text.
+LIST_FILES = {"devices.allow", "devices.deny", "net_prio.ifpriomap", "io.max", "io.weight", "io.bfq.weight",
+              "rdma.max", "blkio.weight_device", "blkio.bfq.weight_device", "blkio.leaf_weight_device",
+              "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+              "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"}
+
+
 class Plan:
     """Writes (field, path, value) in order, warnings for options accepted but ignored."""
 
@@ -58,10 +66,25 @@ class Plan:
                 raise CgroupError(f"linux.resources.{field}: this host has no {name} ({reason}); "
                                   "remove the option or run on a host that supports it")
 
-    def run(self) -> None:
-        from nsbox.cgroups.files import write_field
-        for field, path, value in self.writes:
-            write_field(field, path, value)
+    def run(self, restore: bool) -> None:
+        """Make the writes; with `restore` (a live update), a write the kernel refuses puts the
+        single-value files already written back as they were before raising."""
+        from nsbox.cgroups.files import read_or, write, write_field
+        done: list[tuple[str, str]] = []
+        try:
+            for field, path, value in self.writes:
+                if restore and os.path.basename(path) not in LIST_FILES:
+                    previous = (read_or(path, "") or "").strip()
+                    if previous and "\n" not in previous:
+                        done.append((path, previous))
+                write_field(field, path, value)
+        except CgroupError:
+            for path, previous in reversed(done):
+                try:
+                    write(path, previous)
+                except OSError:
+                    pass
+            raise
 
 
 def device_numbers(item, field: str) -> str:

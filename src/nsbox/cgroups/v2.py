@@ -140,6 +140,11 @@ def rdma(f, plan: Plan, where) -> None:
     v1.rdma(f, plan, where)  # rdma.max has one format in both versions
 
 
+def network(f, plan: Plan, where) -> None:
+    from nsbox.cgroups import v1
+    v1.network(f, plan, where)  # net_cls/net_prio exist only as v1 controllers: where() says so
+
+
 def unified(f, plan: Plan, directory: str) -> None:
     """linux.resources.unified: v2 file name -> value, written as given."""
     for name in f.data:
@@ -167,17 +172,15 @@ def enable(mount_point: str, directory: str, wanted: set[str]) -> set[str]:
     relative = os.path.relpath(directory, mount_point)
     parts = [] if relative == "." else relative.split("/")
     current = mount_point
-    missing = set(wanted) & _tokens(read_or(os.path.join(mount_point, "cgroup.controllers")))
-    unavailable = set(wanted) - missing
+    handed_down = set(wanted) & _tokens(read_or(os.path.join(mount_point, "cgroup.controllers")))
     for part in parts:
-        enabled = _tokens(read_or(os.path.join(current, "cgroup.subtree_control")))
-        needed = missing - enabled
-        if needed:
-            if current == mount_point or (read_or(os.path.join(current, "cgroup.procs"), "") or "").strip():
-                return unavailable | needed
+        needed = handed_down - _tokens(read_or(os.path.join(current, "cgroup.subtree_control")))
+        if needed and (current == mount_point or (read_or(os.path.join(current, "cgroup.procs"), "") or "").strip()):
+            handed_down -= needed
+        elif needed:
             write(os.path.join(current, "cgroup.subtree_control"), " ".join(f"+{name}" for name in sorted(needed)))
         current = os.path.join(current, part)
-    return unavailable
+    return set(wanted) - handed_down
 
 
 def delegation_hint(mount_point: str, directory: str, controller: str) -> str:
