@@ -51,6 +51,8 @@ mkdir -p "lib/modules/$release" run/nsbox-vm-lane
 mount --bind "/newroot$(cat lane/modules)" "lib/modules/$release" || fail "cannot bind the guest's modules"
 ln -s /bin/busybox run/nsbox-vm-lane/modprobe
 echo /run/nsbox-vm-lane/modprobe > proc/sys/kernel/modprobe
+# Loop devices are reached through /dev/loop-control, which exists only once the module is in.
+chroot . /bin/busybox modprobe loop || fail "cannot load the loop module"
 
 hostname nsbox-v2-lane
 ip link set lo up

@@ -15,8 +15,8 @@ echo "nsbox-vm-lane: booted in $(busybox cut -d' ' -f1 /proc/uptime) s; running 
 status=$?
 echo $status > /lane/exit-code
 if [ $status -ne 0 ]; then
-    echo "nsbox-vm-lane: the guest kernel's warnings and errors:"
-    busybox dmesg -r | busybox grep '^<[0-4]>'
+    echo "nsbox-vm-lane: the guest kernel's errors:"
+    busybox dmesg -r | busybox grep '^<[0-3]>'
 fi
 busybox sync
 busybox poweroff -f
