@@ -4,7 +4,7 @@ each layer verified and unpacked once; the reference is recorded last.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from nsbox.errors import ImageError
 from nsbox.image import credentials
@@ -14,7 +14,8 @@ from nsbox.image.store import Image, Store
 from nsbox.oci import image_spec
 from nsbox.oci.image_spec import Platform
 
-PARALLEL_LAYERS = 4
+PARALLEL_DOWNLOADS = 6
+PARALLEL_UNPACKS = 2
 
 _ARCHITECTURES = {"x86_64": ("amd64", None), "aarch64": ("arm64", "v8"), "armv7l": ("arm", "v7"),
                   "armv6l": ("arm", "v6"), "i686": ("386", None), "i386": ("386", None),
@@ -87,21 +88,29 @@ def pull(root: str, text: str, platform: Platform | None = None, insecure_regist
             raise ImageError(f"{reference}: the config lists {len(config.diff_ids)} layers, "
                              f"the manifest {len(manifest.layers)}")
 
-        def fetch_layer(pair: tuple[image_spec.Descriptor, str]) -> None:
-            layer, diff_id = pair
+        def download(layer: image_spec.Descriptor) -> image_spec.Descriptor:
             advance = progress.layer(layer.digest, layer.size)
             with store.ingest(layer.digest, layer.size) as ingest:
                 if ingest is not None:
                     advance(ingest.offset)
                     client.download_blob(reference.path, layer.digest, ingest, advance)
+            return layer
+
+        def unpack(layer: image_spec.Descriptor, diff_id: str) -> None:
             progress.status(layer.digest, "unpacking")
             store.ensure_layer(diff_id, layer.digest)
             progress.status(layer.digest, "done")
 
-        pairs = list(zip(manifest.layers, config.diff_ids))
-        if pairs:
-            with ThreadPoolExecutor(max_workers=min(PARALLEL_LAYERS, len(pairs))) as pool:
-                list(pool.map(fetch_layer, pairs))
+        # downloads run in parallel; unpacking (CPU-bound, under the GIL) runs one layer at a
+        # time, each as soon as its blob is in, while the other downloads go on
+        diff_ids = dict(zip((layer.digest for layer in manifest.layers), config.diff_ids))
+        if manifest.layers:
+            with ThreadPoolExecutor(max_workers=PARALLEL_DOWNLOADS) as downloads, \
+                    ThreadPoolExecutor(max_workers=PARALLEL_UNPACKS) as unpacking:
+                unpacked = [unpacking.submit(unpack, done.result(), diff_ids[done.result().digest])
+                            for done in as_completed([downloads.submit(download, layer) for layer in manifest.layers])]
+                for future in unpacked:
+                    future.result()
         store.write_blob(body, digest)
         store.set_reference(str(reference), digest, len(body), media_type)
     return store.image(digest)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from nsbox.image.pull import PARALLEL_LAYERS, client_for
+from nsbox.image.pull import PARALLEL_DOWNLOADS, client_for
 from nsbox.image.reference import parse_reference
 from nsbox.image.store import Store
 
@@ -32,7 +32,7 @@ def push(root: str, text: str, insecure_registries: tuple[str, ...] = (), progre
         if progress:
             progress.status(descriptor.digest, "pushed")
 
-    with ThreadPoolExecutor(max_workers=PARALLEL_LAYERS) as pool:
+    with ThreadPoolExecutor(max_workers=PARALLEL_DOWNLOADS) as pool:
         list(pool.map(send, descriptors))
     body = store.read_blob(image.manifest_digest)
     client.put_manifest(reference.path, reference.tag or image.manifest_digest, body, image.manifest.media_type)

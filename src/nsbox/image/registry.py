@@ -25,7 +25,9 @@ MANIFEST_ACCEPT = ", ".join((image_spec.OCI_INDEX, image_spec.OCI_MANIFEST, imag
 RETRIES = 4
 TIMEOUT = 60
 _CHUNK = 1 << 20
-_TRANSIENT = (ConnectionError, http.client.HTTPException, socket.timeout, TimeoutError)
+# a connection that broke or stalled is retried (and a download resumed); a refused one is not
+_TRANSIENT = (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, http.client.HTTPException,
+              socket.timeout, TimeoutError)
 
 
 def is_loopback(endpoint: str) -> bool:

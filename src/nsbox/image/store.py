@@ -14,16 +14,15 @@ pulls do the work once; pulls hold image/gc.lock shared and `image prune` exclus
 """
 from __future__ import annotations
 
-import contextlib
 import fcntl
-import hashlib
-import json
 import os
-import shutil
 
 from nsbox.errors import ImageError, NotFound
-from nsbox.oci import image_spec
+from nsbox.oci import image_spec, jsonio
 from nsbox.oci.image_spec import Descriptor, ImageConfig, Manifest
+
+# The engine's `run` resolves images and prepares root filesystems through this module, so
+# it imports only what that needs: hashlib, shutil and the json package load on demand.
 
 STORE_DIR = "image"
 UNTAGGED = "<none>@"  # reference prefix of images that have no name (e.g. `nsbox import` without one)
@@ -32,6 +31,13 @@ UNTAGGED = "<none>@"  # reference prefix of images that have no name (e.g. `nsbo
 def digest_hex(digest: str) -> str:
     image_spec.check_digest(digest, "digest")
     return digest[len("sha256:"):]
+
+
+def _unlink_if_there(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
@@ -44,34 +50,39 @@ def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
             os.fsync(out.fileno())
         os.rename(temporary, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+        _unlink_if_there(temporary)
         raise
 
 
-@contextlib.contextmanager
-def locked(path: str, exclusive: bool = True, remove: bool = False):
-    """Hold an fcntl lock on the file at `path` (made if missing).
+class locked:
+    """`with locked(path):` holds an fcntl lock on the file at `path` (made if missing).
 
     With `remove`, the file is deleted while the lock is still held; a waiter that got
     the lock on a file deleted meanwhile notices (the inode differs) and starts again.
     """
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        try:
-            if os.stat(path).st_ino == os.fstat(fd).st_ino:
-                break
-        except FileNotFoundError:
-            pass
-        os.close(fd)
-    try:
-        yield fd
-    finally:
-        if remove:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
-        os.close(fd)
+
+    def __init__(self, path: str, exclusive: bool = True, remove: bool = False) -> None:
+        self.path = path
+        self.exclusive = exclusive
+        self.remove = remove
+        self.fd = -1
+
+    def __enter__(self) -> int:
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH)
+            try:
+                if os.stat(self.path).st_ino == os.fstat(fd).st_ino:
+                    self.fd = fd
+                    return fd
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.remove:
+            _unlink_if_there(self.path)
+        os.close(self.fd)
 
 
 class Image:
@@ -105,6 +116,7 @@ class Ingest:
     """A blob being written: data appended to a .partial file and hashed on the way."""
 
     def __init__(self, path: str) -> None:
+        import hashlib
         self.path = path
         self.sha256 = hashlib.sha256()
         self.file = open(path, "ab+")
@@ -122,6 +134,7 @@ class Ingest:
         """Throw away what was written (the server would not resume)."""
         self.file.truncate(0)
         self.file.seek(0)
+        import hashlib
         self.sha256 = hashlib.sha256()
         self.offset = 0
 
@@ -143,7 +156,7 @@ class Store:
             os.makedirs(directory, mode=0o700, exist_ok=True)
         layout = os.path.join(self.path, "oci-layout")
         if not os.path.exists(layout):
-            write_atomic(layout, json.dumps({"imageLayoutVersion": image_spec.OCI_LAYOUT_VERSION}).encode())
+            write_atomic(layout, jsonio.dumps({"imageLayoutVersion": image_spec.OCI_LAYOUT_VERSION}).encode())
 
     # blobs
 
@@ -161,6 +174,7 @@ class Store:
             raise NotFound(f"blob {digest} is not in the image store at {self.path}") from None
 
     def write_blob(self, data: bytes, expected: str | None = None) -> str:
+        import hashlib
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         if expected is not None and digest != expected:
             raise ImageError(f"content does not match its digest: expected {expected}, got {digest}; not stored")
@@ -170,37 +184,14 @@ class Store:
             write_atomic(path, data)
         return digest
 
-    @contextlib.contextmanager
-    def ingest(self, digest: str, size: int | None = None):
-        """Make the blob `digest` by writing into the yielded Ingest (or yield None if stored already).
+    def ingest(self, digest: str, size: int | None = None) -> BlobWriter:
+        """`with store.ingest(digest, size) as ingest:` write the blob into `ingest` (None if stored already).
 
         Holds the blob's lock, so a concurrent writer of the same blob waits and then finds
         it stored. A .partial file left by an interrupted write is resumed; on success the
         content is verified (digest and size) before it is renamed into blobs/.
         """
-        path = self.blob_path(digest)
-        if os.path.exists(path):
-            yield None
-            return
-        self.create()
-        hex_digest = digest_hex(digest)
-        with locked(os.path.join(self.ingest_dir, hex_digest + ".lock"), remove=True):
-            if os.path.exists(path):
-                yield None
-                return
-            partial = os.path.join(self.ingest_dir, hex_digest + ".partial")
-            ingest = Ingest(partial)
-            try:
-                yield ingest
-                ingest.file.flush()
-                os.fsync(ingest.file.fileno())
-                if (size is not None and ingest.offset != size) or ingest.digest() != digest:
-                    os.unlink(partial)
-                    raise ImageError(f"blob {digest}: received {ingest.offset} bytes hashing to {ingest.digest()}"
-                                     f"{'' if size is None else f' (expected {size} bytes)'}; not stored")
-                os.rename(partial, path)
-            finally:
-                ingest.file.close()
+        return BlobWriter(self, digest, size)
 
     def adopt(self, path: str, digest: str) -> None:
         """Move the file at `path` (on the store's filesystem, content already hashed to `digest`) into blobs/."""
@@ -212,6 +203,7 @@ class Store:
 
     def add_file(self, path: str, expected: str | None = None) -> tuple[str, int]:
         """Copy the file at `path` into the store; return (digest, size)."""
+        import hashlib
         sha256 = hashlib.sha256()
         with open(path, "rb") as source:
             while chunk := source.read(1 << 20):
@@ -234,10 +226,12 @@ class Store:
 
     def ensure_layer(self, diff_id: str, blob_digest: str) -> str:
         """Unpack the layer blob once into layers/<diff id>; return that directory."""
-        from nsbox.image.unpack import unpack_layer
         directory = self.layer_dir(diff_id)
         if os.path.isdir(directory):
             return directory
+        import shutil
+
+        from nsbox.image.unpack import unpack_layer
         self.create()
         with locked(directory + ".lock", remove=True):
             if os.path.isdir(directory):
@@ -258,10 +252,12 @@ class Store:
     def _read_index(self) -> list[dict]:
         try:
             with open(os.path.join(self.path, "index.json"), "rb") as index:
-                document = json.load(index)
+                document = jsonio.loads(index.read())
         except FileNotFoundError:
             return []
-        return document.get("manifests", [])
+        except ValueError as error:
+            raise ImageError(f"{self.path}/index.json is damaged ({error})") from None
+        return document.get("manifests", [])  # type: ignore[union-attr]
 
     def references(self) -> dict[str, Descriptor]:
         """reference string -> manifest descriptor, for every name in the store."""
@@ -273,32 +269,19 @@ class Store:
                                          annotations=entry.get("annotations"))
         return found
 
-    @contextlib.contextmanager
-    def editing_references(self):
-        """Yield the mutable {reference: Descriptor} map; it is written back atomically on exit."""
-        self.create()
-        with locked(os.path.join(self.path, "index.lock")):
-            references = self.references()
-            yield references
-            manifests = []
-            for name in sorted(references):
-                descriptor = references[name]
-                entry = {"mediaType": descriptor.media_type, "digest": descriptor.digest, "size": descriptor.size,
-                         "annotations": {image_spec.REF_NAME_ANNOTATION: name}}
-                manifests.append(entry)
-            document = {"schemaVersion": 2, "mediaType": image_spec.OCI_INDEX, "manifests": manifests}
-            write_atomic(os.path.join(self.path, "index.json"), json.dumps(document, indent=1).encode())
+    def editing_references(self) -> ReferencesEditor:
+        """`with store.editing_references() as references:` a mutable {reference: Descriptor}
+        map, written back atomically (under image/index.lock) when the block ends without error."""
+        return ReferencesEditor(self)
 
     def set_reference(self, name: str, manifest_digest: str, size: int, media_type: str) -> None:
         with self.editing_references() as references:
             references[name] = Descriptor(media_type, manifest_digest, size)
 
-    @contextlib.contextmanager
-    def pulling(self):
+    def pulling(self) -> locked:
         """Held while blobs are added that no reference names yet (keeps `image prune` out)."""
         self.create()
-        with locked(os.path.join(self.path, "gc.lock"), exclusive=False):
-            yield
+        return locked(os.path.join(self.path, "gc.lock"), exclusive=False)
 
     # images
 
@@ -358,3 +341,84 @@ class Store:
             blobs.update(layer.digest for layer in image.manifest.layers)
             diff_ids.update(image.config.diff_ids)
         return blobs, diff_ids
+
+
+class BlobWriter:
+    """The context manager of Store.ingest (see there)."""
+
+    def __init__(self, store: Store, digest: str, size: int | None) -> None:
+        self.store = store
+        self.digest = digest
+        self.size = size
+        self.path = store.blob_path(digest)
+        self.lock: locked | None = None
+        self.ingest: Ingest | None = None
+
+    def __enter__(self) -> Ingest | None:
+        if os.path.exists(self.path):
+            return None
+        self.store.create()
+        hex_digest = digest_hex(self.digest)
+        self.lock = locked(os.path.join(self.store.ingest_dir, hex_digest + ".lock"), remove=True)
+        self.lock.__enter__()
+        if os.path.exists(self.path):
+            return None
+        try:
+            self.ingest = Ingest(os.path.join(self.store.ingest_dir, hex_digest + ".partial"))
+        except BaseException:
+            self.lock.__exit__()
+            raise
+        return self.ingest
+
+    def __exit__(self, kind, error, trace) -> None:
+        ingest = self.ingest
+        try:
+            if ingest is not None:
+                try:
+                    if kind is None:
+                        self._finish(ingest)
+                finally:
+                    ingest.file.close()
+        finally:
+            if self.lock is not None:
+                self.lock.__exit__()
+
+    def _finish(self, ingest: Ingest) -> None:
+        ingest.file.flush()
+        os.fsync(ingest.file.fileno())
+        if (self.size is not None and ingest.offset != self.size) or ingest.digest() != self.digest:
+            os.unlink(ingest.path)
+            expected = "" if self.size is None else f" (expected {self.size} bytes)"
+            raise ImageError(f"blob {self.digest}: received {ingest.offset} bytes hashing to {ingest.digest()}"
+                             f"{expected}; not stored")
+        os.rename(ingest.path, self.path)
+
+
+class ReferencesEditor:
+    """The context manager of Store.editing_references (see there)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.lock = locked(os.path.join(store.path, "index.lock"))
+        self.references: dict[str, Descriptor] = {}
+
+    def __enter__(self) -> dict[str, Descriptor]:
+        self.store.create()
+        self.lock.__enter__()
+        try:
+            self.references = self.store.references()
+        except BaseException:
+            self.lock.__exit__()
+            raise
+        return self.references
+
+    def __exit__(self, kind, error, trace) -> None:
+        try:
+            if kind is None:
+                manifests = [{"mediaType": descriptor.media_type, "digest": descriptor.digest, "size": descriptor.size,
+                              "annotations": {image_spec.REF_NAME_ANNOTATION: name}}
+                             for name, descriptor in sorted(self.references.items())]
+                document = {"schemaVersion": 2, "mediaType": image_spec.OCI_INDEX, "manifests": manifests}
+                write_atomic(os.path.join(self.store.path, "index.json"), jsonio.dumps(document).encode())
+        finally:
+            self.lock.__exit__()

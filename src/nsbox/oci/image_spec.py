@@ -6,10 +6,8 @@ not validate with a ConfigError naming the field ("manifest.layers[1].digest: ..
 """
 from __future__ import annotations
 
-import json
-import re
-
 from nsbox.errors import ConfigError
+from nsbox.oci import jsonio
 from nsbox.oci.fields import Fields
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -33,11 +31,16 @@ LAYER_TYPES = (OCI_LAYER, OCI_LAYER_GZIP, OCI_LAYER_ZSTD, DOCKER_LAYER_GZIP,
 
 REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name"
 
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+_HEX = frozenset("0123456789abcdef")
+
+
+def is_digest(text: object) -> bool:
+    """sha256:<64 lowercase hex digits>"""
+    return isinstance(text, str) and len(text) == 71 and text.startswith("sha256:") and _HEX.issuperset(text[7:])
 
 
 def check_digest(digest: object, field: str) -> str:
-    if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+    if not is_digest(digest):
         raise ConfigError(field, f"must be a sha256 digest (sha256:<64 hex digits>), got {digest!r}")
     return digest
 
@@ -98,7 +101,7 @@ class Descriptor:
 
 def _decode(data: bytes, what: str) -> Fields:
     try:
-        document = json.loads(data)
+        document = jsonio.loads(data)
     except (ValueError, UnicodeDecodeError) as error:
         raise ConfigError(what, f"is not valid JSON ({error})") from None
     return Fields(document, what)
@@ -176,7 +179,7 @@ def parse_manifest(data: bytes, what: str = "manifest") -> Manifest:
 def media_type_of(data: bytes) -> str:
     """The mediaType a manifest or index document declares (guessing from its shape if absent)."""
     try:
-        document = json.loads(data)
+        document = jsonio.loads(data)
     except (ValueError, UnicodeDecodeError):
         raise ConfigError("manifest", "is not valid JSON") from None
     if not isinstance(document, dict):
@@ -226,4 +229,5 @@ def parse_config(data: bytes, what: str = "config") -> ImageConfig:
 
 def dumps(document: dict) -> bytes:
     """Canonical-enough JSON bytes for documents nsbox writes (stable key order, compact)."""
+    import json
     return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
