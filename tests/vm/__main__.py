@@ -1,4 +1,4 @@
-"""python -m tests.vm [PYTEST ARGS]: run the cgroup v2 lane (default selection: -m cgroup_v2).
+"""python -m tests.vm [PYTEST ARGS]: run the cgroup v2 lane (default: -m "cgroup_v2 or v2_lane").
 
 Exits with pytest's exit code from the guest, or 125 when the lane itself failed.
 """
@@ -9,7 +9,7 @@ import sys
 from tests.vm import LaneError
 from tests.vm.lane import run
 
-DEFAULT_ARGS = ["-m", "cgroup_v2"]
+DEFAULT_ARGS = ["-m", "cgroup_v2 or v2_lane"]
 
 
 def main(argv: list[str]) -> int:

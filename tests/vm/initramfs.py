@@ -9,6 +9,7 @@ import hashlib
 import os
 import stat
 
+from tests.vm import LaneError
 from tests.vm.kernel import Kernel
 
 BUSYBOX = "/bin/busybox"
@@ -71,7 +72,7 @@ def load_order(modules_dir: str, wanted: tuple[str, ...]) -> list[str]:
 
     for name in wanted:
         if name not in by_name:
-            raise KeyError(f"module {name} is not in {modules_dir}/modules.dep")
+            raise LaneError(f"module {name} is not in {modules_dir}/modules.dep")
         visit(by_name[name])
     return order
 
@@ -105,6 +106,6 @@ def ensure_initramfs(kernel: Kernel, cache: str) -> str:
             out.write(data)
         os.rename(temporary, path)
         for name in os.listdir(cache):
-            if name.startswith("initramfs-") and name != os.path.basename(path):
+            if name.startswith("initramfs-") and name.endswith(".cpio") and name != os.path.basename(path):
                 os.unlink(os.path.join(cache, name))
     return path

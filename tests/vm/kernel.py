@@ -76,12 +76,11 @@ def kernel_version(package: str = KERNEL_PACKAGE) -> str:
 
 
 def ensure_kernel(cache: str, free_bytes_needed: int = 1 << 30) -> Kernel:
-    """Unpack the current Debian kernel into `cache` unless it is there already."""
+    """Unpack the current Debian kernel into `cache` (an existing directory) unless it is there already."""
     version = kernel_version()
     kernel = Kernel(os.path.join(cache, f"kernel-{version}"), version)
     if os.path.exists(kernel.vmlinux):
         return kernel
-    os.makedirs(cache, exist_ok=True)
     free = shutil.disk_usage(cache).free
     if free < free_bytes_needed:
         raise LaneError(f"{cache} has {free >> 20} MiB free; the guest kernel needs about "

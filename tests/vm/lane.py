@@ -7,6 +7,7 @@ read-write 9p share: pytest's exit code and a JUnit XML file for the counts. Its
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -94,6 +95,16 @@ def write_request(share: str, pytest_args: list[str], kernel: Kernel, settings: 
             out.write(value + "\n")
 
 
+@contextlib.contextmanager
+def cache_lock(cache: str):
+    """Hold the cache for this lane alone while it fills it (lanes may run side by side)."""
+    import fcntl
+    os.makedirs(cache, exist_ok=True)
+    with open(os.path.join(cache, "lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def die_with_parent() -> None:
     """In QEMU's child before exec: be killed when the lane's process dies, however it dies."""
     import ctypes
@@ -106,8 +117,9 @@ def run(pytest_args: list[str], settings: Settings | None = None, out=sys.stdout
     settings = settings or Settings()
     started = time.monotonic()
     ensure_qemu()
-    kernel = ensure_kernel(settings.cache)
-    initramfs = ensure_initramfs(kernel, settings.cache)
+    with cache_lock(settings.cache):
+        kernel = ensure_kernel(settings.cache)
+        initramfs = ensure_initramfs(kernel, settings.cache)
     share = tempfile.mkdtemp(prefix="nsbox-vm-lane.")
     try:
         write_request(share, pytest_args, kernel, settings)
