@@ -248,6 +248,8 @@ class RegistryClient:
                     ingest.write(chunk)
                     if progress:
                         progress(len(chunk))
+                if response.raw.length:  # the connection closed before Content-Length bytes came
+                    raise http.client.IncompleteRead(b"", response.raw.length)
                 return
             except RegistryError as error:
                 if not isinstance(error.__cause__, _TRANSIENT) or attempt == RETRIES - 1:
