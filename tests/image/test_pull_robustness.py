@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -127,11 +128,15 @@ def test_a_killed_pull_is_resumed_by_the_next(big_image, store_root):
         first = subprocess.Popen([NSBOX, "--root", store_root, "pull", f"{proxy.host}/test/big:big"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         assert proxy.stalled.wait(60)
+        ingest = os.path.join(store_root, "image/ingest")
+        deadline = time.monotonic() + 30
+        while not any(name.endswith(".partial") and os.path.getsize(os.path.join(ingest, name)) >= 1 << 20
+                      for name in os.listdir(ingest)):
+            assert time.monotonic() < deadline, "the pull never wrote the first MiB it was sent"
+            time.sleep(0.01)
         first.send_signal(signal.SIGKILL)
         first.wait()
         proxy.release.set()
-        partial = [name for name in os.listdir(os.path.join(store_root, "image/ingest")) if name.endswith(".partial")]
-        assert partial, "the killed pull left nothing to resume from"
         second = subprocess.run([NSBOX, "--root", store_root, "pull", f"{proxy.host}/test/big:big"],
                                 capture_output=True, text=True, timeout=120)
     finally:
