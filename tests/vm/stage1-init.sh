@@ -36,7 +36,7 @@ mkdir -p dev/pts dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts dev/pts
 mount -t tmpfs -o mode=1777 tmpfs dev/shm
 mount -t tmpfs -o mode=0755 tmpfs run
-mount -t tmpfs -o mode=1777 tmpfs tmp
+# /tmp stays the overlay's (the checkout or the cache may live there): writes land in tmpfs.
 mount -t bpf bpf sys/fs/bpf
 # The kernel was booted with cgroup_no_v1=all: every controller is on the v2 hierarchy.
 mount -t cgroup2 -o nsdelegate cgroup2 sys/fs/cgroup || fail "cannot mount cgroup2"
