@@ -4,6 +4,7 @@ Exits with pytest's exit code from the guest, or 125 when the lane itself failed
 """
 from __future__ import annotations
 
+import signal
 import sys
 
 from tests.vm import LaneError
@@ -13,6 +14,8 @@ DEFAULT_ARGS = ["-m", "cgroup_v2 or v2_lane"]
 
 
 def main(argv: list[str]) -> int:
+    # SIGTERM (a CI job cancelled) unwinds like Ctrl-C: QEMU is killed and the share removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         result = run(argv or DEFAULT_ARGS)
     except LaneError as error:
