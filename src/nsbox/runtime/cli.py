@@ -1,0 +1,180 @@
+"""`nsbox-runtime`: the OCI runtime command line, with runc's commands and flags.
+
+Global flags, then a command; each command is a module in nsbox.runtime.commands with
+FLAGS and `run(options, positionals, ctx) -> int` (or, without FLAGS, `run(args, ctx)`
+to parse its own arguments), imported only when named (argparse alone would cost 15 ms
+of every `create`).
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from nsbox.errors import NsboxError
+
+COMMANDS = ("create", "start", "run", "state", "kill", "delete", "list", "ps", "exec", "pause", "resume",
+            "update", "events", "features", "spec")
+
+GLOBAL_FLAGS = {
+    "--root": ("root", "value"), "--log": ("log", "value"), "--log-format": ("log_format", "value"),
+    "--debug": ("debug", "bool"), "--systemd-cgroup": ("systemd_cgroup", "bool"),
+    "--rootless": ("rootless", "value"), "--criu": ("criu", "value"),
+    "--help": ("help", "bool"), "-h": ("help", "bool"), "--version": ("version", "bool"), "-v": ("version", "bool"),
+}
+
+USAGE = """usage: nsbox-runtime [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [ARGS...]
+
+commands:
+  create    create a container from an OCI bundle (it waits for start)
+  start     run the program of a created container
+  run       create and start a container (waits for it unless --detach)
+  state     print a container's state as JSON
+  kill      send a signal to a container's init (or --all its processes)
+  delete    delete a container (--force: even a running one)
+  list      list containers
+  ps        list the host PIDs of a container's processes
+  exec      run a new process inside a running container
+  pause     freeze every process of a container
+  resume    thaw a paused container
+  update    change a running container's resource limits
+  events    print a container's stats and OOM events
+  features  print what this runtime supports, as JSON
+  spec      write a default config.json
+"""
+
+
+class UsageError(NsboxError):
+    """The command line itself is wrong."""
+
+
+class Context:
+    """What every command gets: the state root and the logging choices."""
+
+    __slots__ = ("root", "log", "log_format", "debug")
+
+    def __init__(self, root: str, log: str | None, log_format: str, debug: bool) -> None:
+        self.root = root
+        self.log = log
+        self.log_format = log_format
+        self.debug = debug
+
+    def load(self, container_id: str):  # -> ContainerRecord
+        from nsbox.runtime.api import load
+        return load(self.root, container_id)
+
+    def report(self, level: str, message: str) -> None:
+        """Write a message to stderr and, with --log, to the log file (containerd reads it)."""
+        sys.stderr.write(f"nsbox-runtime: {message}\n" if level == "error" else f"nsbox-runtime: {level}: {message}\n")
+        if not self.log:
+            return
+        from nsbox.runtime.api import iso_now
+        if self.log_format == "json":
+            from nsbox.oci import jsonio
+            line = jsonio.dumps({"level": level, "msg": message, "time": iso_now()})
+        else:
+            line = f'time="{iso_now()}" level={level} msg="{message}"'
+        try:
+            with open(self.log, "a") as log:
+                log.write(line + "\n")
+        except OSError:
+            pass
+
+
+def parse_flags(args: list[str], flags: dict[str, tuple[str, str]], stop_at_positional: bool = False
+                ) -> tuple[dict[str, object], list[str]]:
+    """Hand-made flag parsing: flags maps '--name'/'-n' to (key, 'value'|'bool'|'multi').
+
+    Returns (options, positionals). After the first positional with stop_at_positional,
+    and after '--', everything is positional."""
+    options: dict[str, object] = {}
+    positionals: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if arg == "--":
+            positionals.extend(args[index:])
+            break
+        if not arg.startswith("-") or arg == "-":
+            positionals.append(arg)
+            if stop_at_positional:
+                positionals.extend(args[index:])
+                break
+            continue
+        name, has_value, value = arg.partition("=")
+        if name not in flags:
+            raise UsageError(f"unknown flag {name}")
+        key, kind = flags[name]
+        if kind == "bool":
+            options[key] = value.lower() not in ("false", "0") if has_value else True
+            continue
+        if not has_value:
+            if index >= len(args):
+                raise UsageError(f"flag {name} needs a value")
+            value = args[index]
+            index += 1
+        if kind == "multi":
+            options.setdefault(key, []).append(value)  # type: ignore[union-attr]
+        else:
+            options[key] = value
+    return options, positionals
+
+
+def one_id(positionals: list[str], command: str) -> str:
+    if len(positionals) != 1:
+        raise UsageError(f"{command} takes exactly one container id (got {len(positionals)} arguments)")
+    return positionals[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    ctx = Context(os.environ.get("NSBOX_RUNTIME_ROOT", "/run/nsbox-runtime"), None, "text", False)
+    try:
+        split = next((i for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or not _takes_value(args[i - 1]))), len(args))
+        options, _ = parse_flags(args[:split], GLOBAL_FLAGS)
+        ctx.root = str(options.get("root", ctx.root))
+        ctx.log = options.get("log")  # type: ignore[assignment]
+        ctx.log_format = str(options.get("log_format", "text"))
+        ctx.debug = bool(options.get("debug"))
+        if ctx.log_format not in ("text", "json"):
+            raise UsageError(f"--log-format must be text or json, not {ctx.log_format!r}")
+        if options.get("version"):
+            from nsbox.runtime.commands.features import version_text
+            sys.stdout.write(version_text())
+            return 0
+        if options.get("help") or split == len(args):
+            (sys.stdout if options.get("help") else sys.stderr).write(USAGE)
+            return 0 if options.get("help") else 1
+        if options.get("systemd_cgroup"):
+            raise UsageError("--systemd-cgroup: nsbox-runtime has no systemd cgroup driver yet; "
+                             "use cgroupfs paths (drop the flag)")
+        command = args[split]
+        if command not in COMMANDS:
+            raise UsageError(f"unknown command {command!r}; commands: {', '.join(COMMANDS)}")
+        module = __import__(f"nsbox.runtime.commands.{command}", fromlist=["run"])
+        if not hasattr(module, "FLAGS"):  # the command parses its own arguments
+            return module.run(args[split + 1:], ctx)
+        command_options, positionals = parse_flags(args[split + 1:], module.FLAGS,
+                                                   getattr(module, "STOP_AT_POSITIONAL", False))
+        return module.run(command_options, positionals, ctx)
+    except NsboxError as error:
+        if ctx.debug:
+            raise
+        ctx.report("error", str(error))
+        return error.exit_code
+    except OSError as error:
+        if ctx.debug:
+            raise
+        ctx.report("error", str(error))
+        return 125
+    except KeyboardInterrupt:
+        return 130
+
+
+def _takes_value(flag: str) -> bool:
+    entry = GLOBAL_FLAGS.get(flag)
+    return entry is not None and entry[1] == "value"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

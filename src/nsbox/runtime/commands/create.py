@@ -1,0 +1,30 @@
+"""nsbox-runtime create [--bundle DIR] [--pid-file F] [--console-socket S] [--no-pivot] [--preserve-fds N] ID"""
+from __future__ import annotations
+
+from nsbox.runtime.cli import Context, one_id
+
+FLAGS = {
+    "--bundle": ("bundle", "value"), "-b": ("bundle", "value"),
+    "--pid-file": ("pid_file", "value"), "--console-socket": ("console_socket", "value"),
+    "--no-pivot": ("no_pivot", "bool"), "--preserve-fds": ("preserve_fds", "value"),
+    "--no-new-keyring": ("no_new_keyring", "bool"),
+}
+
+
+def create_from(options: dict, positionals: list[str], ctx: Context, command: str) -> tuple[str, int]:
+    from nsbox.runtime import api
+    from nsbox.runtime.cli import UsageError
+    container_id = one_id(positionals, command)
+    try:
+        preserve = int(options.get("preserve_fds", 0))  # type: ignore[arg-type]
+    except ValueError:
+        raise UsageError(f"--preserve-fds needs a number, not {options.get('preserve_fds')!r}") from None
+    pid = api.create(ctx.root, container_id, str(options.get("bundle", ".")),
+                     pid_file=options.get("pid_file"), console_socket=options.get("console_socket"),  # type: ignore[arg-type]
+                     no_pivot=bool(options.get("no_pivot")), preserve_fds=preserve)
+    return container_id, pid
+
+
+def run(options: dict, positionals: list[str], ctx: Context) -> int:
+    create_from(options, positionals, ctx, "create")
+    return 0

@@ -1,0 +1,18 @@
+"""nsbox-runtime delete [--force] ID"""
+from __future__ import annotations
+
+from nsbox.runtime.cli import Context, one_id
+
+FLAGS = {"--force": ("force", "bool"), "-f": ("force", "bool")}
+
+
+def run(options: dict, positionals: list[str], ctx: Context) -> int:
+    from nsbox.errors import NotFound
+    from nsbox.runtime import api
+    container_id = one_id(positionals, "delete")
+    try:
+        api.delete(ctx.root, container_id, bool(options.get("force")))
+    except NotFound:
+        if not options.get("force"):
+            raise
+    return 0

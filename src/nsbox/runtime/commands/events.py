@@ -1,0 +1,91 @@
+"""nsbox-runtime events [--stats] [--interval DURATION] ID: a container's stats and OOM events as JSON lines.
+
+--stats prints one {"type": "stats", "id": ID, "data": {...}} record and exits (runc's format).
+Without it, a stats record every --interval (default 5s) and an {"type": "oom", "id": ID}
+record whenever the container runs out of memory, until the container stops.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from nsbox.runtime.cli import Context, UsageError, one_id
+
+FLAGS = {"--stats": ("stats", "bool"), "--interval": ("interval", "value")}
+
+UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def duration(text: str) -> float:
+    """A Go-style duration ("5s", "250ms", "1m30s") in seconds."""
+    total, rest = 0.0, text.strip()
+    if not rest:
+        raise UsageError("--interval: must be a duration such as 5s or 500ms")
+    while rest:
+        digits = len(rest) - len(rest.lstrip("0123456789."))
+        unit_end = digits + len(rest[digits:]) - len(rest[digits:].lstrip("nuµmsh"))
+        value, unit = rest[:digits], rest[digits:unit_end]
+        if not value or unit not in UNITS:
+            raise UsageError(f"--interval: {text!r} is not a duration such as 5s, 500ms or 1m30s")
+        total += float(value) * UNITS[unit]
+        rest = rest[unit_end:]
+    if total <= 0:
+        raise UsageError(f"--interval: must be more than zero, got {text!r}")
+    return total
+
+
+def emit(kind: str, container_id: str, data: dict | None = None) -> None:
+    from nsbox.oci import jsonio
+    record: dict = {"type": kind, "id": container_id}
+    if data is not None:
+        record["data"] = data
+    sys.stdout.write(jsonio.dumps(record) + "\n")
+    sys.stdout.flush()
+
+
+def run(options: dict, positionals: list[str], ctx: Context) -> int:
+    from nsbox.errors import StateError
+    container_id = one_id(positionals, "events")
+    interval = duration(str(options.get("interval", "5s")))
+    record = ctx.load(container_id)
+    status = record.status()
+    if status not in ("created", "running", "paused"):
+        raise StateError(f"container {container_id!r} is {status}; events are for a live container")
+    cgroup = record.cgroup
+    if cgroup is None:
+        raise StateError(f"container {container_id!r} has no cgroup to watch")
+    if options.get("stats"):
+        emit("stats", container_id, cgroup.stats())
+        return 0
+    return stream(record, cgroup, container_id, interval)
+
+
+def stream(record, cgroup, container_id: str, interval: float) -> int:
+    """Stats every `interval` and OOM events as they come, until the container stops."""
+    import select
+    import time
+    from nsbox.cgroups.oom import drain
+    watch = cgroup.oom_watch()
+    try:
+        kills = cgroup.oom_kills()
+        next_stats = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now >= next_stats:
+                if record.status() == "stopped":
+                    return 0
+                emit("stats", container_id, cgroup.stats())
+                next_stats = now + interval
+            readable, _, _ = select.select([watch], [], [], max(next_stats - time.monotonic(), 0))
+            if readable:
+                drain(watch)
+                if not os.path.isdir(cgroup.directories()[0]):
+                    return 0  # the cgroup was removed (v1 signals the eventfd then too)
+                count = cgroup.oom_kills()
+                if count > kills or "memory" in cgroup.v1:  # a v1 wake-up is an OOM even when nothing died yet
+                    emit("oom", container_id)
+                kills = count
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        os.close(watch)

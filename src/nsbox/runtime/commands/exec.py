@@ -1,0 +1,72 @@
+"""nsbox-runtime exec [flags] ID [COMMAND ARGS...]   or   exec --process FILE ID
+
+Flags: --process/-p FILE (an OCI process JSON), --tty/-t, --console-socket S, --detach/-d,
+--pid-file F, --cwd DIR, --env/-e NAME=VALUE (repeatable), --user/-u UID[:GID],
+--additional-gids/-g GID, --cap/-c CAP (repeatable), --no-new-privs, --preserve-fds N.
+Without --process the container's own process (env, user, capabilities) is the base."""
+from __future__ import annotations
+
+from nsbox.runtime.cli import Context, UsageError
+
+FLAGS = {
+    "--process": ("process", "value"), "-p": ("process", "value"), "--tty": ("tty", "bool"), "-t": ("tty", "bool"),
+    "--console-socket": ("console_socket", "value"), "--detach": ("detach", "bool"), "-d": ("detach", "bool"),
+    "--pid-file": ("pid_file", "value"), "--cwd": ("cwd", "value"), "--env": ("env", "multi"), "-e": ("env", "multi"),
+    "--user": ("user", "value"), "-u": ("user", "value"), "--additional-gids": ("gids", "multi"),
+    "-g": ("gids", "multi"), "--cap": ("cap", "multi"), "-c": ("cap", "multi"),
+    "--no-new-privs": ("no_new_privs", "bool"), "--preserve-fds": ("preserve_fds", "value"),
+}
+STOP_AT_POSITIONAL = True
+
+
+def build_process(options: dict, args: list[str], base: dict) -> dict:
+    process = dict(base)
+    process["args"] = args
+    process["terminal"] = bool(options.get("tty"))
+    if "cwd" in options:
+        process["cwd"] = options["cwd"]
+    process["env"] = list(process.get("env", [])) + list(options.get("env", []))
+    user = dict(process.get("user", {}))
+    if "user" in options:
+        uid, _, gid = str(options["user"]).partition(":")
+        try:
+            user["uid"] = int(uid)
+            user["gid"] = int(gid) if gid else user.get("gid", 0)
+        except ValueError:
+            raise UsageError(f"--user must be UID[:GID] as numbers, not {options['user']!r}") from None
+    if "gids" in options:
+        user["additionalGids"] = [int(g) for g in options["gids"]]
+    process["user"] = user
+    if "cap" in options:
+        caps = {name: list(values) for name, values in (process.get("capabilities") or {}).items()}
+        for cap in options["cap"]:
+            for name in ("bounding", "effective", "permitted", "inheritable", "ambient"):
+                if cap not in caps.setdefault(name, []):
+                    caps[name].append(cap)
+        process["capabilities"] = caps
+    if options.get("no_new_privs"):
+        process["noNewPrivileges"] = True
+    return process
+
+
+def run(options: dict, positionals: list[str], ctx: Context) -> int:
+    from nsbox.runtime import api
+    from nsbox.runtime.exec_process import base_process, exec_process
+    if not positionals:
+        raise UsageError("exec takes a container id, then the command (or --process FILE)")
+    container_id, args = positionals[0], positionals[1:]
+    if "process" in options:
+        from nsbox.oci import jsonio
+        with open(str(options["process"]), "rb") as f:
+            process = jsonio.loads(f.read())
+        if not isinstance(process, dict):
+            raise UsageError(f"--process {options['process']}: must hold an OCI process object")
+    elif args:
+        process = build_process(options, args, base_process(ctx.root, container_id))
+    else:
+        raise UsageError("exec needs a command to run (or --process FILE)")
+    pid = exec_process(ctx.root, container_id, process, console_socket=options.get("console_socket"),  # type: ignore[arg-type]
+                       pid_file=options.get("pid_file"), preserve_fds=int(options.get("preserve_fds", 0)))  # type: ignore[arg-type]
+    if options.get("detach"):
+        return 0
+    return api.wait_exit(pid)

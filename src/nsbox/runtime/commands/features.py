@@ -1,0 +1,42 @@
+"""nsbox-runtime features: what this runtime supports, as the OCI features document."""
+from __future__ import annotations
+
+import sys
+
+from nsbox.runtime.cli import Context
+
+FLAGS: dict = {}
+VERSION = "0.1.0"
+
+
+def version_text() -> str:
+    return f"nsbox-runtime version {VERSION}\nspec: 1.1.0\n"
+
+
+def features() -> dict:
+    from nsbox.linux.capabilities import NAMES
+    from nsbox.linux.mounts import OPTIONS, PROPAGATION
+    from nsbox.oci.runtime_spec import HOOK_KINDS, NAMESPACE_TYPES
+    return {
+        "ociVersionMin": "1.0.0",
+        "ociVersionMax": "1.1.0",
+        "hooks": list(HOOK_KINDS),
+        "mountOptions": sorted(list(OPTIONS) + list(PROPAGATION)),
+        "linux": {
+            "namespaces": list(NAMESPACE_TYPES),
+            "capabilities": list(NAMES),
+            "cgroup": {"v1": True, "v2": True, "systemd": False, "systemdUser": False, "rdma": False},
+            "seccomp": {"enabled": False},
+            "apparmor": {"enabled": False},
+            "selinux": {"enabled": False},
+            "intelRdt": {"enabled": False},
+            "mountExtensions": {"idmap": {"enabled": False}},
+        },
+        "annotations": {"org.nsbox.version": VERSION},
+    }
+
+
+def run(options: dict, positionals: list[str], ctx: Context) -> int:
+    import json
+    sys.stdout.write(json.dumps(features(), indent=2) + "\n")
+    return 0

@@ -1,0 +1,41 @@
+"""nsbox-runtime list [--format table|json] [--quiet]"""
+from __future__ import annotations
+
+import sys
+
+from nsbox.runtime.cli import Context, UsageError
+
+FLAGS = {"--format": ("format", "value"), "-f": ("format", "value"), "--quiet": ("quiet", "bool"),
+         "-q": ("quiet", "bool")}
+
+
+def run(options: dict, positionals: list[str], ctx: Context) -> int:
+    from nsbox.errors import NotFound
+    from nsbox.runtime import api
+    from nsbox.runtime.state import list_ids
+    output_format = options.get("format", "table")
+    if output_format not in ("table", "json"):
+        raise UsageError(f"--format must be table or json, not {output_format!r}")
+    rows = []
+    for container_id in list_ids(ctx.root):
+        try:
+            record = api.load(ctx.root, container_id)
+        except NotFound:
+            continue
+        status = record.status()
+        rows.append({"ociVersion": "1.1.0", "id": container_id, "pid": record.pid if status != "stopped" else 0,
+                     "status": status, "bundle": record.bundle, "rootfs": record.data.get("rootfs", ""),
+                     "created": record.data.get("created", ""), "owner": record.data.get("owner", ""),
+                     "annotations": record.annotations})
+    if options.get("quiet"):
+        sys.stdout.write("".join(row["id"] + "\n" for row in rows))
+    elif output_format == "json":
+        import json
+        sys.stdout.write(json.dumps(rows) + "\n")
+    else:
+        lines = [("ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER")]
+        lines += [(r["id"], str(r["pid"]), r["status"], r["bundle"], r["created"], r["owner"] or "root") for r in rows]
+        widths = [max(len(line[i]) for line in lines) for i in range(6)]
+        for line in lines:
+            sys.stdout.write("   ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() + "\n")
+    return 0

@@ -1,0 +1,12 @@
+"""nsbox-runtime pause ID: freeze every process of the container (its cgroup's freezer)."""
+from __future__ import annotations
+
+from nsbox.runtime.cli import Context, one_id
+
+FLAGS: dict = {}
+
+
+def run(options: dict, positionals: list[str], ctx: Context) -> int:
+    from nsbox.runtime import api
+    api.pause(ctx.root, one_id(positionals, "pause"))
+    return 0

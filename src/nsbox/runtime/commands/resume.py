@@ -1,0 +1,12 @@
+"""nsbox-runtime resume ID: thaw a paused container."""
+from __future__ import annotations
+
+from nsbox.runtime.cli import Context, one_id
+
+FLAGS: dict = {}
+
+
+def run(options: dict, positionals: list[str], ctx: Context) -> int:
+    from nsbox.runtime import api
+    api.resume(ctx.root, one_id(positionals, "resume"))
+    return 0

@@ -1,0 +1,42 @@
+"""nsbox-runtime run [create's flags] [--detach] [--keep] ID
+
+create + start; without --detach, waits for the container, forwards signals to it,
+deletes it afterwards (unless --keep) and exits with its exit code."""
+from __future__ import annotations
+
+from nsbox.runtime.cli import Context
+from nsbox.runtime.commands.create import FLAGS as CREATE_FLAGS
+from nsbox.runtime.commands.create import create_from
+
+FLAGS = CREATE_FLAGS | {"--detach": ("detach", "bool"), "-d": ("detach", "bool"), "--keep": ("keep", "bool")}
+
+FORWARDED = (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 28)  # HUP INT QUIT USR1 USR2 ALRM TERM TSTP TTIN TTOU WINCH
+
+
+def run(options: dict, positionals: list[str], ctx: Context) -> int:
+    from nsbox.runtime import api
+    container_id, pid = create_from(options, positionals, ctx, "run")
+    try:
+        api.start(ctx.root, container_id)
+    except BaseException:
+        api.delete(ctx.root, container_id, force=True)
+        raise
+    if options.get("detach"):
+        return 0
+    import signal
+    for number in FORWARDED:
+        signal.signal(number, lambda received, _frame: _forward(pid, received))
+    try:
+        code = api.wait_exit(pid)
+    finally:
+        if not options.get("keep"):
+            api.delete(ctx.root, container_id, force=True)
+    return code
+
+
+def _forward(pid: int, number: int) -> None:
+    import os
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        pass

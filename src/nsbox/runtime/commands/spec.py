@@ -1,0 +1,27 @@
+"""nsbox-runtime spec [--bundle DIR] [--rootless]: write a default config.json (as `runc spec`)."""
+from __future__ import annotations
+
+import os
+
+from nsbox.runtime.cli import Context
+
+FLAGS = {"--bundle": ("bundle", "value"), "-b": ("bundle", "value"), "--rootless": ("rootless", "bool")}
+
+
+def run(options: dict, positionals: list[str], ctx: Context) -> int:
+    import json
+
+    from nsbox.errors import AlreadyExists
+    from nsbox.oci.default_spec import default_spec
+    path = os.path.join(str(options.get("bundle", ".")), "config.json")
+    if os.path.exists(path):
+        raise AlreadyExists(f"{path} exists already; remove it first to write a new one")
+    spec = default_spec(rootless=bool(options.get("rootless")))
+    if options.get("rootless"):
+        uid, gid = os.getuid(), os.getgid()
+        spec["linux"]["uidMappings"][0]["hostID"] = uid
+        spec["linux"]["gidMappings"][0]["hostID"] = gid
+    with open(path, "w") as config:
+        json.dump(spec, config, indent="\t")
+        config.write("\n")
+    return 0

@@ -1,0 +1,147 @@
+"""Running a new process inside a running container (`exec`), as nsenter would.
+
+The runtime forks a helper that joins the container's cgroup and every namespace of its
+init that differs from the runtime's own (user first), then forks the process itself, so
+that it is inside the container's PID and time namespaces. The helper reports the
+process's host PID and exits; the caller, a child subreaper, waits for the process.
+"""
+from __future__ import annotations
+
+import os
+
+from nsbox.errors import StateError
+from nsbox.linux import libc
+from nsbox.linux import namespaces as ns
+from nsbox.oci.fields import Fields
+from nsbox.oci.runtime_spec import Process
+from nsbox.runtime import process as proc_setup
+from nsbox.runtime.api import PR_SET_CHILD_SUBREAPER, connect_console, load, load_spec
+from nsbox.runtime.channel import Channel, ChannelClosed
+from nsbox.runtime.init import report_and_exit, setup_terminal
+
+
+def base_process(state_root: str, container_id: str) -> dict:
+    """The container's own `process` object, the starting point of `exec` without --process."""
+    record = load(state_root, container_id)
+    return dict(load_spec(record.bundle).raw.get("process") or {})
+
+
+def exec_process(state_root: str, container_id: str, process_data: dict, *, console_socket: str | None = None, pid_file: str | None = None,
+                 stdio: tuple[int, int, int] | None = None, preserve_fds: int = 0) -> int:
+    """Start `process_data` (an OCI process object) in the container; returns its host PID."""
+    process = Process(Fields(process_data, "process"))
+    record = load(state_root, container_id)
+    status = record.status()
+    if status != "running":
+        raise StateError(f"container {container_id!r} is {status}; exec needs a running container")
+    if process.terminal and console_socket is None:
+        from nsbox.errors import ConfigError
+        raise ConfigError("process.terminal", "a terminal needs --console-socket (the pty master is sent there)")
+    joins = namespaces_to_join(record.pid)
+    console = connect_console(console_socket) if console_socket else None
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
+    channel, child_channel = Channel.pair()
+    helper = os.fork()
+    if helper == 0:
+        channel.close()
+        enter(joins, process, child_channel, console, stdio, preserve_fds)
+    child_channel.close()
+    if console is not None:
+        console.close()
+    for _, fd in joins:
+        os.close(fd)
+    pid = 0
+    try:
+        cgroup = record.cgroup
+        if cgroup is not None:
+            cgroup.add_process(helper)
+        channel.send("cgroup-joined")
+        pid = int(channel.expect("pid")[0])
+        os.waitpid(helper, 0)
+        helper = 0
+        try:  # an error line, or end of file once execve has closed the pipe
+            message = channel.receive()
+        except ChannelClosed:
+            message = None
+        if message is not None and message[0] == "error":
+            from nsbox.errors import ContainerStartError
+            raise ContainerStartError(" ".join(message[2:]), int(message[1]))
+    except BaseException:
+        for child in (helper, pid):
+            if child:
+                try:
+                    os.kill(child, 9)
+                    os.waitpid(child, 0)
+                except (ProcessLookupError, ChildProcessError):
+                    pass
+        raise
+    finally:
+        channel.close()
+    if pid_file:
+        from nsbox.runtime.state import write_atomic
+        write_atomic(os.path.abspath(pid_file), str(pid).encode(), 0o644)
+    return pid
+
+
+def namespaces_to_join(pid: int) -> list[tuple[str, int]]:
+    """(kind, open fd) for every namespace of `pid` that is not already ours, in join order."""
+    joins = []
+    for kind in ns.JOIN_ORDER:
+        name = ns.KINDS[kind][1]
+        try:
+            theirs = os.readlink(f"/proc/{pid}/ns/{name}")
+        except FileNotFoundError:
+            continue
+        if theirs != os.readlink(f"/proc/self/ns/{name}"):
+            joins.append((kind, os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC)))
+    return joins
+
+
+def enter(joins: list[tuple[str, int]], process: Process, channel: Channel, console: object | None,
+          stdio: tuple[int, int, int] | None, preserve_fds: int) -> None:
+    """The helper: join, fork the process, report its PID. Never returns."""
+    try:
+        channel.expect("cgroup-joined")
+        for kind, fd in joins:
+            libc.setns(fd, ns.KINDS[kind][0], kind)
+        if console is not None:
+            import fcntl
+            import struct
+        pid = os.fork()
+        if pid == 0:
+            run_process(process, channel, console, stdio, preserve_fds,
+                        (fcntl, struct) if console is not None else None)  # type: ignore[possibly-undefined]
+        channel.send("pid", pid)
+        os._exit(0)
+    except BaseException as error:  # noqa: BLE001
+        report_and_exit(channel, error)
+
+
+def run_process(process: Process, channel: Channel, console: object | None, stdio: tuple[int, int, int] | None,
+                preserve_fds: int, terminal_modules: tuple | None) -> None:
+    try:
+        os.setsid()
+        if stdio is not None:
+            for target, fd in enumerate(stdio):
+                if fd != target:
+                    os.dup2(fd, target)
+        proc_setup.set_inheritable_fds(preserve_fds)
+        if console is not None and terminal_modules is not None:
+            setup_terminal(console, process.console_size, *terminal_modules)
+        proc_setup.set_rlimits(process)
+        proc_setup.set_oom_score_adj(process)
+        env = proc_setup.environment(process)
+        proc_setup.become_user(process, process.capabilities)
+        try:
+            os.chdir(process.cwd)
+        except OSError as error:
+            from nsbox.errors import ConfigError
+            raise ConfigError("process.cwd", f"cannot change into {process.cwd}: {error.strerror}") from None
+        program = proc_setup.find_program(process.args[0], env, process.cwd)
+        proc_setup.set_capabilities(process.capabilities)
+        if process.no_new_privileges:
+            from nsbox.linux import capabilities
+            capabilities.no_new_privileges()
+        proc_setup.execute(program, process.args, env)
+    except BaseException as error:  # noqa: BLE001
+        report_and_exit(channel, error)

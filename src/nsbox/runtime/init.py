@@ -1,0 +1,191 @@
+"""The two processes `create` forks.
+
+The intermediate joins and makes the namespaces (the user namespace first, its maps
+written by the runtime), then forks the container's init, which is PID 1 of the new PID
+namespace, reports the init's host PID and exits. The init builds the root filesystem,
+lets the runtime run its hooks, pivots, resolves the program, says "ready", and waits on
+exec.fifo until `start` opens it; then it drops privileges and execs the program.
+"""
+from __future__ import annotations
+
+import os
+
+from nsbox.errors import ENGINE_EXIT, NsboxError
+from nsbox.linux import libc
+from nsbox.linux import namespaces as ns
+from nsbox.oci.runtime_spec import Spec
+from nsbox.runtime import process as proc_setup
+from nsbox.runtime import rootfs as rootfs_setup
+from nsbox.runtime.channel import Channel
+
+TIOCSCTTY = 0x540E
+TIOCSWINSZ = 0x5414
+
+
+class InitOptions:
+    __slots__ = ("spec", "bundle", "rootfs", "state_dir_fd", "lock_fd", "no_pivot", "preserve_fds", "console",
+                 "stdio")
+
+    def __init__(self, spec: Spec, bundle: str, rootfs: str, state_dir_fd: int, lock_fd: int, no_pivot: bool,
+                 preserve_fds: int, console: object | None, stdio: tuple[int, int, int] | None) -> None:
+        self.spec = spec
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.state_dir_fd = state_dir_fd
+        self.lock_fd = lock_fd  # the runtime's locked handle: the children must not keep it
+        self.no_pivot = no_pivot
+        self.preserve_fds = preserve_fds
+        self.console = console  # a connected socket.socket to send the pty master over, or None
+        self.stdio = stdio
+
+
+def report_and_exit(channel: Channel, error: BaseException) -> None:
+    if isinstance(error, NsboxError):
+        code, message = error.exit_code, str(error)
+    elif isinstance(error, OSError):
+        code, message = ENGINE_EXIT, str(error)
+    else:
+        code, message = ENGINE_EXIT, f"{type(error).__name__}: {error}"
+    try:
+        channel.send("error", code, message)
+    except OSError:
+        pass
+    os._exit(code if code < 256 else ENGINE_EXIT)
+
+
+def intermediate(options: InitOptions, channel: Channel) -> None:
+    """Runs in the first child; never returns."""
+    try:
+        os.close(options.lock_fd)
+        spec = options.spec
+        linux = spec.linux
+        channel.expect("cgroup-joined")
+        joins = [(ns_.type, ns.open_namespace(ns_.type, ns_.path)) for ns_ in linux.namespaces if ns_.path]
+        joins.sort(key=lambda item: ns.JOIN_ORDER.index(item[0]))
+        for kind, fd in joins:
+            libc.setns(fd, ns.KINDS[kind][0], kind)
+            os.close(fd)
+        new = [n.type for n in linux.namespaces if not n.path]
+        if "user" in new:
+            libc.unshare(ns.CLONE_NEWUSER)
+            channel.send("userns")
+            channel.expect("mapped")
+            os.setresgid(0, 0, 0)
+            os.setresuid(0, 0, 0)
+        flags = 0
+        for kind in new:
+            if kind != "user":
+                flags |= ns.KINDS[kind][0]
+        if flags:
+            libc.unshare(flags)
+        if linux.time_offsets:
+            with open("/proc/self/timens_offsets", "w") as offsets:
+                for clock, (secs, nanosecs) in linux.time_offsets.items():
+                    offsets.write(f"{clock} {secs} {nanosecs}\n")
+        pid = os.fork()
+        if pid == 0:
+            init(options, channel, in_user_ns="user" in new or any(k == "user" for k, _ in joins))
+        channel.send("pid", pid)
+        os._exit(0)
+    except BaseException as error:  # noqa: BLE001 - everything must reach the runtime
+        report_and_exit(channel, error)
+
+
+def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
+    """Runs as the container's PID 1; never returns."""
+    ready = False
+    try:
+        spec = options.spec
+        process = spec.process
+        if process is None:
+            raise NsboxError("process: is required to create a container")
+        os.setsid()
+        if options.stdio is not None:
+            for target, fd in enumerate(options.stdio):
+                if fd != target:
+                    os.dup2(fd, target)
+        proc_setup.set_inheritable_fds(options.preserve_fds)
+        rootfs_setup.prepare(spec, options.bundle, options.rootfs, in_user_ns)
+        channel.send("prestart")
+        channel.expect("hooks-done")
+        if spec.hooks.get("createContainer") or spec.hooks.get("startContainer"):
+            from nsbox.runtime import hooks
+        if spec.hooks.get("createContainer"):
+            hooks.run_hooks("createContainer", spec.hooks["createContainer"], creating_state(options, "created"))
+        if options.console is not None:
+            import fcntl
+            import struct
+        rootfs_setup.pivot(options.rootfs, options.no_pivot)
+        rootfs_setup.finish(spec)
+        if spec.hostname:
+            libc.sethostname(spec.hostname)
+        if spec.domainname:
+            libc.setdomainname(spec.domainname)
+        for key, value in spec.linux.sysctl.items():
+            try:
+                with open("/proc/sys/" + key.replace(".", "/"), "w") as sysctl:
+                    sysctl.write(value)
+            except OSError as error:
+                from nsbox.errors import ConfigError
+                raise ConfigError(f"linux.sysctl.{key}", f"cannot set: {error.strerror}") from None
+        if options.console is not None:
+            setup_terminal(options.console, process.console_size, fcntl, struct)  # type: ignore[possibly-undefined]
+        proc_setup.set_rlimits(process)
+        proc_setup.set_oom_score_adj(process)
+        env = proc_setup.environment(process)
+        proc_setup.become_user(process, process.capabilities)
+        try:
+            os.chdir(process.cwd)
+        except OSError as error:
+            from nsbox.errors import ConfigError
+            raise ConfigError("process.cwd", f"cannot change into {process.cwd}: {error.strerror}") from None
+        program = proc_setup.find_program(process.args[0], env, process.cwd)
+        channel.send("ready")
+        ready = True
+        fifo = os.open("exec.fifo", os.O_WRONLY | os.O_CLOEXEC, dir_fd=options.state_dir_fd)
+        os.close(options.state_dir_fd)
+        if spec.hooks.get("startContainer"):
+            hooks.run_hooks("startContainer", spec.hooks["startContainer"], creating_state(options, "running"))
+        proc_setup.set_capabilities(process.capabilities)
+        if process.no_new_privileges:
+            from nsbox.linux import capabilities
+            capabilities.no_new_privileges()
+        os.write(fifo, b"0")
+        os.close(fifo)
+        proc_setup.execute(program, process.args, env)
+    except BaseException as error:  # noqa: BLE001 - everything must reach the runtime
+        if not ready:
+            report_and_exit(channel, error)
+        code = getattr(error, "exit_code", ENGINE_EXIT)
+        try:
+            os.write(2, f"nsbox-runtime: {error}\n".encode())
+        except OSError:
+            pass
+        os._exit(code)
+
+
+def creating_state(options: InitOptions, status: str) -> dict:
+    from nsbox.oci.runtime_spec import state_document
+    return state_document("", status, os.getpid(), options.bundle, options.spec.annotations)
+
+
+def setup_terminal(console: object, size: tuple[int, int] | None, fcntl: object, struct: object) -> None:
+    """A new pty: the master goes to the console socket, the slave becomes stdio and /dev/console."""
+    master, slave = os.openpty()
+    if size is not None and size[0] and size[1]:
+        fcntl.ioctl(slave, TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))  # type: ignore[attr-defined]
+    console.send_fds([b"/dev/ptmx"], [master])  # type: ignore[attr-defined]
+    os.close(master)
+    console.close()  # type: ignore[attr-defined]
+    fcntl.ioctl(slave, TIOCSCTTY, 0)  # type: ignore[attr-defined]
+    try:
+        from nsbox.linux import mounts as m
+        if not os.path.exists("/dev/console"):
+            os.close(os.open("/dev/console", os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))
+        m.mount(os.ttyname(slave), "/dev/console", None, m.MS_BIND)
+    except OSError:
+        pass
+    for target in (0, 1, 2):
+        os.dup2(slave, target)
+    if slave > 2:
+        os.close(slave)

@@ -1,0 +1,159 @@
+"""A container's record on disk: <root>/<id>/state.json, its exec.fifo, and its lock.
+
+`create`, `start`, `kill` and `delete` are separate processes, so everything they share
+lives here. Writes are atomic (temp file, fsync, rename) and every change holds the
+container directory's flock, so a crash at any moment leaves a readable record.
+The status is not stored but derived from the kernel (is the init alive, is the
+exec.fifo still there, is the cgroup frozen), so it can never go stale.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+
+from nsbox.errors import AlreadyExists, ConfigError, NotFound
+from nsbox.linux import proc
+from nsbox.oci import jsonio
+
+DEFAULT_ROOT = "/run/nsbox-runtime"
+STATE_FILE = "state.json"
+FIFO = "exec.fifo"
+
+_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-+")
+
+
+def check_id(container_id: str) -> str:
+    if not container_id or not set(container_id) <= _ID_CHARS or container_id in (".", ".."):
+        raise ConfigError("container id", f"{container_id!r} is not valid: use letters, digits and _ . - + only")
+    return container_id
+
+
+def write_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
+    temp = f"{path}.tmp-{os.getpid()}"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.rename(temp, path)
+
+
+class ContainerRecord:
+    """What the runtime remembers of one container between its commands."""
+
+    __slots__ = ("root", "id", "dir", "lock_fd", "data")
+
+    def __init__(self, root: str, container_id: str, data: dict, lock_fd: int) -> None:
+        self.root = root
+        self.id = container_id
+        self.dir = os.path.join(root, container_id)
+        self.data = data
+        self.lock_fd = lock_fd
+
+    # -- making, finding, locking ------------------------------------------------------
+
+    @classmethod
+    def make(cls, root: str, container_id: str) -> ContainerRecord:
+        """A new, locked container directory; AlreadyExists if the id is taken."""
+        check_id(container_id)
+        os.makedirs(root, mode=0o700, exist_ok=True)
+        directory = os.path.join(root, container_id)
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            raise AlreadyExists(f"container {container_id!r} already exists in {root}") from None
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return cls(root, container_id, {"id": container_id, "pid": 0}, fd)
+
+    @classmethod
+    def load(cls, root: str, container_id: str, lock: bool = True) -> ContainerRecord:
+        check_id(container_id)
+        directory = os.path.join(root, container_id)
+        try:
+            fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise NotFound(f"container {container_id!r} does not exist (looked in {root})") from None
+        if lock:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            with open(os.path.join(directory, STATE_FILE), "rb") as f:
+                data = jsonio.loads(f.read())
+        except FileNotFoundError:
+            data = {"id": container_id, "pid": 0, "creating": True}
+        except ValueError as error:
+            os.close(fd)
+            from nsbox.errors import StateError
+            raise StateError(f"state of container {container_id!r} is unreadable ({error}); "
+                             f"remove {directory} by hand") from None
+        return cls(root, container_id, data, fd)  # type: ignore[arg-type]
+
+    def save(self) -> None:
+        write_atomic(os.path.join(self.dir, STATE_FILE), jsonio.dumps(self.data).encode())
+
+    def unlock(self) -> None:
+        if self.lock_fd >= 0:
+            os.close(self.lock_fd)
+            self.lock_fd = -1
+
+    def remove(self) -> None:
+        """Delete the container's directory (its state, fifo, and anything else in it)."""
+        for name in os.listdir(self.dir):
+            os.unlink(os.path.join(self.dir, name))
+        os.rmdir(self.dir)
+        self.unlock()
+
+    # -- what the record holds ---------------------------------------------------------
+
+    @property
+    def pid(self) -> int:
+        return self.data.get("pid", 0)
+
+    @property
+    def bundle(self) -> str:
+        return self.data.get("bundle", "")
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        return self.data.get("annotations", {})
+
+    @property
+    def fifo(self) -> str:
+        return os.path.join(self.dir, FIFO)
+
+    @property
+    def cgroup(self):  # -> nsbox.cgroups.Cgroup | None
+        state = self.data.get("cgroup")
+        if state is None:
+            return None
+        from nsbox.cgroups import Cgroup
+        return Cgroup.from_state(state)
+
+    def alive(self) -> bool:
+        return self.pid > 0 and proc.is_alive(self.pid, self.data.get("started"))
+
+    def status(self) -> str:
+        """creating | created | running | paused | stopped, read from the kernel each time."""
+        if self.data.get("creating"):
+            return "creating"
+        if not self.alive():
+            return "stopped"
+        if os.path.exists(self.fifo):
+            return "created"
+        cgroup = self.cgroup
+        if cgroup is not None and cgroup.frozen():
+            return "paused"
+        return "running"
+
+    def oci_state(self) -> dict:
+        from nsbox.oci.runtime_spec import state_document
+        return state_document(self.id, self.status(), self.pid, self.bundle, self.annotations)
+
+
+def list_ids(root: str) -> list[str]:
+    try:
+        names = os.listdir(root)
+    except FileNotFoundError:
+        return []
+    return sorted(name for name in names if os.path.isdir(os.path.join(root, name)))
