@@ -157,3 +157,34 @@ def test_unknown_tag_and_unreachable_registry_are_named(registry, store_root):
     assert result.returncode == 125 and "127.0.0.1:1" in result.stderr
     from nsbox.image.store import Store
     assert Store(store_root).references() == {}
+
+
+def test_credentials_from_docker_config(registry, store_root, tmp_path, monkeypatch):
+    if registry.auth is None:
+        pytest.skip("the anonymous registry needs no credentials")
+    import base64
+    docker_config = tmp_path / "docker-config"
+    docker_config.mkdir()
+    auth = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    (docker_config / "config.json").write_text(json.dumps({"auths": {registry.host: {"auth": auth}}}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(docker_config))
+    result = nsbox(store_root, "push", f"{registry.host}/test/whiteouts:v1")
+    assert result.returncode == 125  # not pulled yet: nothing to push
+    result = nsbox(store_root, "pull", f"{registry.host}/test/whiteouts:v1")
+    assert result.returncode == 0, result.stderr
+    result = nsbox(store_root, "push", f"{registry.host}/test/whiteouts:v1")
+    assert result.returncode == 0, result.stderr
+    assert not os.path.exists(os.path.join(store_root, "auth.json"))
+
+
+def test_docker_schema2_manifests(registry, store_root, layout):
+    command = ["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--format", "v2s2", *registry.creds(),
+               f"oci:{layout}:v1", f"docker://{registry.host}/test/schema2:v1"]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    raw = registry.skopeo_inspect("test/schema2:v1", raw=True)
+    assert raw["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
+    login(store_root, registry)
+    result = nsbox(store_root, "pull", f"{registry.host}/test/schema2:v1")
+    assert result.returncode == 0, result.stderr
+    inspect = json.loads(nsbox(store_root, "image", "inspect", f"{registry.host}/test/schema2:v1").stdout)[0]
+    assert inspect["Config"]["WorkingDir"] == "/data" and len(inspect["LayerDirs"]) == 2

@@ -29,9 +29,9 @@ class LayerProgress:
             self.tasks[digest] = self.progress.add_task("", total=size, short=digest[7:19], state="waiting")
         return self.tasks[digest]
 
-    def layer(self, digest: str, size: int):
+    def layer(self, digest: str, size: int, state: str = "download"):
         task = self._task(digest, size)
-        self.progress.update(task, state="download")
+        self.progress.update(task, state=state)
 
         def advance(amount: int, reset: bool = False) -> None:
             if reset:

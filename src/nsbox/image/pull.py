@@ -53,7 +53,7 @@ def pick_platform(index: image_spec.Index, wanted: Platform, name: str) -> image
 class NoProgress:
     """The progress interface pull() reports to; this one shows nothing."""
 
-    def layer(self, digest: str, size: int):
+    def layer(self, digest: str, size: int, state: str = "download"):
         return lambda advance, reset=False: None
 
     def status(self, digest: str, text: str) -> None:

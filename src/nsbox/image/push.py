@@ -19,8 +19,14 @@ def push(root: str, text: str, insecure_registries: tuple[str, ...] = (), progre
     reference = parse_reference(text)
     client = client_for(root, reference, insecure_registries)
     descriptors = [image.manifest.config, *image.manifest.layers]
+    # a repository of the same registry that this image came from may lend its blobs
+    siblings = [parse_reference(name) for name in image.names if "/" in name and not name.startswith("<")]
+    mount_from = next((other.path for other in siblings
+                       if other.domain == reference.domain and other.path != reference.path), None)
 
     def send(descriptor) -> None:
+        if progress:
+            progress.layer(descriptor.digest, descriptor.size, "checking")
         if client.has_blob(reference.path, descriptor.digest):
             if progress:
                 progress.status(descriptor.digest, "exists")
@@ -28,7 +34,7 @@ def push(root: str, text: str, insecure_registries: tuple[str, ...] = (), progre
         path = store.blob_path(descriptor.digest)
         if progress:
             progress.status(descriptor.digest, "pushing")
-        client.upload_blob(reference.path, descriptor.digest, path, os.path.getsize(path))
+        client.upload_blob(reference.path, descriptor.digest, path, os.path.getsize(path), mount_from)
         if progress:
             progress.status(descriptor.digest, "pushed")
 

@@ -178,9 +178,9 @@ class RegistryClient:
             raise RegistryError(f"{self.endpoint} asked for an authentication nsbox does not know: {challenge!r}")
         scope = params.get("scope") or (f"repository:{repository}:{'pull,push' if push else 'pull'}"
                                         if repository else "")
-        query = {"scope": scope} if scope else {}
+        query = [("scope", one) for one in scope.split()]  # a challenge may name several scopes
         if "service" in params:
-            query["service"] = params["service"]
+            query.append(("service", params["service"]))
         token_url = params["realm"] + ("&" if "?" in params["realm"] else "?") + urllib.parse.urlencode(query)
         headers = {}
         if self.credentials is not None:
@@ -266,11 +266,23 @@ class RegistryClient:
         response.read()
         return response.status == 200
 
-    def upload_blob(self, repository: str, digest: str, path: str, size: int) -> None:
-        """A monolithic upload: POST for an upload URL, then PUT the content with its digest."""
-        started = self.request("POST", f"/v2/{repository}/blobs/uploads/", repository, push=True,
-                               headers={"Content-Length": "0"}, ok=(202,))
+    def upload_blob(self, repository: str, digest: str, path: str, size: int, mount_from: str | None = None) -> None:
+        """A monolithic upload: POST for an upload URL, then PUT the content with its digest.
+
+        With `mount_from` (another repository of this registry holding the blob) the
+        registry is first asked to mount the blob from there, which needs no upload.
+        """
+        query = "?" + urllib.parse.urlencode({"mount": digest, "from": mount_from}) if mount_from else ""
+        try:
+            started = self.request("POST", f"/v2/{repository}/blobs/uploads/{query}", repository, push=True,
+                                   headers={"Content-Length": "0"}, ok=(201, 202))
+        except RegistryError:
+            if not mount_from:
+                raise
+            return self.upload_blob(repository, digest, path, size)  # not allowed to read the other repository
         started.read()
+        if started.status == 201:
+            return  # mounted
         location = urllib.parse.urljoin(self.url("/"), started.headers.get("Location", ""))
         location += ("&" if "?" in location else "?") + urllib.parse.urlencode({"digest": digest})
         with open(path, "rb") as content:

@@ -248,7 +248,10 @@ class _Unpacker:
                 return  # device nodes only where the caller may make them (as rootless Docker does)
             else:
                 kind = stat.S_IFCHR if member.ischr() else stat.S_IFBLK
-                os.mknod(leaf, kind | 0o600, os.makedev(member.devmajor, member.devminor), dir_fd=parent)
+                try:
+                    os.mknod(leaf, kind | 0o600, os.makedev(member.devmajor, member.devminor), dir_fd=parent)
+                except PermissionError:
+                    return  # root without CAP_MKNOD (e.g. in a user namespace)
             os.chown(leaf, member.uid, member.gid, dir_fd=parent, follow_symlinks=False)
             os.chmod(leaf, member.mode & 0o7777, dir_fd=parent)
             os.utime(leaf, (member.mtime, member.mtime), dir_fd=parent, follow_symlinks=False)
