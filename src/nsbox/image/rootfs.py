@@ -42,30 +42,30 @@ def prepare_rootfs(root: str, image: str, container_id: str) -> str:
     an older nsbox) is unpacked first.
     """
     store = Store(root)
-    found = store.resolve(image)
-    lower_dirs = [store.ensure_layer(diff_id, layer.digest)
-                  for diff_id, layer in zip(found.config.diff_ids, found.manifest.layers)]
     directory = _container_dir(store, container_id)
-    store.create()
-    try:
-        os.mkdir(directory, 0o700)
-    except FileExistsError:
-        raise AlreadyExists(f"container {container_id!r} already has a root filesystem at {directory}") from None
-    try:
-        upper, work, merged = (os.path.join(directory, name) for name in ("upper", "work", "merged"))
-        for path in (upper, work, merged):
-            os.mkdir(path, 0o755)
-        if not lower_dirs:
-            lower_dirs = [os.path.join(directory, "empty")]
-            os.mkdir(lower_dirs[0], 0o755)
-        with open(os.path.join(directory, "image"), "w") as record:
-            record.write(found.id)
-        from nsbox.linux.libc import mount
-        mount("overlay", merged, "overlay", 0, overlay_options(lower_dirs, upper, work))
-    except BaseException:
-        import shutil
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
+    with store.pulling():  # `image prune` waits until the record below says the layers are in use
+        found = store.resolve(image)
+        lower_dirs = [store.ensure_layer(diff_id, layer.digest)
+                      for diff_id, layer in zip(found.config.diff_ids, found.manifest.layers)]
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            raise AlreadyExists(f"container {container_id!r} already has a root filesystem at {directory}") from None
+        try:
+            with open(os.path.join(directory, "image"), "w") as record:
+                record.write(found.id)
+            upper, work, merged = (os.path.join(directory, name) for name in ("upper", "work", "merged"))
+            for path in (upper, work, merged):
+                os.mkdir(path, 0o755)
+            if not lower_dirs:
+                lower_dirs = [os.path.join(directory, "empty")]
+                os.mkdir(lower_dirs[0], 0o755)
+            from nsbox.linux.libc import mount
+            mount("overlay", merged, "overlay", 0, overlay_options(lower_dirs, upper, work))
+        except BaseException:
+            import shutil
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
     return merged
 
 

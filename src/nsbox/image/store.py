@@ -303,13 +303,31 @@ class Store:
         return [self.image(digest, names) for digest, names in by_manifest.items()]
 
     def resolve(self, text: str) -> Image:
-        """The image named by a reference (busybox, host:5000/app:1, app@sha256:...) or an image ID (prefix)."""
+        """The image named by a reference (busybox, host:5000/app:1, app@sha256:...) or an image ID (prefix).
+
+        A name in the store wins over an ID prefix that happens to spell the same.
+        """
         from nsbox.image.reference import parse_reference
         references = self.references()
+        try:
+            reference = parse_reference(text)
+        except ImageError:
+            reference = None
+        if reference is not None:
+            descriptor = references.get(str(reference))
+            if descriptor is None and reference.digest is not None:
+                # pulled by tag: the same manifest is known by its digest too
+                for name, known in sorted(references.items()):
+                    same_repository = name.startswith((reference.repository + ":", reference.repository + "@"))
+                    if same_repository and known.digest == reference.digest:
+                        descriptor = known
+                        break
+            if descriptor is not None:
+                return self.image(descriptor.digest)
         candidate = text.removeprefix("sha256:")
         if 3 <= len(candidate) <= 64 and all(c in "0123456789abcdef" for c in candidate):
             matches = {}
-            for name, descriptor in references.items():
+            for descriptor in references.values():
                 image = self.image(descriptor.digest, [])
                 if digest_hex(image.id).startswith(candidate):
                     matches[image.id] = descriptor.digest
@@ -317,18 +335,9 @@ class Store:
                 raise ImageError(f"image ID prefix {text!r} is ambiguous: it matches {', '.join(sorted(matches))}")
             if matches:
                 return self.image(next(iter(matches.values())))
-        reference = parse_reference(text)
-        descriptor = references.get(str(reference))
-        if descriptor is None and reference.digest is not None:
-            # pulled by tag: the same manifest is known by its digest too
-            for name, known in sorted(references.items()):
-                same_repository = name.startswith((reference.repository + ":", reference.repository + "@"))
-                if same_repository and known.digest == reference.digest:
-                    descriptor = known
-                    break
-        if descriptor is None:
-            raise NotFound(f"image {text!r} is not in the store (pull, load or import it first)")
-        return self.image(descriptor.digest)
+        if reference is None:
+            parse_reference(text)  # raises the reason the text is neither a name nor an ID
+        raise NotFound(f"image {text!r} is not in the store (pull, load or import it first)")
 
     def manifest_digests_reachable(self) -> tuple[set[str], set[str]]:
         """(blob digests, diff IDs) that the references and container root filesystems keep alive."""
