@@ -16,6 +16,12 @@ COMMANDS: dict[str, str] = {
     # images
     "image": "image", "images": "images", "pull": "pull", "push": "push", "rmi": "rmi", "tag": "tag",
     "load": "load", "save": "save", "import": "import_", "login": "login", "logout": "logout",
+    # containers
+    "run": "run", "create": "create", "start": "start", "ps": "ps", "logs": "logs", "stop": "stop",
+    "kill": "kill", "rm": "rm", "wait": "wait", "restart": "restart", "pause": "pause", "unpause": "unpause",
+    "rename": "rename", "inspect": "inspect", "exec": "exec_", "top": "top", "stats": "stats",
+    "update": "update", "cp": "cp", "export": "export", "info": "info", "version": "version",
+    "system": "system",
 }
 
 USAGE = "usage: nsbox [--root DIR] [--debug] COMMAND [ARGS...]\n"

@@ -1,0 +1,12 @@
+"""nsbox create: record a container from an image and options without starting it."""
+from __future__ import annotations
+
+
+def main(argv: list[str], root: str) -> int:
+    from nsbox.cli.run_flags import RUN_USAGE, run_options
+    from nsbox.engine.containers import Engine
+    usage = RUN_USAGE.replace("nsbox run", "nsbox create")
+    options = run_options(argv, usage)
+    record = Engine(root).create(options)
+    print(record["Id"])
+    return 0

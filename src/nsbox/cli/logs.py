@@ -1,0 +1,35 @@
+"""nsbox logs: a container's output (stdout and stderr kept apart), -f, --tail, -t, --since."""
+from __future__ import annotations
+
+USAGE = "usage: nsbox logs [-f] [--tail N|all] [-t] [--since TIME|DURATION] CONTAINER"
+FLAGS = {"-f": "follow", "--follow": "follow", "--tail=": "tail", "-n=": "tail", "-t": "timestamps",
+         "--timestamps": "timestamps", "--since=": "since"}
+
+
+def main(argv: list[str], root: str) -> int:
+    from nsbox.cli.flags import parse
+    from nsbox.engine import logs, status
+    from nsbox.engine.containers import Engine
+    from nsbox.engine.units import parse_int
+    from nsbox.errors import ConfigError
+    options, names = parse(argv, FLAGS, USAGE, stop_at_positional=False)
+    if len(names) != 1:
+        raise ConfigError("CONTAINER", f"name one container\n{USAGE}")
+    engine = Engine(root)
+    container_id = engine.store.lookup(names[0])
+    tail_text = options.get("tail")
+    tail = None if tail_text in (None, "all") else parse_int(tail_text, "--tail", 0)  # type: ignore[arg-type]
+    since = logs.parse_since(options["since"]) if options.get("since") else None  # type: ignore[arg-type]
+
+    def still_running() -> bool:
+        try:
+            record = engine.store.load(container_id)
+        except Exception:
+            return False
+        state = status.current_state(record)
+        return bool(state["Running"] or state.get("Restarting")) or (
+            status.monitor_alive(record) and record["State"].get("Running"))
+
+    logs.write_logs(engine.paths.container(container_id, "container.log"), tail, since,
+                    bool(options.get("timestamps")), still_running if options.get("follow") else None, 1, 2)
+    return 0

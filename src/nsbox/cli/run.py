@@ -1,0 +1,33 @@
+"""nsbox run: create a container from an image and run it (foreground, or -d under a monitor)."""
+from __future__ import annotations
+
+import os
+
+
+def main(argv: list[str], root: str) -> int:
+    from nsbox.cli.run_flags import run_options
+    from nsbox.engine.containers import Engine
+    from nsbox.errors import ConfigError
+    options = run_options(argv)
+    if not options.get("detach") and (options.get("restart") or "no") != "no":
+        raise ConfigError("--restart", "needs -d: the restart policy is applied by the detached container's monitor")
+    engine = Engine(root)
+    record = engine.create(options)
+    container_id = record["Id"]
+    if options.get("detach"):
+        from nsbox.engine.monitor import spawn_monitor
+        try:
+            spawn_monitor(engine, container_id)
+        except BaseException:
+            if record["HostConfig"].get("AutoRemove"):
+                engine.remove(container_id, force=True)
+            raise
+        os.write(1, (container_id + "\n").encode())
+        return 0
+    from nsbox.engine.foreground import run_foreground
+    try:
+        return run_foreground(engine, container_id, bool(options.get("interactive")), bool(options.get("tty")))
+    except BaseException:
+        if record["HostConfig"].get("AutoRemove"):
+            engine.remove(container_id, force=True, volumes=True)
+        raise

@@ -1,0 +1,55 @@
+"""The flags of `nsbox run` and `nsbox create` (Docker's names), for nsbox.cli.flags."""
+from __future__ import annotations
+
+RUN_FLAGS: dict[str, str] = {
+    "-d": "detach", "--detach": "detach", "-i": "interactive", "--interactive": "interactive",
+    "-t": "tty", "--tty": "tty", "--rm": "rm", "--name=": "name",
+    "-e=": "env*", "--env=": "env*", "--env-file=": "env_file*", "-w=": "workdir", "--workdir=": "workdir",
+    "-u=": "user", "--user=": "user", "--entrypoint=": "entrypoint", "-h=": "hostname", "--hostname=": "hostname",
+    "-m=": "memory", "--memory=": "memory", "--memory-swap=": "memory_swap",
+    "--memory-reservation=": "memory_reservation", "--cpus=": "cpus", "-c=": "cpu_shares",
+    "--cpu-shares=": "cpu_shares", "--cpuset-cpus=": "cpuset_cpus", "--cpuset-mems=": "cpuset_mems",
+    "--pids-limit=": "pids_limit", "--device-read-bps=": "device_read_bps*",
+    "--device-write-bps=": "device_write_bps*", "--device-read-iops=": "device_read_iops*",
+    "--device-write-iops=": "device_write_iops*", "--blkio-weight=": "blkio_weight", "--ulimit=": "ulimit*",
+    "-v=": "volume*", "--volume=": "volume*", "--mount=": "mount*", "--tmpfs=": "tmpfs*",
+    "--read-only": "read_only", "--init": "init", "--stop-signal=": "stop_signal",
+    "--stop-timeout=": "stop_timeout", "--restart=": "restart", "-l=": "label*", "--label=": "label*",
+    "--cgroup-parent=": "cgroup_parent", "--ipc=": "ipc", "--pid=": "pid", "--uts=": "uts",
+    "--userns=": "userns", "--cgroupns=": "cgroupns", "--timens": "timens", "--network=": "network",
+    "--net=": "network", "--privileged": "privileged", "--cap-add=": "cap_add*", "--cap-drop=": "cap_drop*",
+    "--runtime=": "runtime", "--rootfs=": "rootfs",
+}
+
+RUN_USAGE = """usage: nsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]
+       nsbox run [OPTIONS] --rootfs DIR COMMAND [ARG...]
+
+  -d, --detach            run in the background under a monitor; print the container ID
+  -i, --interactive       keep stdin open          -t, --tty   allocate a pseudo-terminal
+      --rm                remove the container when it exits
+      --name NAME         name the container       -e, --env NAME=VALUE, --env-file FILE
+  -w, --workdir DIR       -u, --user UID[:GID]|NAME[:GROUP]    --entrypoint CMD   -h, --hostname NAME
+  -m, --memory SIZE       --memory-swap SIZE|-1    --memory-reservation SIZE
+      --cpus N            --cpu-shares N           --cpuset-cpus LIST   --cpuset-mems LIST
+      --pids-limit N      --blkio-weight N         --device-{read,write}-{bps,iops} DEV:RATE
+      --ulimit NAME=SOFT[:HARD]
+  -v, --volume SRC:DST[:ro]   --mount type=bind|volume|tmpfs,source=,target=   --tmpfs DST[:OPTS]
+      --read-only         --init                   --stop-signal SIG    --stop-timeout SECONDS
+      --restart no|on-failure[:N]|always|unless-stopped     -l, --label KEY=VALUE
+      --cgroup-parent PATH    --ipc/--pid/--uts host|container:NAME   --cgroupns host|private
+      --userns host       --timens (a new time namespace)
+      --network none|host|container:NAME     --privileged   --cap-add CAP   --cap-drop CAP
+      --runtime nsbox|runc|crun|PATH         --rootfs DIR (a root directory instead of an image)"""
+
+
+def run_options(argv: list[str], usage: str = RUN_USAGE) -> dict:
+    """Parsed options with `image` and `command` from the positional arguments."""
+    from nsbox.cli.flags import parse
+    from nsbox.errors import ConfigError
+    options, positional = parse(argv, RUN_FLAGS, usage)
+    if not options.get("rootfs"):
+        if not positional:
+            raise ConfigError("IMAGE", f"name the image to run\n{usage}")
+        options["image"] = positional.pop(0)
+    options["command"] = positional
+    return options

@@ -1,0 +1,80 @@
+"""Shared display helpers of the container commands: durations, statuses, short IDs."""
+from __future__ import annotations
+
+import time
+
+from nsbox.engine.names import SHORT_ID
+
+
+def parse_time(stamp: str) -> float:
+    """Seconds since the epoch from an RFC 3339 UTC stamp as the engine writes it."""
+    import calendar
+    if not stamp:
+        return 0.0
+    whole = calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
+    fraction = stamp[19:].rstrip("Z")
+    return whole + (float(fraction) if fraction.startswith(".") else 0.0)
+
+
+def ago(stamp: str) -> str:
+    """"3 minutes", "About an hour", ... as Docker writes durations."""
+    seconds = max(0.0, time.time() - parse_time(stamp))
+    if seconds < 1:
+        return "Less than a second"
+    if seconds < 60:
+        return f"{int(seconds)} second{'s' if int(seconds) != 1 else ''}"
+    minutes = seconds / 60
+    if minutes < 60:
+        return f"{int(minutes)} minute{'s' if int(minutes) != 1 else ''}"
+    hours = minutes / 60
+    if hours < 48:
+        return "About an hour" if int(hours) == 1 else f"{int(hours)} hours"
+    return f"{int(hours / 24)} days"
+
+
+def status_text(record: dict) -> str:
+    """Docker's STATUS column: "Up 5 seconds", "Exited (0) 2 minutes ago", ..."""
+    from nsbox.engine.status import LOST_MONITOR
+    state = record["State"]
+    status = state.get("Status")
+    if status == "running":
+        text = f"Up {ago(state['StartedAt'])}"
+        return text + " (no monitor)" if state.get("Error") == LOST_MONITOR else text
+    if status == "paused":
+        return f"Up {ago(state['StartedAt'])} (Paused)"
+    if status == "restarting":
+        return f"Restarting ({state.get('ExitCode', 0)}) {ago(state.get('FinishedAt') or '')} ago"
+    if status == "exited":
+        code = state.get("ExitCode")
+        shown = "unknown" if code == -1 else code
+        return f"Exited ({shown}) {ago(state.get('FinishedAt') or '')} ago" if state.get("FinishedAt") \
+            else f"Exited ({shown})"
+    if status == "created":
+        return "Created"
+    if status == "removing":
+        return "Removal In Progress"
+    return "Dead"
+
+
+def short(container_id: str, full: bool = False) -> str:
+    return container_id if full else container_id[:SHORT_ID]
+
+
+def command_text(record: dict) -> str:
+    config = record.get("Config") or {}
+    return " ".join((config.get("Entrypoint") or []) + (config.get("Cmd") or []))
+
+
+def print_json(value: object) -> None:
+    import json
+    import sys
+    json.dump(value, sys.stdout, indent=4)
+    sys.stdout.write("\n")
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """Docker's plain column layout (three spaces between columns)."""
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    lines = ["   ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+             for row in [headers] + rows]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,367 @@
+"""Containers: create from an image (or a root directory) and options, launch through a
+runtime, record the exit, stop, kill, remove, pause, wait, rename.
+
+`Engine(root)` is what the CLI and the Python API use. A container is launched either by
+a foreground `run` (the CLI process waits for it) or by its monitor (nsbox.engine.monitor);
+whichever launched it records its exit through `finish`.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from nsbox.engine import status
+from nsbox.engine.runconfig import make_record, now
+from nsbox.engine.runtimes import runtime_for
+from nsbox.engine.store import Store, write_atomic
+from nsbox.errors import NotFound, NsboxError, StateError
+from nsbox.linux import proc
+from nsbox.oci import jsonio
+
+SIGKILL = 9
+NAMESPACE_FILES = {"pid": "pid", "ipc": "ipc", "uts": "uts", "network": "net"}
+
+
+def checkpoint(step: str) -> None:
+    """Stop here (SIGSTOP to self) when NSBOX_STOP_AT names this step: the tests kill -9
+    nsbox at each step of `run` this way, deterministically."""
+    if os.environ.get("NSBOX_STOP_AT") == step:
+        os.kill(os.getpid(), 19)
+
+
+def exit_code(wait_status: int) -> int:
+    """A wait status as a shell shows it: the exit code, or 128+N after signal N."""
+    code = os.waitstatus_to_exitcode(wait_status)
+    return 128 - code if code < 0 else code
+
+
+class Engine:
+    """The containers below one nsbox root."""
+
+    __slots__ = ("store", "paths", "root")
+
+    def __init__(self, root: str) -> None:
+        self.store = Store(root)
+        self.paths = self.store.paths
+        self.root = self.paths.root
+
+    # -- finding -------------------------------------------------------------------
+
+    def get(self, reference: str) -> dict:
+        """The record of the named container, with its State made truthful."""
+        return status.with_current_state(self.store.load(self.store.lookup(reference)))
+
+    def list(self, include_stopped: bool = False) -> list[dict]:
+        records = []
+        for container_id in self.store.ids():
+            try:
+                record = status.with_current_state(self.store.load(container_id))
+            except NotFound:
+                continue  # removed while we listed
+            if include_stopped or record["State"]["Status"] in ("running", "paused", "restarting"):
+                records.append(record)
+        records.sort(key=lambda r: r.get("Created") or "", reverse=True)
+        return records
+
+    def runtime(self, record: dict):
+        return runtime_for(record["HostConfig"].get("Runtime") or "nsbox", self.paths.run)
+
+    # -- creating ------------------------------------------------------------------
+
+    def create(self, options: dict) -> dict:
+        """Record a new container (and mount its root filesystem); nothing runs yet."""
+        image = None
+        rootfs = options.get("rootfs")
+        if rootfs:
+            if not os.path.isdir(rootfs):
+                from nsbox.errors import ConfigError
+                raise ConfigError("--rootfs", f"{rootfs} is not a directory")
+            options = dict(options, rootfs=os.path.abspath(rootfs))
+        else:
+            image = self._image(options.get("image") or "")
+        record = make_record(options, image, self.root)
+        record = self.store.add(record, options.get("name"))
+        checkpoint("recorded")
+        if image is not None:
+            try:
+                from nsbox.image.rootfs import prepare_rootfs
+                record["Rootfs"] = prepare_rootfs(self.root, image["id"], record["Id"])
+                record["Image"] = image["id"]
+                self.store.save(record)
+            except BaseException:
+                self.store.remove(record["Id"])
+                raise
+        return record
+
+    def _image(self, reference: str) -> dict:
+        if not reference:
+            from nsbox.errors import ConfigError
+            raise ConfigError("IMAGE", "name the image to run (or give a root directory with --rootfs)")
+        from nsbox.image.store import Store as ImageStore
+        found = ImageStore(self.root).resolve(reference)
+        return {"id": found.id, "config": found.config.raw.get("config") or {}}
+
+    # -- launching -----------------------------------------------------------------
+
+    def namespace_path(self, kind: str, mode: str) -> str:
+        """/proc/PID/ns/KIND of the running container named in "container:NAME"."""
+        other = self.get(mode.partition(":")[2])
+        if other["State"]["Status"] not in ("running", "paused"):
+            raise StateError(f"--{kind if kind != 'network' else 'network'} {mode}: that container is "
+                             f"{other['State']['Status']}, not running: start it first")
+        return f"/proc/{other['State']['Pid']}/ns/{NAMESPACE_FILES[kind]}"
+
+    def write_bundle(self, record: dict) -> str:
+        from nsbox.engine.spec import make_spec
+        bundle = self.paths.container(record["Id"], "bundle")
+        os.makedirs(bundle, exist_ok=True)
+        spec = make_spec(record, record["Rootfs"], self.namespace_path)
+        write_atomic(os.path.join(bundle, "config.json"), jsonio.dumps(spec).encode())
+        return bundle
+
+    def launch(self, container_id: str, stdio: tuple[int, int, int], console_socket: str | None = None,
+               monitor_pid: int | None = None) -> int:
+        """Create and start the container's process through its runtime; returns its host PID.
+
+        The caller (or, once the caller exits, the nearest subreaper above it: the monitor)
+        is the process's parent and must wait for it and call finish().
+        """
+        record = self.store.load(container_id)
+        if record["State"].get("Running") and status.current_state(record)["Running"]:
+            raise StateError(f"container {record['Name']} is already running")
+        runtime = self.runtime(record)
+        bundle = self.write_bundle(record)
+        if runtime.status(container_id) is not None:  # left by a kill -9 before the exit was recorded
+            runtime.delete(container_id, force=True)
+        pid = runtime.create(container_id, bundle, stdio, console_socket)
+        checkpoint("created")
+        monitor = monitor_pid or os.getpid()
+
+        def running(record: dict) -> None:
+            record["State"].update(Status="running", Running=True, Paused=False, Restarting=False, Pid=pid,
+                                   ExitCode=0, Error="", OOMKilled=False, StartedAt=now(), FinishedAt="")
+            record["InitStart"] = proc.start_time(pid)
+            record["Monitor"] = {"Pid": monitor, "Start": proc.start_time(monitor)}
+            record["ManualStop"] = False
+
+        try:
+            self.store.update(container_id, running)
+            runtime.start(container_id)
+        except BaseException as error:
+            try:
+                runtime.delete(container_id, force=True)
+            finally:
+                self._record_exit(container_id, -1, False, str(error))
+            raise
+        checkpoint("started")
+        return pid
+
+    def finish(self, container_id: str, wait_status: int) -> dict:
+        """Record how the container's process ended and release its runtime state."""
+        try:
+            record = self.store.load(container_id)
+        except NotFound:
+            return {}
+        runtime = self.runtime(record)
+        oom_killed = self.oom_killed(record)
+        try:
+            if runtime.status(container_id) is not None:
+                runtime.delete(container_id, force=True)
+        except NsboxError:
+            pass
+        return self._record_exit(container_id, exit_code(wait_status), oom_killed, "")
+
+    def _record_exit(self, container_id: str, code: int, oom_killed: bool, error: str) -> dict:
+        def exited(record: dict) -> None:
+            if record["State"].get("Status") == "removing":
+                return
+            record["State"].update(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0,
+                                   ExitCode=code, OOMKilled=oom_killed, Error=error, FinishedAt=now())
+        try:
+            return self.store.update(container_id, exited)
+        except (NotFound, StateError):
+            return {}
+
+    def cgroup(self, record: dict):
+        """The container's cgroup (nsbox.cgroups), while the runtime has the container."""
+        from nsbox.cgroups import open_cgroup
+        return open_cgroup(record["HostConfig"]["CgroupParent"].rstrip("/") + "/" + record["Id"], record["Id"])
+
+    def oom_killed(self, record: dict) -> bool:
+        try:
+            return self.cgroup(record).oom_kills() > 0
+        except (NsboxError, OSError):
+            return False
+
+    # -- detached containers -------------------------------------------------------
+
+    def start(self, reference: str) -> dict:
+        """Start a created or exited container under a new monitor (`nsbox start`, `run -d`)."""
+        container_id = self.store.lookup(reference)
+        record = status.with_current_state(self.store.load(container_id))
+        if record["State"]["Running"]:
+            return record
+        from nsbox.engine.monitor import spawn_monitor
+        spawn_monitor(self, container_id)
+        return self.store.load(container_id)
+
+    # -- signals, stop, removal ----------------------------------------------------
+
+    def signal(self, record: dict, signal: int, all_processes: bool = False) -> None:
+        """Send `signal` to the container's init (or every process in it)."""
+        runtime = self.runtime(record)
+        try:
+            if runtime.status(record["Id"]) in ("created", "running", "paused"):
+                runtime.kill(record["Id"], signal, all_processes)
+                return
+        except NsboxError:
+            pass
+        pid = record["State"].get("Pid") or 0
+        if pid and proc.is_alive(pid, record.get("InitStart")):
+            os.kill(pid, signal)
+
+    def kill(self, reference: str, signal: int = SIGKILL) -> dict:
+        record = self.get(reference)
+        if record["State"]["Status"] not in ("running", "paused"):
+            raise StateError(f"container {record['Name']} is not running ({record['State']['Status']})")
+        if signal == SIGKILL:
+            self.store.update(record["Id"], lambda r: r.update(ManualStop=True))
+        self.signal(record, signal, all_processes=signal == SIGKILL)
+        return record
+
+    def stop(self, reference: str, timeout: int | None = None) -> dict:
+        """The stop signal, then SIGKILL after `timeout` seconds; returns once the exit is recorded."""
+        from nsbox.engine.signals import parse_signal
+        record = self.get(reference)
+        if record["State"]["Status"] not in ("running", "paused"):
+            return record
+        self.store.update(record["Id"], lambda r: r.update(ManualStop=True))
+        if timeout is None:
+            timeout = record["Config"].get("StopTimeout", 10)
+        pid, started = record["State"]["Pid"], record.get("InitStart")
+        if record["State"]["Status"] == "paused":
+            self.signal(record, SIGKILL, all_processes=True)
+        else:
+            self.signal(record, parse_signal(record["Config"].get("StopSignal") or "SIGTERM"))
+        if timeout < 0 or not wait_gone(pid, started, timeout):
+            self.signal(record, SIGKILL, all_processes=True)
+            wait_gone(pid, started, 30)
+        return self.wait_recorded(record["Id"])
+
+    def wait_recorded(self, container_id: str, timeout: float = 10.0) -> dict:
+        """Wait for the monitor to record the exit; record it here if there is no monitor."""
+        deadline = time.monotonic() + timeout
+        while True:
+            record = self.store.load(container_id)
+            if not record["State"].get("Running") or record["State"].get("Restarting"):
+                return status.with_current_state(record)
+            if not status.monitor_alive(record) or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        return status.with_current_state(self.finish_unwatched(container_id))
+
+    def finish_unwatched(self, container_id: str) -> dict:
+        """Clean up after a process whose monitor is gone (its exit code is unknown)."""
+        record = self.store.load(container_id)
+        self.finish(container_id, 0)
+        return self._record_exit(container_id, -1, self.oom_killed(record), status.LOST_EXIT) or record
+
+    def remove(self, reference: str, force: bool = False, volumes: bool = False, wait_monitor: bool = True) -> str:
+        """Remove the container: its process (with force), runtime state, root filesystem,
+        record and name. Works whatever state a kill -9 left it in. (The monitor itself
+        removes --rm containers with wait_monitor=False.)"""
+        container_id = self.store.lookup(reference)
+        record = status.with_current_state(self.store.load(container_id))
+        if record["State"]["Status"] in ("running", "paused", "restarting") and not force:
+            raise StateError(f"container {record['Name']} is {record['State']['Status']}: "
+                             "stop it first or remove it with -f")
+        if os.path.exists(self.paths.container(container_id, "container.json")):
+            self.store.update(container_id, lambda r: (r.update(ManualStop=True), r["State"].update(Status="removing")))
+        if record["State"].get("Pid"):
+            self.signal(record, SIGKILL, all_processes=True)
+            wait_gone(record["State"]["Pid"], record.get("InitStart"), 30)
+        monitor = record.get("Monitor") or {}
+        if wait_monitor and monitor.get("Pid") and monitor.get("Pid") != os.getpid():
+            if not wait_gone(monitor["Pid"], monitor.get("Start"), 10):
+                os.kill(monitor["Pid"], SIGKILL)
+        if record.get("HostConfig"):
+            runtime = self.runtime(record)
+            try:
+                if runtime.status(container_id) is not None:
+                    runtime.delete(container_id, force=True)
+            except NsboxError:
+                pass
+        self._remove_rootfs(record)
+        if volumes:
+            import shutil
+            for mount in record.get("Mounts") or []:
+                if mount.get("Anonymous"):
+                    shutil.rmtree(os.path.dirname(mount["Source"]), ignore_errors=True)
+        self.store.remove(container_id)
+        return container_id
+
+    def _remove_rootfs(self, record: dict) -> None:
+        if not record.get("Image"):
+            return
+        from nsbox.image.rootfs import remove_rootfs
+        try:
+            remove_rootfs(self.root, record["Id"])
+        except NotFound:
+            pass
+
+    # -- the rest of the lifecycle ---------------------------------------------------
+
+    def pause(self, reference: str) -> dict:
+        record = self.get(reference)
+        if record["State"]["Status"] != "running":
+            raise StateError(f"container {record['Name']} is {record['State']['Status']}, not running")
+        self.runtime(record).pause(record["Id"])
+        return self.store.update(record["Id"], lambda r: r["State"].update(Status="paused", Paused=True))
+
+    def unpause(self, reference: str) -> dict:
+        record = self.get(reference)
+        if record["State"]["Status"] != "paused":
+            raise StateError(f"container {record['Name']} is {record['State']['Status']}, not paused")
+        self.runtime(record).resume(record["Id"])
+        return self.store.update(record["Id"], lambda r: r["State"].update(Status="running", Paused=False))
+
+    def wait(self, reference: str) -> int:
+        """Block until the container is not running; its exit code."""
+        container_id = self.store.lookup(reference)
+        while True:
+            record = status.with_current_state(self.store.load(container_id))
+            state = record["State"]
+            if not state["Running"] and not state.get("Restarting"):
+                return state["ExitCode"]
+            if state.get("Error") == status.LOST_MONITOR:
+                wait_gone(state["Pid"], record.get("InitStart"), None)
+                return self.wait_recorded(container_id)["State"]["ExitCode"]
+            time.sleep(0.05)
+
+    def restart(self, reference: str, timeout: int | None = None) -> dict:
+        self.stop(reference, timeout)
+        return self.start(reference)
+
+    def rename(self, reference: str, new_name: str) -> None:
+        self.store.rename(self.store.lookup(reference), new_name)
+
+
+def wait_gone(pid: int, started: int | None, timeout: float | None) -> bool:
+    """Wait (up to `timeout` seconds; None: forever) for a process that may not be our child
+    to end; True if it did."""
+    if not pid or not proc.is_alive(pid, started):
+        return True
+    import select
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        if not proc.is_alive(pid, started):  # the PID could have been reused before pidfd_open
+            return True
+        readable, _, _ = select.select([pidfd], [], [], timeout)
+        if readable:
+            return True
+        return not proc.is_alive(pid, started)
+    finally:
+        os.close(pidfd)

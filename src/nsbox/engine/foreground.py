@@ -1,0 +1,136 @@
+"""A foreground `nsbox run`: the CLI process is the container's parent. It forwards
+signals (and, with -t, a pseudo-terminal and its window size), waits, records the exit,
+and returns the container's exit code.
+"""
+from __future__ import annotations
+
+import os
+
+import _signal
+
+FORWARDED_SIGNALS = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGQUIT, _signal.SIGUSR1,
+                     _signal.SIGUSR2)
+TIOCGWINSZ = 0x5413
+TIOCSWINSZ = 0x5414
+
+
+def run_foreground(engine, container_id: str, interactive: bool, tty: bool) -> int:
+    from nsbox.engine.containers import exit_code
+    devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+    stdin = 0 if interactive else devnull
+    if tty:
+        wait_status = _run_with_terminal(engine, container_id, stdin, interactive)
+    else:
+        pid = engine.launch(container_id, (stdin, 1, 2))
+        _forward_signals(pid)
+        wait_status = _wait(pid)
+    os.close(devnull)
+    record = engine.finish(container_id, wait_status)
+    if record and record["HostConfig"].get("AutoRemove"):
+        engine.remove(container_id, force=True, volumes=True, wait_monitor=False)
+    return exit_code(wait_status)
+
+
+def _forward_signals(pid: int) -> None:
+    def forward(number: int, _frame: object) -> None:
+        try:
+            os.kill(pid, number)
+        except ProcessLookupError:
+            pass
+    for number in FORWARDED_SIGNALS:
+        _signal.signal(number, forward)
+
+
+def _wait(pid: int) -> int:
+    while True:
+        try:
+            child, status = os.waitpid(pid, 0)
+        except ChildProcessError:  # reaped elsewhere: should not happen to a subreaper's child
+            return 255 << 8
+        if child == pid:
+            return status
+
+
+def _run_with_terminal(engine, container_id: str, stdin: int, interactive: bool) -> int:
+    import socket
+
+    from nsbox.engine.monitor import receive_console
+    console_path = engine.paths.container(container_id, f"console-{os.getpid()}.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(console_path)
+        listener.listen(1)
+        pid = engine.launch(container_id, (stdin, 1, 2), console_path)
+        master = receive_console(listener)
+    finally:
+        listener.close()
+        os.unlink(console_path)
+    _forward_signals(pid)
+    return relay_terminal(pid, master, interactive)
+
+
+def copy_window_size(source: int, master: int) -> None:
+    import fcntl
+    try:
+        size = fcntl.ioctl(source, TIOCGWINSZ, b"\0" * 8)
+        fcntl.ioctl(master, TIOCSWINSZ, size)
+    except OSError:
+        pass  # not a terminal: the pty keeps its default size
+
+
+def relay_terminal(pid: int, master: int, interactive: bool) -> int:
+    """Copy between our terminal and the container's pty master until `pid` exits."""
+    import select
+    saved = None
+    stdin_is_tty = os.isatty(0)
+    if stdin_is_tty:
+        import termios
+        import tty
+        saved = termios.tcgetattr(0)
+        if interactive:
+            tty.setraw(0)
+        copy_window_size(0, master)
+        _signal.signal(_signal.SIGWINCH, lambda _n, _f: copy_window_size(0, master))
+    pidfd = os.pidfd_open(pid)
+    poller = select.poll()
+    poller.register(master, select.POLLIN)
+    poller.register(pidfd, select.POLLIN)
+    if interactive:
+        poller.register(0, select.POLLIN)
+    status = None
+    master_open = True
+    try:
+        while status is None:
+            for fd, _ in poller.poll():
+                if fd == master:
+                    master_open = _pump(master, 1)
+                    if not master_open:
+                        poller.unregister(master)
+                elif fd == 0:
+                    if not _pump(0, master):
+                        poller.unregister(0)
+                elif fd == pidfd:
+                    status = _wait(pid)
+        os.set_blocking(master, False)
+        while master_open and _pump(master, 1):
+            pass
+    finally:
+        if saved is not None:
+            import termios
+            termios.tcsetattr(0, termios.TCSADRAIN, saved)
+        os.close(pidfd)
+        os.close(master)
+    return status
+
+
+def _pump(source: int, target: int) -> bool:
+    try:
+        data = os.read(source, 65536)
+    except (BlockingIOError, OSError):
+        return False
+    if not data:
+        return False
+    view = memoryview(data)
+    while view:
+        view = view[os.write(target, view):]
+    return True

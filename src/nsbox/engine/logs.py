@@ -1,0 +1,103 @@
+"""A container's log: CRI lines ("TIME STREAM F|P text") written by its monitor.
+
+F ends a line, P is a piece of a longer one. stdout and stderr are kept apart.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+
+def parse_line(line: bytes) -> tuple[str, str, bool, bytes] | None:
+    """(time, stream, complete, text) or None for a damaged line."""
+    parts = line.rstrip(b"\n").split(b" ", 3)
+    if len(parts) < 3 or parts[1] not in (b"stdout", b"stderr"):
+        return None
+    text = parts[3] if len(parts) == 4 else b""
+    return parts[0].decode(), parts[1].decode(), parts[2] == b"F", text
+
+
+def entries(data: bytes):
+    """(time, stream, text with newline) for each whole line in `data`."""
+    pieces: dict[str, bytes] = {}
+    for raw in data.splitlines(keepends=True):
+        if not raw.endswith(b"\n"):
+            break  # the monitor is writing this line right now
+        parsed = parse_line(raw)
+        if parsed is None:
+            continue
+        stamp, stream, complete, text = parsed
+        text = pieces.pop(stream, b"") + text
+        if complete:
+            yield stamp, stream, text + b"\n"
+        else:
+            pieces[stream] = text
+    for stream, text in pieces.items():
+        yield "", stream, text
+
+
+def parse_since(text: str) -> str:
+    """--since as an RFC 3339 prefix for comparison: "10m", "1h30m", "90s" ago, or a timestamp."""
+    from nsbox.errors import ConfigError
+    units = {"s": 1, "m": 60, "h": 3600}
+    if text and text[-1] in units:
+        total, number = 0.0, ""
+        for char in text:
+            if char.isdigit() or char == ".":
+                number += char
+            elif char in units and number:
+                total += float(number) * units[char]
+                number = ""
+            else:
+                raise ConfigError("--since", f"invalid duration {text!r}: use e.g. 10m, 1h or 2026-01-02T15:04:05")
+        stamp = time.time() - total
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp)) + f".{int(stamp % 1 * 1e9):09d}Z"
+    if text.isdigit():
+        stamp = int(text)
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp)) + ".000000000Z"
+    if len(text) < 10 or text[4] != "-":
+        raise ConfigError("--since", f"invalid time {text!r}: use e.g. 10m, 1h or 2026-01-02T15:04:05")
+    return text
+
+
+def write_logs(path: str, tail: int | None, since: str | None, timestamps: bool, follow, out: int, err: int) -> None:
+    """Print the log to the out/err fds; with `follow()` returning True, keep printing new lines."""
+    try:
+        with open(path, "rb") as log:
+            data = log.read()
+    except FileNotFoundError:
+        data = b""
+    complete = data[:data.rfind(b"\n") + 1]
+    lines = list(entries(complete))
+    if since:
+        lines = [entry for entry in lines if entry[0] >= since]
+    if tail is not None:
+        lines = lines[-tail:] if tail > 0 else []
+    _emit(lines, timestamps, out, err)
+    offset = len(complete)
+    while follow is not None and follow():
+        time.sleep(0.1)
+        offset = _emit_new(path, offset, timestamps, out, err)
+    if follow is not None:
+        _emit_new(path, offset, timestamps, out, err)
+
+
+def _emit_new(path: str, offset: int, timestamps: bool, out: int, err: int) -> int:
+    try:
+        with open(path, "rb") as log:
+            log.seek(offset)
+            data = log.read()
+    except FileNotFoundError:
+        return offset
+    complete = data[:data.rfind(b"\n") + 1]
+    _emit(list(entries(complete)), timestamps, out, err)
+    return offset + len(complete)
+
+
+def _emit(lines: list, timestamps: bool, out: int, err: int) -> None:
+    for stamp, stream, text in lines:
+        data = (stamp.encode() + b" " + text) if timestamps and stamp else text
+        target = err if stream == "stderr" else out
+        view = memoryview(data)
+        while view:
+            view = view[os.write(target, view):]

@@ -1,0 +1,31 @@
+"""Where the engine keeps things below a root (/var/lib/nsbox, or --root for tests)."""
+from __future__ import annotations
+
+import os
+
+DEFAULT_ROOT = "/var/lib/nsbox"
+DEFAULT_RUN = "/run/nsbox"
+
+
+class Paths:
+    """The on-disk layout of one nsbox root.
+
+    Records, bundles and logs live below the root; live runtime state in the run
+    directory (/run/nsbox, a tmpfs, for the default root; <root>/run otherwise).
+    """
+
+    __slots__ = ("root", "run", "containers", "names", "volumes")
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+        self.run = DEFAULT_RUN if self.root == DEFAULT_ROOT else os.path.join(self.root, "run")
+        self.containers = os.path.join(self.root, "containers")
+        self.names = os.path.join(self.root, "names")
+        self.volumes = os.path.join(self.root, "volumes")
+
+    def container(self, container_id: str, *parts: str) -> str:
+        return os.path.join(self.containers, container_id, *parts)
+
+    def runtime_state(self, runtime: str) -> str:
+        """The --root handed to a runtime: one state directory per runtime name."""
+        return os.path.join(self.run, runtime)

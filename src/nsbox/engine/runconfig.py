@@ -1,0 +1,338 @@
+"""Docker's run options turned into a container record (Config, HostConfig, Mounts).
+
+The options come as a dict keyed by flag (`memory`, `env`, `volume` ...; lists for
+repeatable flags), from the CLI's parser or the Python API. Every refusal is a
+ConfigError naming the flag. The record is what the store keeps and `inspect` shows;
+nsbox.engine.spec turns it into an OCI config.json at each start.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from nsbox.engine.signals import parse_signal
+from nsbox.engine.units import parse_int, parse_size
+from nsbox.errors import ConfigError
+
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
+NAMESPACE_MODES = {"ipc": ("", "private", "shareable", "host"), "pid": ("", "host"), "uts": ("", "host")}
+NETWORK_MODES = ("none", "host")
+
+
+def now() -> str:
+    """RFC 3339 UTC time with nanoseconds, as Docker writes it."""
+    stamp = time.time_ns()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp // 1_000_000_000)) + f".{stamp % 1_000_000_000:09d}Z"
+
+
+def make_record(options: dict, image: dict | None, root: str) -> dict:
+    """A new container's record (without Id and Name, which the store gives)."""
+    image_config = (image or {}).get("config") or {}
+    config = _config(options, image_config)
+    host = _host_config(options)
+    mounts = _mounts(options, root)
+    return {
+        "Created": now(),
+        "Path": (config["Entrypoint"] or config["Cmd"] or [""])[0],
+        "Args": ((config["Entrypoint"] or []) + (config["Cmd"] or []))[1:],
+        "Image": (image or {}).get("id", ""),
+        "Rootfs": options.get("rootfs") or "",
+        "Config": config,
+        "HostConfig": host,
+        "Mounts": mounts,
+        "State": {"Status": "created", "Running": False, "Paused": False, "Restarting": False,
+                  "OOMKilled": False, "Dead": False, "Pid": 0, "ExitCode": 0, "Error": "",
+                  "StartedAt": "", "FinishedAt": ""},
+        "RestartCount": 0,
+        "Monitor": {"Pid": 0, "Start": 0},
+        "ManualStop": False,
+    }
+
+
+def _config(options: dict, image_config: dict) -> dict:
+    command = list(options.get("command") or [])
+    entrypoint = image_config.get("Entrypoint") or []
+    cmd = image_config.get("Cmd") or []
+    if "entrypoint" in options:
+        entrypoint = [options["entrypoint"]] if options["entrypoint"] else []
+        cmd = []
+    if command:
+        cmd = command
+    if not entrypoint and not cmd:
+        raise ConfigError("COMMAND", "no command given and the image sets none: add one after the image name")
+    env = _env(options, image_config.get("Env") or [])
+    stop_signal = options.get("stop_signal") or image_config.get("StopSignal") or "SIGTERM"
+    parse_signal(stop_signal, "--stop-signal")
+    labels = dict(image_config.get("Labels") or {})
+    for item in options.get("label") or []:
+        key, _, value = item.partition("=")
+        if not key:
+            raise ConfigError("--label", f"must be KEY=VALUE, got {item!r}")
+        labels[key] = value
+    workdir = options.get("workdir") or image_config.get("WorkingDir") or "/"
+    if not workdir.startswith("/"):
+        raise ConfigError("--workdir", f"must be an absolute path inside the container, got {workdir!r}")
+    return {
+        "Hostname": options.get("hostname") or "",
+        "User": options.get("user") or image_config.get("User") or "",
+        "Env": env,
+        "Entrypoint": entrypoint or None,
+        "Cmd": cmd or None,
+        "WorkingDir": workdir,
+        "Labels": labels,
+        "Tty": bool(options.get("tty")),
+        "OpenStdin": bool(options.get("interactive")),
+        "StopSignal": stop_signal,
+        "StopTimeout": parse_int(options["stop_timeout"], "--stop-timeout", -1) if "stop_timeout" in options else 10,
+        "ExposedPorts": image_config.get("ExposedPorts") or {},
+        "Image": options.get("image") or "",
+    }
+
+
+def _env(options: dict, image_env: list[str]) -> list[str]:
+    merged: dict[str, str] = {}
+    for item in [DEFAULT_PATH] + list(image_env):
+        key, _, value = item.partition("=")
+        merged[key] = value
+    if options.get("tty"):
+        merged.setdefault("TERM", "xterm")
+    given: list[tuple[str, str]] = []
+    for path in options.get("env_file") or []:
+        try:
+            with open(path) as lines:
+                for number, line in enumerate(lines, 1):
+                    line = line.strip()
+                    if line and not line.startswith("#"):
+                        given.append((f"--env-file {path}:{number}", line))
+        except OSError as error:
+            raise ConfigError("--env-file", f"cannot read {path}: {error.strerror}") from None
+    given += [("--env", item) for item in options.get("env") or []]
+    for field, item in given:
+        key, has_value, value = item.partition("=")
+        if not key or " " in key:
+            raise ConfigError(field, f"must be NAME=VALUE or NAME, got {item!r}")
+        if has_value:
+            merged[key] = value
+        elif key in os.environ:  # `-e NAME` passes the caller's value, as Docker does
+            merged[key] = os.environ[key]
+    return [f"{key}={value}" for key, value in merged.items()]
+
+
+def _host_config(options: dict) -> dict:
+    host: dict = {
+        "Memory": parse_size(options["memory"], "--memory") if options.get("memory") else 0,
+        "MemoryReservation": parse_size(options["memory_reservation"], "--memory-reservation")
+        if options.get("memory_reservation") else 0,
+        "MemorySwap": 0,
+        "NanoCpus": 0,
+        "CpuShares": parse_int(options["cpu_shares"], "--cpu-shares", 2, 262144) if options.get("cpu_shares") else 0,
+        "CpusetCpus": options.get("cpuset_cpus") or "",
+        "CpusetMems": options.get("cpuset_mems") or "",
+        "PidsLimit": parse_int(options["pids_limit"], "--pids-limit", -1) if options.get("pids_limit") else 0,
+        "BlkioWeight": parse_int(options["blkio_weight"], "--blkio-weight", 10, 1000) if options.get("blkio_weight") else 0,
+        "Ulimits": [_ulimit(item) for item in options.get("ulimit") or []],
+        "ReadonlyRootfs": bool(options.get("read_only")),
+        "Init": bool(options.get("init")),
+        "AutoRemove": bool(options.get("rm")),
+        "CgroupParent": options.get("cgroup_parent") or os.environ.get("NSBOX_CGROUP_PARENT") or "/nsbox",
+        "Privileged": bool(options.get("privileged")),
+        "CapAdd": [_cap(c, "--cap-add") for c in options.get("cap_add") or []],
+        "CapDrop": [_cap(c, "--cap-drop") for c in options.get("cap_drop") or []],
+        "NetworkMode": options.get("network") or "none",
+        "Runtime": options.get("runtime") or os.environ.get("NSBOX_RUNTIME") or "nsbox",
+        "Timens": bool(options.get("timens")),
+    }
+    swap = options.get("memory_swap")
+    if swap:
+        host["MemorySwap"] = -1 if swap == "-1" else parse_size(swap, "--memory-swap")
+        if host["MemorySwap"] != -1:
+            if not host["Memory"]:
+                raise ConfigError("--memory-swap", "needs --memory as well (it is memory plus swap)")
+            if host["MemorySwap"] < host["Memory"]:
+                raise ConfigError("--memory-swap", "must be at least --memory (it is memory plus swap), or -1")
+    if host["Memory"] and host["Memory"] < 6 << 20:
+        raise ConfigError("--memory", "the minimum memory limit is 6m")
+    if host["MemoryReservation"] and host["Memory"] and host["MemoryReservation"] > host["Memory"]:
+        raise ConfigError("--memory-reservation", "must not exceed --memory")
+    if options.get("cpus"):
+        try:
+            cpus = float(options["cpus"])
+        except ValueError:
+            raise ConfigError("--cpus", f"must be a number of CPUs like 1.5, got {options['cpus']!r}") from None
+        count = os.cpu_count() or 1
+        if not 0.01 <= cpus <= count:
+            raise ConfigError("--cpus", f"must be between 0.01 and {count} (the CPUs available), got {options['cpus']}")
+        host["NanoCpus"] = int(cpus * 1e9)
+    for key, flag, text in (("CpusetCpus", "--cpuset-cpus", host["CpusetCpus"]),
+                            ("CpusetMems", "--cpuset-mems", host["CpusetMems"])):
+        if text and any(c not in "0123456789,-" for c in text):
+            raise ConfigError(flag, f"must be a list like 0-2,4, got {text!r}")
+    for flag, key, rate_kind in (("device_read_bps", "BlkioDeviceReadBps", "size"),
+                                 ("device_write_bps", "BlkioDeviceWriteBps", "size"),
+                                 ("device_read_iops", "BlkioDeviceReadIOps", "int"),
+                                 ("device_write_iops", "BlkioDeviceWriteIOps", "int")):
+        host[key] = [_throttle(item, "--" + flag.replace("_", "-"), rate_kind) for item in options.get(flag) or []]
+    policy = options.get("restart") or "no"
+    name, _, retries = policy.partition(":")
+    if name not in RESTART_POLICIES or (retries and name != "on-failure"):
+        raise ConfigError("--restart", f"invalid policy {policy!r}: use no, on-failure[:N], always or unless-stopped")
+    host["RestartPolicy"] = {"Name": name, "MaximumRetryCount": parse_int(retries, "--restart", 0) if retries else 0}
+    if name != "no" and host["AutoRemove"]:
+        raise ConfigError("--restart", "conflicts with --rm: a container removed at exit cannot be restarted")
+    for kind in ("ipc", "pid", "uts"):
+        mode = options.get(kind) or ""
+        if mode not in NAMESPACE_MODES[kind] and not (mode.startswith("container:") and len(mode) > 10):
+            choices = ", ".join(m for m in NAMESPACE_MODES[kind] if m) + ", container:NAME"
+            raise ConfigError(f"--{kind}", f"invalid mode {mode!r}: use {choices}")
+        host[kind.capitalize() + "Mode" if kind != "uts" else "UTSMode"] = mode
+    if host["NetworkMode"] not in NETWORK_MODES and not (host["NetworkMode"].startswith("container:")
+                                                        and len(host["NetworkMode"]) > 10):
+        raise ConfigError("--network", f"unsupported network {host['NetworkMode']!r}: nsbox supports none "
+                                       "(the default), host and container:NAME until bridge networks come")
+    userns = options.get("userns") or ""
+    if userns not in ("", "host"):
+        raise ConfigError("--userns", f"unsupported mode {userns!r}: only host (no user namespace) is supported")
+    host["UsernsMode"] = userns
+    cgroupns = options.get("cgroupns") or "host"
+    if cgroupns not in ("host", "private"):
+        raise ConfigError("--cgroupns", f"must be host or private, got {cgroupns!r}")
+    host["CgroupnsMode"] = cgroupns
+    return host
+
+
+def _ulimit(item: str) -> dict:
+    from nsbox.oci.runtime_spec import RLIMIT_NAMES
+    name, _, limits = item.partition("=")
+    soft_text, _, hard_text = limits.partition(":")
+    if "RLIMIT_" + name.upper() not in RLIMIT_NAMES or not soft_text:
+        raise ConfigError("--ulimit", f"must be NAME=SOFT[:HARD] with a name like nofile or nproc, got {item!r}")
+    soft = -1 if soft_text == "-1" else parse_int(soft_text, "--ulimit", 0)
+    hard = -1 if hard_text == "-1" else parse_int(hard_text, "--ulimit", 0) if hard_text else soft
+    if hard != -1 and (soft == -1 or soft > hard):
+        raise ConfigError("--ulimit", f"soft limit must not exceed the hard limit in {item!r}")
+    return {"Name": name.lower(), "Soft": soft, "Hard": hard}
+
+
+def _cap(name: str, field: str) -> str:
+    from nsbox.linux.capabilities import NAMES
+    upper = name.upper()
+    if upper == "ALL":
+        return "ALL"
+    upper = upper if upper.startswith("CAP_") else "CAP_" + upper
+    if upper not in NAMES:
+        raise ConfigError(field, f"unknown capability {name!r}: use a name like NET_ADMIN or ALL")
+    return upper
+
+
+def _throttle(item: str, field: str, rate_kind: str) -> dict:
+    path, _, rate = item.rpartition(":")
+    if not path or not rate:
+        raise ConfigError(field, f"must be DEVICE_PATH:RATE, got {item!r}")
+    try:
+        info = os.stat(path)
+    except OSError as error:
+        raise ConfigError(field, f"cannot use device {path}: {error.strerror}") from None
+    import stat
+    if not stat.S_ISBLK(info.st_mode):
+        raise ConfigError(field, f"{path} is not a block device")
+    value = parse_size(rate, field) if rate_kind == "size" else parse_int(rate, field, 0)
+    return {"Path": path, "Rate": value, "Major": os.major(info.st_rdev), "Minor": os.minor(info.st_rdev)}
+
+
+def _mounts(options: dict, root: str) -> list[dict]:
+    """-v, --mount and --tmpfs as Docker's Mounts entries."""
+    mounts: list[dict] = []
+    for item in options.get("volume") or []:
+        parts = item.split(":")
+        if len(parts) == 1:
+            mounts.append(_volume_mount(root, "", parts[0], "", "-v"))
+            continue
+        if len(parts) > 3:
+            raise ConfigError("--volume", f"must be SOURCE:DEST[:OPTIONS], got {item!r}")
+        source, destination = parts[0], parts[1]
+        mode = parts[2] if len(parts) == 3 else ""
+        if source.startswith("/") or source.startswith("."):
+            mounts.append(_bind_mount(source, destination, mode, "--volume"))
+        else:
+            mounts.append(_volume_mount(root, source, destination, mode, "--volume"))
+    for item in options.get("mount") or []:
+        fields: dict[str, str] = {}
+        for part in item.split(","):
+            key, has_value, value = part.partition("=")
+            fields[key.strip()] = value if has_value else "true"
+        kind = fields.get("type", "volume")
+        target = fields.get("target") or fields.get("destination") or fields.get("dst") or ""
+        source = fields.get("source") or fields.get("src") or ""
+        readonly = fields.get("readonly", fields.get("ro", "false")) in ("true", "1")
+        mode = "ro" if readonly else ""
+        if kind == "bind":
+            mounts.append(_bind_mount(source, target, mode, "--mount"))
+        elif kind == "volume":
+            mounts.append(_volume_mount(root, source, target, mode, "--mount"))
+        elif kind == "tmpfs":
+            options_text = f"size={fields['tmpfs-size']}" if "tmpfs-size" in fields else ""
+            mounts.append(_tmpfs_mount(target, options_text, "--mount"))
+        else:
+            raise ConfigError("--mount", f"unknown type {kind!r}: use bind, volume or tmpfs")
+    for item in options.get("tmpfs") or []:
+        destination, _, options_text = item.partition(":")
+        mounts.append(_tmpfs_mount(destination, options_text, "--tmpfs"))
+    seen: set[str] = set()
+    for mount in mounts:
+        if mount["Destination"] in seen:
+            raise ConfigError("--volume", f"duplicate mount point {mount['Destination']}")
+        seen.add(mount["Destination"])
+    return mounts
+
+
+def _check_destination(destination: str, field: str) -> str:
+    if not destination.startswith("/") or destination == "/":
+        raise ConfigError(field, f"the container path must be absolute and not /, got {destination!r}")
+    return os.path.normpath(destination)
+
+
+def _mode(mode: str, field: str) -> tuple[bool, str]:
+    read_write, propagation = True, "rprivate"
+    for option in [m for m in mode.split(",") if m]:
+        if option in ("ro", "rw"):
+            read_write = option == "rw"
+        elif option in ("shared", "rshared", "slave", "rslave", "private", "rprivate"):
+            propagation = option
+        elif option not in ("z", "Z", "nocopy"):
+            raise ConfigError(field, f"unknown volume option {option!r}: use ro, rw or a propagation like rslave")
+    return read_write, propagation
+
+
+def _bind_mount(source: str, destination: str, mode: str, field: str) -> dict:
+    if not source:
+        raise ConfigError(field, "a bind mount needs a source path on the host")
+    source = os.path.abspath(source)
+    if not os.path.exists(source):
+        raise ConfigError(field, f"bind source {source} does not exist on the host: create it first")
+    read_write, propagation = _mode(mode, field)
+    return {"Type": "bind", "Source": source, "Destination": _check_destination(destination, field),
+            "Mode": mode, "RW": read_write, "Propagation": propagation}
+
+
+def _volume_mount(root: str, name: str, destination: str, mode: str, field: str) -> dict:
+    from nsbox.engine.names import check_name
+    anonymous = not name
+    if anonymous:
+        name = os.urandom(32).hex()
+    else:
+        check_name(name, field)
+    read_write, _ = _mode(mode, field)
+    return {"Type": "volume", "Name": name, "Source": os.path.join(root, "volumes", name, "_data"),
+            "Destination": _check_destination(destination, field), "Driver": "local", "Mode": mode,
+            "RW": read_write, "Propagation": "", "Anonymous": anonymous}
+
+
+def _tmpfs_mount(destination: str, options_text: str, field: str) -> dict:
+    for option in [o for o in options_text.split(",") if o]:
+        key = option.partition("=")[0]
+        if key not in ("size", "mode", "uid", "gid", "nr_inodes", "ro", "rw", "noexec", "exec", "nosuid",
+                       "suid", "nodev", "dev"):
+            raise ConfigError(field, f"unknown tmpfs option {option!r}")
+    return {"Type": "tmpfs", "Source": "", "Destination": _check_destination(destination, field),
+            "Mode": options_text, "RW": "ro" not in options_text.split(","), "Propagation": ""}

@@ -1,0 +1,33 @@
+"""A record's State made truthful: what the stored record says, checked against /proc.
+
+A kill -9 can stop a CLI or a monitor before it writes what happened; so a record that
+says "running" is believed only while its init process (same PID, same start time)
+still exists, and the monitor's absence is reported rather than hidden.
+"""
+from __future__ import annotations
+
+from nsbox.linux import proc
+
+LOST_EXIT = "the container's process ended while no monitor was watching: its exit code is unknown"
+LOST_MONITOR = "monitor process gone: the exit code will not be recorded"
+
+
+def current_state(record: dict) -> dict:
+    """record["State"] as it is now (a copy; the stored record is not changed)."""
+    state = dict(record["State"])
+    if state.get("Running"):
+        if not proc.is_alive(state.get("Pid") or 0, record.get("InitStart")):
+            state.update(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0, ExitCode=-1,
+                         Error=LOST_EXIT)
+        elif not monitor_alive(record):
+            state["Error"] = LOST_MONITOR
+    return state
+
+
+def monitor_alive(record: dict) -> bool:
+    monitor = record.get("Monitor") or {}
+    return bool(monitor.get("Pid")) and proc.is_alive(monitor["Pid"], monitor.get("Start"))
+
+
+def with_current_state(record: dict) -> dict:
+    return dict(record, State=current_state(record))

@@ -1,0 +1,197 @@
+"""The container store: one directory per container holding its record (container.json),
+bundle, and logs; a names/ directory of symlinks that makes names unique.
+
+Every change of a record holds the container's fcntl lock and is written atomically
+(temporary file, fsync, rename), so concurrent CLIs and monitors never clash and a
+kill -9 at any moment leaves a readable store. Records are Docker-shaped dicts (what
+`inspect` prints); nsbox.engine.status turns their State into the truth of the moment.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+
+from nsbox.engine.names import check_name, new_id, random_name
+from nsbox.engine.paths import Paths
+from nsbox.errors import AlreadyExists, NotFound, NsboxError, StateError
+from nsbox.oci import jsonio
+
+RECORD = "container.json"
+
+
+class Lock:
+    """An exclusive fcntl lock on a file, held inside a `with` block."""
+
+    __slots__ = ("path", "fd")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd = -1
+
+    def __enter__(self) -> Lock:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)  # closing releases the lock
+        self.fd = -1
+
+
+def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
+    temporary = f"{path}.tmp-{os.getpid()}"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.rename(temporary, path)
+
+
+class Store:
+    """Container records below one nsbox root."""
+
+    __slots__ = ("paths",)
+
+    def __init__(self, root: str) -> None:
+        self.paths = Paths(root)
+
+    # -- creation and naming -------------------------------------------------------
+
+    def add(self, record: dict, name: str | None) -> dict:
+        """Give `record` a fresh ID and a unique name (random if `name` is None) and store it."""
+        os.makedirs(self.paths.containers, exist_ok=True)
+        os.makedirs(self.paths.names, exist_ok=True)
+        while True:
+            container_id = new_id()
+            try:
+                os.mkdir(self.paths.container(container_id), 0o700)
+                break
+            except FileExistsError:
+                continue
+        try:
+            if name is None:
+                for _ in range(100):
+                    name = random_name()
+                    if self._claim_name(name, container_id):
+                        break
+                else:
+                    raise AlreadyExists("could not find a free random container name; give one with --name")
+            elif not self._claim_name(check_name(name), container_id):
+                owner = self._name_owner(name)
+                raise AlreadyExists(f"the container name {name!r} is already in use by container "
+                                    f"{owner[:12] if owner else '?'}: remove that container or choose another name")
+            record["Id"] = container_id
+            record["Name"] = name
+            self.save(record)
+        except BaseException:
+            self._remove_files(container_id, name)
+            raise
+        return record
+
+    def _claim_name(self, name: str, container_id: str) -> bool:
+        """Atomically point names/<name> at the container; False if another container has it."""
+        link = os.path.join(self.paths.names, name)
+        for _ in range(2):
+            try:
+                os.symlink(container_id, link)
+                return True
+            except FileExistsError:
+                owner = self._name_owner(name)
+                if owner is None or os.path.isdir(self.paths.container(owner)):
+                    return False
+                try:  # the owner was removed but its link stayed (a kill -9 mid-removal)
+                    os.unlink(link)
+                except FileNotFoundError:
+                    pass
+        return False
+
+    def _name_owner(self, name: str) -> str | None:
+        try:
+            return os.readlink(os.path.join(self.paths.names, name))
+        except OSError:
+            return None
+
+    def rename(self, container_id: str, new_name: str) -> None:
+        new_name = check_name(new_name, "NEW_NAME")
+        with self.lock(container_id):
+            record = self.load(container_id)
+            old_name = record.get("Name")
+            if old_name == new_name:
+                return
+            if not self._claim_name(new_name, container_id):
+                raise AlreadyExists(f"the container name {new_name!r} is already in use: choose another name")
+            record["Name"] = new_name
+            self.save(record)
+            if old_name and self._name_owner(old_name) == container_id:
+                os.unlink(os.path.join(self.paths.names, old_name))
+
+    # -- finding -------------------------------------------------------------------
+
+    def ids(self) -> list[str]:
+        try:
+            return [entry for entry in os.listdir(self.paths.containers) if len(entry) == 64]
+        except FileNotFoundError:
+            return []
+
+    def lookup(self, reference: str) -> str:
+        """The ID of the container named `reference`, or whose ID is or starts with it."""
+        owner = self._name_owner(reference.lstrip("/")) if reference else None
+        if owner and os.path.isdir(self.paths.container(owner)):
+            return owner
+        if len(reference) == 64 and os.path.isdir(self.paths.container(reference)):
+            return reference
+        matches = [cid for cid in self.ids() if reference and cid.startswith(reference)]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise NsboxError(f"container ID prefix {reference!r} is ambiguous ({len(matches)} containers): "
+                             "give more digits or the name")
+        raise NotFound(f"no such container: {reference!r} (see `nsbox ps -a`)")
+
+    # -- records -------------------------------------------------------------------
+
+    def load(self, container_id: str) -> dict:
+        """The stored record; a stand-in marked Dead if a crash came before the first write."""
+        try:
+            with open(self.paths.container(container_id, RECORD), "rb") as record:
+                return jsonio.loads(record.read())  # type: ignore[return-value]
+        except FileNotFoundError:
+            if not os.path.isdir(self.paths.container(container_id)):
+                raise NotFound(f"no such container: {container_id[:12]}") from None
+            return {"Id": container_id, "Name": "", "Created": "", "Config": {}, "HostConfig": {},
+                    "State": {"Status": "dead", "Dead": True, "Error": "record never written (creation interrupted)"}}
+
+    def save(self, record: dict) -> None:
+        write_atomic(self.paths.container(record["Id"], RECORD), jsonio.dumps(record).encode())
+
+    def lock(self, container_id: str) -> Lock:
+        return Lock(self.paths.container(container_id, "lock"))
+
+    def update(self, container_id: str, change) -> dict:  # change: (record) -> None
+        """Read, change and write a record under its lock; returns the new record."""
+        with self.lock(container_id):
+            record = self.load(container_id)
+            if record["State"].get("Dead") and not os.path.exists(self.paths.container(container_id, RECORD)):
+                raise StateError(f"container {container_id[:12]} was never fully created: remove it with `nsbox rm -f`")
+            change(record)
+            self.save(record)
+            return record
+
+    def remove(self, container_id: str) -> None:
+        """Delete the record, bundle and logs, and free the name (the caller cleaned the rest)."""
+        try:
+            name = self.load(container_id).get("Name")
+        except NotFound:
+            return
+        self._remove_files(container_id, name)
+
+    def _remove_files(self, container_id: str, name: str | None) -> None:
+        import shutil
+        if name and self._name_owner(name) == container_id:
+            try:
+                os.unlink(os.path.join(self.paths.names, name))
+            except FileNotFoundError:
+                pass
+        shutil.rmtree(self.paths.container(container_id), ignore_errors=True)
