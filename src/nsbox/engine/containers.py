@@ -342,6 +342,16 @@ class Engine:
         self.stop(reference, timeout)
         return self.start(reference)
 
+    def update(self, reference: str, options: dict) -> dict:
+        """Change resource limits (Docker's update flags); applied at once to a running container."""
+        from nsbox.engine.runconfig import update_host_config
+        from nsbox.engine.spec import resources
+        record = self.get(reference)
+        host = update_host_config(record["HostConfig"], options)
+        if record["State"]["Status"] in ("running", "paused"):
+            self.runtime(record).update(record["Id"], resources(host))
+        return self.store.update(record["Id"], lambda r: r.update(HostConfig=host))
+
     def rename(self, reference: str, new_name: str) -> None:
         self.store.rename(self.store.lookup(reference), new_name)
 

@@ -201,6 +201,32 @@ def _host_config(options: dict) -> dict:
     return host
 
 
+UPDATABLE = ("memory", "memory_swap", "memory_reservation", "cpus", "cpu_shares", "cpuset_cpus", "cpuset_mems",
+             "pids_limit", "blkio_weight", "restart")
+
+
+def update_host_config(host: dict, options: dict) -> dict:
+    """`host` with the limits of `nsbox update` changed (validated as `run` validates them)."""
+    for key in options:
+        if key not in UPDATABLE:
+            raise ConfigError("--" + key.replace("_", "-"), "cannot be changed by update")
+    current = {"memory": str(host["Memory"] or ""), "memory_reservation": str(host["MemoryReservation"] or ""),
+               "memory_swap": str(host["MemorySwap"] or ""), "cpu_shares": str(host["CpuShares"] or ""),
+               "cpuset_cpus": host["CpusetCpus"], "cpuset_mems": host["CpusetMems"],
+               "pids_limit": str(host["PidsLimit"] or ""), "blkio_weight": str(host["BlkioWeight"] or ""),
+               "cpus": str(host["NanoCpus"] / 1e9) if host["NanoCpus"] else "",
+               "restart": host["RestartPolicy"]["Name"] + (f":{host['RestartPolicy']['MaximumRetryCount']}"
+                                                            if host["RestartPolicy"]["MaximumRetryCount"] else ""),
+               "rm": host["AutoRemove"], "cgroup_parent": host["CgroupParent"], "runtime": host["Runtime"]}
+    if "memory" in options and "memory_swap" not in options and host["MemorySwap"] not in (0, -1):
+        current["memory_swap"] = ""
+    current.update(options)
+    updated = _host_config({key: value for key, value in current.items() if value != ""})
+    return dict(host, **{key: updated[key] for key in ("Memory", "MemoryReservation", "MemorySwap", "NanoCpus",
+                                                       "CpuShares", "CpusetCpus", "CpusetMems", "PidsLimit",
+                                                       "BlkioWeight", "RestartPolicy")})
+
+
 def _ulimit(item: str) -> dict:
     from nsbox.oci.runtime_spec import RLIMIT_NAMES
     name, _, limits = item.partition("=")

@@ -1,0 +1,26 @@
+"""nsbox cp: copy files between a container and the host (CONTAINER:PATH on either side)."""
+from __future__ import annotations
+
+USAGE = "usage: nsbox cp CONTAINER:SRC_PATH DEST_PATH\n       nsbox cp SRC_PATH CONTAINER:DEST_PATH"
+
+
+def main(argv: list[str], root: str) -> int:
+    from nsbox.cli.flags import parse
+    from nsbox.engine.containers import Engine
+    from nsbox.engine.files import copy_from, copy_to
+    from nsbox.errors import ConfigError
+    _, paths = parse(argv, {"-a": "archive", "--archive": "archive", "-L": "follow_link"}, USAGE,
+                     stop_at_positional=False)
+    if len(paths) != 2:
+        raise ConfigError("SRC DEST", f"give a source and a destination\n{USAGE}")
+    source, destination = paths
+    engine = Engine(root)
+    if ":" in source and not source.startswith(("/", ".")):
+        name, _, inside = source.partition(":")
+        copy_from(engine, name, inside, destination)
+    elif ":" in destination and not destination.startswith(("/", ".")):
+        name, _, inside = destination.partition(":")
+        copy_to(engine, name, source, inside)
+    else:
+        raise ConfigError("SRC DEST", f"one side must be CONTAINER:PATH\n{USAGE}")
+    return 0

@@ -1,0 +1,23 @@
+"""nsbox exec: run a command in a running container (all its namespaces and its cgroup)."""
+from __future__ import annotations
+
+USAGE = """usage: nsbox exec [-i] [-t] [-d] [-e NAME=VALUE] [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]"""
+FLAGS = {"-i": "interactive", "--interactive": "interactive", "-t": "tty", "--tty": "tty", "-d": "detach",
+         "--detach": "detach", "-e=": "env*", "--env=": "env*", "-u=": "user", "--user=": "user",
+         "-w=": "workdir", "--workdir=": "workdir"}
+
+
+def main(argv: list[str], root: str) -> int:
+    from nsbox.cli.flags import parse
+    from nsbox.engine.containers import Engine
+    from nsbox.engine.execs import run_exec
+    from nsbox.errors import ConfigError
+    options, positional = parse(argv, FLAGS, USAGE)
+    if len(positional) < 2:
+        raise ConfigError("COMMAND", f"name the container and the command to run in it\n{USAGE}")
+    workdir = options.get("workdir") or ""
+    if workdir and not workdir.startswith("/"):  # type: ignore[union-attr]
+        raise ConfigError("--workdir", f"must be an absolute path inside the container, got {workdir!r}")
+    return run_exec(Engine(root), positional[0], positional[1:], options.get("env") or [],  # type: ignore[arg-type]
+                    options.get("user") or "", workdir, bool(options.get("interactive")),  # type: ignore[arg-type]
+                    bool(options.get("tty")), bool(options.get("detach")))

@@ -1,0 +1,25 @@
+"""nsbox export: a container's filesystem as a tar archive (to stdout or -o FILE)."""
+from __future__ import annotations
+
+import sys
+
+USAGE = "usage: nsbox export [-o FILE] CONTAINER"
+
+
+def main(argv: list[str], root: str) -> int:
+    from nsbox.cli.flags import parse
+    from nsbox.engine.containers import Engine
+    from nsbox.engine.files import export
+    from nsbox.errors import ConfigError
+    options, names = parse(argv, {"-o=": "output", "--output=": "output"}, USAGE, stop_at_positional=False)
+    if len(names) != 1:
+        raise ConfigError("CONTAINER", f"name one container\n{USAGE}")
+    if not options.get("output") and sys.stdout.isatty():
+        raise ConfigError("-o", "refusing to write a tar archive to a terminal: use -o FILE or a redirect")
+    engine = Engine(root)
+    if options.get("output"):
+        with open(options["output"], "wb") as out:  # type: ignore[arg-type]
+            export(engine, names[0], out)
+    else:
+        export(engine, names[0], sys.stdout.buffer)
+    return 0

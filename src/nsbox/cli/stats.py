@@ -1,0 +1,80 @@
+"""nsbox stats: CPU %, memory usage / limit, network and block I/O and PIDs of running
+containers, as a live table refreshed each second (--no-stream: once; --format json)."""
+from __future__ import annotations
+
+import sys
+import time
+
+USAGE = "usage: nsbox stats [-a] [--no-stream] [--format table|json] [CONTAINER...]"
+FLAGS = {"-a": "all", "--all": "all", "--no-stream": "no_stream", "--format=": "format"}
+HEADERS = ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"]
+
+
+def _row(entry: dict) -> list[str]:
+    from nsbox.engine.units import format_size
+    return [entry["ID"][:12], entry["Name"], f"{entry['CPUPerc']:.2f}%",
+            f"{format_size(entry['MemUsage'])} / {format_size(entry['MemLimit'])}", f"{entry['MemPerc']:.2f}%",
+            f"{format_size(entry['NetInput'])} / {format_size(entry['NetOutput'])}",
+            f"{format_size(entry['BlockInput'])} / {format_size(entry['BlockOutput'])}", str(entry["PIDs"])]
+
+
+def main(argv: list[str], root: str) -> int:
+    from nsbox.cli.flags import parse
+    from nsbox.engine.containers import Engine
+    from nsbox.engine.usage import running_record, sample, summarize
+    from nsbox.errors import ConfigError, NsboxError
+    options, names = parse(argv, FLAGS, USAGE, stop_at_positional=False)
+    fmt = options.get("format") or "table"
+    if fmt not in ("table", "json"):
+        raise ConfigError("--format", f"must be table or json, got {fmt!r}")
+    engine = Engine(root)
+
+    def records() -> list[dict]:
+        if names:
+            return [running_record(engine, name) for name in names]
+        return [r for r in engine.list() if r["State"]["Status"] in ("running", "paused")]
+
+    def readings(previous: dict) -> tuple[list[dict], dict]:
+        current, entries = {}, []
+        for record in records():
+            try:
+                reading = sample(engine, record)
+            except (NsboxError, OSError):
+                continue  # it stopped meanwhile
+            current[record["Id"]] = reading
+            entries.append(summarize(record, previous.get(record["Id"], reading), reading))
+        return entries, current
+
+    _, previous = readings({})
+    time.sleep(0.5)
+    entries, previous = readings(previous)
+    if options.get("no_stream") or fmt == "json" and not sys.stdout.isatty():
+        _print(entries, fmt)
+        return 0
+    from rich.console import Console
+    from rich.live import Live
+    from rich.table import Table
+
+    def render(entries: list[dict]) -> Table:
+        shown = Table(box=None, header_style="bold")
+        for header in HEADERS:
+            shown.add_column(header)
+        for entry in entries:
+            shown.add_row(*_row(entry))
+        return shown
+
+    with Live(render(entries), console=Console(), refresh_per_second=4) as live:
+        while True:
+            time.sleep(1)
+            entries, previous = readings(previous)
+            live.update(render(entries))
+
+
+def _print(entries: list[dict], fmt: str) -> None:
+    from nsbox.cli.show import table
+    if fmt == "json":
+        import json
+        for entry in entries:
+            sys.stdout.write(json.dumps(entry) + "\n")
+    else:
+        sys.stdout.write(table(HEADERS, [_row(entry) for entry in entries]))

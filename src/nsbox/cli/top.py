@@ -1,0 +1,22 @@
+"""nsbox top: a container's processes with their host PID and their PID inside it."""
+from __future__ import annotations
+
+import sys
+
+USAGE = "usage: nsbox top CONTAINER"
+
+
+def main(argv: list[str], root: str) -> int:
+    from nsbox.cli.flags import parse
+    from nsbox.cli.show import table
+    from nsbox.engine.containers import Engine
+    from nsbox.engine.usage import processes, running_record
+    from nsbox.errors import ConfigError
+    _, names = parse(argv, {}, USAGE, stop_at_positional=False)
+    if len(names) != 1:
+        raise ConfigError("CONTAINER", f"name one container\n{USAGE}")
+    engine = Engine(root)
+    rows = [[p["User"], str(p["PID"]), str(p["NSPID"]), str(p["PPID"]), p["Command"]]
+            for p in processes(engine, running_record(engine, names[0]))]
+    sys.stdout.write(table(["UID", "PID", "CONTAINER PID", "PPID", "CMD"], rows))
+    return 0

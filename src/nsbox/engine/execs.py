@@ -1,0 +1,64 @@
+"""`nsbox exec`: another process in a running container, joining every namespace and the
+cgroup of its init, with the container's capabilities and environment."""
+from __future__ import annotations
+
+import os
+
+from nsbox.errors import StateError
+
+
+def exec_process_spec(engine, record: dict, args: list[str], env: list[str], user: str, workdir: str,
+                      tty: bool) -> dict:
+    """The OCI `process` for the exec: the container's own, changed by -e, -u, -w, -t."""
+    from nsbox.engine.spec import _user, capabilities
+    from nsbox.engine.runconfig import _env
+    config = record["Config"]
+    merged = _env({"env": env, "tty": tty}, config.get("Env") or [])
+    caps = capabilities(record["HostConfig"])
+    return {
+        "terminal": tty,
+        "user": _user(user or config.get("User") or "", record["Rootfs"]),
+        "args": args,
+        "env": merged,
+        "cwd": workdir or config.get("WorkingDir") or "/",
+        "capabilities": {"bounding": caps, "effective": list(caps), "permitted": list(caps)},
+        "noNewPrivileges": False,
+    }
+
+
+def run_exec(engine, reference: str, args: list[str], env: list[str], user: str, workdir: str,
+             interactive: bool, tty: bool, detach: bool) -> int:
+    """Run the process; its exit code (0 at once with `detach`)."""
+    from nsbox.engine.containers import exit_code
+    record = engine.get(reference)
+    if record["State"]["Status"] != "running":
+        raise StateError(f"container {record['Name']} is {record['State']['Status']}, not running: "
+                         "exec needs a running container")
+    process = exec_process_spec(engine, record, args, env, user, workdir, tty and not detach)
+    runtime = engine.runtime(record)
+    devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
+    stdio = (0 if interactive and not detach else devnull, devnull if detach else 1, devnull if detach else 2)
+    if tty and not detach:
+        import socket
+
+        from nsbox.engine.foreground import _forward_signals, relay_terminal
+        from nsbox.engine.monitor import receive_console
+        console_path = engine.paths.container(record["Id"], f"exec-{os.getpid()}.sock")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(console_path)
+            listener.listen(1)
+            pid = runtime.exec_process(record["Id"], process, stdio, console_path)
+            master = receive_console(listener)
+        finally:
+            listener.close()
+            os.unlink(console_path)
+        _forward_signals(pid)
+        return exit_code(relay_terminal(pid, master, interactive))
+    pid = runtime.exec_process(record["Id"], process, stdio)
+    os.close(devnull)
+    if detach:
+        return 0
+    from nsbox.engine.foreground import _forward_signals, _wait
+    _forward_signals(pid)
+    return exit_code(_wait(pid))

@@ -1,0 +1,63 @@
+"""Files of a container from the host: `cp` in and out, and `export` of its filesystem.
+
+`cp` reaches a running container through /proc/PID/root (so its volumes and tmpfs mounts
+are seen as it sees them), a stopped one through its root filesystem; `export` always
+reads the root filesystem. Paths are resolved
+inside that root, so a symlink in the container cannot lead the copy out to the host.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+from nsbox.errors import NotFound
+
+
+def container_root(engine, reference: str, through_process: bool = True) -> str:
+    record = engine.get(reference)
+    pid = record["State"].get("Pid")
+    if through_process and record["State"]["Status"] in ("running", "paused") and pid:
+        return f"/proc/{pid}/root"
+    if not record.get("Rootfs") or not os.path.isdir(record["Rootfs"]):
+        raise NotFound(f"container {record['Name']} has no root filesystem to read")
+    return record["Rootfs"]
+
+
+def inside(root: str, path: str) -> str:
+    from nsbox.linux.mounts import resolve_in_root
+    return resolve_in_root(root, path if path.startswith("/") else "/" + path)
+
+
+def copy_from(engine, reference: str, source: str, destination: str) -> None:
+    root = container_root(engine, reference)
+    found = inside(root, source)
+    if not os.path.lexists(found):
+        raise NotFound(f"no such file or directory in the container: {source}")
+    _copy(found, destination)
+
+
+def copy_to(engine, reference: str, source: str, destination: str) -> None:
+    if not os.path.lexists(source):
+        raise NotFound(f"no such file or directory on the host: {source}")
+    root = container_root(engine, reference)
+    _copy(source, inside(root, destination))
+
+
+def _copy(source: str, destination: str) -> None:
+    """Docker's rules: into an existing directory keeps the source's name; else the destination is the name."""
+    if os.path.isdir(destination):
+        destination = os.path.join(destination, os.path.basename(source.rstrip("/")))
+    if os.path.isdir(source) and not os.path.islink(source):
+        shutil.copytree(source, destination, symlinks=True, dirs_exist_ok=True)
+    else:
+        shutil.copy2(source, destination, follow_symlinks=False)
+
+
+def export(engine, reference: str, out) -> None:
+    """Write the container's root filesystem (without its volumes and mounts) as a tar
+    stream to the binary file `out`."""
+    import tarfile
+    root = container_root(engine, reference, through_process=False)
+    with tarfile.open(fileobj=out, mode="w|") as archive:
+        for name in sorted(os.listdir(root)):
+            archive.add(os.path.join(root, name), arcname=name, recursive=True)
