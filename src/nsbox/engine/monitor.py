@@ -65,6 +65,7 @@ def _become_monitor(engine, container_id: str, report_fd: int) -> None:
     devnull = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
+    os.chdir(engine.paths.container(container_id))  # also marks the monitor as this container's
     record = engine.store.load(container_id)
     console_path = ""
     listener = None

@@ -58,8 +58,8 @@ class NsboxRuntime:
 
     def exec_process(self, container_id: str, process: dict, stdio: tuple[int, int, int],
                      console_socket: str | None = None) -> int:
-        from nsbox.runtime import api
-        return api.exec_process(self.state_root, container_id, process, stdio=stdio, console_socket=console_socket)
+        from nsbox.runtime.exec_process import exec_process
+        return exec_process(self.state_root, container_id, process, stdio=stdio, console_socket=console_socket)
 
     def update(self, container_id: str, resources: dict) -> None:
         from nsbox.runtime import api

@@ -1,0 +1,74 @@
+"""Fixtures of the engine tests: a per-test nsbox root holding a busybox image, and the
+installed `nsbox` command run against it."""
+from __future__ import annotations
+
+import os
+import subprocess
+import tarfile
+import time
+
+import pytest
+
+from tests.conftest import VENV_BIN
+
+NSBOX = os.path.join(VENV_BIN, "nsbox")
+
+
+@pytest.fixture(scope="session")
+def busybox_tar(workdir, busybox_rootfs):
+    """The busybox root filesystem as a tarball, for `nsbox import`."""
+    path = os.path.join(workdir, "busybox-rootfs.tar")
+    with tarfile.open(path, "w") as archive:
+        for name in sorted(os.listdir(busybox_rootfs)):
+            archive.add(os.path.join(busybox_rootfs, name), arcname=name)
+    return path
+
+
+class Nsbox:
+    """The `nsbox` command with this test's --root; call it like nsbox("ps", "-a")."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.binary = NSBOX
+
+    def command(self, *args: str) -> list[str]:
+        return [self.binary, "--root", self.root, *args]
+
+    def __call__(self, *args: str, check: bool = True, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
+        kwargs.setdefault("capture_output", True)
+        kwargs.setdefault("text", True)
+        kwargs.setdefault("stdin", subprocess.DEVNULL)
+        result = subprocess.run(self.command(*args), timeout=timeout, **kwargs)
+        if check and result.returncode != 0:
+            raise AssertionError(f"nsbox {' '.join(args)} exited {result.returncode}: {result.stderr}")
+        return result
+
+    def out(self, *args: str, **kwargs) -> str:
+        return self(*args, **kwargs).stdout
+
+    def inspect(self, name: str) -> dict:
+        import json
+        return json.loads(self.out("inspect", name))[0]
+
+    def state(self, name: str) -> dict:
+        return self.inspect(name)["State"]
+
+    def wait_for(self, condition, timeout: float = 20, what: str = "condition") -> None:
+        """Poll `condition()` (a test of an outcome, not of speed) until it holds."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def nsbox(tmp_path, busybox_tar):
+    """An nsbox root with the image "busybox"; every container left is removed after the test
+    (with the CLI, so the leak check then sees what `rm -f` failed to clean)."""
+    runner = Nsbox(str(tmp_path / "nsbox-root"))
+    runner("import", busybox_tar, "busybox")
+    yield runner
+    ids = runner("ps", "-a", "-q", "--no-trunc", check=False).stdout.split()
+    if ids:
+        runner("rm", "-f", *ids, check=False)
