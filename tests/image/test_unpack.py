@@ -222,3 +222,18 @@ def test_invalid_config_is_refused_naming_the_field():
     with pytest.raises(ConfigError) as caught:
         image_spec.parse_config(b'{"config": {"Cmd": "sh"}, "rootfs": {"type": "layers", "diff_ids": []}}')
     assert caught.value.field == "config.config.Cmd"
+
+
+def test_gzip_layers_in_several_members_unpack_and_truncated_ones_are_refused(host):
+    import gzip
+    store = Store(host["root"])
+    data = L.layer([L.file("a", b"a" * 5000), L.file("b", b"b")])
+    members = gzip.compress(data[:3000]) + gzip.compress(data[3000:])
+    directory = store.ensure_layer(L.sha256(data), store.write_blob(members))
+    with open(os.path.join(directory, "a")) as content:
+        assert content.read() == "a" * 5000
+    other = L.layer([L.file("c", os.urandom(100_000))])
+    truncated = gzip.compress(other)[:-2000]
+    with pytest.raises(ImageError, match="truncated|not a valid tar"):
+        store.ensure_layer(L.sha256(other), store.write_blob(truncated))
+    assert os.listdir(store.layers) == [os.path.basename(directory)]

@@ -16,7 +16,7 @@ import time
 from nsbox.errors import ImageError
 from nsbox.image.reference import parse_reference
 from nsbox.image.store import UNTAGGED, Image, Store
-from nsbox.image.unpack import entry_parts, open_layer_stream
+from nsbox.image.unpack import entry_parts, layer_stream
 from nsbox.oci import image_spec
 from nsbox.oci.image_spec import Descriptor, Manifest
 
@@ -114,12 +114,17 @@ def import_rootfs(root: str, source, name: str | None = None, changes: list[str]
     with store.pulling():
         handle, temporary = tempfile.mkstemp(prefix="import-", dir=store.ingest_dir)
         try:
-            stream = open_layer_stream(source) if isinstance(source, str) else _decompressing(source)
-            sha256 = hashlib.sha256()
-            with os.fdopen(handle, "wb") as out, stream:
-                while chunk := stream.read(_CHUNK):
-                    sha256.update(chunk)
-                    out.write(chunk)
+            raw = open(source, "rb") if isinstance(source, str) else source
+            try:
+                stream = layer_stream(raw)
+                sha256 = hashlib.sha256()
+                with os.fdopen(handle, "wb") as out:
+                    while chunk := stream.read(_CHUNK):
+                        sha256.update(chunk)
+                        out.write(chunk)
+            finally:
+                if raw is not source:
+                    raw.close()
             digest = "sha256:" + sha256.hexdigest()
             size = os.path.getsize(temporary)
             store.adopt(temporary, digest)
@@ -136,14 +141,6 @@ def import_rootfs(root: str, source, name: str | None = None, changes: list[str]
                   "rootfs": {"type": "layers", "diff_ids": [digest]},
                   "history": [{"created": created, "created_by": "nsbox import", "comment": "imported"}]}
         return _store_image(store, config, [Descriptor(image_spec.OCI_LAYER, digest, size)], names)
-
-
-def _decompressing(stream):
-    """A readable stream of uncompressed tar from `stream` (gzip is detected by its magic)."""
-    buffered = io.BufferedReader(stream) if not hasattr(stream, "peek") else stream
-    if buffered.peek(2)[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=buffered, mode="rb")
-    return buffered
 
 
 # load

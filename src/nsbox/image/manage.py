@@ -92,10 +92,10 @@ def prune(root: str, dangling: bool = True) -> tuple[list[str], int]:
                     removed.append(f"blob sha256:{name}")
             for name in _listdir(store.layers):
                 path = os.path.join(store.layers, name)
-                if name.startswith(".tmp-") or name.endswith(".lock") or f"sha256:{name}" in diff_ids:
-                    continue
+                if name.endswith(".lock") or f"sha256:{name}" in diff_ids:
+                    continue  # (no pull runs while we hold gc.lock: any .tmp- unpack is a killed one's)
                 shutil.rmtree(path)
-                removed.append(f"layer sha256:{name}")
+                removed.append(f"unfinished layer {name}" if name.startswith(".tmp-") else f"layer sha256:{name}")
     return removed, freed
 
 

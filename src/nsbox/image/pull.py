@@ -4,7 +4,8 @@ each layer verified and unpacked once; the reference is recorded last.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from nsbox.errors import ImageError
 from nsbox.image import credentials
@@ -88,32 +89,64 @@ def pull(root: str, text: str, platform: Platform | None = None, insecure_regist
             raise ImageError(f"{reference}: the config lists {len(config.diff_ids)} layers, "
                              f"the manifest {len(manifest.layers)}")
 
-        def download(layer: image_spec.Descriptor) -> image_spec.Descriptor:
-            advance = progress.layer(layer.digest, layer.size)
-            with store.ingest(layer.digest, layer.size) as ingest:
-                if ingest is not None:
-                    advance(ingest.offset)
-                    client.download_blob(reference.path, layer.digest, ingest, advance)
-            return layer
-
-        def unpack(layer: image_spec.Descriptor, diff_id: str) -> None:
-            progress.status(layer.digest, "unpacking")
-            store.ensure_layer(diff_id, layer.digest)
-            progress.status(layer.digest, "done")
-
-        # downloads run in parallel; unpacking (CPU-bound, under the GIL) runs one layer at a
-        # time, each as soon as its blob is in, while the other downloads go on
-        diff_ids = dict(zip((layer.digest for layer in manifest.layers), config.diff_ids))
         if manifest.layers:
-            with ThreadPoolExecutor(max_workers=PARALLEL_DOWNLOADS) as downloads, \
-                    ThreadPoolExecutor(max_workers=PARALLEL_UNPACKS) as unpacking:
-                unpacked = [unpacking.submit(unpack, done.result(), diff_ids[done.result().digest])
-                            for done in as_completed([downloads.submit(download, layer) for layer in manifest.layers])]
-                for future in unpacked:
-                    future.result()
+            _fetch_layers(client, store, reference.path, list(zip(manifest.layers, config.diff_ids)), progress)
         store.write_blob(body, digest)
         store.set_reference(str(reference), digest, len(body), media_type)
     return store.image(digest)
+
+
+def _fetch_layers(client: RegistryClient, store: Store, repository: str,
+                  layers: list[tuple[image_spec.Descriptor, str]], progress) -> None:
+    """Download the layers in parallel and unpack each as its bytes arrive (see stream.py)."""
+    from nsbox.image.stream import Abandoned, Feed, Follower
+    status_lock = threading.Lock()
+    unpacked: set[str] = set()
+
+    def download(layer: image_spec.Descriptor, feed: Feed) -> None:
+        advance = progress.layer(layer.digest, layer.size)
+
+        def wrote(amount: int, reset: bool = False) -> None:
+            advance(amount, reset)
+            feed.wrote(amount, reset)
+        try:
+            with store.ingest(layer.digest, layer.size) as ingest:
+                if ingest is not None:
+                    wrote(ingest.offset)
+                    client.download_blob(repository, layer.digest, ingest, wrote)
+        except BaseException:
+            feed.finish(False)
+            raise
+        feed.finish(True)
+        with status_lock:
+            if layer.digest not in unpacked:
+                progress.status(layer.digest, "unpacking")
+
+    def unpack(layer: image_spec.Descriptor, diff_id: str, feed: Feed) -> None:
+        try:
+            store.ensure_layer(diff_id, layer.digest, Follower(store, layer.digest, feed))
+        except Abandoned:
+            if not feed.ok:
+                return  # the download failed, and says why
+            store.ensure_layer(diff_id, layer.digest)
+        except (ImageError, OSError):
+            with feed.condition:
+                while not feed.done:
+                    feed.condition.wait()
+            if not feed.ok:
+                return
+            store.ensure_layer(diff_id, layer.digest)  # once more from the verified blob: its error stands
+        with status_lock:
+            unpacked.add(layer.digest)
+            progress.status(layer.digest, "done")
+
+    with ThreadPoolExecutor(max_workers=PARALLEL_DOWNLOADS) as downloads, \
+            ThreadPoolExecutor(max_workers=PARALLEL_UNPACKS) as unpacking:
+        feeds = [Feed() for _ in layers]
+        unpacks = [unpacking.submit(unpack, layer, diff_id, feed) for (layer, diff_id), feed in zip(layers, feeds)]
+        fetched = [downloads.submit(download, layer, feed) for (layer, _), feed in zip(layers, feeds)]
+        for future in fetched + unpacks:
+            future.result()
 
 
 def fetch_small_blob(client: RegistryClient, store: Store, repository: str,

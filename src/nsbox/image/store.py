@@ -119,7 +119,7 @@ class Ingest:
         import hashlib
         self.path = path
         self.sha256 = hashlib.sha256()
-        self.file = open(path, "ab+")
+        self.file = open(path, "ab+", buffering=0)  # unbuffered: a streaming reader sees each write
         self.file.seek(0)
         while chunk := self.file.read(1 << 20):
             self.sha256.update(chunk)
@@ -224,8 +224,12 @@ class Store:
     def layer_dir(self, diff_id: str) -> str:
         return os.path.join(self.layers, digest_hex(diff_id))
 
-    def ensure_layer(self, diff_id: str, blob_digest: str) -> str:
-        """Unpack the layer blob once into layers/<diff id>; return that directory."""
+    def ensure_layer(self, diff_id: str, blob_digest: str, source=None) -> str:
+        """Unpack the layer blob once into layers/<diff id>; return that directory.
+
+        `source` may give the blob's bytes as a raw reader (a pull streams the download
+        through it); the blob itself is read otherwise.
+        """
         directory = self.layer_dir(diff_id)
         if os.path.isdir(directory):
             return directory
@@ -236,11 +240,14 @@ class Store:
         with locked(directory + ".lock", remove=True):
             if os.path.isdir(directory):
                 return directory
-            temporary = f"{self.layers}/.tmp-{digest_hex(diff_id)}-{os.getpid()}"
-            shutil.rmtree(temporary, ignore_errors=True)
+            stale = f".tmp-{digest_hex(diff_id)}-"
+            for name in os.listdir(self.layers):
+                if name.startswith(stale):  # left by an unpack that was killed; we hold its lock now
+                    shutil.rmtree(os.path.join(self.layers, name), ignore_errors=True)
+            temporary = f"{self.layers}/{stale}{os.getpid()}"
             os.mkdir(temporary, 0o755)
             try:
-                unpack_layer(self.blob_path(blob_digest), temporary, f"layer {blob_digest}", diff_id)
+                unpack_layer(source or self.blob_path(blob_digest), temporary, f"layer {blob_digest}", diff_id)
                 os.rename(temporary, directory)
             except BaseException:
                 shutil.rmtree(temporary, ignore_errors=True)
