@@ -57,39 +57,48 @@ class Kernel:
         self.modules = os.path.join(directory, "lib", "modules", version)
 
 
-def kernel_version(package: str = KERNEL_PACKAGE) -> str:
-    """The version (e.g. 6.1.0-56-amd64) that Debian's linux-image-amd64 points to now."""
-    def depends() -> str:
-        result = subprocess.run(["apt-cache", "depends", package], capture_output=True, text=True)
-        return result.stdout if result.returncode == 0 else ""
-
-    listing = depends()
-    if "linux-image-" not in listing.replace(package, ""):
-        subprocess.run(["apt-get", "update", "-qq"], check=True)
-        listing = depends()
+def kernel_version(package: str = KERNEL_PACKAGE) -> str | None:
+    """The version (e.g. 6.1.0-56-amd64) that Debian's linux-image-amd64 points to in apt's lists."""
+    listing = subprocess.run(["apt-cache", "depends", package], capture_output=True, text=True).stdout
     for line in listing.splitlines():
-        name = line.split(":", 1)[-1].strip()
-        if line.strip().startswith("Depends:") and name.startswith("linux-image-"):
+        kind, _, name = line.strip().partition(": ")
+        if kind == "Depends" and name.startswith("linux-image-"):
             return name.removeprefix("linux-image-")
-    raise LaneError(f"apt-cache depends {package} names no linux-image-<version> package; "
-                    "is a Debian package source configured?")
+    return None
 
 
 def ensure_kernel(cache: str, free_bytes_needed: int = 1 << 30) -> Kernel:
-    """Unpack the current Debian kernel into `cache` (an existing directory) unless it is there already."""
+    """The current Debian kernel, unpacked into `cache` (an existing directory) on first use.
+
+    Other kernels unpacked there before are removed when a new one comes in.
+    """
     version = kernel_version()
+    if version is None or not os.path.exists(os.path.join(cache, f"kernel-{version}", "vmlinux")):
+        # Debian removes superseded kernel packages from its mirrors: download from fresh lists.
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        version = kernel_version()
+    if version is None:
+        raise LaneError(f"apt-cache depends {KERNEL_PACKAGE} names no linux-image-<version> package; "
+                        "is a Debian package source configured?")
     kernel = Kernel(os.path.join(cache, f"kernel-{version}"), version)
-    if os.path.exists(kernel.vmlinux):
-        return kernel
-    free = shutil.disk_usage(cache).free
-    if free < free_bytes_needed:
-        raise LaneError(f"{cache} has {free >> 20} MiB free; the guest kernel needs about "
-                        f"{free_bytes_needed >> 20} MiB (set NSBOX_VM_CACHE to a roomier place)")
-    staging = tempfile.mkdtemp(prefix=f".kernel-{version}.", dir=cache)
+    if not os.path.exists(kernel.vmlinux):
+        free = shutil.disk_usage(cache).free
+        if free < free_bytes_needed:
+            raise LaneError(f"{cache} has {free >> 20} MiB free; the guest kernel needs about "
+                            f"{free_bytes_needed >> 20} MiB (set NSBOX_VM_CACHE to a roomier place)")
+        unpack(version, kernel.directory)
+        for name in os.listdir(cache):
+            if name.startswith("kernel-") and name != os.path.basename(kernel.directory):
+                shutil.rmtree(os.path.join(cache, name))
+    return kernel
+
+
+def unpack(version: str, directory: str) -> None:
+    """Download linux-image-`version`, unpack it into `directory`, and add modules.dep and vmlinux."""
+    staging = tempfile.mkdtemp(prefix=".unpacking-", dir=os.path.dirname(directory))
     try:
-        subprocess.run(["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root",
-                        f"linux-image-{version}"], cwd=staging, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(["apt-get", "download", "-q", "-o", "APT::Sandbox::User=root", f"linux-image-{version}"],
+                       cwd=staging, check=True, stdout=subprocess.DEVNULL)
         (deb,) = [name for name in os.listdir(staging) if name.endswith(".deb")]
         unpacked = os.path.join(staging, "root")
         subprocess.run(["dpkg-deb", "-x", os.path.join(staging, deb), unpacked], check=True)
@@ -100,7 +109,6 @@ def ensure_kernel(cache: str, free_bytes_needed: int = 1 << 30) -> Kernel:
             vmlinux = extract_vmlinux(bzimage.read())
         with open(os.path.join(unpacked, "vmlinux"), "wb") as out:
             out.write(vmlinux)
-        os.rename(unpacked, kernel.directory)
+        os.rename(unpacked, directory)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return kernel
