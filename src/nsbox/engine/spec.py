@@ -30,8 +30,10 @@ CPU_PERIOD = 100_000
 
 
 def capabilities(host: dict) -> list[str]:
-    from nsbox.linux.capabilities import NAMES, last_cap
-    every = list(NAMES[:last_cap() + 1])
+    """Docker's default set changed by --cap-add/--cap-drop; with --privileged (or ALL) every
+    capability this process holds (a runtime cannot grant more: root here lacks CAP_SYS_RESOURCE)."""
+    from nsbox.linux.capabilities import held, names
+    every = names(held())
     if host.get("Privileged"):
         return every
     add, drop = host.get("CapAdd") or [], host.get("CapDrop") or []
@@ -223,6 +225,6 @@ def make_spec(record: dict, rootfs: str, namespace_path) -> dict:
         "annotations": {"org.nsbox.container.name": record.get("Name") or "",
                         **{f"org.nsbox.label.{k}": v for k, v in (config.get("Labels") or {}).items()}},
     }
-    if host.get("UTSMode") != "host":
+    if not host.get("UTSMode"):  # a new UTS namespace: host and container:NAME keep theirs
         spec["hostname"] = hostname
     return spec

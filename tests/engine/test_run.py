@@ -1,0 +1,214 @@
+"""`nsbox run` in the foreground: exit codes, stdio, and what each flag changes inside."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.conftest import CGROUP_PARENT
+from tests import leaks
+
+
+def run(nsbox, *args, **kwargs):
+    return nsbox("run", "--rm", *args, check=False, **kwargs)
+
+
+def cgroup_file(controller: str, container_id: str, name: str) -> str:
+    base = leaks.own_cgroup_bases()[controller]
+    with open(os.path.join(leaks.CGROUP_ROOT, controller, base.lstrip("/"), CGROUP_PARENT, container_id, name)) as f:
+        return f.read().strip()
+
+
+def test_exit_codes(nsbox):
+    assert run(nsbox, "busybox", "true").returncode == 0
+    assert run(nsbox, "busybox", "sh", "-c", "exit 3").returncode == 3
+    missing = run(nsbox, "busybox", "no-such-program")
+    assert missing.returncode == 127 and "no-such-program" in missing.stderr
+    not_executable = run(nsbox, "busybox", "/etc/passwd")
+    assert not_executable.returncode == 126 and "/etc/passwd" in not_executable.stderr
+    # (PID 1 cannot SIGKILL itself: with --init the shell is not PID 1)
+    killed = run(nsbox, "--init", "busybox", "sh", "-c", "kill -9 $$")
+    assert killed.returncode == 137
+    # --rm removed every one of them, the failed ones too
+    assert nsbox.out("ps", "-a", "-q") == ""
+
+
+def test_engine_errors_exit_125_and_leave_nothing(nsbox):
+    for args, word in ((["--memory", "lots", "busybox", "true"], "--memory"),
+                       (["--restart", "sometimes", "-d", "busybox", "true"], "--restart"),
+                       (["--cpus", "99", "busybox", "true"], "--cpus"),
+                       (["--bogus-flag", "busybox", "true"], "--bogus-flag"),
+                       (["--network", "bridge", "busybox", "true"], "--network"),
+                       (["no-such-image", "true"], "no-such-image"),
+                       (["-v", "/no/such/dir:/x", "busybox", "true"], "/no/such/dir")):
+        result = nsbox("run", *args, check=False)
+        assert result.returncode == 125, (args, result.stderr)
+        assert word in result.stderr, (args, result.stderr)
+    assert nsbox.out("ps", "-a", "-q") == ""
+
+
+def test_stdio_and_stdin(nsbox):
+    result = run(nsbox, "busybox", "sh", "-c", "echo to-out; echo to-err >&2")
+    assert result.stdout == "to-out\n" and result.stderr == "to-err\n"
+    piped = nsbox("run", "--rm", "-i", "busybox", "tr", "a-z", "A-Z", input="hello\n", stdin=None)
+    assert piped.stdout == "HELLO\n"
+    closed = nsbox("run", "--rm", "busybox", "cat", input="ignored\n", stdin=None)
+    assert closed.stdout == ""  # without -i the container's stdin is empty
+
+
+def test_environment_workdir_entrypoint_hostname(nsbox, tmp_path):
+    env_file = tmp_path / "env"
+    env_file.write_text("# comment\nFROM_FILE=yes\n")
+    result = run(nsbox, "-e", "A=1", "--env", "B=two words", "--env-file", str(env_file), "-w", "/tmp",
+                 "--hostname", "box1", "busybox", "sh", "-c", 'echo "$A|$B|$FROM_FILE"; pwd; hostname')
+    assert result.stdout.split("\n")[:3] == ["1|two words|yes", "/tmp", "box1"], result.stderr
+    assert run(nsbox, "--entrypoint", "echo", "busybox", "from", "entrypoint").stdout == "from entrypoint\n"
+
+
+@pytest.mark.parametrize("runtime", ["nsbox", "runc"])
+def test_user(nsbox, runtime):
+    import shutil
+    if runtime == "runc" and not shutil.which("runc"):
+        pytest.skip("runc is not installed")
+    if runtime == "nsbox":
+        pytest.xfail("nsbox-runtime: the init opens exec.fifo after switching to the user (Permission denied)")
+    as_nobody = run(nsbox, "--runtime", runtime, "-u", "nobody", "busybox", "sh", "-c", "id -u; id -g")
+    assert as_nobody.stdout.split() == ["65534", "65534"], as_nobody.stderr
+    assert run(nsbox, "--runtime", runtime, "-u", "1234:5678", "busybox", "id").stdout.startswith("uid=1234 gid=5678")
+    bad_user = run(nsbox, "--runtime", runtime, "-u", "nosuchuser", "busybox", "true")
+    assert bad_user.returncode == 125 and "nosuchuser" in bad_user.stderr
+
+
+def test_capabilities(nsbox):
+    def effective(*flags):
+        line = [x for x in run(nsbox, *flags, "busybox", "cat", "/proc/self/status").stdout.splitlines()
+                if x.startswith("CapEff:")][0]
+        return int(line.split()[1], 16)
+    docker_default = effective()
+    assert docker_default == 0xa80425fb  # Docker's 14 default capabilities
+    assert effective("--cap-add", "NET_ADMIN") == docker_default | 1 << 12
+    assert effective("--cap-drop", "CHOWN") == docker_default & ~1
+    assert effective("--cap-drop", "ALL") == 0
+    assert effective("--privileged") > docker_default | 1 << 21  # CAP_SYS_ADMIN and the rest
+    bogus = run(nsbox, "--cap-add", "BOGUS", "busybox", "true")
+    assert bogus.returncode == 125 and "--cap-add" in bogus.stderr and "BOGUS" in bogus.stderr
+
+
+def test_masked_and_readonly_paths_and_devices(nsbox):
+    with open("/proc/timer_list") as host_view:
+        assert host_view.read(1)  # not empty on the host
+    script = ("wc -c < /proc/timer_list; "
+              "echo 1 > /proc/sys/kernel/panic 2>/dev/null && echo sys-writable || echo sys-readonly; "
+              "mknod /tmp/sda b 8 0 && (head -c 1 /tmp/sda >/dev/null 2>&1 && echo disk-read || echo disk-denied); "
+              "echo x > /dev/null && echo null-ok")
+    out = run(nsbox, "busybox", "sh", "-c", script).stdout.split()
+    assert out == ["0", "sys-readonly", "disk-denied", "null-ok"]
+    privileged = run(nsbox, "--privileged", "busybox", "sh", "-c", "wc -c < /proc/timer_list")
+    assert int(privileged.stdout) > 0
+
+
+def test_read_only_root_and_mounts(nsbox, tmp_path):
+    host_dir = tmp_path / "shared"
+    host_dir.mkdir()
+    (host_dir / "in.txt").write_text("from host")
+    result = run(nsbox, "--read-only", "-v", f"{host_dir}:/data", "-v", f"{host_dir}:/data-ro:ro",
+                 "--tmpfs", "/scratch:size=1m", "-v", "named-vol:/vol", "--mount",
+                 f"type=bind,source={host_dir},target=/m,readonly", "busybox", "sh", "-c",
+                 "touch /root-file 2>/dev/null && echo root-writable || echo root-readonly; "
+                 "cat /data/in.txt; echo; echo from-container > /data/out.txt; "
+                 "touch /data-ro/x 2>/dev/null && echo ro-writable || echo ro-readonly; "
+                 "touch /m/x 2>/dev/null && echo m-writable || echo m-readonly; "
+                 "echo s > /scratch/s && grep /scratch /proc/mounts | cut -d' ' -f3; "
+                 "echo kept > /vol/file")
+    assert result.stdout.split() == ["root-readonly", "from", "host", "ro-readonly", "m-readonly", "tmpfs"], result
+    assert (host_dir / "out.txt").read_text() == "from-container\n"
+    # a named volume outlives the container and is found by name
+    assert run(nsbox, "-v", "named-vol:/again", "busybox", "cat", "/again/file").stdout == "kept\n"
+
+
+def test_init_reaps_and_forwards(nsbox):
+    out = run(nsbox, "--init", "busybox", "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $$").stdout
+    first, pid = out.splitlines()
+    assert first.startswith("/dev/init -- sh") and pid != "1"
+
+
+def test_ulimit_and_labels(nsbox):
+    assert run(nsbox, "--ulimit", "nofile=123:456", "busybox", "sh", "-c", "ulimit -n; ulimit -Hn").stdout.split() \
+        == ["123", "456"]
+    nsbox("create", "--name", "labelled", "-l", "tier=web", "--label", "team=a", "busybox", "true")
+    assert nsbox.inspect("labelled")["Config"]["Labels"] == {"tier": "web", "team": "a"}
+    assert nsbox.out("ps", "-a", "-q", "--filter", "label=tier=web").strip()
+    assert nsbox.out("ps", "-a", "-q", "--filter", "label=tier=db").strip() == ""
+
+
+def test_resource_flags_reach_the_cgroup(nsbox):
+    container_id = nsbox.out("run", "-d", "-m", "64m", "--memory-swap", "128m", "--memory-reservation", "32m",
+                             "--cpus", "0.5", "--cpu-shares", "512", "--cpuset-cpus", "0", "--pids-limit", "42",
+                             "--blkio-weight", "300", "busybox", "sleep", "100").strip()
+    assert cgroup_file("memory", container_id, "memory.limit_in_bytes") == str(64 << 20)
+    assert cgroup_file("memory", container_id, "memory.soft_limit_in_bytes") == str(32 << 20)
+    if os.path.exists(os.path.join(leaks.CGROUP_ROOT, "memory", "memory.memsw.limit_in_bytes")):
+        assert cgroup_file("memory", container_id, "memory.memsw.limit_in_bytes") == str(128 << 20)
+    assert cgroup_file("cpu", container_id, "cpu.cfs_quota_us") == "50000"
+    assert cgroup_file("cpu", container_id, "cpu.cfs_period_us") == "100000"
+    assert cgroup_file("cpu", container_id, "cpu.shares") == "512"
+    assert cgroup_file("cpuset", container_id, "cpuset.cpus") == "0"
+    assert cgroup_file("pids", container_id, "pids.max") == "42"
+    weight_file = os.path.join(leaks.CGROUP_ROOT, "blkio", "blkio.weight")
+    if os.path.exists(weight_file):
+        assert cgroup_file("blkio", container_id, "blkio.weight") == "300"
+    host = nsbox.inspect(container_id)["HostConfig"]
+    assert (host["Memory"], host["NanoCpus"], host["PidsLimit"]) == (64 << 20, 500_000_000, 42)
+    nsbox("rm", "-f", container_id)
+
+
+def test_device_throttles(nsbox):
+    import stat
+    devices = [f"/dev/{name}" for name in os.listdir("/dev") if stat.S_ISBLK(os.stat(f"/dev/{name}").st_mode)]
+    if not devices or not os.path.exists(os.path.join(leaks.CGROUP_ROOT, "blkio", "blkio.throttle.read_bps_device")):
+        pytest.skip("no block device or no blkio throttling on this host")
+    device = sorted(devices)[0]
+    numbers = os.stat(device).st_rdev
+    container_id = nsbox.out("run", "-d", "--device-read-bps", f"{device}:1mb", "--device-write-iops",
+                             f"{device}:100", "busybox", "sleep", "100").strip()
+    expected = f"{os.major(numbers)}:{os.minor(numbers)}"
+    assert cgroup_file("blkio", container_id, "blkio.throttle.read_bps_device") == f"{expected} {1 << 20}"
+    assert cgroup_file("blkio", container_id, "blkio.throttle.write_iops_device") == f"{expected} 100"
+    nsbox("rm", "-f", container_id)
+
+
+def ns(nsbox, kind: str, *flags) -> str:
+    return run(nsbox, *flags, "busybox", "readlink", f"/proc/self/ns/{kind}").stdout.strip()
+
+
+def test_namespace_modes(nsbox):
+    own = {kind: os.readlink(f"/proc/self/ns/{kind}") for kind in ("net", "pid", "ipc", "uts", "cgroup", "time")}
+    assert ns(nsbox, "net") != own["net"]
+    assert ns(nsbox, "net", "--network", "host") == own["net"]
+    assert ns(nsbox, "pid", "--pid", "host") == own["pid"]
+    assert ns(nsbox, "ipc", "--ipc", "host") == own["ipc"]
+    assert ns(nsbox, "uts", "--uts", "host") == own["uts"]
+    assert ns(nsbox, "cgroup") == own["cgroup"]  # Docker's default on a v1 host
+    assert ns(nsbox, "cgroup", "--cgroupns", "private") != own["cgroup"]
+    assert ns(nsbox, "time", "--timens") != own["time"]
+    # --network none: only the loopback interface
+    interfaces = run(nsbox, "busybox", "ls", "/sys/class/net").stdout.split()
+    assert interfaces == ["lo"]
+    nsbox("run", "-d", "--name", "first", "busybox", "sleep", "100")
+    first_pid = nsbox.state("first")["Pid"]
+    for kind, flag in (("net", "--network"), ("pid", "--pid"), ("ipc", "--ipc"), ("uts", "--uts")):
+        assert ns(nsbox, kind, flag, "container:first") == os.readlink(f"/proc/{first_pid}/ns/{kind}")
+    nsbox("rm", "-f", "first")
+    refused = run(nsbox, "--userns", "remap", "busybox", "true")
+    assert refused.returncode == 125 and "--userns" in refused.stderr
+
+
+def test_runc_as_the_runtime(nsbox):
+    import shutil
+    if not shutil.which("runc"):
+        pytest.skip("runc is not installed")
+    result = run(nsbox, "--runtime", "runc", "busybox", "sh", "-c", "echo $$; exit 4")
+    assert (result.returncode, result.stdout) == (4, "1\n")
+    container_id = nsbox.out("run", "-d", "--runtime", "runc", "busybox", "sleep", "100").strip()
+    assert nsbox.out("exec", container_id, "cat", "/proc/1/cmdline").startswith("sleep")
+    nsbox("rm", "-f", container_id)
