@@ -27,16 +27,23 @@ QEMU = "qemu-system-x86_64"
 QEMU_PACKAGE = "qemu-system-x86"
 KERNEL_ARGS = ("console=ttyS0", "loglevel=1", "panic=-1", "rdinit=/init", "cgroup_no_v1=all")
 JUNIT = "junit.xml"
+BOOTED = "nsbox-vm-lane: booted"  # the first line stage 2 prints
 
 
 class Settings:
     """What the lane uses, from the environment (NSBOX_VM_*), with working defaults."""
 
     def __init__(self, environ: dict[str, str] = os.environ):
+        def number(name: str, default: int) -> int:
+            text = environ.get(name, str(default))
+            if not text.isdigit() or int(text) == 0:
+                raise LaneError(f"{name}={text!r}: expected a whole number above 0 (default {default})")
+            return int(text)
+
         self.cache = environ.get("NSBOX_VM_CACHE", "/var/cache/nsbox-vm")
-        self.timeout = float(environ.get("NSBOX_VM_TIMEOUT", 1200))
-        self.memory_mib = int(environ.get("NSBOX_VM_MEMORY_MIB", 2048))
-        self.cpus = int(environ.get("NSBOX_VM_CPUS", 2))
+        self.timeout = number("NSBOX_VM_TIMEOUT", 1200)
+        self.memory_mib = number("NSBOX_VM_MEMORY_MIB", 2048)
+        self.cpus = number("NSBOX_VM_CPUS", 2)
         self.python = environ.get("NSBOX_VM_PYTHON", os.path.join(CHECKOUT, ".venv", "bin", "python"))
 
 
@@ -62,7 +69,7 @@ class Result:
 def ensure_qemu() -> None:
     if shutil.which(QEMU) is None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", QEMU_PACKAGE], check=True,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+                       stdout=subprocess.DEVNULL, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
 
 
 def qemu_command(kernel: Kernel, initramfs: str, share: str, settings: Settings) -> list[str]:
@@ -120,6 +127,8 @@ def run(pytest_args: list[str], settings: Settings | None = None, out=sys.stdout
     with cache_lock(settings.cache):
         kernel = ensure_kernel(settings.cache)
         initramfs = ensure_initramfs(kernel, settings.cache)
+    print(f"cgroup v2 lane: booting Debian's {kernel.version} with cgroup_no_v1=all under QEMU TCG "
+          f"({settings.cpus} vCPUs, {settings.memory_mib} MiB)", file=out, flush=True)
     share = tempfile.mkdtemp(prefix="nsbox-vm-lane.")
     try:
         write_request(share, pytest_args, kernel, settings)
@@ -129,29 +138,38 @@ def run(pytest_args: list[str], settings: Settings | None = None, out=sys.stdout
             raise LaneError("the guest stopped without reporting pytest's exit code (see its console above)")
         with open(exit_code_file) as code:
             exit_code = int(code.read())
-        junit = os.path.join(share, JUNIT)
-        junit_xml = open(junit).read() if os.path.exists(junit) else None
+        junit_xml = None
+        if os.path.exists(os.path.join(share, JUNIT)):
+            with open(os.path.join(share, JUNIT)) as junit:
+                junit_xml = junit.read()
         return Result(exit_code, junit_xml, boot_seconds, time.monotonic() - started)
     finally:
         shutil.rmtree(share, ignore_errors=True)
 
 
-def console(command: list[str], timeout: float, out) -> float | None:
+def console(command: list[str], timeout: int, out) -> float | None:
     """Run QEMU, copy its console to `out`, and return how long the guest took to boot.
 
-    QEMU is killed at `timeout` seconds, and with this process whatever ends it.
+    QEMU is killed at `timeout` seconds, and with this process however that ends.
     """
-    booted_marker = "nsbox-vm-lane: booted"
+    import threading
     boot_seconds = None
     qemu = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             preexec_fn=die_with_parent)
     launched = time.monotonic()
-    deadline = launched + timeout
-    timer = threading_timer(timeout, qemu.kill)
+    timed_out = threading.Event()
+
+    def kill_at_deadline() -> None:
+        timed_out.set()
+        qemu.kill()
+
+    timer = threading.Timer(timeout, kill_at_deadline)
+    timer.daemon = True
+    timer.start()
     try:
         for raw in qemu.stdout:
             line = raw.decode(errors="replace").rstrip("\r\n")
-            if boot_seconds is None and line.startswith(booted_marker):
+            if boot_seconds is None and line.startswith(BOOTED):
                 boot_seconds = time.monotonic() - launched
             print(line, file=out, flush=True)
         qemu.wait()
@@ -160,16 +178,8 @@ def console(command: list[str], timeout: float, out) -> float | None:
         if qemu.poll() is None:
             qemu.kill()
             qemu.wait()
-    if time.monotonic() >= deadline:
-        raise LaneError(f"the guest did not finish within {timeout:.0f} s (NSBOX_VM_TIMEOUT); QEMU was killed")
+    if timed_out.is_set():
+        raise LaneError(f"the guest did not finish within {timeout} s (NSBOX_VM_TIMEOUT); QEMU was killed")
     if qemu.returncode != 0:
         raise LaneError(f"{QEMU} exited {qemu.returncode} (see its output above)")
     return boot_seconds
-
-
-def threading_timer(seconds: float, action):
-    import threading
-    timer = threading.Timer(seconds, action)
-    timer.daemon = True
-    timer.start()
-    return timer
