@@ -326,14 +326,14 @@ class Engine:
         return self.store.update(record["Id"], lambda r: r["State"].update(Status="running", Paused=False))
 
     def wait(self, reference: str) -> int:
-        """Block until the container is not running; its exit code."""
+        """Block until the container's process has exited and its exit is recorded; its exit code."""
         container_id = self.store.lookup(reference)
         while True:
-            record = status.with_current_state(self.store.load(container_id))
+            record = self.store.load(container_id)
             state = record["State"]
-            if not state["Running"] and not state.get("Restarting"):
+            if not state.get("Running"):
                 return state["ExitCode"]
-            if state.get("Error") == status.LOST_MONITOR:
+            if not status.monitor_alive(record):  # nobody will record it: wait for the process itself
                 wait_gone(state["Pid"], record.get("InitStart"), None)
                 return self.wait_recorded(container_id)["State"]["ExitCode"]
             time.sleep(0.05)

@@ -1,0 +1,227 @@
+"""Detached containers: the monitor, logs, and the lifecycle commands."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import tarfile
+import time
+
+
+def test_logs_keep_streams_apart_and_survive_the_cli(nsbox):
+    # The CLI returns at once; the container keeps writing long after it has exited.
+    nsbox("run", "-d", "--name", "talker", "busybox", "sh", "-c",
+          "echo first; echo oops >&2; sleep 1; echo second; printf 'no newline'")
+    assert nsbox.out("wait", "talker").strip() == "0"
+    logs = nsbox("logs", "talker")
+    assert logs.stdout == "first\nsecond\nno newline"
+    assert logs.stderr == "oops\n"
+    assert nsbox.out("logs", "--tail", "1", "talker") == "no newline"
+    stamped = nsbox.out("logs", "-t", "talker").splitlines()
+    assert stamped[0].endswith(" first") and stamped[0][:4].isdigit() and "T" in stamped[0].split()[0]
+    assert nsbox.out("logs", "--since", "1h", "talker").startswith("first")
+    assert nsbox.out("logs", "--since", "2999-01-01T00:00:00", "talker") == ""
+
+
+def test_logs_follow_ends_with_the_container(nsbox):
+    nsbox("run", "-d", "--name", "ticker", "busybox", "sh", "-c", "for i in 1 2 3; do echo $i; sleep 0.3; done")
+    followed = nsbox("logs", "-f", "ticker", timeout=30)
+    assert followed.stdout.split() == ["1", "2", "3"]
+
+
+def test_stop_kill_wait_and_exit_codes(nsbox):
+    nsbox("run", "-d", "--name", "polite", "busybox", "sh", "-c", "trap 'exit 42' TERM; while true; do sleep 0.1; done")
+    nsbox.wait_for(lambda: "trap" in nsbox.out("top", "polite") or True)
+    time.sleep(0.3)  # let the shell install its trap
+    nsbox("stop", "polite")
+    state = nsbox.state("polite")
+    assert (state["Status"], state["ExitCode"], state["Running"]) == ("exited", 42, False)
+    assert state["FinishedAt"] >= state["StartedAt"]
+    # a PID 1 that ignores SIGTERM is killed after the timeout
+    nsbox("run", "-d", "--name", "stubborn", "busybox", "sleep", "100")
+    nsbox("stop", "-t", "1", "stubborn")
+    assert nsbox.state("stubborn")["ExitCode"] == 137
+    nsbox("run", "-d", "--name", "victim", "busybox", "sleep", "100")
+    nsbox("kill", "victim")
+    assert nsbox.out("wait", "victim").strip() == "137"
+    nsbox("run", "-d", "--name", "hup", "busybox", "sh", "-c", "trap 'exit 5' HUP; while true; do sleep 0.1; done")
+    time.sleep(0.3)
+    nsbox("kill", "-s", "HUP", "hup")
+    assert nsbox.out("wait", "hup").strip() == "5"
+    refused = nsbox("kill", "hup", check=False)
+    assert refused.returncode == 125 and "not running" in refused.stderr
+
+
+def test_rm_refuses_running_and_force_cleans(nsbox):
+    container_id = nsbox.out("run", "-d", "busybox", "sleep", "100").strip()
+    pid = nsbox.state(container_id)["Pid"]
+    refused = nsbox("rm", container_id[:12], check=False)
+    assert refused.returncode == 125 and "-f" in refused.stderr
+    nsbox("rm", "-f", container_id[:5])
+    assert not os.path.exists(f"/proc/{pid}")
+    missing = nsbox("rm", container_id, check=False)
+    assert missing.returncode == 125 and "no such container" in missing.stderr
+
+
+def test_rm_v_removes_anonymous_volumes(nsbox):
+    nsbox("run", "--name", "vols", "-v", "/anon", "-v", "kept:/named", "busybox", "touch", "/anon/x", "/named/y")
+    volumes = sorted(os.listdir(os.path.join(nsbox.root, "volumes")))
+    assert len(volumes) == 2 and "kept" in volumes
+    nsbox("rm", "-v", "vols")
+    assert os.listdir(os.path.join(nsbox.root, "volumes")) == ["kept"]
+
+
+def test_pause_unpause(nsbox):
+    nsbox("run", "-d", "--name", "counter", "busybox", "sh", "-c", "while true; do echo x; sleep 0.05; done")
+    nsbox("pause", "counter")
+    assert nsbox.state("counter")["Status"] == "paused"
+    assert "(Paused)" in nsbox.out("ps")
+    pid = nsbox.state("counter")["Pid"]
+    with open(f"/proc/{pid}/stat") as stat:
+        assert stat.read().split(")")[1].split()[0] in ("D", "S", "T")
+    lines = len(nsbox.out("logs", "counter").splitlines())
+    time.sleep(0.5)
+    assert len(nsbox.out("logs", "counter").splitlines()) == lines  # frozen: nothing new
+    nsbox("unpause", "counter")
+    nsbox.wait_for(lambda: len(nsbox.out("logs", "counter").splitlines()) > lines, what="output after unpause")
+    assert nsbox.state("counter")["Status"] == "running"
+    nsbox("rm", "-f", "counter")
+
+
+def test_rename_and_unique_names(nsbox):
+    nsbox("create", "--name", "one", "busybox", "true")
+    clash = nsbox("create", "--name", "one", "busybox", "true", check=False)
+    assert clash.returncode == 125 and "already in use" in clash.stderr
+    bad = nsbox("create", "--name", "-bad name", "busybox", "true", check=False)
+    assert bad.returncode == 125 and "--name" in bad.stderr
+    nsbox("rename", "one", "two")
+    assert nsbox.inspect("two")["Name"] == "/two"
+    assert nsbox("inspect", "one", check=False).returncode == 125
+    nsbox("create", "--name", "one", "busybox", "true")  # the old name is free again
+    assert len(nsbox.out("ps", "-a", "-q").split()) == 2
+
+
+def test_create_start_restart(nsbox):
+    container_id = nsbox.out("create", "--name", "later", "busybox", "sh", "-c", "echo started; sleep 100").strip()
+    assert nsbox.state("later")["Status"] == "created"
+    assert "Created" in nsbox.out("ps", "-a")
+    nsbox("start", "later")
+    assert nsbox.state("later")["Running"]
+    first_pid = nsbox.state("later")["Pid"]
+    nsbox("restart", "-t", "0", "later")
+    state = nsbox.state("later")
+    assert state["Running"] and state["Pid"] != first_pid
+    assert nsbox.out("logs", "later") == "started\nstarted\n"
+    nsbox("rm", "-f", container_id)
+
+
+def test_inspect_is_docker_shaped(nsbox):
+    nsbox("run", "-d", "--name", "shape", "-m", "64m", "-v", "/anon", "busybox", "sleep", "100")
+    data = nsbox.inspect("shape")
+    assert set(data["State"]) >= {"Status", "Running", "Paused", "Restarting", "OOMKilled", "Dead", "Pid",
+                                  "ExitCode", "Error", "StartedAt", "FinishedAt"}
+    assert data["HostConfig"]["Memory"] == 64 << 20
+    assert data["Mounts"][0]["Destination"] == "/anon" and data["Mounts"][0]["Type"] == "volume"
+    assert data["NetworkSettings"]["Networks"] == {"none": {}}
+    assert data["Config"]["Cmd"] == ["sleep", "100"] and len(data["Id"]) == 64
+    ps_json = [json.loads(line) for line in nsbox.out("ps", "--format", "json").splitlines()]
+    assert ps_json[0]["Names"] == "shape" and ps_json[0]["State"] == "running"
+    nsbox("rm", "-f", "shape")
+
+
+def test_top_stats_update(nsbox):
+    nsbox("run", "-d", "--name", "busy", "-m", "128m", "busybox", "sh", "-c", "sleep 100 & sleep 100 & wait")
+    top = nsbox.out("top", "busy").splitlines()
+    assert top[0].split()[:4] == ["UID", "PID", "CONTAINER", "PID"]
+    inner = sorted(int(line.split()[2]) for line in top[1:])
+    assert inner[0] == 1 and len(inner) == 3
+    stats = json.loads(nsbox.out("stats", "--no-stream", "--format", "json", "busy"))
+    assert stats["MemLimit"] == 128 << 20 and stats["PIDs"] == 3 and stats["Name"] == "busy"
+    nsbox("update", "-m", "256m", "--pids-limit", "10", "busy")
+    stats = json.loads(nsbox.out("stats", "--no-stream", "--format", "json", "busy"))
+    assert stats["MemLimit"] == 256 << 20
+    assert nsbox.inspect("busy")["HostConfig"]["PidsLimit"] == 10
+    refused = nsbox("exec", "busy", "sh", "-c", "for i in $(seq 20); do sleep 10 & done; wait", check=False)
+    assert refused.returncode != 0  # fork fails beyond 10 processes
+    nsbox("rm", "-f", "busy")
+
+
+def test_exec_flags(nsbox):
+    nsbox("run", "-d", "--name", "target", "-e", "FROM_RUN=1", "busybox", "sleep", "100")
+    out = nsbox.out("exec", "-e", "EXTRA=2", "-w", "/tmp", "target", "sh", "-c", 'echo $FROM_RUN $EXTRA; pwd')
+    assert out.split() == ["1", "2", "/tmp"]
+    assert nsbox.out("exec", "-u", "nobody", "target", "id", "-u").strip() == "65534"
+    assert nsbox("exec", "target", "sh", "-c", "exit 9", check=False).returncode == 9
+    assert nsbox("exec", "target", "no-such-program", check=False).returncode == 127
+    assert nsbox("exec", "-i", "target", "cat", input="piped\n", stdin=None).stdout == "piped\n"
+    nsbox("exec", "-d", "target", "sh", "-c", "echo detached > /tmp/marker")
+    nsbox.wait_for(lambda: nsbox("exec", "target", "cat", "/tmp/marker", check=False).stdout == "detached\n")
+    # the exec'd process is in the container's cgroup and namespaces
+    pid = nsbox.state("target")["Pid"]
+    out = nsbox.out("exec", "target", "sh", "-c", "cat /proc/self/cgroup; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt")
+    with open(f"/proc/{pid}/cgroup") as init_cgroups:
+        memory_line = [line for line in init_cgroups.read().splitlines() if ":memory:" in line][0]
+    assert memory_line in out
+    assert os.readlink(f"/proc/{pid}/ns/pid") in out and os.readlink(f"/proc/{pid}/ns/mnt") in out
+    nsbox("stop", "-t", "0", "target")
+    assert nsbox("exec", "target", "true", check=False).returncode == 125
+    nsbox("rm", "target")
+
+
+def test_cp_and_export(nsbox, tmp_path):
+    nsbox("run", "-d", "--name", "files", "--tmpfs", "/scratch", "busybox", "sleep", "100")
+    source = tmp_path / "in.txt"
+    source.write_text("into the container")
+    nsbox("cp", str(source), "files:/scratch/")
+    assert nsbox.out("exec", "files", "cat", "/scratch/in.txt") == "into the container"
+    nsbox("exec", "files", "sh", "-c", "mkdir -p /tmp/d && echo out > /tmp/d/f && ln -s /etc/passwd /tmp/d/link")
+    nsbox("cp", "files:/tmp/d", str(tmp_path / "copied"))
+    assert (tmp_path / "copied" / "f").read_text() == "out\n"
+    assert os.readlink(tmp_path / "copied" / "link") == "/etc/passwd"  # kept as a link, not followed on the host
+    # a symlink inside the container cannot lead cp out to the host
+    nsbox("exec", "files", "ln", "-s", "/", "/tmp/escape")
+    nsbox("cp", "files:/tmp/escape/etc/passwd", str(tmp_path / "passwd"))
+    assert (tmp_path / "passwd").read_text() == nsbox.out("exec", "files", "cat", "/etc/passwd")
+    assert (tmp_path / "passwd").read_text() != open("/etc/passwd").read()
+    exported = nsbox("export", "files", text=False).stdout
+    with tarfile.open(fileobj=io.BytesIO(exported)) as archive:
+        names = archive.getnames()
+    assert "bin/busybox" in names and "tmp/d/f" in names
+    assert not any(name.startswith("scratch/in.txt") for name in names)  # mounts are not the filesystem
+    nsbox("rm", "-f", "files")
+
+
+def test_system_df_prune_info_version(nsbox):
+    nsbox("run", "--name", "done", "busybox", "sh", "-c", "head -c 100000 /dev/zero > /big")
+    nsbox("run", "-d", "--name", "live", "busybox", "sleep", "100")
+    df = nsbox.out("system", "df")
+    assert df.splitlines()[0].split()[:3] == ["TYPE", "TOTAL", "ACTIVE"]
+    containers = [line for line in df.splitlines() if line.startswith("Containers")][0].split()
+    assert containers[1:3] == ["2", "1"]
+    pruned = nsbox.out("system", "prune", "-f")
+    assert "Deleted Containers" in pruned
+    assert nsbox.out("ps", "-a", "--format", "json").count("\n") == 1
+    info = nsbox.out("info")
+    assert "Running: 1" in info and "Default Network: none" in info and "Cgroup Version:" in info
+    assert nsbox.out("version").startswith("nsbox:")
+    nsbox("rm", "-f", "live")
+
+
+def test_monitor_is_small_and_outlives_the_cli(nsbox):
+    container_id = nsbox.out("run", "-d", "busybox", "sleep", "100").strip()
+    record = json.load(open(os.path.join(nsbox.root, "containers", container_id, "container.json")))
+    monitor = record["Monitor"]["Pid"]
+    with open(f"/proc/{monitor}/cmdline", "rb") as cmdline:
+        assert b"monitor.py" in cmdline.read()
+    assert nsbox.state(container_id)["Pid"] in [int(p) for p in open(f"/proc/{monitor}/task/{monitor}/children").read().split()]
+    os.kill(monitor, signal.SIGKILL)
+    nsbox.wait_for(lambda: not os.path.exists(f"/proc/{monitor}/cmdline") or
+                   open(f"/proc/{monitor}/stat").read().split(")")[1].split()[0] == "Z", what="monitor gone")
+    assert "(no monitor)" in nsbox.out("ps")
+    nsbox("stop", "-t", "0", container_id)
+    state = nsbox.state(container_id)
+    assert state["Status"] == "exited" and not state["Running"]
+    nsbox("rm", container_id)
+    assert subprocess.run(["pgrep", "-f", container_id], capture_output=True).stdout == b""
