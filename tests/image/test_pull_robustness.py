@@ -26,10 +26,12 @@ class Proxy:
     mode "cut": send part of the blob, then close the connection.
     mode "stall": send part of the blob, set `stalled`, and hang until `release` is set.
     mode "pass": no trouble.
-    Every blob request's Range header is recorded in `ranges`.
+    Every blob request's Range header is recorded in `ranges`; with ignore_range the
+    registry never sees it (it answers 200 with the whole blob, as some servers do).
     """
 
-    def __init__(self, upstream: str, digest: str, mode: str, sent_before_trouble: int = 1536 * 1024) -> None:
+    def __init__(self, upstream: str, digest: str, mode: str, sent_before_trouble: int = 1536 * 1024,
+                 ignore_range: bool = False) -> None:
         self.ranges: list[str | None] = []
         self.stalled = threading.Event()
         self.release = threading.Event()
@@ -47,7 +49,8 @@ class Proxy:
 
             def do_GET(self) -> None:
                 connection = http.client.HTTPConnection(upstream, timeout=30)
-                headers = {name: value for name, value in self.headers.items() if name.lower() != "host"}
+                dropped = ("host", "range") if ignore_range else ("host",)
+                headers = {name: value for name, value in self.headers.items() if name.lower() not in dropped}
                 connection.request(self.command, self.path, headers=headers)
                 response = connection.getresponse()
                 body = response.read()
@@ -114,6 +117,23 @@ def test_a_connection_broken_mid_layer_is_resumed(big_image, store_root):
     assert result.returncode == 0, result.stderr
     assert proxy.ranges[0] is None and len(proxy.ranges) == 2
     assert proxy.ranges[1].startswith("bytes=") and proxy.ranges[1] != "bytes=0-"
+    from nsbox.image.store import Store
+    image = Store(store_root).resolve(f"{proxy.host}/test/big:big")
+    with open(os.path.join(image.layer_dirs()[0], "big3"), "rb") as content:
+        assert len(content.read()) == 1 << 20
+    store_is_clean(store_root)
+
+
+def test_a_server_that_ignores_range_gets_the_whole_layer_again(big_image, store_root):
+    registry, digest = big_image
+    proxy = Proxy(registry.host, digest, "cut", ignore_range=True)
+    try:
+        result = subprocess.run([NSBOX, "--root", store_root, "pull", f"{proxy.host}/test/big:big"],
+                                capture_output=True, text=True, timeout=120)
+    finally:
+        proxy.stop()
+    assert result.returncode == 0, result.stderr
+    assert len(proxy.ranges) == 2 and proxy.ranges[1] is not None
     from nsbox.image.store import Store
     image = Store(store_root).resolve(f"{proxy.host}/test/big:big")
     with open(os.path.join(image.layer_dirs()[0], "big3"), "rb") as content:

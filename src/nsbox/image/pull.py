@@ -125,17 +125,12 @@ def _fetch_layers(client: RegistryClient, store: Store, repository: str,
     def unpack(layer: image_spec.Descriptor, diff_id: str, feed: Feed) -> None:
         try:
             store.ensure_layer(diff_id, layer.digest, Follower(store, layer.digest, feed))
-        except Abandoned:
-            if not feed.ok:
+        except (Abandoned, ImageError, OSError):
+            # the download restarted or failed, or what was streamed did not unpack: wait for
+            # the download, then unpack once more from the verified blob (whose error stands)
+            if not feed.wait():
                 return  # the download failed, and says why
             store.ensure_layer(diff_id, layer.digest)
-        except (ImageError, OSError):
-            with feed.condition:
-                while not feed.done:
-                    feed.condition.wait()
-            if not feed.ok:
-                return
-            store.ensure_layer(diff_id, layer.digest)  # once more from the verified blob: its error stands
         with status_lock:
             unpacked.add(layer.digest)
             progress.status(layer.digest, "done")

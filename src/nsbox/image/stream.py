@@ -36,6 +36,13 @@ class Feed:
                 self.restarted = True
             self.condition.notify_all()
 
+    def wait(self) -> bool:
+        """Wait for the download to end; True if it verified the blob."""
+        with self.condition:
+            while not self.done:
+                self.condition.wait()
+            return self.ok
+
     def finish(self, ok: bool) -> None:
         with self.condition:
             self.done = True
