@@ -201,24 +201,6 @@ class Store:
         else:
             os.rename(path, target)
 
-    def add_file(self, path: str, expected: str | None = None) -> tuple[str, int]:
-        """Copy the file at `path` into the store; return (digest, size)."""
-        import hashlib
-        sha256 = hashlib.sha256()
-        with open(path, "rb") as source:
-            while chunk := source.read(1 << 20):
-                sha256.update(chunk)
-        digest = "sha256:" + sha256.hexdigest()
-        if expected is not None and digest != expected:
-            raise ImageError(f"{path}: content is {digest}, expected {expected}; not stored")
-        with self.ingest(digest) as ingest:
-            if ingest is not None:
-                ingest.restart()
-                with open(path, "rb") as source:
-                    while chunk := source.read(1 << 20):
-                        ingest.write(chunk)
-        return digest, os.path.getsize(path)
-
     # layers
 
     def layer_dir(self, diff_id: str) -> str:
