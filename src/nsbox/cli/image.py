@@ -95,7 +95,8 @@ def cmd_images(args, root: str) -> int:
             shown = row["FullID"] if args.no_trunc else row["ID"]
             if shown not in seen:
                 seen.append(shown)
-        print("\n".join(seen)) if seen else None
+        for shown in seen:
+            print(shown)
         return 0
     if args.format == "json":
         for row in rows:
