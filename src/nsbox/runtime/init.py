@@ -174,7 +174,8 @@ def setup_terminal(console: object, size: tuple[int, int] | None, fcntl: object,
     master, slave = os.openpty()
     if size is not None and size[0] and size[1]:
         fcntl.ioctl(slave, TIOCSWINSZ, struct.pack("HHHH", size[0], size[1], 0, 0))  # type: ignore[attr-defined]
-    console.send_fds([b"/dev/ptmx"], [master])  # type: ignore[attr-defined]
+    import socket
+    socket.send_fds(console, [b"/dev/ptmx"], [master])  # type: ignore[arg-type]
     os.close(master)
     console.close()  # type: ignore[attr-defined]
     fcntl.ioctl(slave, TIOCSCTTY, 0)  # type: ignore[attr-defined]
