@@ -286,7 +286,10 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
 
 def run(argv: list[str], root: str, prog: str = "nsbox image") -> int:
     args = build_parser(prog).parse_args(argv)
-    return args.run(args, root)
+    try:
+        return args.run(args, root)
+    except OSError as error:  # e.g. a full disk or a read-only --root: say what, not a traceback
+        raise ImageError(f"{error.filename + ': ' if error.filename else ''}{error.strerror or error}") from error
 
 
 def main(argv: list[str], root: str) -> int:

@@ -387,7 +387,11 @@ def unpack_stream(stream, directory: str, source: str) -> str:
         try:
             with tarfile.open(fileobj=reader, mode="r|", errorlevel=2) as tar:  # type: ignore[call-overload]
                 for member in tar:
-                    unpacker.extract(tar, member)
+                    try:
+                        unpacker.extract(tar, member)
+                    except OSError as error:
+                        raise ImageError(f"{source}: entry {member.name!r} could not be written: "
+                                         f"{error.strerror or error}") from error
         except (tarfile.TarError, EOFError) as error:
             raise ImageError(f"{source}: not a valid tar archive ({error})") from None
         unpacker.finish()
