@@ -111,16 +111,18 @@ class Engine:
                              f"{other['State']['Status']}, not running: start it first")
         return f"/proc/{other['State']['Pid']}/ns/{NAMESPACE_FILES[kind]}"
 
-    def write_bundle(self, record: dict) -> str:
+    def write_bundle(self, record: dict, console_size: dict | None = None) -> str:
         from nsbox.engine.spec import make_spec
         bundle = self.paths.container(record["Id"], "bundle")
         os.makedirs(bundle, exist_ok=True)
         spec = make_spec(record, record["Rootfs"], self.namespace_path)
+        if console_size and spec["process"]["terminal"]:
+            spec["process"]["consoleSize"] = console_size
         write_atomic(os.path.join(bundle, "config.json"), jsonio.dumps(spec).encode())
         return bundle
 
     def launch(self, container_id: str, stdio: tuple[int, int, int], console_socket: str | None = None,
-               monitor_pid: int | None = None) -> int:
+               monitor_pid: int | None = None, console_size: dict | None = None) -> int:
         """Create and start the container's process through its runtime; returns its host PID.
 
         The caller (or, once the caller exits, the nearest subreaper above it: the monitor)
@@ -130,7 +132,7 @@ class Engine:
         if record["State"].get("Running") and status.current_state(record)["Running"]:
             raise StateError(f"container {record['Name']} is already running")
         runtime = self.runtime(record)
-        bundle = self.write_bundle(record)
+        bundle = self.write_bundle(record, console_size)
         if runtime.status(container_id) is not None:  # left by a kill -9 before the exit was recorded
             runtime.delete(container_id, force=True)
         pid = runtime.create(container_id, bundle, stdio, console_socket)
@@ -142,7 +144,6 @@ class Engine:
                                    ExitCode=0, Error="", OOMKilled=False, StartedAt=now(), FinishedAt="")
             record["InitStart"] = proc.start_time(pid)
             record["Monitor"] = {"Pid": monitor, "Start": proc.start_time(monitor)}
-            record["ManualStop"] = False
 
         try:
             self.store.update(container_id, running)
@@ -202,6 +203,7 @@ class Engine:
         if record["State"]["Running"]:
             return record
         from nsbox.engine.monitor import spawn_monitor
+        self.store.update(container_id, lambda r: r.update(ManualStop=False))
         spawn_monitor(self, container_id)
         return self.store.load(container_id)
 
@@ -233,9 +235,16 @@ class Engine:
         """The stop signal, then SIGKILL after `timeout` seconds; returns once the exit is recorded."""
         from nsbox.engine.signals import parse_signal
         record = self.get(reference)
-        if record["State"]["Status"] not in ("running", "paused"):
+        if record["State"]["Status"] not in ("running", "paused", "restarting"):
             return record
         self.store.update(record["Id"], lambda r: r.update(ManualStop=True))
+        if record["State"]["Status"] == "restarting":  # the monitor sees ManualStop before relaunching
+            deadline = time.monotonic() + 10
+            while record["State"]["Status"] == "restarting" and time.monotonic() < deadline:
+                time.sleep(0.02)
+                record = self.get(reference)
+            if record["State"]["Status"] not in ("running", "paused"):
+                return record
         if timeout is None:
             timeout = record["Config"].get("StopTimeout", 10)
         pid, started = record["State"]["Pid"], record.get("InitStart")

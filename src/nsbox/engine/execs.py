@@ -39,17 +39,15 @@ def run_exec(engine, reference: str, args: list[str], env: list[str], user: str,
     devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
     stdio = (0 if interactive and not detach else devnull, devnull if detach else 1, devnull if detach else 2)
     if tty and not detach:
-        import socket
-
-        from nsbox.engine.foreground import _forward_signals, relay_terminal
-        from nsbox.engine.monitor import receive_console
-        console_path = engine.paths.container(record["Id"], f"exec-{os.getpid()}.sock")
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        from nsbox.engine import console
+        from nsbox.engine.foreground import _forward_signals, relay_terminal, window_size
+        size = window_size(0)
+        if size:
+            process["consoleSize"] = size
+        listener, console_path = console.listen(engine.paths.container(record["Id"]), f"exec-{os.getpid()}.sock")
         try:
-            listener.bind(console_path)
-            listener.listen(1)
             pid = runtime.exec_process(record["Id"], process, stdio, console_path)
-            master = receive_console(listener)
+            master = console.receive(listener)
         finally:
             listener.close()
             os.unlink(console_path)

@@ -52,21 +52,28 @@ def _wait(pid: int) -> int:
 
 
 def _run_with_terminal(engine, container_id: str, stdin: int, interactive: bool) -> int:
-    import socket
-
-    from nsbox.engine.monitor import receive_console
-    console_path = engine.paths.container(container_id, f"console-{os.getpid()}.sock")
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    from nsbox.engine import console
+    listener, console_path = console.listen(engine.paths.container(container_id), f"console-{os.getpid()}.sock")
     try:
-        listener.bind(console_path)
-        listener.listen(1)
-        pid = engine.launch(container_id, (stdin, 1, 2), console_path)
-        master = receive_console(listener)
+        pid = engine.launch(container_id, (stdin, 1, 2), console_path, console_size=window_size(0))
+        master = console.receive(listener)
     finally:
         listener.close()
         os.unlink(console_path)
     _forward_signals(pid)
     return relay_terminal(pid, master, interactive)
+
+
+def window_size(fd: int) -> dict | None:
+    """The terminal's size as an OCI consoleSize, so the pty starts at the right size
+    (set afterwards, a fast program could see 0x0)."""
+    import fcntl
+    import struct
+    try:
+        rows, columns, _, _ = struct.unpack("HHHH", fcntl.ioctl(fd, TIOCGWINSZ, b"\0" * 8))
+    except OSError:
+        return None
+    return {"height": rows, "width": columns} if rows and columns else None
 
 
 def copy_window_size(source: int, master: int) -> None:

@@ -71,20 +71,15 @@ def _become_monitor(engine, container_id: str, report_fd: int) -> None:
     listener = None
     readers = [-1, -1, -1, -1]  # stdout read, stderr read, stdout write, stderr write
     if record["Config"].get("Tty"):
-        import socket
-        console_path = engine.paths.container(container_id, "console.sock")
-        if os.path.exists(console_path):
-            os.unlink(console_path)
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(console_path)
-        listener.listen(4)
+        from nsbox.engine import console
+        listener, console_path = console.listen(engine.paths.container(container_id), "console.sock")
         stdio = (devnull, devnull, devnull)
     else:
         readers[0], readers[2] = os.pipe()
         readers[1], readers[3] = os.pipe()
         stdio = (devnull, readers[2], readers[3])
     pid = engine.launch(container_id, stdio, console_path or None)
-    master = receive_console(listener) if listener is not None else -1
+    master = console.receive(listener) if listener is not None else -1
     if master >= 0:
         readers[0] = master
     os.write(report_fd, f"ok {pid}".encode())
@@ -98,19 +93,6 @@ def _become_monitor(engine, container_id: str, report_fd: int) -> None:
                               str(pid), engine.paths.container(container_id, "container.log"),
                               *map(str, readers), str(listener.fileno() if listener is not None else -1),
                               console_path])
-
-
-def receive_console(listener) -> int:
-    """Accept the runtime's connection on the console socket; the pty master it sends."""
-    import socket
-    connection, _ = listener.accept()
-    try:
-        _, fds, _, _ = socket.recv_fds(connection, 4096, 1)
-    finally:
-        connection.close()
-    if not fds:
-        raise OSError("the runtime sent no terminal over the console socket")
-    return fds[0]
 
 
 # -- the monitor script ----------------------------------------------------------------
@@ -249,12 +231,18 @@ def main(argv: list[str]) -> None:
 
 
 def _accept_console(listener_fd: int) -> int:
+    """The pty master a restarted terminal container's runtime sends (as console.receive does)."""
     import socket
     listener = socket.socket(fileno=listener_fd)
     try:
-        return receive_console(listener)
+        connection, _ = listener.accept()
+        try:
+            _, fds, _, _ = socket.recv_fds(connection, 4096, 1)
+        finally:
+            connection.close()
     finally:
         listener.detach()
+    return fds[0]
 
 
 if __name__ == "__main__":

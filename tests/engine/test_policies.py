@@ -1,0 +1,69 @@
+"""Restart policies, --rm of detached containers, and OOM kills, as the monitor applies them."""
+from __future__ import annotations
+
+import os
+
+
+def test_on_failure_restarts_up_to_the_limit(nsbox):
+    nsbox("run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c", "echo try; exit 3")
+    nsbox.wait_for(lambda: nsbox.inspect("flaky")["RestartCount"] == 2 and not nsbox.state("flaky")["Running"]
+                   and nsbox.state("flaky")["Status"] == "exited", what="two restarts, then stop")
+    assert nsbox.state("flaky")["ExitCode"] == 3
+    assert nsbox.out("logs", "flaky") == "try\ntry\ntry\n"
+
+
+def test_on_failure_does_not_restart_success(nsbox):
+    nsbox("run", "-d", "--name", "fine", "--restart", "on-failure", "busybox", "true")
+    assert nsbox.out("wait", "fine").strip() == "0"
+    assert nsbox.inspect("fine")["RestartCount"] == 0
+
+
+def test_always_restarts_until_stopped(nsbox):
+    nsbox("run", "-d", "--name", "phoenix", "--restart", "always", "busybox", "sh", "-c", "echo up; sleep 0.2")
+    nsbox.wait_for(lambda: nsbox.inspect("phoenix")["RestartCount"] >= 2, what="two restarts")
+    nsbox("stop", "-t", "1", "phoenix")
+    count = nsbox.inspect("phoenix")["RestartCount"]
+    state = nsbox.state("phoenix")
+    assert state["Status"] == "exited" and not state["Running"]
+    import time
+    time.sleep(1)
+    assert nsbox.inspect("phoenix")["RestartCount"] == count  # a stopped container stays stopped
+    nsbox("rm", "phoenix")
+
+
+def test_unless_stopped_restarts_after_a_crash(nsbox):
+    nsbox("run", "-d", "--name", "kept", "--restart", "unless-stopped", "busybox", "sleep", "100")
+    first = nsbox.state("kept")["Pid"]
+    os.kill(first, 9)  # killed from outside, not by nsbox: the policy applies
+    nsbox.wait_for(lambda: nsbox.state("kept")["Running"] and nsbox.state("kept")["Pid"] != first,
+                   what="a new process")
+    nsbox("rm", "-f", "kept")
+
+
+def test_restart_conflicts_with_rm_and_needs_detach(nsbox):
+    both = nsbox("run", "-d", "--rm", "--restart", "always", "busybox", "true", check=False)
+    assert both.returncode == 125 and "--rm" in both.stderr
+    foreground = nsbox("run", "--restart", "always", "busybox", "true", check=False)
+    assert foreground.returncode == 125 and "-d" in foreground.stderr
+    assert nsbox.out("ps", "-a", "-q") == ""
+
+
+def test_detached_rm_removes_after_exit(nsbox):
+    container_id = nsbox.out("run", "-d", "--rm", "busybox", "sh", "-c", "sleep 0.2").strip()
+    nsbox.wait_for(lambda: not os.path.exists(os.path.join(nsbox.root, "containers", container_id)),
+                   what="the container to remove itself")
+    assert nsbox.out("ps", "-a", "-q") == ""
+
+
+def test_oom_kill_is_137_and_recorded(nsbox):
+    # tail reads /dev/zero looking for a newline that never comes: its buffer grows without end
+    result = nsbox("run", "--name", "hog", "-m", "16m", "--memory-swap", "16m", "busybox", "tail", "/dev/zero",
+                   check=False)
+    assert result.returncode == 137
+    state = nsbox.state("hog")
+    assert state["OOMKilled"] is True and state["ExitCode"] == 137
+    nsbox("run", "-d", "--name", "hog2", "-m", "16m", "--memory-swap", "16m", "busybox", "tail", "/dev/zero")
+    assert nsbox.out("wait", "hog2").strip() == "137"
+    assert nsbox.state("hog2")["OOMKilled"] is True
+    nsbox("run", "--name", "fine", "-m", "16m", "busybox", "true")
+    assert nsbox.state("fine")["OOMKilled"] is False
