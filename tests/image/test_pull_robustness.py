@@ -99,6 +99,16 @@ def big_image(registries, tmp_path_factory):
         return registry, json.load(manifest)["layers"][0]["digest"]
 
 
+def wait_for_first_mib(root: str) -> None:
+    """Until the stalled pull has written the first MiB it was sent to its .partial file."""
+    ingest = os.path.join(root, "image/ingest")
+    deadline = time.monotonic() + 30
+    while not any(name.endswith(".partial") and os.path.getsize(os.path.join(ingest, name)) >= 1 << 20
+                  for name in os.listdir(ingest)):
+        assert time.monotonic() < deadline, "the pull never wrote the first MiB it was sent"
+        time.sleep(0.01)
+
+
 def store_is_clean(root: str) -> None:
     store = os.path.join(root, "image")
     assert os.listdir(os.path.join(store, "ingest")) == []
@@ -148,12 +158,7 @@ def test_a_killed_pull_is_resumed_by_the_next(big_image, store_root):
         first = subprocess.Popen([NSBOX, "--root", store_root, "pull", f"{proxy.host}/test/big:big"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         assert proxy.stalled.wait(60)
-        ingest = os.path.join(store_root, "image/ingest")
-        deadline = time.monotonic() + 30
-        while not any(name.endswith(".partial") and os.path.getsize(os.path.join(ingest, name)) >= 1 << 20
-                      for name in os.listdir(ingest)):
-            assert time.monotonic() < deadline, "the pull never wrote the first MiB it was sent"
-            time.sleep(0.01)
+        wait_for_first_mib(store_root)
         first.send_signal(signal.SIGKILL)
         first.wait()
         proxy.release.set()
@@ -184,3 +189,23 @@ def test_concurrent_pulls_of_one_image_share_the_work(big_image, store_root):
     store_is_clean(store_root)
     listing = subprocess.run([NSBOX, "--root", store_root, "images", "-q"], capture_output=True, text=True)
     assert len(listing.stdout.split()) == 1
+
+
+def test_ctrl_c_stops_a_pull_and_keeps_what_came_for_the_next(big_image, store_root):
+    registry, digest = big_image
+    proxy = Proxy(registry.host, digest, "stall")
+    try:
+        first = subprocess.Popen([NSBOX, "--root", store_root, "pull", f"{proxy.host}/test/big:big"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert proxy.stalled.wait(60)
+        wait_for_first_mib(store_root)
+        first.send_signal(signal.SIGINT)
+        # a download blocked on a silent server must not hold the pull until the client's
+        # 60 s socket timeout: ^C aborts the connections (a hang here fails, not a slow exit)
+        assert first.wait(30) == 130
+    finally:
+        proxy.stop()
+    from nsbox.image.store import Store
+    assert Store(store_root).references() == {}
+    assert [name for name in os.listdir(os.path.join(store_root, "image/layers")) if not name.endswith(".lock")] == []
+    assert any(name.endswith(".partial") for name in os.listdir(os.path.join(store_root, "image/ingest")))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 from nsbox.errors import ImageError
 from nsbox.image import credentials
@@ -102,11 +102,14 @@ def _fetch_layers(client: RegistryClient, store: Store, repository: str,
     from nsbox.image.stream import Abandoned, Feed, Follower
     status_lock = threading.Lock()
     unpacked: set[str] = set()
+    stop = threading.Event()  # set when one layer failed or the user pressed ^C: the rest give up
 
     def download(layer: image_spec.Descriptor, feed: Feed) -> None:
         advance = progress.layer(layer.digest, layer.size)
 
         def wrote(amount: int, reset: bool = False) -> None:
+            if stop.is_set():
+                raise Abandoned()  # the .partial file stays, for the next pull to resume
             advance(amount, reset)
             feed.wrote(amount, reset)
         try:
@@ -135,13 +138,25 @@ def _fetch_layers(client: RegistryClient, store: Store, repository: str,
             unpacked.add(layer.digest)
             progress.status(layer.digest, "done")
 
-    with ThreadPoolExecutor(max_workers=PARALLEL_DOWNLOADS) as downloads, \
-            ThreadPoolExecutor(max_workers=PARALLEL_UNPACKS) as unpacking:
-        feeds = [Feed() for _ in layers]
-        unpacks = [unpacking.submit(unpack, layer, diff_id, feed) for (layer, diff_id), feed in zip(layers, feeds)]
-        fetched = [downloads.submit(download, layer, feed) for (layer, _), feed in zip(layers, feeds)]
-        for future in fetched + unpacks:
-            future.result()
+    downloads = ThreadPoolExecutor(max_workers=PARALLEL_DOWNLOADS)
+    unpacking = ThreadPoolExecutor(max_workers=PARALLEL_UNPACKS)
+    feeds = [Feed() for _ in layers]
+    try:
+        futures = [unpacking.submit(unpack, layer, diff_id, feed) for (layer, diff_id), feed in zip(layers, feeds)]
+        futures += [downloads.submit(download, layer, feed) for (layer, _), feed in zip(layers, feeds)]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        for future in futures:
+            if future.done() and future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
+    except BaseException:
+        stop.set()
+        client.abort()
+        for feed in feeds:
+            feed.finish(False)
+        raise
+    finally:
+        downloads.shutdown(wait=True, cancel_futures=True)
+        unpacking.shutdown(wait=True, cancel_futures=True)
 
 
 def fetch_small_blob(client: RegistryClient, store: Store, repository: str,

@@ -80,6 +80,8 @@ class RegistryClient:
         self.credentials = credentials
         self._authorization: dict[tuple[str, bool], str] = {}
         self._local = threading.local()
+        self._connections: list[http.client.HTTPConnection] = []
+        self._aborted = threading.Event()
 
     # transport
 
@@ -92,14 +94,28 @@ class RegistryClient:
             else:
                 connection = http.client.HTTPConnection(host, timeout=TIMEOUT)
             connections[(scheme, host)] = connection
+            self._connections.append(connection)
         return connection
+
+    def abort(self) -> None:
+        """Make every request in flight, in any thread, fail now (for ^C or a failed layer)."""
+        self._aborted.set()
+        for connection in list(self._connections):
+            if connection.sock is not None:
+                try:
+                    connection.sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
     def _drop_connection(self, scheme: str, host: str) -> None:
         connection = self._local.__dict__.get("connections", {}).pop((scheme, host), None)
         if connection is not None:
             connection.close()
+            self._connections.remove(connection)
 
     def _send(self, method: str, url: str, headers: dict[str, str], body=None) -> http.client.HTTPResponse:
+        if self._aborted.is_set():
+            raise RegistryError(f"{method} {url}: stopped")
         parts = urllib.parse.urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         connection = self._connection(parts.scheme, parts.netloc)
@@ -257,7 +273,7 @@ class RegistryClient:
             except _TRANSIENT as error:
                 parts = urllib.parse.urlsplit(self.url("/"))
                 self._drop_connection(parts.scheme, parts.netloc)
-                if attempt == RETRIES - 1:
+                if attempt == RETRIES - 1 or self._aborted.is_set():
                     raise RegistryError(f"downloading {digest} from {self.endpoint}/{repository}: {error}") from error
             time.sleep(0.2 * 2 ** attempt)
 

@@ -44,9 +44,11 @@ class Feed:
             return self.ok
 
     def finish(self, ok: bool) -> None:
+        """The download ended (the first word counts: a pull that gives up cannot be overruled)."""
         with self.condition:
-            self.done = True
-            self.ok = ok
+            if not self.done:
+                self.done = True
+                self.ok = ok
             self.condition.notify_all()
 
 
