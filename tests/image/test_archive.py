@@ -116,6 +116,10 @@ def test_save_then_load_keeps_image_and_names(store_root, layout, tmp_path):
                           text=True, timeout=60)
     assert seen.returncode == 0, seen.stderr
     assert len(json.loads(seen.stdout)["Layers"]) == 2
+    seen = subprocess.run(["skopeo", "inspect", f"oci-archive:{tmp_path / 'saved.tar'}"], capture_output=True,
+                          text=True, timeout=60)
+    assert seen.returncode == 0, seen.stderr
+    assert json.loads(seen.stdout)["Digest"] == json.loads(nsbox(store_root, "image", "inspect", "app:v1").stdout)[0]["ManifestDigest"]
 
 
 def test_hostile_archive_layer_paths_are_refused(store_root, tmp_path):
