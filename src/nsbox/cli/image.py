@@ -211,7 +211,8 @@ def cmd_logout(args, root: str) -> int:
     return 0
 
 
-def build_parser(prog: str) -> argparse.ArgumentParser:
+def build_parser(prog: str) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The `nsbox image` parser and its subcommands' parsers by name."""
     parser = argparse.ArgumentParser(prog=prog)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -281,11 +282,14 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     logout = commands.add_parser("logout", help="forget a registry's credentials")
     logout.add_argument("server", nargs="?")
     logout.set_defaults(run=cmd_logout)
-    return parser
+    return parser, commands.choices
 
 
-def run(argv: list[str], root: str, prog: str = "nsbox image") -> int:
-    args = build_parser(prog).parse_args(argv)
+def _run(parser: argparse.ArgumentParser, argv: list[str], root: str) -> int:
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, or a usage error argparse has already explained
+        return 125 if stop.code not in (0, None) else 0
     try:
         return args.run(args, root)
     except OSError as error:  # e.g. a full disk or a read-only --root: say what, not a traceback
@@ -294,17 +298,13 @@ def run(argv: list[str], root: str, prog: str = "nsbox image") -> int:
 
 def main(argv: list[str], root: str) -> int:
     """`nsbox image SUBCOMMAND ...`"""
-    try:
-        return run(argv, root)
-    except SystemExit as stop:
-        return 125 if stop.code not in (0, None) else 0
+    return _run(build_parser("nsbox image")[0], argv, root)
 
 
-def alias(command: str):
-    """main() of a top-level alias: `nsbox pull X` is `nsbox image pull X`."""
+def alias(command: str, name: str):
+    """main() of a top-level alias: `nsbox images` is `nsbox image ls`, with its own usage line."""
     def main(argv: list[str], root: str) -> int:
-        try:
-            return run([command, *argv], root, prog="nsbox")
-        except SystemExit as stop:
-            return 125 if stop.code not in (0, None) else 0
+        subcommand = build_parser("nsbox image")[1][command]
+        subcommand.prog = f"nsbox {name}"
+        return _run(subcommand, argv, root)
     return main

@@ -3,4 +3,4 @@ from __future__ import annotations
 
 from nsbox.cli.image import alias
 
-main = alias("import")
+main = alias("import", "import")

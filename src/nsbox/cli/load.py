@@ -3,4 +3,4 @@ from __future__ import annotations
 
 from nsbox.cli.image import alias
 
-main = alias("load")
+main = alias("load", "load")
