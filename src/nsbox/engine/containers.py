@@ -310,7 +310,7 @@ class Engine:
         return container_id
 
     def _remove_rootfs(self, record: dict) -> None:
-        if not record.get("Image"):
+        if not (record.get("Config") or {}).get("Image"):  # --rootfs: the directory is the user's
             return
         from nsbox.image.rootfs import remove_rootfs
         try:

@@ -27,7 +27,9 @@ def spawn_monitor(engine, container_id: str) -> int:
         try:
             os.close(read_end)
             os.setsid()
-            if os.fork() != 0:
+            monitor = os.fork()
+            if monitor != 0:
+                os.write(write_end, f"{monitor}\n".encode())
                 os._exit(0)
             _become_monitor(engine, container_id, write_end)
         except BaseException as error:
@@ -35,20 +37,46 @@ def spawn_monitor(engine, container_id: str) -> int:
         os._exit(125)
     os.close(write_end)
     os.waitpid(first, 0)
-    chunks = []
-    while True:
-        chunk = os.read(read_end, 65536)
-        if not chunk:
-            break
-        chunks.append(chunk)
+    reply = _read_reply(read_end)
     os.close(read_end)
-    reply = b"".join(chunks).decode(errors="replace")
     if reply.startswith("ok "):
         return int(reply[3:])
     from nsbox.errors import ContainerStartError
     code, _, message = reply.partition(" ")
     raise ContainerStartError(message or "the monitor exited before starting the container",
                               int(code) if code.isdigit() else 125)
+
+
+def _read_reply(read_end: int) -> str:
+    """The monitor's report: its PID line, then "ok PID" or "CODE MESSAGE". Ends when the
+    monitor exits, even if a process it forked (the container's init) still holds the pipe."""
+    import select
+    data = b""
+    pidfd = -1
+    try:
+        while True:
+            if pidfd < 0 and b"\n" in data:
+                try:
+                    pidfd = os.pidfd_open(int(data.split(b"\n", 1)[0]))
+                except (ProcessLookupError, ValueError):
+                    break
+            readable, _, _ = select.select([read_end] + ([pidfd] if pidfd >= 0 else []), [], [])
+            if read_end in readable:
+                chunk = os.read(read_end, 65536)
+                if not chunk:
+                    break
+                data += chunk
+            elif pidfd in readable:
+                os.set_blocking(read_end, False)
+                try:
+                    data += os.read(read_end, 65536)
+                except BlockingIOError:
+                    pass
+                break
+    finally:
+        if pidfd >= 0:
+            os.close(pidfd)
+    return data.partition(b"\n")[2].decode(errors="replace")
 
 
 def _report_failure(fd: int, error: BaseException) -> None:
