@@ -144,3 +144,25 @@ def test_prune_removes_unreferenced_blobs_and_layers(store_root):
     assert [(row["Repository"], row["Tag"]) for row in rows(store_root)] == [("kept", "1")]
     assert len(os.listdir(os.path.join(store, "layers"))) == 1
     assert len(os.listdir(os.path.join(store, "blobs/sha256"))) == 3  # kept's manifest, config and layer
+
+
+def test_a_refused_import_or_load_leaves_nothing_in_the_store(store_root, tmp_path):
+    kept = nsbox(store_root, "import", "-", "kept:1", input=L.layer([L.file("b", b"b")]))
+    assert kept.returncode == 0
+    store = os.path.join(store_root, "image")
+    before = (sorted(os.listdir(os.path.join(store, "blobs/sha256"))), sorted(os.listdir(os.path.join(store, "layers"))))
+    hostile = L.layer([L.file("fine", b"x"), L.file("../../escape", b"y")])
+    result = nsbox(store_root, "import", "-", "evil:1", input=hostile)
+    assert result.returncode == 125 and b"'../../escape'" in result.stderr and b"climbs above" in result.stderr
+    # a docker-save archive whose second layer is hostile: the first was unpacked, and goes again
+    good, bad = L.layer([L.file("ok", b"ok")]), hostile
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "rootfs": {"type": "layers", "diff_ids": [L.sha256(good), L.sha256(bad)]}}).encode()
+    manifest = json.dumps([{"Config": "c.json", "RepoTags": ["evil:2"], "Layers": ["1.tar", "2.tar"]}]).encode()
+    archive = L.layer([L.file("c.json", config), L.file("1.tar", good), L.file("2.tar", bad),
+                       L.file("manifest.json", manifest)])
+    result = nsbox(store_root, "load", input=archive)
+    assert result.returncode == 125 and b"'../../escape'" in result.stderr
+    after = (sorted(os.listdir(os.path.join(store, "blobs/sha256"))), sorted(os.listdir(os.path.join(store, "layers"))))
+    assert after == before
+    assert [(row["Repository"], row["Tag"]) for row in rows(store_root)] == [("kept", "1")]

@@ -101,6 +101,21 @@ def apply_changes(config: dict, changes: list[str]) -> None:
                              "EXPOSE and LABEL")
 
 
+def _leaving_nothing_on_failure(make):
+    """Run make(); if it fails, remove the blobs and layers it added that nothing uses."""
+    def run(root: str, *args, **kwargs):
+        from nsbox.image.manage import prune, store_contents
+        before = store_contents(root)
+        try:
+            return make(root, *args, **kwargs)
+        except BaseException:
+            prune(root, dangling=False, keep=before)
+            raise
+    run.__doc__ = make.__doc__
+    return run
+
+
+@_leaving_nothing_on_failure
 def import_rootfs(root: str, source, name: str | None = None, changes: list[str] = (),  # type: ignore[assignment]
                   platform: tuple[str, str] | None = None) -> Image:
     """A one-layer image from a root filesystem tarball (`source`: a path or a binary stream).
@@ -145,6 +160,7 @@ def import_rootfs(root: str, source, name: str | None = None, changes: list[str]
 
 # load
 
+@_leaving_nothing_on_failure
 def load(root: str, source) -> list[str]:
     """Load a docker-save or OCI archive (a path or a binary stream); return the names loaded
     (an untagged image is reported by its image ID)."""

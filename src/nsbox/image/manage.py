@@ -61,9 +61,17 @@ def remove_image(root: str, text: str, force: bool = False) -> list[str]:
     return report
 
 
-def prune(root: str, dangling: bool = True) -> tuple[list[str], int]:
+def store_contents(root: str) -> tuple[set[str], set[str]]:
+    """(blob file names, layer directory names) in the store now: what `prune(keep=...)` spares."""
+    store = Store(root)
+    return set(_listdir(store.blobs)), set(_listdir(store.layers))
+
+
+def prune(root: str, dangling: bool = True, keep: tuple[set[str], set[str]] = (set(), set())) -> tuple[list[str], int]:
     """Remove unnamed images no container uses (if `dangling`), then every blob and layer
-    directory that no name and no container root filesystem keeps; return (removed, bytes freed)."""
+    directory that no name and no container root filesystem keeps, except those named in
+    `keep` (from store_contents()); return (removed, bytes freed)."""
+    keep_blobs, keep_layers = keep
     store = Store(root)
     if not os.path.isdir(store.path):
         return [], 0
@@ -85,14 +93,14 @@ def prune(root: str, dangling: bool = True) -> tuple[list[str], int]:
                     blobs.add(config_digest)
                     diff_ids.update(image_spec.parse_config(store.read_blob(config_digest)).diff_ids)
             for name in _listdir(store.blobs):
-                if f"sha256:{name}" not in blobs and not name.count(".tmp-"):
+                if f"sha256:{name}" not in blobs and ".tmp-" not in name and name not in keep_blobs:
                     path = os.path.join(store.blobs, name)
                     freed += os.path.getsize(path)
                     os.unlink(path)
                     removed.append(f"blob sha256:{name}")
             for name in _listdir(store.layers):
                 path = os.path.join(store.layers, name)
-                if name.endswith(".lock") or f"sha256:{name}" in diff_ids:
+                if name.endswith(".lock") or f"sha256:{name}" in diff_ids or name in keep_layers:
                     continue  # (no pull runs while we hold gc.lock: any .tmp- unpack is a killed one's)
                 shutil.rmtree(path)
                 removed.append(f"unfinished layer {name}" if name.startswith(".tmp-") else f"layer sha256:{name}")
