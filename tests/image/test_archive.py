@@ -46,6 +46,11 @@ def test_busybox_image_for_the_quick_start(store_root):
     assert inspect["Config"]["Cmd"] == ["sh"]
     layer = inspect["LayerDirs"][0]
     assert os.path.islink(os.path.join(layer, "bin/sh")) and os.path.isfile(os.path.join(layer, "bin/busybox"))
+    # the store is an OCI image layout: an independent tool reads the image from it
+    seen = subprocess.run(["skopeo", "inspect", f"oci:{store_root}/image:docker.io/library/busybox:latest"],
+                          capture_output=True, text=True, timeout=60)
+    assert seen.returncode == 0, seen.stderr
+    assert json.loads(seen.stdout)["Digest"] == inspect["ManifestDigest"]
 
 
 def test_import_from_stdin_tag_and_rmi(store_root):
