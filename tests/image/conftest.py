@@ -151,10 +151,13 @@ class Registry:
     def creds(self) -> list[str]:
         return [] if self.auth is None else ["--dest-creds", f"{USER}:{PASSWORD}"]
 
-    def skopeo_push(self, layout: str, tag: str, repository: str, all_images: bool = False) -> None:
-        """Copy oci:<layout>:<tag> to this registry as <repository>:<tag> with skopeo."""
+    def skopeo_push(self, layout: str, tag: str, repository: str, all_images: bool = False,
+                    docker_format: bool = False) -> None:
+        """Copy oci:<layout>:<tag> to this registry as <repository>:<tag> with skopeo (converted
+        to Docker's schema 2 / manifest list with docker_format)."""
         command = ["skopeo", "copy", "--quiet", "--dest-tls-verify=false", *self.creds(),
-                   *(["--all"] if all_images else []), f"oci:{layout}:{tag}", f"docker://{self.host}/{repository}:{tag}"]
+                   *(["--all"] if all_images else []), *(["--format", "v2s2"] if docker_format else []),
+                   f"oci:{layout}:{tag}", f"docker://{self.host}/{repository}:{tag}"]
         result = subprocess.run(command, capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, f"{' '.join(command)}: {result.stderr}"
 

@@ -43,6 +43,7 @@ def registry(request, registries, layout):
     registry = registries(request.param)
     registry.skopeo_push(layout, "v1", "test/whiteouts")
     registry.skopeo_push(layout, "multi", "test/multi", all_images=True)
+    registry.skopeo_push(layout, "multi", "test/multilist", all_images=True, docker_format=True)
     return registry
 
 
@@ -98,20 +99,24 @@ def test_login_with_a_wrong_password_fails_and_saves_nothing(registry, store_roo
     assert not os.path.exists(os.path.join(store_root, "auth.json"))
 
 
-def test_multi_arch_index_picks_this_machine_or_the_asked_platform(registry, tmp_path):
+@pytest.mark.parametrize("repository", ["test/multi", "test/multilist"], ids=["oci-index", "docker-manifest-list"])
+def test_multi_arch_index_picks_this_machine_or_the_asked_platform(registry, repository, tmp_path):
     if os.uname().machine != "x86_64":
         pytest.skip("the index offers amd64 and arm64; this test expects to run on amd64")
+    if repository == "test/multilist":
+        raw = registry.skopeo_inspect(f"{repository}:multi", raw=True)
+        assert raw["mediaType"] == "application/vnd.docker.distribution.manifest.list.v2+json"
     for platform, expected, root in ((None, "amd64\n", str(tmp_path / "a")),
                                      ("linux/arm64", "arm64\n", str(tmp_path / "b"))):
         login(root, registry)
-        result = nsbox(root, "pull", *(["--platform", platform] if platform else []), f"{registry.host}/test/multi:multi")
+        result = nsbox(root, "pull", *(["--platform", platform] if platform else []), f"{registry.host}/{repository}:multi")
         assert result.returncode == 0, result.stderr
         from nsbox.image.store import Store
-        image = Store(root).resolve(f"{registry.host}/test/multi:multi")
+        image = Store(root).resolve(f"{registry.host}/{repository}:multi")
         with open(os.path.join(image.layer_dirs()[0], "arch")) as arch:
             assert arch.read() == expected
     login(str(tmp_path / "c"), registry)
-    result = nsbox(str(tmp_path / "c"), "pull", "--platform", "linux/s390x", f"{registry.host}/test/multi:multi")
+    result = nsbox(str(tmp_path / "c"), "pull", "--platform", "linux/s390x", f"{registry.host}/{repository}:multi")
     assert result.returncode == 125
     assert "linux/amd64" in result.stderr and "linux/arm64/v8" in result.stderr
 
