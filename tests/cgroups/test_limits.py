@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from nsbox.errors import CgroupError
+
 from tests.cgroups.conftest import BUSYBOX, PYTHON, SPIN, Member
 
 MiB = 1 << 20
@@ -127,6 +129,17 @@ def test_update_raises_the_memory_limit_of_a_running_cgroup(live):
     grower = Member(live, [PYTHON, "-c", "data = b'x' * (100 << 20)"])
     assert grower.wait() == 0, "100 MiB must fit below the raised 256 MiB limit"
     assert sleeper.pid in live.pids()
+
+
+def test_check_before_update_refuses_a_limit_below_current_usage(live):
+    live.apply({"memory": {"limit": 256 * MiB}})
+    holder = Member(live, [PYTHON, "-c", "import time; data = b'x' * (40 << 20); time.sleep(1000)"],
+                    stdout=subprocess.DEVNULL)
+    wait_for(lambda: live.stats()["memory"]["usage"]["usage"] > 40 * MiB, "the holder to use 40 MiB")
+    with pytest.raises(CgroupError, match="below the .* bytes the container uses now"):
+        live.update({"memory": {"limit": 16 * MiB, "checkBeforeUpdate": True}})
+    assert live.stats()["memory"]["usage"]["limit"] == 256 * MiB
+    assert holder.process.poll() is None, "the holder must not have been OOM-killed"
 
 
 def test_kill_reaches_every_process_and_remove_leaves_no_directory(live):

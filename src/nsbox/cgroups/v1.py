@@ -19,6 +19,7 @@ def _set(value: int | None) -> bool:
 def memory(f, plan: Plan, where) -> None:
     d = where("memory", f.path)
     limit, swap = f.int("limit"), f.int("swap")
+    check_below_usage(f, limit, os.path.join(d, "memory.usage_in_bytes"))
     if _set(limit) and _set(swap):
         # memory.memsw.limit_in_bytes (memory+swap) may never be below memory.limit_in_bytes:
         # raise memsw first when it grows, lower the limit first when it shrinks.
@@ -55,6 +56,16 @@ def memory(f, plan: Plan, where) -> None:
         plan.add("memory.disableOOMKiller", d, "memory.oom_control", 1)
     if f.has("useHierarchy") and not f.bool("useHierarchy"):
         plan.warn("memory.useHierarchy", "Linux 5.x+ memory cgroups are always hierarchical; false is ignored")
+
+
+def check_below_usage(f, limit: int | None, usage_file: str) -> None:
+    """memory.checkBeforeUpdate: refuse a limit below what the cgroup uses now (instead of an OOM kill)."""
+    if f.bool("checkBeforeUpdate") and _set(limit) and limit != -1:
+        usage = read_int(usage_file)
+        if limit < usage:  # type: ignore[operator]
+            from nsbox.errors import CgroupError
+            raise CgroupError(f"linux.resources.memory.limit: {limit} bytes is below the {usage} bytes the "
+                              "container uses now (checkBeforeUpdate is set); choose a higher limit")
 
 
 def _kernel_memory_limits_hold(d: str) -> bool:

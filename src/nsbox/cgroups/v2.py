@@ -50,6 +50,8 @@ def swap_max(swap: int, limit: int | None, field: str) -> int:
 def memory(f, plan: Plan, where) -> None:
     d = where("memory", f.path)
     limit = f.int("limit")
+    from nsbox.cgroups.v1 import check_below_usage
+    check_below_usage(f, limit, os.path.join(d, "memory.current"))
     if _set(limit):
         plan.add("memory.limit", d, "memory.max", _limit(limit))  # type: ignore[arg-type]
     if _set(f.int("swap")):
