@@ -5,6 +5,7 @@ with skopeo, then times, in one run, on the same machine:
   - `nsbox pull` into an empty store (download, verify, unpack every layer),
   - `skopeo copy docker://... oci:DIR` (download and verify only; no unpacking),
   - `podman pull` where podman is installed,
+  - `skopeo copy` followed by GNU tar unpacking each layer (the same work as a pull),
 and prints the ratios; then the cost of prepare_rootfs/remove_rootfs for the pulled image.
 
     .venv/bin/python benchmarks/bench_pull.py [--runs N]
@@ -41,12 +42,32 @@ def build_image(directory: str) -> int:
     return sum(len(data) for data in layers)
 
 
-def timed(command: list[str], before=None) -> float:
+def timed(command, before=None) -> float:
+    """Seconds that `command` (an argv, or a function running several) takes, after `before`."""
     if before:
         before()
     started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    if callable(command):
+        command()
+    else:
+        subprocess.run(command, check=True, capture_output=True, timeout=600)
     return time.perf_counter() - started
+
+
+def skopeo_then_tar(reference: str, directory: str) -> None:
+    """The same work as a pull in two C/Go tools: skopeo copies, GNU tar unpacks each layer."""
+    import json
+    os.makedirs(directory)
+    subprocess.run(["skopeo", "copy", "--quiet", "--src-tls-verify=false", f"docker://{reference}",
+                    f"oci:{directory}/oci:bench"], check=True, capture_output=True, timeout=600)
+    with open(f"{directory}/oci/index.json") as index:
+        manifest_digest = json.load(index)["manifests"][0]["digest"]
+    with open(f"{directory}/oci/blobs/sha256/{manifest_digest[7:]}") as manifest:
+        layers = [layer["digest"] for layer in json.load(manifest)["layers"]]
+    for number, digest in enumerate(layers):
+        target = f"{directory}/layer{number}"
+        os.makedirs(target)
+        subprocess.run(["tar", "-xzf", f"{directory}/oci/blobs/sha256/{digest[7:]}", "-C", target], check=True)
 
 
 def main() -> int:
@@ -60,6 +81,7 @@ def main() -> int:
         reference = f"{registry.host}/bench/image:bench"
         nsbox_root = os.path.join(work, "nsbox")
         oci_dir = os.path.join(work, "oci")
+        tar_dir = os.path.join(work, "tar")
 
         def fresh(path: str):
             return lambda: shutil.rmtree(path, ignore_errors=True)
@@ -68,6 +90,7 @@ def main() -> int:
             "nsbox pull": ([NSBOX, "--root", nsbox_root, "pull", reference], fresh(nsbox_root)),
             "skopeo copy (oci dir)": (["skopeo", "copy", "--quiet", "--src-tls-verify=false",
                                        f"docker://{reference}", f"oci:{oci_dir}:bench"], fresh(oci_dir)),
+            "skopeo copy + tar -x": (lambda: skopeo_then_tar(reference, tar_dir), fresh(tar_dir)),
         }
         if shutil.which("podman"):
             tools["podman pull"] = (["podman", "pull", "--quiet", "--tls-verify=false", reference],
