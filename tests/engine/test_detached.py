@@ -214,7 +214,7 @@ def test_monitor_is_small_and_outlives_the_cli(nsbox):
     record = json.load(open(os.path.join(nsbox.root, "containers", container_id, "container.json")))
     monitor = record["Monitor"]["Pid"]
     with open(f"/proc/{monitor}/cmdline", "rb") as cmdline:
-        assert b"monitor.py" in cmdline.read()
+        assert b"monitor_loop.py" in cmdline.read()
     assert nsbox.state(container_id)["Pid"] in [int(p) for p in open(f"/proc/{monitor}/task/{monitor}/children").read().split()]
     os.kill(monitor, signal.SIGKILL)
     nsbox.wait_for(lambda: not os.path.exists(f"/proc/{monitor}/cmdline") or

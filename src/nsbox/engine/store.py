@@ -188,10 +188,26 @@ class Store:
         self._remove_files(container_id, name)
 
     def _remove_files(self, container_id: str, name: str | None) -> None:
-        import shutil
         if name and self._name_owner(name) == container_id:
             try:
                 os.unlink(os.path.join(self.paths.names, name))
             except FileNotFoundError:
                 pass
-        shutil.rmtree(self.paths.container(container_id), ignore_errors=True)
+        remove_tree(self.paths.container(container_id))
+
+
+def remove_tree(top: str) -> None:
+    """rm -rf without shutil (whose bz2/lzma imports cost `run --rm` ~4 ms)."""
+    for directory, subdirectories, files in os.walk(top, topdown=False):
+        for name in files:
+            os.unlink(os.path.join(directory, name))
+        for name in subdirectories:
+            path = os.path.join(directory, name)
+            if os.path.islink(path):
+                os.unlink(path)
+            else:
+                os.rmdir(path)
+    try:
+        os.rmdir(top)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,168 @@
+"""The monitor's loop, run as a script (`python -S -I monitor_loop.py ...`, exec'd by
+nsbox.engine.monitor once the container runs) so that it costs little memory: it imports
+nothing from nsbox and only os, sys, select and time from the standard library.
+
+It copies the container's output into the log (nsbox.engine.logs reads it), reaps the
+container's init (the monitor is its parent, a child subreaper), and hands the rest
+(record the exit code and OOM kill, --rm, the restart policy) to a short-lived
+`python -m nsbox.engine.monitor_exit`, which may launch the container again: the new
+init is then reparented to the monitor and watched the same way.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+READ_SIZE = 65536
+
+
+def _timestamp() -> bytes:
+    import time
+    stamp = time.time_ns()
+    return (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp // 1_000_000_000))
+            + f".{stamp % 1_000_000_000:09d}Z").encode()
+
+
+def log_chunk(log_fd: int, stream: bytes, data: bytes, pending: dict[bytes, bytes]) -> None:
+    """Append `data` to the log as CRI lines: "TIME STREAM F text" (P for a partial line)."""
+    data = pending.pop(stream, b"") + data
+    lines = data.split(b"\n")
+    rest = lines.pop()
+    stamp = _timestamp()
+    out = [b"%s %s F %s\n" % (stamp, stream, line.rstrip(b"\r")) for line in lines]
+    if len(rest) >= READ_SIZE:
+        out.append(b"%s %s P %s\n" % (stamp, stream, rest))
+    elif rest:
+        pending[stream] = rest
+    if out:
+        os.write(log_fd, b"".join(out))
+
+
+def flush_pending(log_fd: int, pending: dict[bytes, bytes]) -> None:
+    stamp = _timestamp()
+    for stream, rest in pending.items():
+        os.write(log_fd, b"%s %s P %s\n" % (stamp, stream, rest))
+    pending.clear()
+
+
+def relay(pid: int, log_fd: int, streams: dict[int, bytes]) -> int:
+    """Copy the container's output into the log until its init exits; its wait status."""
+    import select
+    pidfd = os.pidfd_open(pid)
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    for fd in streams:
+        os.set_blocking(fd, False)
+        poller.register(fd, select.POLLIN)
+    pending: dict[bytes, bytes] = {}
+    status = None
+    open_streams = dict(streams)
+    while status is None:
+        for fd, _ in poller.poll(10_000):
+            if fd == pidfd:
+                status = _reap(pid)
+            elif fd in open_streams and not _copy(fd, open_streams[fd], log_fd, pending):
+                poller.unregister(fd)
+                del open_streams[fd]
+        if status is None:
+            status = _reap(pid, block=False)
+    for fd, stream in open_streams.items():  # what the process wrote just before it exited
+        while _copy(fd, stream, log_fd, pending):
+            pass
+        poller.unregister(fd)
+    flush_pending(log_fd, pending)
+    os.close(pidfd)
+    return status
+
+
+def _copy(fd: int, stream: bytes, log_fd: int, pending: dict[bytes, bytes]) -> bool:
+    """Move what is readable now into the log; False at end of file (or EIO: pty closed)."""
+    try:
+        data = os.read(fd, READ_SIZE)
+    except BlockingIOError:
+        return False
+    except OSError:  # EIO from a pty master whose last slave closed
+        return False
+    if not data:
+        return False
+    log_chunk(log_fd, stream, data, pending)
+    return True
+
+
+def _reap(pid: int, block: bool = True) -> int | None:
+    """Reap every exited child (a subreaper inherits orphans); `pid`'s status once it exited."""
+    found = None
+    while True:
+        try:
+            child, status = os.waitpid(-1, 0 if block and found is None else os.WNOHANG)
+        except ChildProcessError:
+            return found
+        if child == 0:
+            return found
+        if child == pid:
+            found = status
+
+
+def after_exit(root: str, container_id: str, status: int, fds: list[str], console_path: str) -> int | None:
+    """Run monitor_exit for the bookkeeping; the new PID if it restarted the container."""
+    read_end, write_end = os.pipe()
+    helper = os.posix_spawn(sys.executable, [sys.executable, "-m", "nsbox.engine.monitor_exit", root,
+                                             container_id, str(status), str(os.getpid()), fds[2], fds[3],
+                                             console_path],
+                            os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, write_end, 1),
+                                                      (os.POSIX_SPAWN_CLOSE, read_end)])
+    os.close(write_end)
+    reply = b""
+    while True:
+        chunk = os.read(read_end, 4096)
+        if not chunk:
+            break
+        reply += chunk
+    os.close(read_end)
+    try:
+        os.waitpid(helper, 0)
+    except ChildProcessError:
+        pass
+    words = reply.split()
+    return int(words[1]) if len(words) == 2 and words[0] == b"restart" else None
+
+
+def main(argv: list[str]) -> None:
+    root, container_id, pid_text, log_path = argv[:4]
+    fds = argv[4:8]
+    listener = int(argv[8])
+    console_path = argv[9] if len(argv) > 9 else ""
+    out_read, err_read = int(fds[0]), int(fds[1])
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+    pid = int(pid_text)
+    while True:
+        streams = {out_read: b"stdout"}
+        if err_read >= 0:
+            streams[err_read] = b"stderr"
+        status = relay(pid, log_fd, streams)
+        new_pid = after_exit(root, container_id, status, fds, console_path)
+        if new_pid is None:
+            return
+        pid = new_pid
+        if listener >= 0:  # a terminal container: the new process's pty master
+            os.close(out_read)
+            out_read = _accept_console(listener)
+
+
+def _accept_console(listener_fd: int) -> int:
+    """The pty master a restarted terminal container's runtime sends (as console.receive does)."""
+    import socket
+    listener = socket.socket(fileno=listener_fd)
+    try:
+        connection, _ = listener.accept()
+        try:
+            _, fds, _, _ = socket.recv_fds(connection, 4096, 1)
+        finally:
+            connection.close()
+    finally:
+        listener.detach()
+    return fds[0]
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
