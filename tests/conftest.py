@@ -38,6 +38,7 @@ def pytest_runtest_setup(item):
 @pytest.fixture(scope="session")
 def workdir():
     path = tempfile.mkdtemp(prefix="nsbox-tests.", dir=TEST_ROOT)
+    os.chmod(path, 0o755)  # containers with a user namespace run as unprivileged host ids
     yield path
     shutil.rmtree(path, ignore_errors=True)
 
@@ -101,9 +102,17 @@ def runtime(runtime_root):
     binary = os.path.join(VENV_BIN, "nsbox-runtime")
 
     def run(*args, check=False, timeout=60, **kwargs):
-        kwargs.setdefault("capture_output", True)
-        kwargs.setdefault("text", True)
-        result = subprocess.run([binary, "--root", runtime_root, *args], timeout=timeout, **kwargs)
+        # Output goes to files, not pipes: a detached container keeps the runtime's stdio,
+        # and a pipe would make the caller wait for the container to exit.
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            kwargs.setdefault("stdin", subprocess.DEVNULL)
+            completed = subprocess.run([binary, "--root", runtime_root, *args], timeout=timeout,
+                                       stdout=out, stderr=err, **kwargs)
+            out.seek(0)
+            err.seek(0)
+            result = subprocess.CompletedProcess(completed.args, completed.returncode,
+                                                 out.read().decode(errors="replace"),
+                                                 err.read().decode(errors="replace"))
         if check and result.returncode != 0:
             raise AssertionError(f"nsbox-runtime {' '.join(args)} exited {result.returncode}: {result.stderr}")
         return result
@@ -129,7 +138,9 @@ def no_leaks(request, tmp_path):
     cgroups_before = leaks.cgroup_dirs(CGROUP_PARENT)
     yield
     left = []
-    new_mounts = leaks.host_mounts() - mounts_before
+    # Only mounts below this test's own directories count: other suites may run beside this one.
+    own = (str(tmp_path), os.path.join(TEST_ROOT, "nsbox-tests."))
+    new_mounts = {path for path in leaks.host_mounts() - mounts_before if path.startswith(own)}
     if new_mounts:
         left.append(f"mounts: {sorted(new_mounts)}")
     new_cgroups = leaks.cgroup_dirs(CGROUP_PARENT) - cgroups_before

@@ -37,6 +37,11 @@ def loads(text: str | bytes) -> object:
         value, end = _scan(text, start)
     except StopIteration as stop:
         raise ValueError(f"expecting a value at character {stop.value}") from None
+    except Exception:
+        # The C scanner reports errors through json.decoder; let json say what is wrong.
+        import json
+        json.loads(text)
+        raise
     finally:
         _ScannerContext.memo.clear()
     if text[end:].strip(_WHITESPACE):

@@ -61,7 +61,8 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         record.data.update(bundle=bundle, rootfs=rootfs, annotations=spec.annotations, creating=True,
                            created=iso_now(), owner="")
         record.save()
-        os.mkfifo(record.fifo, 0o622)
+        os.mkfifo(record.fifo)
+        os.chmod(record.fifo, 0o622)  # writable by the container's root even in a user namespace
         from nsbox.cgroups import open_cgroup
         cgroup = open_cgroup(spec.linux.cgroups_path, container_id)
         cgroup.create()
@@ -77,13 +78,15 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         # The init gets its own handle on the state directory (not the locked one: it keeps
         # it while it waits for start, and start must be able to take the lock).
         state_dir_fd = os.open(record.dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-        options = InitOptions(spec, bundle, rootfs, state_dir_fd, record.lock_fd, no_pivot, preserve_fds, console, stdio)
+        fifo_fd = os.open(record.fifo, os.O_PATH | os.O_CLOEXEC)
+        options = InitOptions(spec, bundle, rootfs, state_dir_fd, fifo_fd, record.lock_fd, no_pivot, preserve_fds, console, stdio)
         intermediate_pid = os.fork()
         if intermediate_pid == 0:
             channel.close()
             intermediate(options, child_channel)
         child_channel.close()
         os.close(state_dir_fd)
+        os.close(fifo_fd)
         if console is not None:
             console.close()
             console = None

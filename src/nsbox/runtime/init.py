@@ -23,15 +23,17 @@ TIOCSWINSZ = 0x5414
 
 
 class InitOptions:
-    __slots__ = ("spec", "bundle", "rootfs", "state_dir_fd", "lock_fd", "no_pivot", "preserve_fds", "console",
-                 "stdio")
+    __slots__ = ("spec", "bundle", "rootfs", "state_dir_fd", "fifo_fd", "lock_fd", "no_pivot", "preserve_fds",
+                 "console", "stdio")
 
-    def __init__(self, spec: Spec, bundle: str, rootfs: str, state_dir_fd: int, lock_fd: int, no_pivot: bool,
-                 preserve_fds: int, console: object | None, stdio: tuple[int, int, int] | None) -> None:
+    def __init__(self, spec: Spec, bundle: str, rootfs: str, state_dir_fd: int, fifo_fd: int, lock_fd: int,
+                 no_pivot: bool, preserve_fds: int, console: object | None,
+                 stdio: tuple[int, int, int] | None) -> None:
         self.spec = spec
         self.bundle = bundle
         self.rootfs = rootfs
         self.state_dir_fd = state_dir_fd
+        self.fifo_fd = fifo_fd  # an O_PATH handle on exec.fifo, for when the directory is out of reach
         self.lock_fd = lock_fd  # the runtime's locked handle: the children must not keep it
         self.no_pivot = no_pivot
         self.preserve_fds = preserve_fds
@@ -116,7 +118,6 @@ def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
             import fcntl
             import struct
         rootfs_setup.pivot(options.rootfs, options.no_pivot)
-        rootfs_setup.finish(spec)
         if spec.hostname:
             libc.sethostname(spec.hostname)
         if spec.domainname:
@@ -128,24 +129,24 @@ def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
             except OSError as error:
                 from nsbox.errors import ConfigError
                 raise ConfigError(f"linux.sysctl.{key}", f"cannot set: {error.strerror}") from None
+        rootfs_setup.finish(spec)
         if options.console is not None:
             setup_terminal(options.console, process.console_size, fcntl, struct)  # type: ignore[possibly-undefined]
         proc_setup.set_rlimits(process)
         proc_setup.set_oom_score_adj(process)
         env = proc_setup.environment(process)
+        program = proc_setup.find_program(process.args[0], env, process.cwd)
+        channel.send("ready")
+        ready = True
+        fifo = open_exec_fifo(options)
+        if spec.hooks.get("startContainer"):
+            hooks.run_hooks("startContainer", spec.hooks["startContainer"], creating_state(options, "running"))
         proc_setup.become_user(process, process.capabilities)
         try:
             os.chdir(process.cwd)
         except OSError as error:
             from nsbox.errors import ConfigError
             raise ConfigError("process.cwd", f"cannot change into {process.cwd}: {error.strerror}") from None
-        program = proc_setup.find_program(process.args[0], env, process.cwd)
-        channel.send("ready")
-        ready = True
-        fifo = os.open("exec.fifo", os.O_WRONLY | os.O_CLOEXEC, dir_fd=options.state_dir_fd)
-        os.close(options.state_dir_fd)
-        if spec.hooks.get("startContainer"):
-            hooks.run_hooks("startContainer", spec.hooks["startContainer"], creating_state(options, "running"))
         proc_setup.set_capabilities(process.capabilities)
         if process.no_new_privileges:
             from nsbox.linux import capabilities
@@ -162,6 +163,20 @@ def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
         except OSError:
             pass
         os._exit(code)
+
+
+def open_exec_fifo(options: InitOptions) -> int:
+    """Open exec.fifo for writing: this blocks until `start` opens it for reading.
+
+    Opened while still root. In a user namespace the runtime's state directory is out of
+    reach, so the O_PATH handle is reopened through /proc (the fifo itself is writable)."""
+    try:
+        fifo = os.open("exec.fifo", os.O_WRONLY | os.O_CLOEXEC, dir_fd=options.state_dir_fd)
+    except PermissionError:
+        fifo = os.open(f"/proc/self/fd/{options.fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)
+    os.close(options.state_dir_fd)
+    os.close(options.fifo_fd)
+    return fifo
 
 
 def creating_state(options: InitOptions, status: str) -> dict:

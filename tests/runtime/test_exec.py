@@ -1,0 +1,67 @@
+"""exec: a new process inside a running container, in all its namespaces and its cgroup."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from tests.runtime.conftest import state_of
+
+
+def start_sleeper(make_bundle, runtime, name, edit=None):
+    runtime("run", "-d", "--bundle", make_bundle(["sleep", "100"], edit), name, check=True)
+    return state_of(runtime, name)["pid"]
+
+
+def test_exec_joins_the_containers_namespaces(make_bundle, runtime):
+    def edit(spec):
+        spec["hostname"] = "exec-target"
+    start_sleeper(make_bundle, runtime, "target", edit)
+    result = runtime("exec", "target", "sh", "-c", "hostname; ps -o pid,comm | grep sleep; ls /sys/class/net")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.split()
+    assert lines[0] == "exec-target"
+    assert lines[1:3] == ["1", "sleep"]
+    assert lines[3:] == ["lo"]
+    runtime("delete", "-f", "target", check=True)
+
+
+def test_exec_exit_code_env_cwd_user(make_bundle, runtime):
+    start_sleeper(make_bundle, runtime, "target2")
+    result = runtime("exec", "--env", "FOO=bar", "--cwd", "/tmp", "--user", "1000:1001", "target2",
+                     "sh", "-c", "echo $FOO; pwd; id -u; id -g; exit 3")
+    assert result.returncode == 3
+    assert result.stdout.split() == ["bar", "/tmp", "1000", "1001"]
+    missing = runtime("exec", "target2", "nope")
+    assert missing.returncode == 127 and "nope" in missing.stderr
+    runtime("delete", "-f", "target2", check=True)
+
+
+def test_exec_process_file_detach_and_pid_file(make_bundle, runtime, tmp_path):
+    start_sleeper(make_bundle, runtime, "target3")
+    process = {"args": ["sleep", "50"], "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}}
+    (tmp_path / "process.json").write_text(json.dumps(process))
+    pid_file = tmp_path / "exec.pid"
+    runtime("exec", "--process", str(tmp_path / "process.json"), "--detach", "--pid-file", str(pid_file),
+            "target3", check=True)
+    pid = int(pid_file.read_text())
+    assert open(f"/proc/{pid}/cmdline", "rb").read() == b"sleep\x0050\x00"
+    ns_pids = [line for line in open(f"/proc/{pid}/status") if line.startswith("NSpid")][0].split()[1:]
+    assert ns_pids[0] == str(pid) and int(ns_pids[1]) > 1
+    pids = json.loads(runtime("ps", "-f", "json", "target3", check=True).stdout)
+    assert pid in pids
+    runtime("delete", "-f", "target3", check=True)
+    deadline = time.monotonic() + 3
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.01)
+
+
+def test_exec_into_a_stopped_container_is_refused(make_bundle, runtime):
+    runtime("create", "--bundle", make_bundle(["true"]), "notrunning", check=True)
+    result = runtime("exec", "notrunning", "true")
+    assert result.returncode == 125 and "created" in result.stderr and "running" in result.stderr
+    runtime("delete", "notrunning", check=True)

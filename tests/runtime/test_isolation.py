@@ -1,0 +1,131 @@
+"""What the container sees: namespaces, hostname, network, ids, time, cgroups."""
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+from tests.runtime.conftest import state_of
+
+
+def test_pid_1_inside_and_new_hostname(run_container):
+    def edit(spec):
+        spec["hostname"] = "boxed"
+    result = run_container(["sh", "-c", "echo $$; hostname; cat /proc/sys/kernel/hostname"], edit)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "boxed", "boxed"]
+    assert socket.gethostname() != "boxed"
+
+
+def test_new_network_namespace_has_only_loopback(run_container):
+    result = run_container(["ls", "/sys/class/net"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["lo"]
+
+
+def test_every_namespace_differs_from_the_host(make_bundle, runtime):
+    def edit(spec):
+        spec["linux"]["namespaces"].append({"type": "time"})
+    bundle = make_bundle(["sleep", "100"], edit)
+    runtime("run", "-d", "--bundle", bundle, "nsdiff", check=True)
+    pid = state_of(runtime, "nsdiff")["pid"]
+    for name in ("pid", "net", "ipc", "uts", "mnt", "cgroup", "time_for_children"):
+        assert os.readlink(f"/proc/{pid}/ns/{name}") != os.readlink(f"/proc/self/ns/{name}"), name
+    assert os.readlink(f"/proc/{pid}/ns/user") == os.readlink("/proc/self/ns/user")
+    runtime("delete", "-f", "nsdiff", check=True)
+
+
+def test_joining_another_containers_namespaces_by_path(make_bundle, runtime):
+    def first(spec):
+        spec["hostname"] = "shared-uts"
+    runtime("run", "-d", "--bundle", make_bundle(["sleep", "100"], first), "owner", check=True)
+    pid = state_of(runtime, "owner")["pid"]
+
+    def joiner(spec):
+        spec.pop("hostname", None)
+        for ns in spec["linux"]["namespaces"]:
+            if ns["type"] in ("uts", "network", "pid"):
+                ns["path"] = f"/proc/{pid}/ns/{'net' if ns['type'] == 'network' else ns['type']}"
+    result = runtime("run", "--bundle", make_bundle(["sh", "-c", "hostname; ps -o pid,comm | grep -c sleep"], joiner),
+                     "joiner")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["shared-uts", "1"]
+    runtime("delete", "-f", "owner", check=True)
+
+
+def test_user_namespace_maps_ids(run_container):
+    def edit(spec):
+        spec["linux"]["namespaces"].append({"type": "user"})
+        spec["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        spec["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+        spec["process"]["user"] = {"uid": 1000, "gid": 1000}
+    result = run_container(["sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g"], edit)
+    assert result.returncode == 0, result.stderr
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert lines[0] == ["0", "100000", "65536"]
+    assert lines[1] == ["0", "200000", "65536"]
+    assert lines[2:] == [["1000"], ["1000"]]
+
+
+def test_user_namespace_process_is_unprivileged_on_the_host(make_bundle, runtime):
+    def edit(spec):
+        spec["linux"]["namespaces"].append({"type": "user"})
+        spec["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        spec["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    runtime("run", "-d", "--bundle", make_bundle(["sleep", "100"], edit), "mapped", check=True)
+    pid = state_of(runtime, "mapped")["pid"]
+    uids = [line for line in open(f"/proc/{pid}/status") if line.startswith("Uid:")][0].split()[1:]
+    assert uids == ["100000"] * 4
+    runtime("delete", "-f", "mapped", check=True)
+
+
+def test_time_namespace_offsets_shift_the_boot_clock(run_container):
+    def edit(spec):
+        spec["linux"]["namespaces"].append({"type": "time"})
+        spec["linux"]["timeOffsets"] = {"boottime": {"secs": 86400 * 365, "nanosecs": 0},
+                                        "monotonic": {"secs": 3600, "nanosecs": 0}}
+    result = run_container(["cat", "/proc/uptime"], edit)
+    assert result.returncode == 0, result.stderr
+    inside = float(result.stdout.split()[0])
+    host = float(open("/proc/uptime").read().split()[0])
+    assert 86400 * 365 - 60 < inside - host < 86400 * 365 + 60
+
+
+def test_cgroup_namespace_shows_its_own_cgroup_as_root(run_container):
+    result = run_container(["cat", "/proc/self/cgroup"])
+    assert result.returncode == 0, result.stderr
+    paths = {line.split(":", 2)[2] for line in result.stdout.splitlines()}
+    assert paths == {"/"}, result.stdout
+
+
+def test_without_cgroup_namespace_the_host_path_shows(run_container):
+    def edit(spec):
+        spec["linux"]["namespaces"] = [ns for ns in spec["linux"]["namespaces"] if ns["type"] != "cgroup"]
+    result = run_container(["cat", "/proc/self/cgroup"], edit)
+    pids_line = [line for line in result.stdout.splitlines() if ":pids:" in line][0]
+    assert "nsbox-test-" in pids_line
+
+
+def test_domainname_and_sysctl(run_container):
+    def edit(spec):
+        spec["domainname"] = "example.test"
+        spec["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
+    result = run_container(["sh", "-c", "cat /proc/sys/kernel/domainname /proc/sys/net/ipv4/ip_forward"], edit)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["example.test", "1"]
+    assert open("/proc/sys/kernel/domainname").read().strip() != "example.test"
+
+
+def test_container_process_is_in_its_cgroup(make_bundle, runtime):
+    runtime("run", "-d", "--bundle", make_bundle(["sleep", "100"]), "incg", check=True)
+    pid = state_of(runtime, "incg")["pid"]
+    lines = open(f"/proc/{pid}/cgroup").read().splitlines()
+    pids_path = [line for line in lines if ":pids:" in line][0].split(":", 2)[2]
+    assert "nsbox-test-" in pids_path
+    cgroup_dir = "/sys/fs/cgroup/pids" + pids_path
+    assert str(pid) in open(os.path.join(cgroup_dir, "cgroup.procs")).read().split()
+    runtime("delete", "-f", "incg", check=True)
+    deadline = time.monotonic() + 2
+    while os.path.exists(cgroup_dir) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not os.path.exists(cgroup_dir)

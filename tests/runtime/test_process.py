@@ -1,0 +1,141 @@
+"""The process: capabilities, rlimits, user, env, cwd, noNewPrivileges, oomScoreAdj, exit codes."""
+from __future__ import annotations
+
+
+def status_field(text: str, name: str) -> str:
+    return [line for line in text.splitlines() if line.startswith(name + ":")][0].split()[1]
+
+
+def test_capabilities_are_exactly_the_configured_sets(run_container):
+    def edit(spec):
+        spec["process"]["capabilities"] = {
+            "bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+            "effective": ["CAP_CHOWN", "CAP_KILL"],
+            "permitted": ["CAP_CHOWN", "CAP_KILL"],
+            "inheritable": ["CAP_KILL"],
+            "ambient": ["CAP_KILL"],
+        }
+        spec["process"]["user"] = {"uid": 1000, "gid": 1000}
+    result = run_container(["cat", "/proc/self/status"], edit)
+    assert result.returncode == 0, result.stderr
+    chown, kill, bind = 1 << 0, 1 << 5, 1 << 10
+    # A non-root program keeps across execve only its ambient capabilities (CAP_KILL)
+    assert int(status_field(result.stdout, "CapBnd"), 16) == chown | kill | bind
+    assert int(status_field(result.stdout, "CapAmb"), 16) == kill
+    assert int(status_field(result.stdout, "CapInh"), 16) == kill
+    assert int(status_field(result.stdout, "CapEff"), 16) == kill
+    assert int(status_field(result.stdout, "CapPrm"), 16) == kill
+
+
+def test_default_capabilities_for_root(run_container):
+    result = run_container(["cat", "/proc/self/status"])
+    assert result.returncode == 0, result.stderr
+    expected = (1 << 29) | (1 << 5) | (1 << 10)  # AUDIT_WRITE, KILL, NET_BIND_SERVICE
+    assert int(status_field(result.stdout, "CapEff"), 16) == expected
+    assert int(status_field(result.stdout, "CapBnd"), 16) == expected
+    assert status_field(result.stdout, "NoNewPrivs") == "1"
+
+
+def test_unknown_capability_names_the_field(run_container):
+    def edit(spec):
+        spec["process"]["capabilities"]["bounding"].append("CAP_FLY")
+    result = run_container(["true"], edit)
+    assert result.returncode != 0
+    assert "process.capabilities.bounding[3]" in result.stderr and "CAP_FLY" in result.stderr
+
+
+def test_rlimits_show_in_proc_limits(run_container):
+    def edit(spec):
+        spec["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 321, "hard": 654},
+                                      {"type": "RLIMIT_NPROC", "soft": 77, "hard": 88}]
+    result = run_container(["cat", "/proc/self/limits"], edit)
+    assert result.returncode == 0, result.stderr
+    lines = {line[:26].strip(): line[26:].split() for line in result.stdout.splitlines()[1:]}
+    assert lines["Max open files"][:2] == ["321", "654"]
+    assert lines["Max processes"][:2] == ["77", "88"]
+
+
+def test_rlimit_above_the_runtimes_own_hard_limit_is_a_clear_error(run_container, runtime):
+    def edit(spec):
+        spec["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 10**7, "hard": 10**7}]
+    result = run_container(["true"], edit)
+    assert result.returncode != 0
+    assert "process.rlimits[0]" in result.stderr and "CAP_SYS_RESOURCE" in result.stderr
+
+
+def test_user_groups_umask_env_and_cwd(run_container):
+    def edit(spec):
+        spec["process"]["user"] = {"uid": 1234, "gid": 2345, "additionalGids": [3456, 4567], "umask": 0o077}
+        spec["process"]["env"] = ["PATH=/bin:/usr/bin", "GREETING=hello world"]
+        spec["process"]["cwd"] = "/tmp"
+    result = run_container(["sh", "-c", "id -u; id -g; id -G; umask; pwd; echo $GREETING; echo $HOME"], edit)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["1234", "2345", "2345 3456 4567", "0077", "/tmp", "hello world", "/"]
+
+
+def test_oom_score_adj(run_container):
+    def edit(spec):
+        spec["process"]["oomScoreAdj"] = 567
+    result = run_container(["cat", "/proc/self/oom_score_adj"], edit)
+    assert result.stdout.strip() == "567"
+
+
+def test_no_new_privileges_off(run_container):
+    def edit(spec):
+        spec["process"]["noNewPrivileges"] = False
+    result = run_container(["grep", "NoNewPrivs", "/proc/self/status"], edit)
+    assert result.stdout.split() == ["NoNewPrivs:", "0"]
+
+
+def test_missing_program_exits_127_and_names_it(run_container, runtime):
+    result = run_container(["no-such-program", "arg"])
+    assert result.returncode == 127
+    assert "no-such-program" in result.stderr and "not found" in result.stderr
+    assert runtime("list", "-q").stdout == ""
+
+
+def test_missing_program_by_path_exits_127(run_container):
+    result = run_container(["/bin/nothing-here"])
+    assert result.returncode == 127 and "/bin/nothing-here" in result.stderr
+
+
+def test_not_executable_exits_126(run_container):
+    result = run_container(["/etc/passwd"])
+    assert result.returncode == 126
+    assert "/etc/passwd" in result.stderr and "permission denied" in result.stderr
+
+
+def test_directory_is_not_executable_126(run_container):
+    result = run_container(["/tmp"])
+    assert result.returncode == 126 and "directory" in result.stderr
+
+
+def test_sigpipe_has_its_default_action(run_container):
+    # Python ignores SIGPIPE; the container's program must not inherit that.
+    result = run_container(["sh", "-c", "grep SigIgn /proc/self/status"])
+    assert result.returncode == 0
+    assert int(result.stdout.split()[1], 16) & (1 << 12) == 0
+
+
+def test_preserve_fds_passes_extra_descriptors(make_bundle, runtime, tmp_path):
+    import subprocess
+    data = tmp_path / "data"
+    data.write_text("through fd 3\n")
+    bundle = make_bundle(["sh", "-c", "cat <&3; ls /proc/$$/fd"])
+    result = subprocess.run(["sh", "-c", 'exec 3<"$0"; exec "$@"', str(data), runtime.binary, "--root", runtime.root,
+                             "run", "--preserve-fds", "1", "--bundle", bundle, "fds"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "through fd 3"
+    assert sorted(lines[1:]) == ["0", "1", "2", "3"]
+
+
+def test_without_preserve_fds_extra_descriptors_are_closed(make_bundle, runtime, tmp_path):
+    import subprocess
+    bundle = make_bundle(["sh", "-c", "ls /proc/$$/fd"])
+    result = subprocess.run(["sh", "-c", 'exec 3</etc/hostname; exec "$@"', "sh", runtime.binary, "--root",
+                             runtime.root, "run", "--bundle", bundle, "nofds"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert sorted(result.stdout.split()) == ["0", "1", "2"]

@@ -1,0 +1,116 @@
+"""The root filesystem: mounts, /dev, devices, masked and read-only paths, pivot_root."""
+from __future__ import annotations
+
+import os
+
+
+def test_masked_and_readonly_paths(run_container):
+    script = ("cat /proc/kcore | wc -c; ls /sys/firmware | wc -l; "
+              "echo 1 > /proc/sys/kernel/ns_last_pid && echo writable || echo read-only")
+    result = run_container(["sh", "-c", script])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:2] == ["0", "0"]
+    assert result.stdout.strip().endswith("read-only")
+
+
+def test_read_only_root_and_writable_root(run_container):
+    result = run_container(["sh", "-c", "touch /newfile && echo wrote || echo refused"])
+    assert result.stdout.strip() == "refused"
+
+    def writable(spec):
+        spec["root"]["readonly"] = False
+    result = run_container(["sh", "-c", "touch /newfile && echo wrote"], writable, copy_rootfs=True)
+    assert result.stdout.strip() == "wrote", result.stderr
+
+
+def test_default_dev(run_container):
+    script = ("for d in null zero full random urandom tty; do stat -c '%n %t:%T %F' /dev/$d; done; "
+              "for l in ptmx fd stdin stdout stderr; do readlink /dev/$l; done; head -c 4 /dev/zero | wc -c")
+    result = run_container(["sh", "-c", script])
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:6] == ["/dev/null 1:3 character special file", "/dev/zero 1:5 character special file",
+                         "/dev/full 1:7 character special file", "/dev/random 1:8 character special file",
+                         "/dev/urandom 1:9 character special file", "/dev/tty 5:0 character special file"]
+    assert lines[6:11] == ["pts/ptmx", "/proc/self/fd", "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2"]
+    assert lines[11] == "4"
+
+
+def test_linux_devices_are_created(run_container):
+    def edit(spec):
+        spec["linux"]["devices"] = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229,
+                                     "fileMode": 0o640, "uid": 0, "gid": 0},
+                                    {"path": "/dev/pipe-here", "type": "p"}]
+    result = run_container(["stat", "-c", "%n %t:%T %a %F", "/dev/fuse", "/dev/pipe-here"], edit)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["/dev/fuse a:e5 640 character special file",
+                                          "/dev/pipe-here 0:0 666 fifo"]
+
+
+def test_bind_mount_read_only_and_tmpfs(run_container, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "hello").write_text("from the host\n")
+
+    def edit(spec):
+        spec["mounts"].append({"destination": "/data", "type": "bind", "source": str(shared),
+                               "options": ["rbind", "ro", "nosuid", "nodev"]})
+        spec["mounts"].append({"destination": "/scratch", "type": "tmpfs", "source": "tmpfs",
+                               "options": ["size=1m", "mode=1777"]})
+    script = ("cat /data/hello; touch /data/x 2>/dev/null && echo rw || echo ro; "
+              "grep ' /data ' /proc/self/mountinfo | cut -d' ' -f6; "
+              "touch /scratch/y && echo scratch-ok; grep ' /scratch ' /proc/mounts | cut -d' ' -f3")
+    result = run_container(["sh", "-c", script], edit)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "from the host" and lines[1] == "ro"
+    assert set(lines[2].split(",")) >= {"ro", "nosuid", "nodev"}
+    assert lines[3:] == ["scratch-ok", "tmpfs"]
+    assert not (shared / "x").exists()
+
+
+def test_relative_bind_source_is_inside_the_bundle(run_container):
+    def edit(spec):
+        spec["mounts"].append({"destination": "/etc/motd", "type": "bind", "source": "config.json",
+                               "options": ["bind", "ro"]})
+    result = run_container(["head", "-c", "1", "/etc/motd"], edit)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "{"
+
+
+def test_mount_destination_symlink_cannot_escape_the_rootfs(make_bundle, runtime, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+
+    def edit(spec):
+        spec["mounts"].append({"destination": "/escape/inner", "type": "tmpfs", "source": "tmpfs"})
+    bundle = make_bundle(["sh", "-c", "readlink /escape; grep -c ' /tmp/.*/outside/inner ' /proc/self/mountinfo"],
+                         edit, copy_rootfs=True)
+    os.symlink(str(outside), os.path.join(bundle, "rootfs", "escape"))
+    result = runtime("run", "--bundle", bundle, "escape")
+    assert result.returncode == 0, result.stderr
+    # The symlink was followed inside the rootfs: the mount landed on rootfs/<outside path>/inner.
+    assert result.stdout.split()[0] == str(outside)
+    assert os.listdir(outside) == []
+    assert os.path.isdir(os.path.join(bundle, "rootfs", str(outside).lstrip("/"), "inner"))
+
+
+def test_no_pivot_uses_chroot(run_container):
+    result = run_container(["sh", "-c", "ls / | grep -cx bin"], extra=("--no-pivot",))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "1"
+
+
+def test_rootfs_propagation_private(run_container):
+    def edit(spec):
+        spec["linux"]["rootfsPropagation"] = "rprivate"
+    result = run_container(["true"], edit)
+    assert result.returncode == 0, result.stderr
+
+
+def test_sysfs_and_cgroup_mounts_are_read_only(run_container):
+    result = run_container(["sh", "-c", "grep -E ' /sys | /sys/fs/cgroup/pids ' /proc/mounts | cut -d' ' -f3,4"])
+    assert result.returncode == 0, result.stderr
+    for line in result.stdout.splitlines():
+        assert line.split()[1].split(",")[0] == "ro", line
+    assert len(result.stdout.splitlines()) == 2
