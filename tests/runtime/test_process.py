@@ -1,6 +1,9 @@
 """The process: capabilities, rlimits, user, env, cwd, noNewPrivileges, oomScoreAdj, exit codes."""
 from __future__ import annotations
 
+import json
+import os
+
 
 def status_field(text: str, name: str) -> str:
     return [line for line in text.splitlines() if line.startswith(name + ":")][0].split()[1]
@@ -117,25 +120,24 @@ def test_sigpipe_has_its_default_action(run_container):
     assert int(result.stdout.split()[1], 16) & (1 << 12) == 0
 
 
-def test_preserve_fds_passes_extra_descriptors(make_bundle, runtime, tmp_path):
+def run_detached_with_fd3(runtime, bundle, name, *flags):
+    """`nsbox-runtime run -d` with an extra open descriptor 3; the container's fds, seen from the host."""
     import subprocess
-    data = tmp_path / "data"
-    data.write_text("through fd 3\n")
-    bundle = make_bundle(["sh", "-c", "cat <&3; ls /proc/$$/fd"])
-    result = subprocess.run(["sh", "-c", 'exec 3<"$0"; exec "$@"', str(data), runtime.binary, "--root", runtime.root,
-                             "run", "--preserve-fds", "1", "--bundle", bundle, "fds"],
-                            capture_output=True, text=True, timeout=30)
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0] == "through fd 3"
-    assert sorted(lines[1:]) == ["0", "1", "2", "3"]
+    subprocess.run(["sh", "-c", 'exec 3</etc/hostname; exec "$@"', "sh", runtime.binary, "--root", runtime.root,
+                    "run", "-d", *flags, "--bundle", bundle, name],
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
+                   check=True)
+    pid = json.loads(runtime("state", name, check=True).stdout)["pid"]
+    fds = {int(fd): os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+    runtime("delete", "-f", name, check=True)
+    return fds
 
 
-def test_without_preserve_fds_extra_descriptors_are_closed(make_bundle, runtime, tmp_path):
-    import subprocess
-    bundle = make_bundle(["sh", "-c", "ls /proc/$$/fd"])
-    result = subprocess.run(["sh", "-c", 'exec 3</etc/hostname; exec "$@"', "sh", runtime.binary, "--root",
-                             runtime.root, "run", "--bundle", bundle, "nofds"],
-                            capture_output=True, text=True, timeout=30)
-    assert result.returncode == 0, result.stderr
-    assert sorted(result.stdout.split()) == ["0", "1", "2"]
+def test_preserve_fds_passes_extra_descriptors(make_bundle, runtime):
+    fds = run_detached_with_fd3(runtime, make_bundle(["sleep", "100"]), "fds", "--preserve-fds", "1")
+    assert sorted(fds) == [0, 1, 2, 3] and fds[3] == "/etc/hostname"
+
+
+def test_without_preserve_fds_extra_descriptors_are_closed(make_bundle, runtime):
+    fds = run_detached_with_fd3(runtime, make_bundle(["sleep", "100"]), "nofds")
+    assert sorted(fds) == [0, 1, 2]
