@@ -161,7 +161,10 @@ class RegistryClient:
             redirects += 1
             url = location
             plain = {name: value for name, value in sent.items() if name != "Authorization"}
-            raw = self._send("GET" if raw.status == 303 else method, url, plain, body)
+            try:
+                raw = self._send("GET" if raw.status == 303 else method, url, plain, body)
+            except (OSError, http.client.HTTPException) as error:
+                raise RegistryError(f"{method} {url} (redirected): {error}") from error
         if raw.status not in ok:
             raise self._error(method, url, raw)
         return Response(raw)
