@@ -46,3 +46,18 @@ def test_familiar_names():
     assert parse_reference("busybox").familiar() == "busybox:latest"
     assert parse_reference("me/app:2").familiar() == "me/app:2"
     assert parse_reference("127.0.0.1:5000/x").familiar() == "127.0.0.1:5000/x:latest"
+
+
+def test_plain_http_only_for_loopback_and_listed_registries(tmp_path):
+    from nsbox.image.pull import client_for
+    root = str(tmp_path)
+    assert client_for(root, parse_reference("127.0.0.1:5000/a")).scheme == "http"
+    assert client_for(root, parse_reference("localhost:5000/a")).scheme == "http"
+    assert client_for(root, parse_reference("registry.example:5000/a")).scheme == "https"
+    assert client_for(root, parse_reference("registry.example:5000/a"), ("registry.example:5000",)).scheme == "http"
+    (tmp_path / "registries.json").write_text('{"insecure-registries": ["registry.example:5000"]}')
+    assert client_for(root, parse_reference("registry.example:5000/a")).scheme == "http"
+    assert client_for(root, parse_reference("other.example/a")).scheme == "https"
+    (tmp_path / "registries.json").write_text('{"insecure-registries": "registry.example:5000"}')
+    with pytest.raises(ImageError, match="registries.json"):
+        client_for(root, parse_reference("other.example/a"))

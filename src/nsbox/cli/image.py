@@ -12,14 +12,14 @@ from nsbox.errors import ImageError, NsboxError
 
 
 def _insecure(args) -> tuple[str, ...]:
-    configured = os.environ.get("NSBOX_INSECURE_REGISTRIES", "")
-    return tuple(args.insecure_registry or ()) + tuple(name for name in configured.split(",") if name)
+    return tuple(args.insecure_registry or ())
 
 
 def _add_insecure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--insecure-registry", action="append", metavar="HOST[:PORT]",
-                        help="talk plain HTTP to this registry (loopback registries always are); "
-                             "also NSBOX_INSECURE_REGISTRIES=host1,host2")
+                        help="talk plain HTTP to this registry (loopback registries always are; "
+                             "to keep the setting, list it in ROOT/registries.json as "
+                             '{"insecure-registries": ["host:port"]})')
 
 
 def _progress(title: str):
@@ -193,8 +193,9 @@ def cmd_login(args, root: str) -> int:
         if password is None:
             import getpass
             password = getpass.getpass("Password: ")
+    from nsbox.image.pull import configured_insecure_registries
     endpoint = parse_reference(f"{server}/x").endpoint if server != "docker.io" else "registry-1.docker.io"
-    insecure = server in _insecure(args)
+    insecure = server in _insecure(args) + configured_insecure_registries(root)
     RegistryClient(endpoint, insecure=insecure, credentials=(user, password)).check()
     credentials.save(root, server, user, password)
     print("Login Succeeded")

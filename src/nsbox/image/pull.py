@@ -61,9 +61,28 @@ class NoProgress:
         pass
 
 
+def configured_insecure_registries(root: str) -> tuple[str, ...]:
+    """The hosts <root>/registries.json lists as plain HTTP ({"insecure-registries": [...]},
+    the key Docker's daemon.json uses)."""
+    import json
+    path = os.path.join(root, "registries.json")
+    try:
+        with open(path, "rb") as source:
+            listed = json.load(source).get("insecure-registries", [])
+    except FileNotFoundError:
+        return ()
+    except (ValueError, AttributeError) as error:
+        raise ImageError(f"{path}: must be a JSON object with \"insecure-registries\": [hosts] ({error})") from None
+    if not isinstance(listed, list) or not all(isinstance(host, str) for host in listed):
+        raise ImageError(f"{path}: \"insecure-registries\" must be an array of host[:port] strings")
+    return tuple(listed)
+
+
 def client_for(root: str, reference: Reference, insecure_registries: tuple[str, ...] = ()) -> RegistryClient:
-    return RegistryClient(reference.endpoint, insecure=reference.domain in insecure_registries
-                          or reference.endpoint in insecure_registries,
+    """A client for the reference's registry: plain HTTP on loopback, for the hosts given and
+    for those in <root>/registries.json; credentials from `nsbox login` or Docker's config."""
+    insecure = set(insecure_registries) | set(configured_insecure_registries(root))
+    return RegistryClient(reference.endpoint, insecure=bool({reference.domain, reference.endpoint} & insecure),
                           credentials=credentials.lookup(root, reference.domain))
 
 
