@@ -14,6 +14,13 @@ fi
 # Debian's interpreter starts in ~10 ms; a pyenv shim in front of it costs ~100 ms.
 [ -x .venv/bin/python ] || /usr/bin/python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+# Start-up is the product: pip's launchers import re (~7 ms here) only to tidy argv[0], and
+# PYTHONDONTWRITEBYTECODE (set on some machines) would recompile nsbox on every start.
+for launcher in nsbox:nsbox.cli.main nsbox-runtime:nsbox.runtime.cli; do
+    printf '#!%s\nimport sys\nfrom %s import main\nsys.exit(main())\n' \
+        "$PWD/.venv/bin/python" "${launcher#*:}" > ".venv/bin/${launcher%%:*}"
+done
+.venv/bin/python -m compileall -q src >/dev/null
 
 if [ "${1:-}" != "--no-demo" ]; then
     demo=$(mktemp -d /tmp/nsbox-demo.XXXXXX)
