@@ -35,6 +35,7 @@ def layout(tmp_path_factory):
     amd64 = built.image([L.layer([L.file("arch", b"amd64\n")])], architecture="amd64")
     arm64 = built.image([L.layer([L.file("arch", b"arm64\n")])], architecture="arm64", variant="v8")
     built.name(built.index([amd64, arm64]), "multi")
+    built.name(built.image([BASE, L.layer([L.file("etc/other", b"another image on the same base")])]), "sibling")
     return built.path
 
 
@@ -44,6 +45,7 @@ def registry(request, registries, layout):
     registry.skopeo_push(layout, "v1", "test/whiteouts")
     registry.skopeo_push(layout, "multi", "test/multi", all_images=True)
     registry.skopeo_push(layout, "multi", "test/multilist", all_images=True, docker_format=True)
+    registry.skopeo_push(layout, "sibling", "test/sibling")
     return registry
 
 
@@ -193,3 +195,18 @@ def test_docker_schema2_manifests(registry, store_root, layout):
     assert result.returncode == 0, result.stderr
     inspect = json.loads(nsbox(store_root, "image", "inspect", f"{registry.host}/test/schema2:v1").stdout)[0]
     assert inspect["Config"]["WorkingDir"] == "/data" and len(inspect["LayerDirs"]) == 2
+
+
+def test_images_sharing_a_layer_store_and_unpack_it_once(registry, store_root):
+    login(store_root, registry)
+    for name in ("test/whiteouts:v1", "test/sibling:sibling"):
+        result = nsbox(store_root, "pull", f"{registry.host}/{name}")
+        assert result.returncode == 0, result.stderr
+    from nsbox.image.store import Store
+    store = Store(store_root)
+    first, second = (store.resolve(f"{registry.host}/{name}") for name in ("test/whiteouts:v1", "test/sibling:sibling"))
+    assert first.layer_dirs()[0] == second.layer_dirs()[0]
+    assert len(os.listdir(store.layers)) == 3
+    # removing one image keeps the shared layer for the other
+    assert nsbox(store_root, "rmi", f"{registry.host}/test/whiteouts:v1").returncode == 0
+    assert sorted(os.listdir(store.layers)) == sorted(os.path.basename(path) for path in second.layer_dirs())
