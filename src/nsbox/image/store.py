@@ -8,9 +8,10 @@
     image/layers/<diff-id hex>/          each layer unpacked once, an overlayfs lower directory
     image/rootfs/<container id>/         a container's upper/work/merged (see rootfs.py)
 
-Every file is written to a temporary name, fsynced and renamed. index.json changes hold
-image/index.lock; a blob or layer is made under its own fcntl lock so that concurrent
-pulls do the work once; pulls hold image/gc.lock shared and `image prune` exclusive.
+Blobs and index.json are written under a temporary name, fsynced and renamed; a layer is
+unpacked into a temporary directory and renamed into place once verified. index.json
+changes hold image/index.lock; a blob or layer is made under its own fcntl lock so that
+concurrent pulls do the work once; pulls hold image/gc.lock shared, `image prune` exclusive.
 """
 from __future__ import annotations
 
@@ -198,8 +199,13 @@ class Store:
         target = self.blob_path(digest)
         if os.path.exists(target):
             os.unlink(path)
-        else:
-            os.rename(path, target)
+            return
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(path, target)
 
     # layers
 
