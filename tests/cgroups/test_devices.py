@@ -44,6 +44,7 @@ def test_v1_default_list_denies_other_devices_and_a_rule_allows_one(make_cgroup,
     assert opens(cg, loop_device)[loop_device] == "ok"
 
 
+@pytest.mark.v2_lane
 def test_ebpf_device_program_denies_and_allows_on_the_cgroup2_directory(make_cgroup, loop_device):
     from nsbox.cgroups import devices, ebpf
     cg = make_cgroup()

@@ -92,19 +92,21 @@ def test_a_limit_the_host_cannot_apply_fails_create_and_leaves_nothing(make_bund
 
 
 def test_events_streams_an_oom_kill_and_ends_when_the_container_stops(make_bundle, runtime):
-    started(make_bundle, runtime, "hungry", ["sh", "-c", "sleep 1; dd if=/dev/zero of=/dev/null bs=100M count=1; "
-                                             "sleep 1000"], {"memory": {"limit": 32 * MiB, "swap": 32 * MiB}})
+    started(make_bundle, runtime, "hungry", ["sleep", "1000"], {"memory": {"limit": 32 * MiB, "swap": 32 * MiB}})
     events = subprocess.Popen([runtime.binary, "--root", runtime.root, "events", "--interval", "500ms", "hungry"],
                               stdout=subprocess.PIPE, text=True)
     try:
-        seen = []
+        seen = [json.loads(events.stdout.readline())]
+        assert seen[0]["type"] == "stats" and seen[0]["data"]["memory"]["oom_kill"] == 0
+        # Only now that events is watching: a process in the container wants 100 MiB of its 32.
+        hog = runtime("exec", "hungry", "dd", "if=/dev/zero", "of=/dev/null", "bs=100M", "count=1")
+        assert hog.returncode == 137
         deadline = time.monotonic() + 30
         while not any(record["type"] == "oom" for record in seen):
-            assert time.monotonic() < deadline, f"no oom event; saw {seen}"
+            assert time.monotonic() < deadline, f"no oom event; saw {[record['type'] for record in seen]}"
             if select.select([events.stdout], [], [], 1)[0]:
                 seen.append(json.loads(events.stdout.readline()))
         assert {"type": "oom", "id": "hungry"} in seen
-        assert seen[0]["type"] == "stats" and "memory" in seen[0]["data"]
         assert stats(runtime, "hungry")["memory"]["oom_kill"] >= 1
         runtime("kill", "hungry", "KILL", check=True)
         assert events.wait(timeout=30) == 0, "events ends when the container stops"
