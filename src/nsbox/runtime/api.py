@@ -101,6 +101,7 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         os.waitpid(intermediate_pid, 0)
         intermediate_pid = 0
         record.data.update(pid=init_pid, started=proc.start_time(init_pid))
+        record.save()  # from here a killed create leaves a record that delete can clean up
         channel.expect("prestart")
         state = record.oci_state() | {"status": "creating", "pid": init_pid}
         if spec.hooks.get("prestart") or spec.hooks.get("createRuntime"):

@@ -135,10 +135,10 @@ class ContainerRecord:
 
     def status(self) -> str:
         """creating | created | running | paused | stopped, read from the kernel each time."""
-        if self.data.get("creating"):
-            return "creating"
         if not self.alive():
             return "stopped"
+        if self.data.get("creating"):
+            return "creating"
         if os.path.exists(self.fifo):
             return "created"
         cgroup = self.cgroup
