@@ -20,6 +20,11 @@ from nsbox.errors import CgroupError
 
 SIGKILL = 9
 
+# OCI resource group -> the v1 controller whose mount decides the driver (v1.py or v2.py), and
+# the planner function both drivers name alike. hugepageLimits (a list) and devices are apart.
+RESOURCE_GROUPS = (("memory", "memory", "memory"), ("cpu", "cpu", "cpu"), ("pids", "pids", "pids"),
+                   ("blockIO", "blkio", "block_io"), ("network", "net_cls", "network"), ("rdma", "rdma", "rdma"))
+
 
 def open_cgroup(cgroups_path: str, container_id: str) -> Cgroup:
     """The cgroup for OCI linux.cgroupsPath: "" is "/nsbox/<id>"; absolute paths start at each
@@ -147,11 +152,10 @@ class Cgroup:
         from nsbox.oci.fields import Fields
         plan = Plan()
         f = Fields(resources, "linux.resources")
-        for key, v1_controller in (("memory", "memory"), ("cpu", "cpu"), ("pids", "pids"), ("blockIO", "blkio"),
-                                   ("network", "net_cls"), ("rdma", "rdma")):
+        for key, v1_controller, planner in RESOURCE_GROUPS:
             group = f.obj(key)
             if group is not None:
-                getattr(self._driver(v1_controller), _PLANNERS[key])(group, plan, self._where)
+                getattr(self._driver(v1_controller), planner)(group, plan, self._where)
         if f.has("hugepageLimits"):
             self._driver("hugetlb").hugepages(f.objs("hugepageLimits"), plan, self._where)
         if initial or f.has("devices"):
@@ -342,10 +346,6 @@ class Cgroup:
         if self.unified is not None:
             return self.unified
         return next(iter(self.v1.values()))
-
-
-_PLANNERS = {"memory": "memory", "cpu": "cpu", "pids": "pids", "blockIO": "block_io", "network": "network",
-             "rdma": "rdma"}
 
 
 def _make_directories(directory: str) -> list[str]:
