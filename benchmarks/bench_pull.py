@@ -93,8 +93,17 @@ def main() -> int:
             "skopeo copy + tar -x": (lambda: skopeo_then_tar(reference, tar_dir), fresh(tar_dir)),
         }
         if shutil.which("podman"):
-            tools["podman pull"] = (["podman", "pull", "--quiet", "--tls-verify=false", reference],
-                                    lambda: subprocess.run(["podman", "rmi", "-f", reference], capture_output=True))
+            # its own storage under the work directory: the machine's podman store is left alone
+            podman_dir = os.path.join(work, "podman")
+
+            def fresh_podman() -> None:
+                if os.path.isdir(podman_dir):
+                    subprocess.run(["podman", "--root", f"{podman_dir}/root", "--runroot", f"{podman_dir}/run",
+                                    "system", "reset", "--force"], capture_output=True)
+                shutil.rmtree(podman_dir, ignore_errors=True)
+
+            tools["podman pull"] = (["podman", "--root", f"{podman_dir}/root", "--runroot", f"{podman_dir}/run",
+                                     "pull", "--quiet", "--tls-verify=false", reference], fresh_podman)
         times: dict[str, list[float]] = {name: [] for name in tools}
         for _ in range(runs):
             for name, (command, before) in tools.items():
