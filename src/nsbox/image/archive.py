@@ -339,8 +339,22 @@ def save(root: str, names: list[str], target) -> None:
         docker_entries.append({"Config": f"blobs/sha256/{image.id[7:]}",
                                "RepoTags": [reference.familiar()] if reference is not None and reference.tag else [],
                                "Layers": [f"blobs/sha256/{layer.digest[7:]}" for layer in image.manifest.layers]})
-    tar = tarfile.open(target, mode="w") if isinstance(target, str) else tarfile.open(fileobj=target, mode="w|")
-    with tar:
+    if isinstance(target, str):  # written whole under a temporary name, then renamed
+        temporary = f"{target}.tmp-{os.getpid()}"
+        try:
+            with open(temporary, "wb") as out:
+                _write_archive(out, index_entries, docker_entries, blobs)
+            os.rename(temporary, target)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+            raise
+    else:
+        _write_archive(target, index_entries, docker_entries, blobs)
+
+
+def _write_archive(out, index_entries: list[dict], docker_entries: list[dict], blobs: dict[str, str]) -> None:
+    with tarfile.open(fileobj=out, mode="w|") as tar:
         def add_bytes(name: str, data: bytes) -> None:
             info = tarfile.TarInfo(name)
             info.size = len(data)
