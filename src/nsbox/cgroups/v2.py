@@ -180,9 +180,26 @@ def enable(mount_point: str, directory: str, wanted: set[str]) -> set[str]:
         if needed and (current == mount_point or (read_or(os.path.join(current, "cgroup.procs"), "") or "").strip()):
             handed_down -= needed
         elif needed:
-            write(os.path.join(current, "cgroup.subtree_control"), " ".join(f"+{name}" for name in sorted(needed)))
+            handed_down -= _enable_here(current, needed)
         current = os.path.join(current, part)
     return set(wanted) - handed_down
+
+
+def _enable_here(directory: str, controllers: set[str]) -> set[str]:
+    """Enable `controllers` in one cgroup.subtree_control; returns those the kernel refused."""
+    control = os.path.join(directory, "cgroup.subtree_control")
+    try:
+        write(control, " ".join(f"+{name}" for name in sorted(controllers)))
+        return set()
+    except OSError:
+        pass
+    refused = set()
+    for name in controllers:  # one by one, to keep the ones the kernel accepts
+        try:
+            write(control, f"+{name}")
+        except OSError:
+            refused.add(name)
+    return refused
 
 
 def delegation_hint(mount_point: str, directory: str, controller: str) -> str:
