@@ -79,6 +79,8 @@ def _rows(root: str) -> list[dict]:
             rows.append({"Repository": repository, "Tag": tag, "Digest": digest, "ID": image.id[7:19],
                          "FullID": image.id, "CreatedAt": _created(image.config.created),
                          "Size": _human_size(image.size), "VirtualSize": image.size})
+    rows.sort(key=lambda row: (row["Repository"], row["Tag"]))
+    rows.sort(key=lambda row: row["CreatedAt"], reverse=True)  # newest first, as Docker lists them
     return rows
 
 
