@@ -88,6 +88,28 @@ def test_memory_swap_below_limit_is_refused_by_the_kernel_with_the_field_named(v
         v1_cgroup.apply({"memory": {"limit": 64 * MiB, "swap": 32 * MiB}})
 
 
+def test_raising_the_memory_limit_above_an_earlier_swap_limit_asks_for_swap(v1_cgroup):
+    if not os.path.exists(os.path.join(v1_cgroup.v1["memory"], "memory.memsw.limit_in_bytes")):
+        pytest.skip("no swap accounting")
+    v1_cgroup.apply({"memory": {"limit": 64 * MiB, "swap": 64 * MiB}})
+    with pytest.raises(CgroupError, match=r"^linux.resources.memory.limit: .* give linux.resources.memory.swap too"):
+        v1_cgroup.update({"memory": {"limit": 128 * MiB}})
+    v1_cgroup.update({"memory": {"limit": 128 * MiB, "swap": 256 * MiB}})
+    assert memory_limit(v1_cgroup) == 128 * MiB
+
+
+def test_relative_paths_stay_below_the_callers_own_cgroups(make_cgroup):
+    from tests import leaks
+    from tests.conftest import CGROUP_PARENT
+    cg = make_cgroup()
+    bases = leaks.own_cgroup_bases()
+    for controller, directory in cg.v1.items():
+        hierarchy = controller.removeprefix("name=")
+        if hierarchy in bases:
+            own = os.path.join(leaks.CGROUP_ROOT, hierarchy, bases[hierarchy].lstrip("/"))
+            assert directory.startswith(os.path.join(own, CGROUP_PARENT) + "/"), directory
+
+
 @pytest.mark.parametrize("path, message", [
     ("system.slice:nsbox:abc", "systemd form"),
     ("a/../../escape", "must not contain '..'"),

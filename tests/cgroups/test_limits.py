@@ -145,6 +145,10 @@ def test_check_before_update_refuses_a_limit_below_current_usage(live):
 def test_kill_reaches_every_process_and_remove_leaves_no_directory(live):
     Member(live, [BUSYBOX, "sh", "-c", "sleep 1000 & sleep 1000 & wait"])
     wait_for(lambda: len(live.pids()) == 3, "the shell and its two children")
+    if live.unified is not None:  # hybrid hosts too: every process is in the cgroup2 hierarchy as well
+        relative = "/" + os.path.relpath(live.unified, live.unified_mount)
+        for pid in live.pids():
+            assert f"0::{relative}\n" in open(f"/proc/{pid}/cgroup").read()
     live.kill(9)
     wait_for(lambda: not live.pids(), "every process to die")
     live.remove()

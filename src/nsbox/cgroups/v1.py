@@ -9,6 +9,10 @@ import os
 
 from nsbox.cgroups.files import read_int, read_keyed, read_or
 from nsbox.cgroups.plan import Plan, device_numbers
+from nsbox.errors import CgroupError
+
+
+UNLIMITED = 1 << 62  # v1 shows "no limit" as a page-rounded 2^63 - 1
 
 
 def _set(value: int | None) -> bool:
@@ -31,6 +35,11 @@ def memory(f, plan: Plan, where) -> None:
             plan.add("memory.limit", d, "memory.limit_in_bytes", limit)
             plan.add("memory.swap", d, "memory.memsw.limit_in_bytes", swap)
     elif _set(limit):
+        memsw = read_int(os.path.join(d, "memory.memsw.limit_in_bytes"), -1)
+        memsw_set = 0 <= memsw < UNLIMITED
+        if memsw_set and (limit == -1 or limit > memsw):  # type: ignore[operator]
+            raise CgroupError(f"linux.resources.memory.limit: {limit} is above the memory+swap limit {memsw} set "
+                              "before; give linux.resources.memory.swap too (e.g. --memory-swap)")
         plan.add("memory.limit", d, "memory.limit_in_bytes", limit)
     elif _set(swap):
         plan.add("memory.swap", d, "memory.memsw.limit_in_bytes", swap)
@@ -63,7 +72,6 @@ def check_below_usage(f, limit: int | None, usage_file: str) -> None:
     if f.bool("checkBeforeUpdate") and _set(limit) and limit != -1:
         usage = read_int(usage_file)
         if limit < usage:  # type: ignore[operator]
-            from nsbox.errors import CgroupError
             raise CgroupError(f"linux.resources.memory.limit: {limit} bytes is below the {usage} bytes the "
                               "container uses now (checkBeforeUpdate is set); choose a higher limit")
 
