@@ -23,6 +23,7 @@ from nsbox.oci import image_spec
 MANIFEST_ACCEPT = ", ".join((image_spec.OCI_INDEX, image_spec.OCI_MANIFEST, image_spec.DOCKER_LIST,
                              image_spec.DOCKER_MANIFEST))
 RETRIES = 4
+USER_AGENT = "nsbox/0.1"
 TIMEOUT = 60
 _CHUNK = 1 << 20
 # a connection that broke or stalled is retried (and a download resumed); a refused one is not
@@ -120,7 +121,7 @@ class RegistryClient:
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         connection = self._connection(parts.scheme, parts.netloc)
         try:
-            connection.request(method, target, body=body, headers=headers)
+            connection.request(method, target, body=body, headers={"User-Agent": USER_AGENT, **headers})
             return connection.getresponse()
         except BaseException:
             self._drop_connection(parts.scheme, parts.netloc)
