@@ -59,3 +59,40 @@ def test_console_socket_that_does_not_exist(make_bundle, runtime, tmp_path):
                      make_bundle(["true"], edit), "notty")
     assert result.returncode == 125 and "--console-socket" in result.stderr
     assert runtime("list", "-q").stdout == ""
+
+
+def test_foreground_run_with_a_terminal_needs_no_console_socket(make_bundle, runtime):
+    """`nsbox-runtime run` at a shell, like `runc run`: the runtime holds the pty itself."""
+    import pty
+    import time
+
+    def edit(spec):
+        spec["process"]["terminal"] = True
+    bundle = make_bundle(["sh", "-c", "tty; read line; echo got:$line; stty size; exit 5"], edit)
+    pid, terminal = pty.fork()
+    if pid == 0:
+        os.execv(runtime.binary, [runtime.binary, "--root", runtime.root, "run", "--bundle", bundle, "fgtty"])
+    import fcntl
+    import struct
+    import termios
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    output = b""
+    deadline = time.monotonic() + 10
+    while b"/dev/pts/" not in output and time.monotonic() < deadline:
+        output += os.read(terminal, 1024)
+    os.write(terminal, b"hello\r")
+    while True:
+        try:
+            chunk = os.read(terminal, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(terminal)
+    text = output.decode().replace("\r", "")
+    assert os.waitstatus_to_exitcode(status) == 5, text
+    assert "got:hello" in text
+    assert "40 120" in text
+    assert runtime("list", "-q").stdout == ""

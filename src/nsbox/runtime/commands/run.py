@@ -15,7 +15,20 @@ FORWARDED = (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 28)  # HUP INT QUIT USR1 USR2 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:
     from nsbox.runtime import api
-    container_id, pid = create_from(options, positionals, ctx, "run")
+    receiver = None
+    if not options.get("detach") and "console_socket" not in options and wants_terminal(options):
+        import os
+
+        from nsbox.runtime.terminal import ConsoleReceiver
+        os.makedirs(ctx.root, mode=0o700, exist_ok=True)
+        receiver = ConsoleReceiver(ctx.root)
+        options["console_socket"] = receiver.path
+    try:
+        container_id, pid = create_from(options, positionals, ctx, "run")
+        master = receiver.master() if receiver is not None else None
+    finally:
+        if receiver is not None:
+            receiver.close()
     try:
         api.start(ctx.root, container_id)
     except BaseException:
@@ -23,6 +36,13 @@ def run(options: dict, positionals: list[str], ctx: Context) -> int:
         raise
     if options.get("detach"):
         return 0
+    if master is not None:
+        from nsbox.runtime.terminal import proxy
+        try:
+            return proxy(master, pid)
+        finally:
+            if not options.get("keep"):
+                api.delete(ctx.root, container_id, force=True)
     import signal
     for number in FORWARDED:
         signal.signal(number, lambda received, _frame: _forward(pid, received))
@@ -32,6 +52,14 @@ def run(options: dict, positionals: list[str], ctx: Context) -> int:
         if not options.get("keep"):
             api.delete(ctx.root, container_id, force=True)
     return code
+
+
+def wants_terminal(options: dict) -> bool:
+    import os
+
+    from nsbox.runtime.api import load_spec
+    process = load_spec(os.path.abspath(str(options.get("bundle", ".")))).process
+    return process is not None and process.terminal
 
 
 def _forward(pid: int, number: int) -> None:

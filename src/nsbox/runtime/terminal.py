@@ -1,0 +1,88 @@
+"""A foreground `run` with process.terminal: the runtime keeps the pty master itself.
+
+As with `runc run`, no --console-socket is needed at a shell: the runtime receives the
+master over a socket of its own, puts the user's terminal in raw mode, copies bytes both
+ways and passes window-size changes on, until the container's process exits.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+
+class ConsoleReceiver:
+    """A listening unix socket for create's --console-socket; `master()` accepts the pty."""
+
+    def __init__(self, directory: str) -> None:
+        self.path = os.path.join(directory, f"console-{os.getpid()}.sock")
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(self.path)
+        self.listener.listen(1)
+
+    def master(self) -> int:
+        connection, _ = self.listener.accept()
+        with connection:
+            _, fds, _, _ = socket.recv_fds(connection, 64, 1)
+        if not fds:
+            from nsbox.errors import NsboxError
+            raise NsboxError("the container's init sent no terminal")
+        return fds[0]
+
+    def close(self) -> None:
+        self.listener.close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+def proxy(master: int, pid: int) -> int:
+    """Copy between this terminal (or plain stdio) and the pty until `pid` exits; its exit code."""
+    import fcntl
+    import select
+    import signal
+    import termios
+    import tty
+
+    from nsbox.runtime.api import wait_exit
+    stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
+    interactive = os.isatty(stdin)
+    saved = termios.tcgetattr(stdin) if interactive else None
+
+    def resize(*_: object) -> None:
+        if interactive:
+            size = fcntl.ioctl(stdin, termios.TIOCGWINSZ, b"\0" * 8)
+            fcntl.ioctl(master, termios.TIOCSWINSZ, size)
+
+    try:
+        if interactive:
+            tty.setraw(stdin)
+            resize()
+            signal.signal(signal.SIGWINCH, resize)
+        sources = [master, stdin]
+        while master in sources:
+            try:
+                readable, _, _ = select.select(sources, [], [])
+            except InterruptedError:
+                continue
+            if master in readable:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: every slave descriptor is closed
+                    data = b""
+                if not data:
+                    sources.remove(master)
+                else:
+                    os.write(stdout, data)
+            if stdin in readable:
+                data = os.read(stdin, 65536)
+                if data:
+                    os.write(master, data)
+                else:
+                    sources.remove(stdin)
+    finally:
+        if saved is not None:
+            termios.tcsetattr(stdin, termios.TCSADRAIN, saved)
+        os.close(master)
+    return wait_exit(pid)
