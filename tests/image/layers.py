@@ -87,10 +87,13 @@ class Layout:
         return {"mediaType": media_type, "digest": digest, "size": len(data)}
 
     def image(self, layers: list[bytes], config: dict | None = None, architecture: str = "amd64",
-              variant: str | None = None) -> dict:
-        """Store an image (gzip layers); return its manifest descriptor with the platform."""
-        descriptors = [self.blob(gzip.compress(data, mtime=0), "application/vnd.oci.image.layer.v1.tar+gzip")
-                       for data in layers]
+              variant: str | None = None, gzipped: bool = True) -> dict:
+        """Store an image (gzip or plain tar layers); return its manifest descriptor with the platform."""
+        if gzipped:
+            descriptors = [self.blob(gzip.compress(data, mtime=0), "application/vnd.oci.image.layer.v1.tar+gzip")
+                           for data in layers]
+        else:
+            descriptors = [self.blob(data, "application/vnd.oci.image.layer.v1.tar") for data in layers]
         document = {"architecture": architecture, "os": "linux", "created": "2024-01-02T03:04:05Z",
                     "config": config or {"Cmd": ["sh"]},
                     "rootfs": {"type": "layers", "diff_ids": [sha256(data) for data in layers]}}

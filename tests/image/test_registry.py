@@ -210,3 +210,28 @@ def test_images_sharing_a_layer_store_and_unpack_it_once(registry, store_root):
     # removing one image keeps the shared layer for the other
     assert nsbox(store_root, "rmi", f"{registry.host}/test/whiteouts:v1").returncode == 0
     assert sorted(os.listdir(store.layers)) == sorted(os.path.basename(path) for path in second.layer_dirs())
+
+
+def test_zstd_compressed_layers(registry, store_root, tmp_path):
+    # fresh content: skopeo would otherwise send the gzip blobs it remembers for the same layers;
+    # it compresses into an OCI directory, which then goes to the registry as it is
+    plain = L.Layout(str(tmp_path / "plain"))
+    marker = os.urandom(16).hex().encode()
+    plain.name(plain.image([L.layer([L.directory("etc"), L.file("etc/marker", marker)]),
+                            L.layer([L.file("etc/.wh.marker"), L.file("etc/zstd", b"zstd")])], gzipped=False), "v1")
+    zstd_layout = str(tmp_path / "zstd-layout")
+    subprocess.run(["skopeo", "copy", "--quiet", "--dest-compress-format", "zstd", f"oci:{plain.path}:v1",
+                    f"oci:{zstd_layout}:v1"], check=True, capture_output=True, timeout=120)
+    registry.skopeo_push(zstd_layout, "v1", "test/zstd")
+    raw = registry.skopeo_inspect("test/zstd:v1", raw=True)
+    assert {layer["mediaType"] for layer in raw["layers"]} == {"application/vnd.oci.image.layer.v1.tar+zstd"}
+    login(store_root, registry)
+    result = nsbox(store_root, "pull", f"{registry.host}/test/zstd:v1")
+    assert result.returncode == 0, result.stderr
+    from nsbox.image.store import Store
+    lower, upper = Store(store_root).resolve(f"{registry.host}/test/zstd:v1").layer_dirs()
+    with open(os.path.join(lower, "etc/marker"), "rb") as content:
+        assert content.read() == marker
+    whiteout = os.lstat(os.path.join(upper, "etc/marker"))
+    assert stat.S_ISCHR(whiteout.st_mode) and whiteout.st_rdev == 0
+    assert os.path.isfile(os.path.join(upper, "etc/zstd"))

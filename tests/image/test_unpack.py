@@ -237,3 +237,19 @@ def test_gzip_layers_in_several_members_unpack_and_truncated_ones_are_refused(ho
     with pytest.raises(ImageError, match="truncated|not a valid tar"):
         store.ensure_layer(L.sha256(other), store.write_blob(truncated))
     assert os.listdir(store.layers) == [os.path.basename(directory)]
+
+
+def test_zstd_layers_unpack_and_damaged_ones_are_refused(host):
+    import zstandard
+    store = Store(host["root"])
+    data = L.layer([L.file("z", b"zstd layer\n" * 1000)])
+    compressed = zstandard.ZstdCompressor().compress(data[:5000]) + zstandard.ZstdCompressor().compress(data[5000:])
+    directory = store.ensure_layer(L.sha256(data), store.write_blob(compressed))
+    with open(os.path.join(directory, "z"), "rb") as content:
+        assert content.read() == b"zstd layer\n" * 1000
+    other = L.layer([L.file("y", os.urandom(50_000))])
+    damaged = bytearray(zstandard.ZstdCompressor().compress(other))
+    damaged[100:200] = bytes(100)
+    with pytest.raises(ImageError, match="zstd|tar|config says"):
+        store.ensure_layer(L.sha256(other), store.write_blob(bytes(damaged)))
+    assert os.listdir(store.layers) == [os.path.basename(directory)]

@@ -146,6 +146,25 @@ class _Gunzip:
         self.raw.close()
 
 
+class _Unzstd:
+    """The uncompressed bytes of a zstd stream (one or more frames)."""
+
+    def __init__(self, raw) -> None:
+        import zstandard  # only for zstd layers: it costs tens of milliseconds to import
+        self.error = zstandard.ZstdError
+        self.reader = zstandard.ZstdDecompressor().stream_reader(raw, read_size=_COPY_CHUNK,
+                                                                 read_across_frames=True, closefd=True)
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self.reader.read(size)
+        except self.error as error:
+            raise ImageError(f"the layer's zstd stream is damaged ({error})") from None
+
+    def close(self) -> None:
+        self.reader.close()
+
+
 class _Prefixed:
     """A raw stream with the bytes already read from its start put back."""
 
@@ -165,7 +184,7 @@ class _Prefixed:
 
 
 def layer_stream(raw):
-    """The uncompressed tar stream of a layer read from `raw` (plain tar or gzip; zstd is refused)."""
+    """The uncompressed tar stream of a layer read from `raw`: plain tar, gzip or zstd."""
     magic = b""
     while len(magic) < 4:
         data = raw.read(4 - len(magic))
@@ -175,8 +194,7 @@ def layer_stream(raw):
     if magic[:2] == b"\x1f\x8b":
         return _Gunzip(raw, magic)
     if magic == b"\x28\xb5\x2f\xfd":
-        raw.close()
-        raise ImageError("the layer is zstd-compressed, which nsbox cannot unpack yet")
+        return _Unzstd(_Prefixed(raw, magic))
     return _Prefixed(raw, magic)
 
 
