@@ -156,6 +156,14 @@ def test_kill_reaches_every_process_and_remove_leaves_no_directory(live):
     live.remove()  # idempotent
 
 
+def test_sigkill_ends_the_processes_of_a_frozen_cgroup(live):
+    Member(live, [BUSYBOX, "sh", "-c", "sleep 1000 & wait"])
+    wait_for(lambda: len(live.pids()) == 2, "the shell and its child")
+    live.freeze()
+    live.kill(9)
+    wait_for(lambda: not live.pids(), "the frozen processes to die")
+
+
 def test_stats_record_has_runc_shape(live):
     live.apply({"memory": {"limit": 64 * MiB}, "pids": {"limit": 20}})
     Member(live, ["sleep", "1000"])

@@ -272,6 +272,8 @@ class Cgroup:
         from nsbox.cgroups.files import write
         if signal == SIGKILL and self.unified is not None and os.path.exists(os.path.join(self.unified, "cgroup.kill")):
             write(os.path.join(self.unified, "cgroup.kill"), "1")
+            if "freezer" in self.v1 and self.frozen():
+                self.thaw()  # a hybrid host's v1 freezer holds killed processes until thawed
             return
         if not self.pids():
             return  # nothing to signal (or the cgroup is gone already)
