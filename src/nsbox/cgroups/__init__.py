@@ -4,8 +4,8 @@ open_cgroup() resolves an OCI linux.cgroupsPath into a directory in every hierar
 host mounts; a Cgroup then creates, limits, joins, freezes, kills, measures and removes
 it. Each resource group goes to the hierarchy that holds its controller: the v1 mount
 when there is one (v1.py), else the cgroup2 mount (v2.py). On a hybrid host processes
-join the cgroup2 mount too, so that cgroup2-only features (the eBPF device filter,
-cgroup2-only controllers) keep working.
+join the cgroup2 mount too, so that cgroup.kill and the controllers only the cgroup2
+mount has reach them.
 
 On the container start path: imports only os and its own small modules; the resource
 planners, the eBPF assembler and the stats readers are imported when used.
