@@ -65,3 +65,17 @@ def test_exec_into_a_stopped_container_is_refused(make_bundle, runtime):
     result = runtime("exec", "notrunning", "true")
     assert result.returncode == 125 and "created" in result.stderr and "running" in result.stderr
     runtime("delete", "notrunning", check=True)
+
+
+def test_exec_forwards_signals_to_the_process(make_bundle, runtime):
+    import signal
+    import subprocess
+    start_sleeper(make_bundle, runtime, "sigtarget")
+    foreground = subprocess.Popen([runtime.binary, "--root", runtime.root, "exec", "sigtarget", "sh", "-c",
+                                   "trap 'echo got-term; exit 9' TERM; echo ready; while true; do sleep 0.05; done"],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+    assert foreground.stdout.readline().strip() == "ready"
+    foreground.send_signal(signal.SIGTERM)
+    assert foreground.wait(timeout=10) == 9
+    assert foreground.stdout.read().strip() == "got-term"
+    runtime("delete", "-f", "sigtarget", check=True)

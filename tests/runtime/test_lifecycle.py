@@ -21,13 +21,13 @@ def test_states_in_order_and_init_is_an_ordinary_host_process(make_bundle, runti
     runtime("start", "life", check=True)
     running = state_of(runtime, "life")
     assert running["status"] == "running" and running["pid"] == pid
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while b"sleep" not in open(f"/proc/{pid}/cmdline", "rb").read() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[:2] == [b"sleep", b"100"]
     assert "NSpid:\t%d\t1" % pid in open(f"/proc/{pid}/status").read()
     runtime("kill", "life", "KILL", check=True)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while state_of(runtime, "life")["status"] != "stopped" and time.monotonic() < deadline:
         time.sleep(0.01)
     stopped = state_of(runtime, "life")
@@ -60,7 +60,7 @@ def test_killed_by_signal_exits_128_plus_signal(make_bundle, runtime):
     bundle = make_bundle(["sleep", "100"])
     foreground = subprocess.Popen([runtime.binary, "--root", runtime.root, "run", "--bundle", bundle, "killed"],
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while runtime("state", "killed").returncode != 0 or state_of(runtime, "killed")["status"] != "running":
         assert time.monotonic() < deadline, "the container never ran"
         time.sleep(0.01)
@@ -96,7 +96,7 @@ def test_ps_lists_the_host_pids_of_every_process(make_bundle, runtime):
     bundle = make_bundle(["sh", "-c", "sleep 100 & sleep 100"])
     runtime("run", "-d", "--bundle", bundle, "pslist", check=True)
     init = state_of(runtime, "pslist")["pid"]
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while len(json.loads(runtime("ps", "--format", "json", "pslist").stdout)) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
     pids = json.loads(runtime("ps", "--format", "json", "pslist", check=True).stdout)
@@ -111,12 +111,12 @@ def test_ps_lists_the_host_pids_of_every_process(make_bundle, runtime):
 def test_kill_all_signals_every_process(make_bundle, runtime):
     bundle = make_bundle(["sh", "-c", "sleep 100 & sleep 100 & wait"])
     runtime("run", "-d", "--bundle", bundle, "killall", check=True)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while len(json.loads(runtime("ps", "-f", "json", "killall").stdout)) < 3 and time.monotonic() < deadline:
         time.sleep(0.02)
     pids = json.loads(runtime("ps", "-f", "json", "killall", check=True).stdout)
     runtime("kill", "--all", "killall", "9", check=True)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while any(os.path.exists(f"/proc/{p}") and open(f"/proc/{p}/stat").read().split()[2] != "Z" for p in pids) \
             and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -65,8 +65,28 @@ def run(options: dict, positionals: list[str], ctx: Context) -> int:
         process = build_process(options, args, base_process(ctx.root, container_id))
     else:
         raise UsageError("exec needs a command to run (or --process FILE)")
-    pid = exec_process(ctx.root, container_id, process, console_socket=options.get("console_socket"),  # type: ignore[arg-type]
-                       pid_file=options.get("pid_file"), preserve_fds=int(options.get("preserve_fds", 0)))  # type: ignore[arg-type]
+    receiver = None
+    if process.get("terminal") and "console_socket" not in options and not options.get("detach"):
+        import os
+
+        from nsbox.runtime.terminal import ConsoleReceiver
+        receiver = ConsoleReceiver(os.path.join(ctx.root, container_id))
+        options["console_socket"] = receiver.path
+    forwarder = None
+    if not options.get("detach") and receiver is None:
+        from nsbox.runtime.commands.run import SignalForwarder
+        forwarder = SignalForwarder()
+    try:
+        pid = exec_process(ctx.root, container_id, process, console_socket=options.get("console_socket"),  # type: ignore[arg-type]
+                           pid_file=options.get("pid_file"), preserve_fds=int(options.get("preserve_fds", 0)))  # type: ignore[arg-type]
+        master = receiver.master() if receiver is not None else None
+    finally:
+        if receiver is not None:
+            receiver.close()
     if options.get("detach"):
         return 0
+    if master is not None:
+        from nsbox.runtime.terminal import proxy
+        return proxy(master, pid)
+    forwarder.target(pid)  # type: ignore[union-attr]
     return api.wait_exit(pid)

@@ -23,6 +23,7 @@ def run(options: dict, positionals: list[str], ctx: Context) -> int:
         os.makedirs(ctx.root, mode=0o700, exist_ok=True)
         receiver = ConsoleReceiver(ctx.root)
         options["console_socket"] = receiver.path
+    forwarder = None if options.get("detach") or receiver is not None else SignalForwarder()
     try:
         container_id, pid = create_from(options, positionals, ctx, "run")
         master = receiver.master() if receiver is not None else None
@@ -43,9 +44,7 @@ def run(options: dict, positionals: list[str], ctx: Context) -> int:
         finally:
             if not options.get("keep"):
                 api.delete(ctx.root, container_id, force=True)
-    import signal
-    for number in FORWARDED:
-        signal.signal(number, lambda received, _frame: _forward(pid, received))
+    forwarder.target(pid)
     try:
         code = api.wait_exit(pid)
     finally:
@@ -62,9 +61,33 @@ def wants_terminal(options: dict) -> bool:
     return process is not None and process.terminal
 
 
-def _forward(pid: int, number: int) -> None:
-    import os
-    try:
-        os.kill(pid, number)
-    except ProcessLookupError:
-        pass
+class SignalForwarder:
+    """Passes the signals a shell user sends (^C, kill, hang-up) on to the container's process.
+
+    Installed before the process exists, so that nothing sent in between is lost: signals
+    that arrive before `target()` wait and are delivered then."""
+
+    def __init__(self) -> None:
+        import signal
+        self.pid = 0
+        self.pending: list[int] = []
+        for number in FORWARDED:
+            signal.signal(number, self._received)
+
+    def _received(self, number: int, _frame: object) -> None:
+        if self.pid:
+            self._send(number)
+        else:
+            self.pending.append(number)
+
+    def target(self, pid: int) -> None:
+        self.pid = pid
+        while self.pending:
+            self._send(self.pending.pop(0))
+
+    def _send(self, number: int) -> None:
+        import os
+        try:
+            os.kill(self.pid, number)
+        except ProcessLookupError:
+            pass
