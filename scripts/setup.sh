@@ -22,9 +22,15 @@ for launcher in nsbox:nsbox.cli.main nsbox-runtime:nsbox.runtime.cli; do
 done
 .venv/bin/python -m compileall -q src >/dev/null
 
+# No registry in reach here: a busybox:latest image made from Debian's busybox-static.
+.venv/bin/python -m nsbox.image.busybox_image >/dev/null
+
 if [ "${1:-}" != "--no-demo" ]; then
+    # The demo's cgroups go below this shell's own (a relative parent), not /nsbox.
+    export NSBOX_CGROUP_PARENT="${NSBOX_CGROUP_PARENT:-nsbox-setup}"
     demo=$(mktemp -d /tmp/nsbox-demo.XXXXXX)
     trap 'rm -rf "$demo"' EXIT
-    .venv/bin/python -m nsbox.busybox "$demo" sh -c 'echo "hello from $(hostname), I am PID $$"'
+    .venv/bin/python -m nsbox.busybox "$demo" sh -c 'echo "nsbox-runtime: hello from $(hostname), I am PID $$"'
     .venv/bin/nsbox-runtime --root "$demo/state" run --bundle "$demo" "demo-$$"
+    .venv/bin/nsbox run --rm busybox sh -c 'echo "nsbox: hello from $(hostname), I am PID $$"'
 fi
