@@ -6,7 +6,7 @@ Mark a test cgroup_v2 when it needs real cgroup v2 (it is skipped elsewhere), v2
 when it runs anywhere and should also run on v2 (runtime and engine tests that touch
 cgroups).
 
-See README.md, "cgroup v2 lane".
+See tests/vm/README.md.
 """
 from __future__ import annotations
 
