@@ -181,3 +181,44 @@ def test_state_round_trip_drives_the_same_cgroup(live):
     again = Cgroup.from_state(jsonio.loads(jsonio.dumps(live.to_state())))
     assert again.directories() == live.directories()
     assert again.stats()["pids"]["limit"] == 7
+
+
+def test_every_v1_field_this_host_has_lands_in_its_file(make_cgroup, loop_device):
+    cg = make_cgroup()
+    if cg.mode == "v2":
+        pytest.skip("v1 files (the v2 ones are in test_v2.py)")
+    number = os.stat(loop_device).st_rdev
+    device = {"major": os.major(number), "minor": os.minor(number)}
+    scheduler = f"/sys/block/{os.path.basename(loop_device)}/queue/scheduler"
+    if "bfq" not in read(scheduler):
+        pytest.skip("no BFQ I/O scheduler (per-device weights need it)")
+    with open(scheduler, "w") as file:  # our own loop device: per-device weights need BFQ on it
+        file.write("bfq")
+    cg.apply({"memory": {"limit": 96 * MiB, "swap": 128 * MiB, "reservation": 32 * MiB, "swappiness": 10,
+                         "disableOOMKiller": True},
+              "cpu": {"shares": 512, "quota": 20000, "period": 50000, "burst": 1000, "idle": 0, "cpus": "0",
+                      "mems": "0"},
+              "pids": {"limit": 64},
+              "blockIO": {"weight": 300, "weightDevice": [{**device, "weight": 200}],
+                          "throttleReadBpsDevice": [{**device, "rate": 2 * MiB}],
+                          "throttleReadIOPSDevice": [{**device, "rate": 100}],
+                          "throttleWriteIOPSDevice": [{**device, "rate": 50}]}})
+    expected = {
+        ("memory", "memory.limit_in_bytes"): str(96 * MiB), ("memory", "memory.memsw.limit_in_bytes"): str(128 * MiB),
+        ("memory", "memory.soft_limit_in_bytes"): str(32 * MiB), ("memory", "memory.swappiness"): "10",
+        ("cpu", "cpu.shares"): "512", ("cpu", "cpu.cfs_quota_us"): "20000", ("cpu", "cpu.cfs_period_us"): "50000",
+        ("cpu", "cpu.cfs_burst_us"): "1000", ("cpu", "cpu.idle"): "0", ("cpuset", "cpuset.cpus"): "0",
+        ("cpuset", "cpuset.mems"): "0", ("pids", "pids.max"): "64", ("blkio", "blkio.bfq.weight"): "300",
+    }
+    for (controller, name), value in expected.items():
+        path = os.path.join(cg.v1[controller], name)
+        if os.path.exists(path):
+            assert read(path) == value, name
+    assert "oom_kill_disable 1" in read(os.path.join(cg.v1["memory"], "memory.oom_control"))
+    key = f"{device['major']}:{device['minor']}"
+    blkio = cg.v1["blkio"]
+    assert f"{key} {2 * MiB}" in read(os.path.join(blkio, "blkio.throttle.read_bps_device"))
+    assert f"{key} 100" in read(os.path.join(blkio, "blkio.throttle.read_iops_device"))
+    assert f"{key} 50" in read(os.path.join(blkio, "blkio.throttle.write_iops_device"))
+    if os.path.exists(os.path.join(blkio, "blkio.bfq.weight_device")):
+        assert f"{key} 200" in read(os.path.join(blkio, "blkio.bfq.weight_device"))
