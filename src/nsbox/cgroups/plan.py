@@ -39,13 +39,12 @@ LIST_FILES = {"devices.allow", "devices.deny", "net_prio.ifpriomap", "io.max", "
 class Plan:
     """Writes (field, path, value) in order, warnings for options accepted but ignored."""
 
-    __slots__ = ("writes", "warnings", "device_program", "enable")
+    __slots__ = ("writes", "warnings", "device_program")
 
     def __init__(self) -> None:
         self.writes: list[tuple[str, str, str]] = []
         self.warnings: list[str] = []
         self.device_program: tuple[str, list] | None = None  # (cgroup2 dir, rules) for the eBPF filter
-        self.enable: set[str] = set()  # v2 controllers this plan needs enabled for the cgroup
 
     def add(self, field: str, directory: str, name: str, value: object) -> None:
         self.writes.append((field, os.path.join(directory, name), str(value)))
