@@ -46,7 +46,12 @@ class Member:
     def __init__(self, cg, args: list[str], **kwargs) -> None:
         self.process = subprocess.Popen([BUSYBOX, "sh", "-c", 'read _ && exec "$@"', "sh", *args],
                                         stdin=subprocess.PIPE, **kwargs)
-        cg.add_process(self.process.pid)
+        try:
+            cg.add_process(self.process.pid)
+        except BaseException:
+            self.process.kill()
+            self.process.wait()
+            raise
         self.process.stdin.write(b"go\n")
         self.process.stdin.close()
 
