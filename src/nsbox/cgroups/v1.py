@@ -177,11 +177,14 @@ def devices(rules: list, plan: Plan, where) -> None:
 def cpu_stats(cpu_dir: str | None, cpuacct_dir: str | None) -> dict:
     usage: dict = {}
     if cpuacct_dir is not None:
-        percpu = read_or(os.path.join(cpuacct_dir, "cpuacct.usage_percpu"), "")
+        # cpuacct.usage_all: "cpu user system" then one line per CPU, in nanoseconds.
+        rows = [line.split() for line in (read_or(os.path.join(cpuacct_dir, "cpuacct.usage_all"), "") or "")
+                .splitlines()[1:]]
+        user = [int(row[1]) for row in rows if len(row) == 3]
+        kernel = [int(row[2]) for row in rows if len(row) == 3]
         usage = {"total": read_int(os.path.join(cpuacct_dir, "cpuacct.usage")),
-                 "percpu": [int(n) for n in percpu.split()],  # type: ignore[union-attr]
-                 "kernel": read_int(os.path.join(cpuacct_dir, "cpuacct.usage_sys")),
-                 "user": read_int(os.path.join(cpuacct_dir, "cpuacct.usage_user"))}
+                 "percpu": [u + k for u, k in zip(user, kernel)], "percpu_user": user, "percpu_kernel": kernel,
+                 "kernel": sum(kernel), "user": sum(user)}
     throttling: dict = {}
     if cpu_dir is not None:
         stat = read_keyed(os.path.join(cpu_dir, "cpu.stat"))
