@@ -222,3 +222,19 @@ def test_every_v1_field_this_host_has_lands_in_its_file(make_cgroup, loop_device
     assert f"{key} 50" in read(os.path.join(blkio, "blkio.throttle.write_iops_device"))
     if os.path.exists(os.path.join(blkio, "blkio.bfq.weight_device")):
         assert f"{key} 200" in read(os.path.join(blkio, "blkio.bfq.weight_device"))
+
+
+def test_a_cpuset_parent_left_empty_by_another_runtime_is_filled_in(make_cgroup):
+    from nsbox.cgroups import open_cgroup
+    from tests.conftest import CGROUP_PARENT
+    probe = open_cgroup(f"{CGROUP_PARENT}/racing/child", "child")
+    if "cpuset" not in probe.v1:
+        pytest.skip("no v1 cpuset controller")
+    parent = os.path.dirname(probe.v1["cpuset"])
+    os.makedirs(parent)  # as another runtime would, a moment before filling in its CPUs
+    assert read(os.path.join(parent, "cpuset.cpus")) == ""
+    child = make_cgroup("racing/child")
+    make_cgroup("racing")  # so that the fixture removes the parent too
+    assert read(os.path.join(parent, "cpuset.cpus")) != ""
+    sleeper = Member(child, ["sleep", "1000"])
+    assert child.pids() == [sleeper.pid]

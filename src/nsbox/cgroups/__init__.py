@@ -368,12 +368,20 @@ def _make_directories(directory: str) -> list[str]:
 def _inherit_cpuset(made: list[str]) -> None:
     """A new v1 cpuset cgroup starts with no CPUs and no memory nodes, and no process may join
     it: give each one made here its parent's."""
-    from nsbox.cgroups.files import read, write
     for directory in made:
-        parent = os.path.dirname(directory)
         for name in ("cpuset.cpus", "cpuset.mems"):
-            if not read(os.path.join(directory, name)).strip():
-                write(os.path.join(directory, name), read(os.path.join(parent, name)).strip())
+            _fill_cpuset(directory, name)
+
+
+def _fill_cpuset(directory: str, name: str) -> str:
+    """`name`'s value in `directory`, copied down from the nearest ancestor that has one when it is
+    empty (a parent that another runtime made a moment ago may not have been filled in yet)."""
+    from nsbox.cgroups.files import read, write
+    value = read(os.path.join(directory, name)).strip()
+    if not value:
+        value = _fill_cpuset(os.path.dirname(directory), name)
+        write(os.path.join(directory, name), value)
+    return value
 
 
 def _remove_tree(directory: str) -> list[str]:
