@@ -84,10 +84,16 @@ def intermediate(options: InitOptions, channel: Channel) -> None:
             with open("/proc/self/timens_offsets", "w") as offsets:
                 for clock, (secs, nanosecs) in linux.time_offsets.items():
                     offsets.write(f"{clock} {secs} {nanosecs}\n")
+        # The init waits until its PID is reported, so that the runtime reads "pid" first.
+        reported_read, reported_write = os.pipe2(os.O_CLOEXEC)
         pid = os.fork()
         if pid == 0:
+            os.close(reported_write)
+            os.read(reported_read, 1)
+            os.close(reported_read)
             init(options, channel, in_user_ns="user" in new or any(k == "user" for k, _ in joins))
         channel.send("pid", pid)
+        os.write(reported_write, b"1")
         os._exit(0)
     except BaseException as error:  # noqa: BLE001 - everything must reach the runtime
         report_and_exit(channel, error)

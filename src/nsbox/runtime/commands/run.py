@@ -68,11 +68,11 @@ class SignalForwarder:
     that arrive before `target()` wait and are delivered then."""
 
     def __init__(self) -> None:
-        import signal
+        import _signal  # the signal module's C core: `signal` itself imports enum (~5 ms here)
         self.pid = 0
         self.pending: list[int] = []
         for number in FORWARDED:
-            signal.signal(number, self._received)
+            _signal.signal(number, self._received)
 
     def _received(self, number: int, _frame: object) -> None:
         if self.pid:
