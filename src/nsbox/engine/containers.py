@@ -13,7 +13,8 @@ import time
 from nsbox.engine import status
 from nsbox.engine.runconfig import make_record, now
 from nsbox.engine.runtimes import runtime_for
-from nsbox.engine.store import Store, write_atomic
+from nsbox.engine.store import Store
+from nsbox.linux.files import write_atomic
 from nsbox.errors import NotFound, NsboxError, StateError
 from nsbox.linux import proc
 from nsbox.oci import jsonio
@@ -80,18 +81,14 @@ class Engine:
         else:
             image = self._image(options.get("image") or "")
         record = make_record(options, image, self.root)
-        record = self.store.add(record, options.get("name"))
-        checkpoint("recorded")
-        if image is not None:
-            try:
+
+        def mount_rootfs(record: dict) -> None:
+            checkpoint("recorded")
+            if image is not None:
                 from nsbox.image.rootfs import prepare_rootfs
                 record["Rootfs"] = prepare_rootfs(self.root, image["id"], record["Id"])
-                record["Image"] = image["id"]
-                self.store.save(record)
-            except BaseException:
-                self.store.remove(record["Id"])
-                raise
-        return record
+
+        return self.store.add(record, options.get("name"), mount_rootfs)
 
     def _image(self, reference: str) -> dict:
         if not reference:
@@ -310,8 +307,8 @@ class Engine:
         return container_id
 
     def _remove_rootfs(self, record: dict) -> None:
-        if not (record.get("Config") or {}).get("Image"):  # --rootfs: the directory is the user's
-            return
+        if not (record.get("Config") or {}).get("Image") and not record["State"].get("Dead"):
+            return  # --rootfs: the directory is the user's
         from nsbox.image.rootfs import remove_rootfs
         try:
             remove_rootfs(self.root, record["Id"])

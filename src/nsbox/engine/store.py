@@ -1,10 +1,14 @@
 """The container store: one directory per container holding its record (container.json),
 bundle, and logs; a names/ directory of symlinks that makes names unique.
 
-Every change of a record holds the container's fcntl lock and is written atomically
-(temporary file, fsync, rename), so concurrent CLIs and monitors never clash and a
-kill -9 at any moment leaves a readable store. Records are Docker-shaped dicts (what
-`inspect` prints); nsbox.engine.status turns their State into the truth of the moment.
+A record is a Docker-shaped dict (what `inspect` prints) kept in two files: its
+configuration below the root (written with fsync: it must survive a crash of the
+machine), and its live state (State, the monitor, the restart count) in the run
+directory, /run/nsbox, a tmpfs that a reboot empties, as it empties the processes the
+state describes; that file is replaced atomically but not fsynced. Every change holds
+the container's fcntl lock, so concurrent CLIs and monitors never clash and a kill -9
+at any moment leaves a readable store; nsbox.engine.status turns State into the truth
+of the moment.
 """
 from __future__ import annotations
 
@@ -14,9 +18,12 @@ import os
 from nsbox.engine.names import check_name, new_id, random_name
 from nsbox.engine.paths import Paths
 from nsbox.errors import AlreadyExists, NotFound, NsboxError, StateError
+from nsbox.linux.files import write_atomic
 from nsbox.oci import jsonio
 
 RECORD = "container.json"
+LIVE_STATE = "state.json"
+LIVE_KEYS = ("State", "Monitor", "InitStart", "ManualStop", "RestartCount")
 
 
 class Lock:
@@ -38,17 +45,6 @@ class Lock:
         self.fd = -1
 
 
-def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
-    temporary = f"{path}.tmp-{os.getpid()}"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.rename(temporary, path)
-
-
 class Store:
     """Container records below one nsbox root."""
 
@@ -59,8 +55,11 @@ class Store:
 
     # -- creation and naming -------------------------------------------------------
 
-    def add(self, record: dict, name: str | None) -> dict:
-        """Give `record` a fresh ID and a unique name (random if `name` is None) and store it."""
+    def add(self, record: dict, name: str | None, prepare=None) -> dict:
+        """Give `record` a fresh ID and a unique name (random if `name` is None) and store it.
+
+        `prepare(record)` (e.g. mounting the root filesystem) runs once the ID and name are
+        the record's, before it is first written; if it fails, nothing is left."""
         os.makedirs(self.paths.containers, exist_ok=True)
         os.makedirs(self.paths.names, exist_ok=True)
         while True:
@@ -84,6 +83,8 @@ class Store:
                                     f"{owner[:12] if owner else '?'}: remove that container or choose another name")
             record["Id"] = container_id
             record["Name"] = name
+            if prepare is not None:
+                prepare(record)
             self.save(record)
         except BaseException:
             self._remove_files(container_id, name)
@@ -155,16 +156,30 @@ class Store:
     def load(self, container_id: str) -> dict:
         """The stored record; a stand-in marked Dead if a crash came before the first write."""
         try:
-            with open(self.paths.container(container_id, RECORD), "rb") as record:
-                return jsonio.loads(record.read())  # type: ignore[return-value]
+            with open(self.paths.container(container_id, RECORD), "rb") as config:
+                record: dict = jsonio.loads(config.read())  # type: ignore[assignment]
         except FileNotFoundError:
             if not os.path.isdir(self.paths.container(container_id)):
                 raise NotFound(f"no such container: {container_id[:12]}") from None
             return {"Id": container_id, "Name": "", "Created": "", "Config": {}, "HostConfig": {},
                     "State": {"Status": "dead", "Dead": True, "Error": "record never written (creation interrupted)"}}
+        try:
+            with open(self.live_path(container_id), "rb") as live:
+                record.update(jsonio.loads(live.read()))  # type: ignore[arg-type]
+        except FileNotFoundError:
+            pass  # never started since the machine booted: the configuration's State holds
+        return record
 
-    def save(self, record: dict) -> None:
-        write_atomic(self.paths.container(record["Id"], RECORD), jsonio.dumps(record).encode())
+    def live_path(self, container_id: str) -> str:
+        return os.path.join(self.paths.run, "containers", container_id, LIVE_STATE)
+
+    def save(self, record: dict, config_changed: bool = True) -> None:
+        """Write the live state and (if it changed) the configuration of `record`."""
+        if config_changed:
+            write_atomic(self.paths.container(record["Id"], RECORD), jsonio.dumps(record).encode())
+        live = self.live_path(record["Id"])
+        os.makedirs(os.path.dirname(live), exist_ok=True)
+        replace_file(live, jsonio.dumps({key: record[key] for key in LIVE_KEYS if key in record}).encode())
 
     def lock(self, container_id: str) -> Lock:
         return Lock(self.paths.container(container_id, "lock"))
@@ -175,8 +190,9 @@ class Store:
             record = self.load(container_id)
             if record["State"].get("Dead") and not os.path.exists(self.paths.container(container_id, RECORD)):
                 raise StateError(f"container {container_id[:12]} was never fully created: remove it with `nsbox rm -f`")
+            before = _config_text(record)
             change(record)
-            self.save(record)
+            self.save(record, config_changed=_config_text(record) != before)
             return record
 
     def remove(self, container_id: str) -> None:
@@ -194,6 +210,22 @@ class Store:
             except FileNotFoundError:
                 pass
         remove_tree(self.paths.container(container_id))
+        remove_tree(os.path.dirname(self.live_path(container_id)))
+
+
+def _config_text(record: dict) -> str:
+    return jsonio.dumps({key: value for key, value in record.items() if key not in LIVE_KEYS})
+
+
+def replace_file(path: str, data: bytes) -> None:
+    """Atomically replace `path` (temporary file, rename) without fsync: for state on a tmpfs."""
+    temporary = f"{path}.tmp-{os.getpid()}"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.rename(temporary, path)
 
 
 def remove_tree(top: str) -> None:

@@ -19,6 +19,7 @@ import fcntl
 import os
 
 from nsbox.errors import ImageError, NotFound
+from nsbox.linux.files import write_atomic
 from nsbox.oci import image_spec, jsonio
 from nsbox.oci.image_spec import Descriptor, ImageConfig, Manifest
 
@@ -39,20 +40,6 @@ def _unlink_if_there(path: str) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
-
-
-def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
-    temporary = f"{path}.tmp-{os.getpid()}-{id(data):x}"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.rename(temporary, path)
-    except BaseException:
-        _unlink_if_there(temporary)
-        raise
 
 
 class locked:

@@ -13,6 +13,7 @@ import os
 
 from nsbox.errors import AlreadyExists, ConfigError, NotFound
 from nsbox.linux import proc
+from nsbox.linux.files import write_atomic
 from nsbox.oci import jsonio
 
 DEFAULT_ROOT = "/run/nsbox-runtime"
@@ -26,17 +27,6 @@ def check_id(container_id: str) -> str:
     if not container_id or not set(container_id) <= _ID_CHARS or container_id in (".", ".."):
         raise ConfigError("container id", f"{container_id!r} is not valid: use letters, digits and _ . - + only")
     return container_id
-
-
-def write_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
-    temp = f"{path}.tmp-{os.getpid()}"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.rename(temp, path)
 
 
 class ContainerRecord:
@@ -90,7 +80,7 @@ class ContainerRecord:
         return cls(root, container_id, data, fd)  # type: ignore[arg-type]
 
     def save(self) -> None:
-        write_atomic(os.path.join(self.dir, STATE_FILE), jsonio.dumps(self.data).encode())
+        write_atomic(os.path.join(self.dir, STATE_FILE), jsonio.dumps(self.data).encode(), 0o600)
 
     def unlock(self) -> None:
         if self.lock_fd >= 0:

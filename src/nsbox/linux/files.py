@@ -1,0 +1,29 @@
+"""Files written so that a crash at any moment leaves either the old or the new content."""
+from __future__ import annotations
+
+import os
+import _thread
+
+
+def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
+    """Write `data` to a temporary file beside `path`, fsync it, and rename it into place.
+
+    The temporary name is unique per process and thread, so concurrent writers never
+    share one; a failed write removes its temporary file."""
+    temporary = f"{path}.tmp-{os.getpid()}-{_thread.get_ident():x}"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
