@@ -3,7 +3,8 @@
     sudo .venv/bin/python benchmarks/bench_runtime.py [--runs N]
 
 Every runtime runs the same bundle (busybox rootfs, the default namespaces, a cgroup
-below this process's own), interleaved, in one run; the table gives medians and ratios
+below this process's own), keeps its state on tmpfs under /run as each does by default,
+and runs interleaved with the others, in one run; the table gives medians and ratios
 to nsbox-runtime. crun refuses this machine's hybrid cgroup layout unless the cgroup2
 `unified` mount is hidden, so it runs inside `unshare -m` with that mount detached
 (the wrapper's own cost, ~2 ms, is measured and shown separately).
@@ -65,7 +66,7 @@ def main() -> int:
     options = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root")
-    work = tempfile.mkdtemp(prefix="nsbox-bench.")
+    work = tempfile.mkdtemp(prefix="nsbox-bench.", dir="/run")  # state on tmpfs, as /run/runc and /run/nsbox-runtime
     try:
         bundle = make_bundle(os.path.join(work, "bundle"))
         set_cgroup(bundle, f"nsbox-bench-{os.getpid()}/c")

@@ -105,7 +105,8 @@ def runtime(runtime_root):
         # Output goes to files, not pipes: a detached container keeps the runtime's stdio,
         # and a pipe would make the caller wait for the container to exit.
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            kwargs.setdefault("stdin", subprocess.DEVNULL)
+            if "input" not in kwargs:
+                kwargs.setdefault("stdin", subprocess.DEVNULL)
             completed = subprocess.run([binary, "--root", runtime_root, *args], timeout=timeout,
                                        stdout=out, stderr=err, **kwargs)
             out.seek(0)

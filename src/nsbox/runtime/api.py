@@ -79,7 +79,8 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         # it while it waits for start, and start must be able to take the lock).
         state_dir_fd = os.open(record.dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         fifo_fd = os.open(record.fifo, os.O_PATH | os.O_CLOEXEC)
-        options = InitOptions(spec, bundle, rootfs, state_dir_fd, fifo_fd, record.lock_fd, no_pivot, preserve_fds, console, stdio)
+        options = InitOptions(spec, bundle, rootfs, state_dir_fd, fifo_fd, record.lock_fd, no_pivot, preserve_fds,
+                              console, stdio, cgroup)
         intermediate_pid = os.fork()
         if intermediate_pid == 0:
             channel.close()
@@ -90,8 +91,6 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         if console is not None:
             console.close()
             console = None
-        cgroup.add_process(intermediate_pid)
-        channel.send("cgroup-joined")
         user_ns = spec.linux.namespace("user")
         if user_ns is not None and not user_ns.path:
             channel.expect("userns")
@@ -102,13 +101,13 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         intermediate_pid = 0
         record.data.update(pid=init_pid, started=proc.start_time(init_pid))
         record.save()  # from here a killed create leaves a record that delete can clean up
-        channel.expect("prestart")
-        state = record.oci_state() | {"status": "creating", "pid": init_pid}
-        if spec.hooks.get("prestart") or spec.hooks.get("createRuntime"):
+        if options.runtime_hooks:
+            channel.expect("prestart")
+            state = record.oci_state() | {"status": "creating", "pid": init_pid}
             from nsbox.runtime.hooks import run_hooks
             run_hooks("prestart", spec.hooks.get("prestart", []), state)
             run_hooks("createRuntime", spec.hooks.get("createRuntime", []), state)
-        channel.send("hooks-done")
+            channel.send("hooks-done")
         channel.expect("ready")
         del record.data["creating"]
         record.save()

@@ -24,11 +24,11 @@ TIOCSWINSZ = 0x5414
 
 class InitOptions:
     __slots__ = ("spec", "bundle", "rootfs", "state_dir_fd", "fifo_fd", "lock_fd", "no_pivot", "preserve_fds",
-                 "console", "stdio")
+                 "console", "stdio", "cgroup", "runtime_hooks")
 
     def __init__(self, spec: Spec, bundle: str, rootfs: str, state_dir_fd: int, fifo_fd: int, lock_fd: int,
                  no_pivot: bool, preserve_fds: int, console: object | None,
-                 stdio: tuple[int, int, int] | None) -> None:
+                 stdio: tuple[int, int, int] | None, cgroup: object) -> None:
         self.spec = spec
         self.bundle = bundle
         self.rootfs = rootfs
@@ -39,6 +39,10 @@ class InitOptions:
         self.preserve_fds = preserve_fds
         self.console = console  # a connected socket.socket to send the pty master over, or None
         self.stdio = stdio
+        self.cgroup = cgroup  # the container's nsbox.cgroups.Cgroup, made by the runtime
+        # prestart and createRuntime hooks run in the runtime, between mounts and pivot_root:
+        # only then do the runtime and the init take that turn.
+        self.runtime_hooks = bool(spec.hooks.get("prestart") or spec.hooks.get("createRuntime"))
 
 
 def report_and_exit(channel: Channel, error: BaseException) -> None:
@@ -61,7 +65,7 @@ def intermediate(options: InitOptions, channel: Channel) -> None:
         os.close(options.lock_fd)
         spec = options.spec
         linux = spec.linux
-        channel.expect("cgroup-joined")
+        options.cgroup.add_process(os.getpid())  # type: ignore[attr-defined]
         joins = [(ns_.type, ns.open_namespace(ns_.type, ns_.path)) for ns_ in linux.namespaces if ns_.path]
         joins.sort(key=lambda item: ns.JOIN_ORDER.index(item[0]))
         for kind, fd in joins:
@@ -114,8 +118,9 @@ def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
                     os.dup2(fd, target)
         proc_setup.set_inheritable_fds(options.preserve_fds)
         rootfs_setup.prepare(spec, options.bundle, options.rootfs, in_user_ns)
-        channel.send("prestart")
-        channel.expect("hooks-done")
+        if options.runtime_hooks:
+            channel.send("prestart")
+            channel.expect("hooks-done")
         if spec.hooks.get("createContainer") or spec.hooks.get("startContainer"):
             from nsbox.runtime import hooks
         if spec.hooks.get("createContainer"):
