@@ -72,3 +72,16 @@ def nsbox(tmp_path, busybox_tar):
     ids = runner("ps", "-a", "-q", "--no-trunc", check=False).stdout.split()
     if ids:
         runner("rm", "-f", *ids, check=False)
+    left = engine_leftovers(runner.root)
+    if left:
+        pytest.fail(f"rm -f left engine state behind: {left}", pytrace=False)
+
+
+def engine_leftovers(root: str) -> list[str]:
+    """What removing every container must have removed: records, names, runtime state, root filesystems."""
+    left = []
+    for part in ("containers", "names", "run/runtime", "run/runc", "image/rootfs"):
+        directory = os.path.join(root, part)
+        if os.path.isdir(directory):
+            left += [os.path.join(part, name) for name in os.listdir(directory)]
+    return left

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-STEPS = ("recorded", "created", "started")
+STEPS = ("named", "created", "started")
 
 
 def stopped_process(command: list[str], step: str) -> subprocess.Popen:
@@ -64,8 +64,10 @@ def test_kill_9_of_foreground_run(nsbox, step):
     process.kill()
     process.wait()
     shown = only_container(nsbox)
-    expected = {"recorded": "created", "created": "created", "started": "running"}[step]
+    expected = {"named": "dead", "created": "created", "started": "running"}[step]
     assert shown["State"] == expected, shown
+    if step == "named":  # the ID and name are taken, the record not yet written
+        assert shown["Names"] == "victim" and shown["Status"] == "Dead"
     if step == "started":
         assert "(no monitor)" in shown["Status"]
         assert os.path.exists(f"/proc/{shown['Pid']}")
@@ -88,9 +90,9 @@ def test_kill_9_of_the_monitor_while_it_starts_the_container(nsbox, step):
 
 def test_kill_9_of_a_running_monitor_then_the_container_exits(nsbox):
     container_id = nsbox.out("run", "-d", "busybox", "sleep", "100").strip()
-    record = json.load(open(os.path.join(nsbox.root, "containers", container_id, "container.json")))
-    os.kill(record["Monitor"]["Pid"], signal.SIGKILL)
-    pid = record["State"]["Pid"]
+    state = nsbox.state(container_id)
+    os.kill(state["MonitorPid"], signal.SIGKILL)
+    pid = state["Pid"]
     os.kill(pid, signal.SIGKILL)  # the container dies with nobody watching
     nsbox.wait_for(lambda: not os.path.exists(f"/proc/{pid}/cmdline") or
                    open(f"/proc/{pid}/cmdline").read() == "", what="the process to go")

@@ -211,8 +211,7 @@ def test_system_df_prune_info_version(nsbox):
 
 def test_monitor_is_small_and_outlives_the_cli(nsbox):
     container_id = nsbox.out("run", "-d", "busybox", "sleep", "100").strip()
-    record = json.load(open(os.path.join(nsbox.root, "containers", container_id, "container.json")))
-    monitor = record["Monitor"]["Pid"]
+    monitor = nsbox.state(container_id)["MonitorPid"]
     with open(f"/proc/{monitor}/cmdline", "rb") as cmdline:
         assert b"monitor_loop.py" in cmdline.read()
     assert nsbox.state(container_id)["Pid"] in [int(p) for p in open(f"/proc/{monitor}/task/{monitor}/children").read().split()]
@@ -225,3 +224,50 @@ def test_monitor_is_small_and_outlives_the_cli(nsbox):
     assert state["Status"] == "exited" and not state["Running"]
     nsbox("rm", container_id)
     assert subprocess.run(["pgrep", "-f", container_id], capture_output=True).stdout == b""
+
+
+def test_stop_signal_timeout_and_cgroup_parent(nsbox):
+    from tests import leaks
+    from tests.conftest import CGROUP_PARENT
+    nsbox("run", "-d", "--name", "usr1", "--stop-signal", "SIGUSR1", "busybox", "sh", "-c",
+          "trap 'exit 11' USR1; while true; do sleep 0.1; done")
+    time.sleep(0.3)  # let the shell install its trap
+    nsbox("stop", "usr1")
+    assert nsbox.state("usr1")["ExitCode"] == 11
+    nsbox("run", "-d", "--name", "slow", "--stop-timeout", "1", "busybox", "sleep", "100")
+    nsbox("stop", "slow")  # SIGTERM is ignored by PID 1: SIGKILL after the container's own 1 s
+    assert nsbox.state("slow")["ExitCode"] == 137
+    parent = f"{CGROUP_PARENT}/custom-parent"
+    container_id = nsbox.out("run", "-d", "--cgroup-parent", parent, "busybox", "sleep", "100").strip()
+    base = leaks.own_cgroup_bases()["pids"]
+    assert os.path.isdir(os.path.join(leaks.CGROUP_ROOT, "pids", base.lstrip("/"), parent, container_id))
+    nsbox("rm", "-f", container_id)
+    assert not os.path.exists(os.path.join(leaks.CGROUP_ROOT, "pids", base.lstrip("/"), parent, container_id))
+    for hierarchy, own in leaks.own_cgroup_bases().items():  # the parent is the test's, as Docker leaves it
+        directory = os.path.join(leaks.CGROUP_ROOT, hierarchy, own.lstrip("/"), parent)
+        if os.path.isdir(directory):
+            os.rmdir(directory)
+
+
+def test_live_stats_table(nsbox):
+    import pty
+    nsbox("run", "-d", "--name", "watched", "-m", "64m", "busybox", "sleep", "100")
+    pid, master = pty.fork()
+    if pid == 0:
+        import fcntl
+        import struct
+        fcntl.ioctl(0, 0x5414, struct.pack("HHHH", 50, 200, 0, 0))  # TIOCSWINSZ: room for every column
+        os.execv(nsbox.binary, nsbox.command("stats"))
+    output = b""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and output.count(b"watched") < 2:  # at least one refresh
+        try:
+            output += os.read(master, 65536)
+        except OSError:
+            break
+    os.kill(pid, signal.SIGINT)
+    os.waitpid(pid, 0)
+    os.close(master)
+    text = output.decode(errors="replace")
+    assert "MEM USAGE / LIMIT" in text and "watched" in text and "64MiB" in text
+    nsbox("rm", "-f", "watched")

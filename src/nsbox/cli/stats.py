@@ -58,7 +58,7 @@ def main(argv: list[str], root: str) -> int:
     def render(entries: list[dict]) -> Table:
         shown = Table(box=None, header_style="bold")
         for header in HEADERS:
-            shown.add_column(header)
+            shown.add_column(header, no_wrap=True)
         for entry in entries:
             shown.add_row(*_row(entry))
         return shown

@@ -83,7 +83,7 @@ class Engine:
         record = make_record(options, image, self.root)
 
         def mount_rootfs(record: dict) -> None:
-            checkpoint("recorded")
+            checkpoint("named")
             if image is not None:
                 from nsbox.image.rootfs import prepare_rootfs
                 record["Rootfs"] = prepare_rootfs(self.root, image["id"], record["Id"])

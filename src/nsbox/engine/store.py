@@ -114,6 +114,14 @@ class Store:
         except OSError:
             return None
 
+    def _name_of(self, container_id: str) -> str:
+        """The name whose link points at the container (for a record never written)."""
+        try:
+            names = os.listdir(self.paths.names)
+        except FileNotFoundError:
+            return ""
+        return next((name for name in names if self._name_owner(name) == container_id), "")
+
     def rename(self, container_id: str, new_name: str) -> None:
         new_name = check_name(new_name, "NEW_NAME")
         with self.lock(container_id):
@@ -161,7 +169,8 @@ class Store:
         except FileNotFoundError:
             if not os.path.isdir(self.paths.container(container_id)):
                 raise NotFound(f"no such container: {container_id[:12]}") from None
-            return {"Id": container_id, "Name": "", "Created": "", "Config": {}, "HostConfig": {},
+            return {"Id": container_id, "Name": self._name_of(container_id), "Created": "", "Config": {},
+                    "HostConfig": {},
                     "State": {"Status": "dead", "Dead": True, "Error": "record never written (creation interrupted)"}}
         try:
             with open(self.live_path(container_id), "rb") as live:
