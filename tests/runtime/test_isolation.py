@@ -5,7 +5,12 @@ import os
 import socket
 import time
 
+import pytest
+
 from tests.runtime.conftest import state_of
+
+needs_time_namespace = pytest.mark.skipif(not os.path.exists("/proc/self/ns/time"),
+                                          reason="this kernel has no time namespaces (Linux 5.6 or newer has)")
 
 
 def test_pid_1_inside_and_new_hostname(run_container):
@@ -23,6 +28,7 @@ def test_new_network_namespace_has_only_loopback(run_container):
     assert result.stdout.split() == ["lo"]
 
 
+@needs_time_namespace
 def test_every_namespace_differs_from_the_host(make_bundle, runtime):
     def edit(spec):
         spec["linux"]["namespaces"].append({"type": "time"})
@@ -79,6 +85,7 @@ def test_user_namespace_process_is_unprivileged_on_the_host(make_bundle, runtime
     runtime("delete", "-f", "mapped", check=True)
 
 
+@needs_time_namespace
 def test_time_namespace_offsets_shift_the_boot_clock(run_container):
     def edit(spec):
         spec["linux"]["namespaces"].append({"type": "time"})
