@@ -80,7 +80,7 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         state_dir_fd = os.open(record.dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         fifo_fd = os.open(record.fifo, os.O_PATH | os.O_CLOEXEC)
         options = InitOptions(spec, bundle, rootfs, state_dir_fd, fifo_fd, record.lock_fd, no_pivot, preserve_fds,
-                              console, stdio, cgroup)
+                              console, stdio)
         intermediate_pid = os.fork()
         if intermediate_pid == 0:
             channel.close()
@@ -97,6 +97,10 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
             write_id_maps(intermediate_pid, spec)
             channel.send("mapped")
         init_pid = int(channel.expect("pid")[0])
+        # The init mounts its root filesystem meanwhile: the kernel's first migration of a
+        # burst waits for an RCU grace period (~15 ms on cgroup v1), so it must not be alone.
+        cgroup.add_process(init_pid)
+        channel.send("cgroup-joined")
         os.waitpid(intermediate_pid, 0)
         intermediate_pid = 0
         record.data.update(pid=init_pid, started=proc.start_time(init_pid))

@@ -24,11 +24,11 @@ TIOCSWINSZ = 0x5414
 
 class InitOptions:
     __slots__ = ("spec", "bundle", "rootfs", "state_dir_fd", "fifo_fd", "lock_fd", "no_pivot", "preserve_fds",
-                 "console", "stdio", "cgroup", "runtime_hooks")
+                 "console", "stdio", "runtime_hooks")
 
     def __init__(self, spec: Spec, bundle: str, rootfs: str, state_dir_fd: int, fifo_fd: int, lock_fd: int,
                  no_pivot: bool, preserve_fds: int, console: object | None,
-                 stdio: tuple[int, int, int] | None, cgroup: object) -> None:
+                 stdio: tuple[int, int, int] | None) -> None:
         self.spec = spec
         self.bundle = bundle
         self.rootfs = rootfs
@@ -39,7 +39,6 @@ class InitOptions:
         self.preserve_fds = preserve_fds
         self.console = console  # a connected socket.socket to send the pty master over, or None
         self.stdio = stdio
-        self.cgroup = cgroup  # the container's nsbox.cgroups.Cgroup, made by the runtime
         # prestart and createRuntime hooks run in the runtime, between mounts and pivot_root:
         # only then do the runtime and the init take that turn.
         self.runtime_hooks = bool(spec.hooks.get("prestart") or spec.hooks.get("createRuntime"))
@@ -65,7 +64,6 @@ def intermediate(options: InitOptions, channel: Channel) -> None:
         os.close(options.lock_fd)
         spec = options.spec
         linux = spec.linux
-        options.cgroup.add_process(os.getpid())  # type: ignore[attr-defined]
         joins = [(ns_.type, ns.open_namespace(ns_.type, ns_.path)) for ns_ in linux.namespaces if ns_.path]
         joins.sort(key=lambda item: ns.JOIN_ORDER.index(item[0]))
         for kind, fd in joins:
@@ -80,7 +78,7 @@ def intermediate(options: InitOptions, channel: Channel) -> None:
             os.setresuid(0, 0, 0)
         flags = 0
         for kind in new:
-            if kind != "user":
+            if kind not in ("user", "cgroup"):  # the init makes its cgroup namespace once in its cgroup
                 flags |= ns.KINDS[kind][0]
         if flags:
             libc.unshare(flags)
@@ -117,7 +115,12 @@ def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
                 if fd != target:
                     os.dup2(fd, target)
         proc_setup.set_inheritable_fds(options.preserve_fds)
-        rootfs_setup.prepare(spec, options.bundle, options.rootfs, in_user_ns)
+        def join_cgroup() -> None:
+            channel.expect("cgroup-joined")
+            cgroup_ns = spec.linux.namespace("cgroup")
+            if cgroup_ns is not None and not cgroup_ns.path:
+                libc.unshare(ns.CLONE_NEWCGROUP)
+        rootfs_setup.prepare(spec, options.bundle, options.rootfs, in_user_ns, join_cgroup)
         if options.runtime_hooks:
             channel.send("prestart")
             channel.expect("hooks-done")

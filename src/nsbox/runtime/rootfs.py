@@ -23,13 +23,23 @@ DEV_LINKS = (("/dev/fd", "/proc/self/fd"), ("/dev/stdin", "/proc/self/fd/0"),
              ("/dev/core", "/proc/kcore"))
 
 
-def prepare(spec: Spec, bundle: str, rootfs: str, in_user_ns: bool) -> None:
-    """Everything before pivot_root."""
+def prepare(spec: Spec, bundle: str, rootfs: str, in_user_ns: bool, join_cgroup: object) -> None:
+    """Everything before pivot_root.
+
+    `join_cgroup()` returns once the init is in its cgroup (and cgroup namespace): it is
+    called before the first cgroup mount, or at the end, so that the mounts before it
+    overlap with the kernel's slow first cgroup migration (~15 ms on cgroup v1)."""
     propagation = m.PROPAGATION.get(spec.linux.rootfs_propagation or "rslave", m.MS_SLAVE | m.MS_REC)
     m.mount(None, "/", None, propagation)
     m.mount(rootfs, rootfs, None, m.MS_BIND | m.MS_REC)
+    joined = False
     for mount in spec.mounts:
+        if mount.type == "cgroup" and not joined:
+            join_cgroup()  # type: ignore[operator]
+            joined = True
         mount_one(mount, bundle, rootfs)
+    if not joined:
+        join_cgroup()  # type: ignore[operator]
     dev_is_mounted = any(mount.destination.rstrip("/") == "/dev" for mount in spec.mounts)
     if dev_is_mounted:
         make_default_devices(rootfs, in_user_ns)
