@@ -2,25 +2,28 @@
 from __future__ import annotations
 
 
-def start_time(pid: int) -> int | None:
-    """Field 22 of /proc/<pid>/stat (clock ticks since boot), or None if the process is gone."""
+def stat_fields(pid: int) -> list[bytes] | None:
+    """/proc/<pid>/stat from field 3 (the state) on, or None if the process is gone.
+
+    The command name (field 2) may hold spaces and parentheses, so it is cut at the last ')'."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as stat:
             data = stat.read()
     except OSError:
         return None
-    fields = data[data.rfind(b")") + 2:].split()
-    return int(fields[19])
+    return data[data.rfind(b")") + 2:].split()
+
+
+def start_time(pid: int) -> int | None:
+    """Field 22 of /proc/<pid>/stat (clock ticks since boot), or None if the process is gone."""
+    fields = stat_fields(pid)
+    return None if fields is None else int(fields[19])
 
 
 def state_letter(pid: int) -> str | None:
     """R, S, D, Z, T ... or None if the process is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            data = stat.read()
-    except OSError:
-        return None
-    return data[data.rfind(b")") + 2:data.rfind(b")") + 3].decode()
+    fields = stat_fields(pid)
+    return None if fields is None else fields[0].decode()
 
 
 def status(pid: int) -> dict[str, str]:

@@ -277,6 +277,18 @@ def delete(state_root: str, container_id: str, force: bool = False) -> None:
         record.unlock()
 
 
+def live_cgroup(state_root: str, container_id: str, doing: str) -> tuple[ContainerRecord, object]:
+    """The record and cgroup of a container that has processes (created, running or paused)."""
+    record = load(state_root, container_id)
+    status = record.status()
+    if status not in ("created", "running", "paused"):
+        raise StateError(f"container {container_id!r} is {status}; {doing} needs a live container")
+    cgroup = record.cgroup
+    if cgroup is None:
+        raise StateError(f"container {container_id!r} has no cgroup")
+    return record, cgroup
+
+
 def pause(state_root: str, container_id: str) -> None:
     record = load(state_root, container_id)
     if record.status() != "running":

@@ -44,16 +44,10 @@ def emit(kind: str, container_id: str, data: dict | None = None) -> None:
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:
-    from nsbox.errors import StateError
     container_id = one_id(positionals, "events")
     interval = duration(str(options.get("interval", "5s")))
-    record = ctx.load(container_id)
-    status = record.status()
-    if status not in ("created", "running", "paused"):
-        raise StateError(f"container {container_id!r} is {status}; events are for a live container")
-    cgroup = record.cgroup
-    if cgroup is None:
-        raise StateError(f"container {container_id!r} has no cgroup to watch")
+    from nsbox.runtime.api import live_cgroup
+    record, cgroup = live_cgroup(ctx.root, container_id, "events")
     if options.get("stats"):
         emit("stats", container_id, cgroup.stats())
         return 0

@@ -76,18 +76,12 @@ def resources_from(options: dict) -> dict:
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:
-    from nsbox.errors import StateError
     container_id = one_id(positionals, "update")
     resources = resources_from(options)
     if not resources:
         raise UsageError("update needs --resources FILE|- or at least one limit flag (--memory, --cpu-quota, ...)")
-    record = ctx.load(container_id)
-    status = record.status()
-    if status not in ("created", "running", "paused"):
-        raise StateError(f"container {container_id!r} is {status}; only a live container's limits can be updated")
-    cgroup = record.cgroup
-    if cgroup is None:
-        raise StateError(f"container {container_id!r} has no cgroup to update")
+    from nsbox.runtime.api import live_cgroup
+    _, cgroup = live_cgroup(ctx.root, container_id, "update")
     cgroup.warn = lambda message: ctx.report("warning", message)
     cgroup.update(resources)
     return 0
