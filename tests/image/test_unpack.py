@@ -2,8 +2,10 @@
 entry and why), OCI whiteouts become overlayfs ones, and file metadata is kept."""
 from __future__ import annotations
 
+import io
 import os
 import stat
+import subprocess
 
 import pytest
 
@@ -253,3 +255,44 @@ def test_zstd_layers_unpack_and_damaged_ones_are_refused(host):
     with pytest.raises(ImageError, match="zstd|tar|config says"):
         store.ensure_layer(L.sha256(other), store.write_blob(bytes(damaged)))
     assert os.listdir(store.layers) == [os.path.basename(directory)]
+
+
+def test_a_gzip_bomb_is_inflated_in_bounded_chunks(host):
+    # 64 MiB of zeros compress to ~64 KiB: each piece the unpacker holds stays at most 1 MiB
+    import gzip
+
+    from nsbox.image.unpack import layer_stream
+    data = L.layer([L.file("zeros", bytes(64 << 20))])
+    stream = layer_stream(io.BytesIO(gzip.compress(data, 9)))
+    sizes = []
+    while piece := stream.view(1 << 30):
+        sizes.append(len(piece))
+    assert sum(sizes) == len(data) and max(sizes) <= 1 << 20
+    assert stream.digest() == L.sha256(data)
+
+
+def test_an_entry_cut_short_is_refused_by_name(host):
+    data = L.layer([L.file("whole", b"w" * 2000), L.file("half", os.urandom(100_000))])
+    store = Store(host["root"])
+    with pytest.raises(ImageError, match="'half' is cut short"):
+        store.ensure_layer(L.sha256(data), store.write_blob(data[:60_000]))
+    assert os.listdir(store.layers) == []
+
+
+def test_gnu_sparse_files_keep_their_holes_and_data(host, tmp_path):
+    # GNU tar writes a sparse member (type 'S'): its data regions and holes come back as they were
+    source = tmp_path / "source"
+    source.mkdir()
+    with open(source / "sparse", "wb") as out:
+        out.seek(3 << 20)
+        out.write(b"middle")
+        out.seek(8 << 20)
+        out.write(b"end")
+    archive = tmp_path / "layer.tar"
+    subprocess.run(["tar", "--sparse", "--format=gnu", "-cf", str(archive), "-C", str(source), "sparse"], check=True)
+    data = archive.read_bytes()
+    assert b"GNUSparseFile" in data or data[156:157] == b"S"
+    store = Store(host["root"])
+    directory = store.ensure_layer(L.sha256(data), store.write_blob(data))
+    with open(os.path.join(directory, "sparse"), "rb") as content:
+        assert content.read() == (source / "sparse").read_bytes()

@@ -29,16 +29,8 @@ def _progress(title: str):
 
 
 def cmd_pull(args, root: str) -> int:
-    from nsbox.image.pull import parse_platform, pull
-    platform = parse_platform(args.platform) if args.platform else None
-    context, progress = _progress(f"Pulling {args.image}")
-    with context:
-        image = pull(root, args.image, platform=platform, insecure_registries=_insecure(args), progress=progress)
-    print(f"Digest: {image.manifest_digest}")
-    print(f"Image ID: {image.id}")
-    from nsbox.image.reference import parse_reference
-    print(str(parse_reference(args.image)))
-    return 0
+    from nsbox.cli.pull import pull_image
+    return pull_image(args.image, args.platform, _insecure(args), root)
 
 
 def cmd_push(args, root: str) -> int:
@@ -295,8 +287,9 @@ def _run(parser: argparse.ArgumentParser, argv: list[str], root: str) -> int:
         return 125 if stop.code not in (0, None) else 0
     try:
         return args.run(args, root)
-    except OSError as error:  # e.g. a full disk or a read-only --root: say what, not a traceback
-        raise ImageError(f"{error.filename + ': ' if error.filename else ''}{error.strerror or error}") from error
+    except OSError as error:
+        from nsbox.cli.pull import as_image_error
+        raise as_image_error(error) from error
 
 
 def main(argv: list[str], root: str) -> int:

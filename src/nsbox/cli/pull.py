@@ -1,6 +1,88 @@
-"""`nsbox pull`: the same as `nsbox image pull`."""
+"""`nsbox pull`: the same as `nsbox image pull`.
+
+Its command line is read by hand: building argparse's parsers (gettext looks up message
+catalogues for every help text) costs more than pulling a small image. Anything this
+reader does not take plainly (--help, an unknown or abbreviated flag, a missing image) goes
+to argparse, which answers exactly as for `nsbox image pull`.
+"""
 from __future__ import annotations
 
-from nsbox.cli.image import alias
+_FLAGS = ("--platform", "--insecure-registry")
 
-main = alias("pull", "pull")
+
+def parse(argv: list[str]) -> tuple[str, str | None, tuple[str, ...]] | None:
+    """(image, platform, insecure registries), or None when argparse must answer."""
+    image = platform = None
+    insecure: list[str] = []
+    index = 0
+    while index < len(argv):
+        argument = argv[index]
+        if argument in _FLAGS and index + 1 < len(argv):
+            flag, value = argument, argv[index + 1]
+            index += 2
+        elif argument.startswith(tuple(f"{flag}=" for flag in _FLAGS)):
+            flag, value = argument.split("=", 1)
+            index += 1
+        elif argument.startswith("-") or image is not None:
+            return None
+        else:
+            image = argument
+            index += 1
+            continue
+        if value.startswith("-"):
+            return None
+        if flag == "--platform":
+            platform = value
+        else:
+            insecure.append(value)
+    return None if image is None else (image, platform, tuple(insecure))
+
+
+def pull_image(image: str, platform: str | None, insecure: tuple[str, ...], root: str) -> int:
+    """Pull, with a progress bar per layer on a terminal, and print what Docker prints."""
+    import contextlib
+
+    from nsbox.image.progress import for_terminal
+    from nsbox.image.pull import parse_platform, pull
+    from nsbox.image.reference import parse_reference
+    chosen = parse_platform(platform) if platform else None
+    progress = for_terminal(f"Pulling {image}")
+    _keep_freed_memory()
+    with progress or contextlib.nullcontext():
+        pulled = pull(root, image, platform=chosen, insecure_registries=insecure, progress=progress)
+    print(f"Digest: {pulled.manifest_digest}")
+    print(f"Image ID: {pulled.id}")
+    print(str(parse_reference(image)))
+    return 0
+
+
+def _keep_freed_memory() -> None:
+    """Let malloc keep the memory a pull frees instead of giving it back to the kernel.
+
+    A pull goes through gigabytes of megabyte-sized buffers (socket reads, decompressed
+    chunks); given back and taken again, each page costs a fault, which doubled the
+    kernel time of a pull in a VM. Only for this short-lived process: glibc's mallopt.
+    """
+    import ctypes
+    libc = ctypes.CDLL(None)
+    if hasattr(libc, "mallopt"):
+        for parameter in (-1, -3):  # M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
+            libc.mallopt(parameter, 64 << 20)
+
+
+def main(argv: list[str], root: str) -> int:
+    parsed = parse(argv)
+    if parsed is None:
+        from nsbox.cli.image import alias
+        return alias("pull", "pull")(argv, root)
+    try:
+        return pull_image(*parsed, root)
+    except OSError as error:
+        raise as_image_error(error) from error
+
+
+def as_image_error(error: OSError):
+    """An OSError of an image command (a full disk, a read-only --root) as the ImageError
+    the CLI reports: what, not a traceback."""
+    from nsbox.errors import ImageError
+    return ImageError(f"{error.filename + ': ' if error.filename else ''}{error.strerror or error}")

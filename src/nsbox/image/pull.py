@@ -16,7 +16,7 @@ from nsbox.oci import image_spec
 from nsbox.oci.image_spec import Platform
 
 PARALLEL_DOWNLOADS = 6
-PARALLEL_UNPACKS = 2
+PARALLEL_UNPACKS = PARALLEL_DOWNLOADS  # every layer in flight is unpacked as its bytes arrive
 
 _ARCHITECTURES = {"x86_64": ("amd64", None), "aarch64": ("arm64", "v8"), "armv7l": ("arm", "v7"),
                   "armv6l": ("arm", "v6"), "i686": ("386", None), "i386": ("386", None),

@@ -255,6 +255,8 @@ class RegistryClient:
 
     def download_blob(self, repository: str, digest: str, ingest, progress=None) -> None:
         """Append the blob's bytes to `ingest` (a store.Ingest), resuming after a broken connection."""
+        buffer = bytearray(_CHUNK)  # one buffer, filled again and again: fresh memory costs page faults
+        view = memoryview(buffer)
         for attempt in range(RETRIES):
             headers = {"Range": f"bytes={ingest.offset}-"} if ingest.offset else {}
             try:
@@ -264,10 +266,10 @@ class RegistryClient:
                     ingest.restart()
                     if progress:
                         progress(0, reset=True)
-                while chunk := response.raw.read(_CHUNK):
-                    ingest.write(chunk)
+                while count := response.raw.readinto(buffer):
+                    ingest.write(view[:count])
                     if progress:
-                        progress(len(chunk))
+                        progress(count)
                 if response.raw.length:  # the connection closed before Content-Length bytes came
                     raise http.client.IncompleteRead(b"", response.raw.length)
                 return

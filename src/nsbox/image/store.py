@@ -113,8 +113,10 @@ class Ingest:
             self.sha256.update(chunk)
         self.offset = self.file.tell()
 
-    def write(self, data: bytes) -> None:
-        self.file.write(data)
+    def write(self, data: bytes | memoryview) -> None:
+        unwritten = data
+        while unwritten:
+            unwritten = unwritten[self.file.write(unwritten):]
         self.sha256.update(data)
         self.offset += len(data)
 
