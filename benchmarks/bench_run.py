@@ -251,6 +251,10 @@ def main() -> int:
     if "--no-install" not in sys.argv:
         install(["podman", "docker.io"])
     os.environ["NSBOX_CGROUP_PARENT"] = CGROUP_PARENT
+    import compileall
+
+    import nsbox
+    compileall.compile_dir(os.path.dirname(nsbox.__file__), quiet=1)  # as an installed package has them
     work = tempfile.mkdtemp(prefix="nsbox-bench-run.")
     from nsbox.busybox import make_rootfs
     rootfs = make_rootfs(os.path.join(work, "rootfs"))

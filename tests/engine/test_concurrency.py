@@ -18,7 +18,8 @@ def test_fifty_concurrent_runs(nsbox):
     assert all(entry["State"] == "running" for entry in listed)
     removal = [subprocess.Popen(nsbox.command("rm", "-f", container_id), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True) for container_id in ids]
-    assert all(p.wait(timeout=120) == 0 for p in removal)
+    failures = [p.communicate(timeout=120)[1] for p in removal if p.wait(timeout=120) != 0]
+    assert not failures, failures[:3]
     assert nsbox.out("ps", "-a", "-q") == ""
 
 

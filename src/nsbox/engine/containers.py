@@ -84,6 +84,8 @@ class Engine:
 
         def mount_rootfs(record: dict) -> None:
             checkpoint("named")
+            if not record["Config"]["Hostname"] and not record["HostConfig"]["UTSMode"]:
+                record["Config"]["Hostname"] = record["Id"][:12]
             if image is not None:
                 from nsbox.image.rootfs import prepare_rootfs
                 record["Rootfs"] = prepare_rootfs(self.root, image["id"], record["Id"])
@@ -104,8 +106,8 @@ class Engine:
         """/proc/PID/ns/KIND of the running container named in "container:NAME"."""
         other = self.get(mode.partition(":")[2])
         if other["State"]["Status"] not in ("running", "paused"):
-            raise StateError(f"--{kind if kind != 'network' else 'network'} {mode}: that container is "
-                             f"{other['State']['Status']}, not running: start it first")
+            raise StateError(f"--{kind} {mode}: that container is {other['State']['Status']}, not running: "
+                             "start it first")
         return f"/proc/{other['State']['Pid']}/ns/{NAMESPACE_FILES[kind]}"
 
     def write_bundle(self, record: dict, console_size: dict | None = None) -> str:
@@ -288,8 +290,12 @@ class Engine:
             wait_gone(record["State"]["Pid"], record.get("InitStart"), 30)
         monitor = record.get("Monitor") or {}
         if wait_monitor and monitor.get("Pid") and monitor.get("Pid") != os.getpid():
-            if not wait_gone(monitor["Pid"], monitor.get("Start"), 10):
-                os.kill(monitor["Pid"], SIGKILL)
+            # it records the exit (and sees "removing": no restart, no --rm of its own)
+            if not wait_gone(monitor["Pid"], monitor.get("Start"), 30):
+                try:
+                    os.kill(monitor["Pid"], SIGKILL)
+                except ProcessLookupError:
+                    pass
         if record.get("HostConfig"):
             runtime = self.runtime(record)
             try:
