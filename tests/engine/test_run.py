@@ -70,8 +70,6 @@ def test_user(nsbox, runtime):
     import shutil
     if runtime == "runc" and not shutil.which("runc"):
         pytest.skip("runc is not installed")
-    if runtime == "nsbox":
-        pytest.xfail("nsbox-runtime: the init opens exec.fifo after switching to the user (Permission denied)")
     as_nobody = run(nsbox, "--runtime", runtime, "-u", "nobody", "busybox", "sh", "-c", "id -u; id -g")
     assert as_nobody.stdout.split() == ["65534", "65534"], as_nobody.stderr
     assert run(nsbox, "--runtime", runtime, "-u", "1234:5678", "busybox", "id").stdout.startswith("uid=1234 gid=5678")

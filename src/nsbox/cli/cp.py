@@ -9,8 +9,7 @@ def main(argv: list[str], root: str) -> int:
     from nsbox.engine.containers import Engine
     from nsbox.engine.files import copy_from, copy_to
     from nsbox.errors import ConfigError
-    _, paths = parse(argv, {"-a": "archive", "--archive": "archive", "-L": "follow_link"}, USAGE,
-                     stop_at_positional=False)
+    _, paths = parse(argv, {}, USAGE, stop_at_positional=False)
     if len(paths) != 2:
         raise ConfigError("SRC DEST", f"give a source and a destination\n{USAGE}")
     source, destination = paths
