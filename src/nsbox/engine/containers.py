@@ -13,8 +13,7 @@ import time
 from nsbox.engine import status
 from nsbox.engine.runconfig import make_record, now
 from nsbox.engine.runtimes import runtime_for
-from nsbox.engine.store import Store
-from nsbox.linux.files import write_atomic
+from nsbox.engine.store import Store, replace_file
 from nsbox.errors import NotFound, NsboxError, StateError
 from nsbox.linux import proc
 from nsbox.oci import jsonio
@@ -117,7 +116,8 @@ class Engine:
         spec = make_spec(record, record["Rootfs"], self.namespace_path)
         if console_size and spec["process"]["terminal"]:
             spec["process"]["consoleSize"] = console_size
-        write_atomic(os.path.join(bundle, "config.json"), jsonio.dumps(spec).encode())
+        # made again from the record at every start: atomic, but no need to survive a crash (no fsync)
+        replace_file(os.path.join(bundle, "config.json"), jsonio.dumps(spec).encode())
         return bundle
 
     def launch(self, container_id: str, stdio: tuple[int, int, int], console_socket: str | None = None,
