@@ -214,6 +214,9 @@ def test_monitor_is_small_and_outlives_the_cli(nsbox):
     monitor = nsbox.state(container_id)["MonitorPid"]
     with open(f"/proc/{monitor}/cmdline", "rb") as cmdline:
         assert b"monitor_loop.py" in cmdline.read()
+    with open(f"/proc/{monitor}/smaps_rollup") as rollup:  # a bare interpreter, not the engine (~15 MiB)
+        pss_kib = [int(line.split()[1]) for line in rollup if line.startswith("Pss:")][0]
+    assert pss_kib < 6 * 1024
     assert nsbox.state(container_id)["Pid"] in [int(p) for p in open(f"/proc/{monitor}/task/{monitor}/children").read().split()]
     os.kill(monitor, signal.SIGKILL)
     nsbox.wait_for(lambda: not os.path.exists(f"/proc/{monitor}/cmdline") or

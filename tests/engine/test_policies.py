@@ -12,6 +12,14 @@ def test_on_failure_restarts_up_to_the_limit(nsbox):
     assert nsbox.out("logs", "flaky") == "try\ntry\ntry\n"
 
 
+def test_terminal_container_restarts_with_a_new_terminal(nsbox):
+    nsbox("run", "-d", "-t", "--name", "tty-flaky", "--restart", "on-failure:1", "busybox", "sh", "-c",
+          "tty; exit 1")
+    nsbox.wait_for(lambda: nsbox.inspect("tty-flaky")["RestartCount"] == 1
+                   and nsbox.state("tty-flaky")["Status"] == "exited", what="one restart, then stop")
+    assert nsbox.out("logs", "tty-flaky").split() == ["/dev/pts/0", "/dev/pts/0"]
+
+
 def test_on_failure_does_not_restart_success(nsbox):
     nsbox("run", "-d", "--name", "fine", "--restart", "on-failure", "busybox", "true")
     assert nsbox.out("wait", "fine").strip() == "0"
