@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 from nsbox.errors import ImageError
 from nsbox.image import credentials
@@ -157,25 +156,77 @@ def _fetch_layers(client: RegistryClient, store: Store, repository: str,
             unpacked.add(layer.digest)
             progress.status(layer.digest, "done")
 
-    downloads = ThreadPoolExecutor(max_workers=PARALLEL_DOWNLOADS)
-    unpacking = ThreadPoolExecutor(max_workers=PARALLEL_UNPACKS)
     feeds = [Feed() for _ in layers]
-    try:
-        futures = [unpacking.submit(unpack, layer, diff_id, feed) for (layer, diff_id), feed in zip(layers, feeds)]
-        futures += [downloads.submit(download, layer, feed) for (layer, _), feed in zip(layers, feeds)]
-        wait(futures, return_when=FIRST_EXCEPTION)
-        for future in futures:
-            if future.done() and future.exception() is not None:
-                raise future.exception()  # type: ignore[misc]
-    except BaseException:
+    failures: list[BaseException] = []
+
+    def give_up(error: BaseException | None) -> None:
+        """One layer failed (or the user pressed ^C): the others stop too."""
+        if error is not None:
+            with status_lock:
+                failures.append(error)
         stop.set()
         client.abort()
         for feed in feeds:
             feed.finish(False)
+
+    workers = _Workers(give_up)
+    try:
+        workers.start([lambda l=layer, d=diff_id, f=feed: unpack(l, d, f)
+                       for (layer, diff_id), feed in zip(layers, feeds)], PARALLEL_UNPACKS)
+        workers.start([lambda l=layer, f=feed: download(l, f) for (layer, _), feed in zip(layers, feeds)],
+                      PARALLEL_DOWNLOADS)
+        workers.wait()
+    except BaseException:
+        give_up(None)
+        workers.wait()
         raise
-    finally:
-        downloads.shutdown(wait=True, cancel_futures=True)
-        unpacking.shutdown(wait=True, cancel_futures=True)
+    if failures:
+        raise failures[0]
+
+
+class _Workers:
+    """Threads that take jobs (callables) in turn; a job that raises is reported to `failed`
+    and ends its thread.
+
+    Plain threads, not concurrent.futures: that brings in logging, a tenth of a pull's
+    imports. wait() waits on a condition rather than Thread.join, which a ^C can leave
+    believing a running thread has ended (Python 3.11).
+    """
+
+    def __init__(self, failed) -> None:
+        self.failed = failed
+        self.ended = threading.Condition()
+        self.running = 0
+
+    def start(self, jobs: list, count: int) -> None:
+        import collections
+        waiting = collections.deque(jobs)
+
+        def work() -> None:
+            try:
+                while waiting:
+                    try:
+                        job = waiting.popleft()
+                    except IndexError:
+                        return
+                    job()
+            except BaseException as error:
+                self.failed(error)
+            finally:
+                with self.ended:
+                    self.running -= 1
+                    self.ended.notify_all()
+
+        for _ in range(min(count, len(jobs))):
+            threading.Thread(target=work, name="nsbox-pull").start()
+            with self.ended:  # counted once started (until wait() it may dip below zero)
+                self.running += 1
+
+    def wait(self) -> None:
+        """Until every thread has ended."""
+        with self.ended:
+            while self.running:
+                self.ended.wait()
 
 
 def fetch_small_blob(client: RegistryClient, store: Store, repository: str,
