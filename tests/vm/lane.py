@@ -7,6 +7,7 @@ read-write 9p share: pytest's exit code and a JUnit XML file for the counts. Its
 """
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import shutil
@@ -167,11 +168,17 @@ def console(command: list[str], timeout: int, out) -> float | None:
     timer.daemon = True
     timer.start()
     try:
-        for raw in qemu.stdout:
-            line = raw.decode(errors="replace").rstrip("\r\n")
-            if boot_seconds is None and line.startswith(BOOTED):
-                boot_seconds = time.monotonic() - launched
-            print(line, file=out, flush=True)
+        # Copy as it comes, not by lines: pytest -q prints its progress dots without a newline.
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        seen = ""
+        while chunk := os.read(qemu.stdout.fileno(), 65536):
+            text = decoder.decode(chunk).replace("\r", "")
+            if boot_seconds is None:
+                seen += text
+                if BOOTED in seen:
+                    boot_seconds = time.monotonic() - launched
+            out.write(text)
+            out.flush()
         qemu.wait()
     finally:
         timer.cancel()

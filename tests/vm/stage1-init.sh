@@ -36,13 +36,6 @@ mkdir -p dev/pts dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts dev/pts
 mount -t tmpfs -o mode=1777 tmpfs dev/shm
 mount -t tmpfs -o mode=0755 tmpfs run
-# /tmp stays the overlay's (the checkout or the cache may live there): writes land in tmpfs.
-mount -t bpf bpf sys/fs/bpf
-# The kernel was booted with cgroup_no_v1=all: every controller is on the v2 hierarchy.
-mount -t cgroup2 -o nsdelegate cgroup2 sys/fs/cgroup || fail "cannot mount cgroup2"
-for controller in $(cat sys/fs/cgroup/cgroup.controllers); do
-    echo "+$controller" > sys/fs/cgroup/cgroup.subtree_control || fail "cannot enable $controller"
-done
 
 # The guest kernel's own modules (the host has none for it), loaded on demand by
 # busybox's modprobe.
@@ -51,6 +44,29 @@ mkdir -p "lib/modules/$release" run/nsbox-vm-lane
 mount --bind "/newroot$(cat lane/modules)" "lib/modules/$release" || fail "cannot bind the guest's modules"
 ln -s /bin/busybox run/nsbox-vm-lane/modprobe
 echo /run/nsbox-vm-lane/modprobe > proc/sys/kernel/modprobe
+
+# A real tmpfs on /tmp: overlayfs refuses an upper directory on the overlay the guest's
+# root is, and the tests make overlay mounts in their temporary directories. A checkout
+# that lives under /tmp is carried over it (writes to it still land in the root's tmpfs).
+checkout=$(cat lane/checkout)
+case "$checkout" in
+    /tmp/*)
+        mkdir /rw/checkout
+        mount --bind "/newroot$checkout" /rw/checkout
+        mount -t tmpfs -o mode=1777 tmpfs tmp
+        mkdir -p "/newroot$checkout"
+        mount --move /rw/checkout "/newroot$checkout" ;;
+    *)
+        mount -t tmpfs -o mode=1777 tmpfs tmp ;;
+esac
+
+mount -t bpf bpf sys/fs/bpf
+# The kernel was booted with cgroup_no_v1=all: every controller is on the v2 hierarchy.
+mount -t cgroup2 -o nsdelegate cgroup2 sys/fs/cgroup || fail "cannot mount cgroup2"
+for controller in $(cat sys/fs/cgroup/cgroup.controllers); do
+    echo "+$controller" > sys/fs/cgroup/cgroup.subtree_control || fail "cannot enable $controller"
+done
+
 # Loop devices are reached through /dev/loop-control, which exists only once the module is in.
 chroot . /bin/busybox modprobe loop || fail "cannot load the loop module"
 
