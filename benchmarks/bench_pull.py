@@ -42,16 +42,22 @@ def build_image(directory: str) -> int:
     return sum(len(data) for data in layers)
 
 
-def timed(command, before=None) -> float:
-    """Seconds that `command` (an argv, or a function running several) takes, after `before`."""
+def timed(command, before=None) -> tuple[float, float]:
+    """(wall, CPU) seconds that `command` (an argv, or a function running several) takes, after
+    `before`; CPU is user + system time of the processes it ran (steadier than wall time on
+    a loaded machine)."""
+    import resource
     if before:
         before()
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     if callable(command):
         command()
     else:
         subprocess.run(command, check=True, capture_output=True, timeout=600)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    now = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime
 
 
 def skopeo_then_tar(reference: str, directory: str) -> None:
@@ -104,17 +110,19 @@ def main() -> int:
 
             tools["podman pull"] = (["podman", "--root", f"{podman_dir}/root", "--runroot", f"{podman_dir}/run",
                                      "pull", "--quiet", "--tls-verify=false", reference], fresh_podman)
-        times: dict[str, list[float]] = {name: [] for name in tools}
-        for _ in range(runs):
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in tools}
+        for _ in range(runs):  # interleaved, so that a burst of load elsewhere hits every tool alike
             for name, (command, before) in tools.items():
                 times[name].append(timed(command, before))
         print(f"pull of a {size / 2**20:.0f} MiB image ({LAYERS} gzip layers) from docker-registry on loopback, "
-              f"median of {runs} runs:")
-        baseline = statistics.median(times["skopeo copy (oci dir)"])
-        for name, values in times.items():
-            median = statistics.median(values)
-            print(f"  {name:<24} {median * 1000:7.0f} ms  {size / 2**20 / median:6.0f} MiB/s  "
-                  f"{median / baseline:5.2f}x skopeo's time")
+              f"median of {runs} runs (CPU: user + system time of the tool's processes, not the registry's):")
+        walls = {name: statistics.median(wall for wall, _ in values) for name, values in times.items()}
+        cpus = {name: statistics.median(cpu for _, cpu in values) for name, values in times.items()}
+        baseline = "skopeo copy (oci dir)"
+        for name in times:
+            print(f"  {name:<24} {walls[name] * 1000:7.0f} ms  {size / 2**20 / walls[name]:6.0f} MiB/s  "
+                  f"{walls[name] / walls[baseline]:5.2f}x skopeo's time   "
+                  f"CPU {cpus[name] * 1000:5.0f} ms {cpus[name] / cpus[baseline]:5.2f}x skopeo's")
 
         # nsbox's store still holds the image from its last run
         from nsbox.image.rootfs import prepare_rootfs, remove_rootfs

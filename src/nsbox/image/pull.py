@@ -131,7 +131,7 @@ def _fetch_layers(client: RegistryClient, store: Store, repository: str,
             advance(amount, reset)
             feed.wrote(amount, reset)
         try:
-            with store.ingest(layer.digest, layer.size) as ingest:
+            with store.ingest(layer.digest, layer.size, verified=feed.verified) as ingest:
                 if ingest is not None:
                     wrote(ingest.offset)
                     client.download_blob(repository, layer.digest, ingest, wrote)

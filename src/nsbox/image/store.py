@@ -174,14 +174,16 @@ class Store:
             write_atomic(path, data)
         return digest
 
-    def ingest(self, digest: str, size: int | None = None) -> BlobWriter:
+    def ingest(self, digest: str, size: int | None = None, verified=None) -> BlobWriter:
         """`with store.ingest(digest, size) as ingest:` write the blob into `ingest` (None if stored already).
 
         Holds the blob's lock, so a concurrent writer of the same blob waits and then finds
         it stored. A .partial file left by an interrupted write is resumed; on success the
-        content is verified (digest and size) before it is renamed into blobs/.
+        content is verified (digest and size) before it is fsynced and renamed into blobs/.
+        `verified()`, if given, is called as soon as the content is known good, so that a
+        reader of the .partial file need not wait for the fsync.
         """
-        return BlobWriter(self, digest, size)
+        return BlobWriter(self, digest, size, verified)
 
     def adopt(self, path: str, digest: str) -> None:
         """Move the file at `path` (on the store's filesystem, content already hashed to `digest`) into blobs/."""
@@ -339,10 +341,11 @@ class Store:
 class BlobWriter:
     """The context manager of Store.ingest (see there)."""
 
-    def __init__(self, store: Store, digest: str, size: int | None) -> None:
+    def __init__(self, store: Store, digest: str, size: int | None, verified=None) -> None:
         self.store = store
         self.digest = digest
         self.size = size
+        self.verified = verified
         self.path = store.blob_path(digest)
         self.lock: locked | None = None
         self.ingest: Ingest | None = None
@@ -377,13 +380,15 @@ class BlobWriter:
                 self.lock.__exit__()
 
     def _finish(self, ingest: Ingest) -> None:
-        ingest.file.flush()
-        os.fsync(ingest.file.fileno())
         if (self.size is not None and ingest.offset != self.size) or ingest.digest() != self.digest:
             os.unlink(ingest.path)
             expected = "" if self.size is None else f" (expected {self.size} bytes)"
             raise ImageError(f"blob {self.digest}: received {ingest.offset} bytes hashing to {ingest.digest()}"
                              f"{expected}; not stored")
+        if self.verified is not None:
+            self.verified()
+        ingest.file.flush()
+        os.fsync(ingest.file.fileno())
         os.rename(ingest.path, self.path)
 
 

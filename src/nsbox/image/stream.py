@@ -29,6 +29,7 @@ class Feed:
         self.done = False
         self.ok = False
         self.restarted = False
+        self.complete = False  # every byte is written and verified (the blob may not be in place yet)
 
     def wrote(self, amount: int = 0, reset: bool = False) -> None:
         with self.condition:
@@ -36,8 +37,14 @@ class Feed:
                 self.restarted = True
             self.condition.notify_all()
 
+    def verified(self) -> None:
+        """The download has written and verified every byte: a follower may read to the end."""
+        with self.condition:
+            self.complete = True
+            self.condition.notify_all()
+
     def wait(self) -> bool:
-        """Wait for the download to end; True if it verified the blob."""
+        """Wait for the download to end; True if it stored the blob."""
         with self.condition:
             while not self.done:
                 self.condition.wait()
@@ -81,7 +88,7 @@ class Follower:
             with feed.condition:
                 if feed.restarted or (feed.done and not feed.ok):
                     raise Abandoned()
-                finished = feed.done
+                finished = feed.done or feed.complete
                 if not finished and self.file is None and not self._open():
                     feed.condition.wait(0.05)
                     continue
@@ -90,7 +97,7 @@ class Follower:
                     raise Abandoned()
                 return self.file.read(_CHUNK if size < 0 else size)  # type: ignore[union-attr]
             with feed.condition:
-                if not feed.done and not feed.restarted:
+                if not feed.done and not feed.complete and not feed.restarted:
                     feed.condition.wait(0.05)
 
     def close(self) -> None:
