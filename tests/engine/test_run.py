@@ -56,6 +56,15 @@ def test_stdio_and_stdin(nsbox):
     assert closed.stdout == ""  # without -i the container's stdin is empty
 
 
+def test_foreground_output_is_logged_too(nsbox):
+    result = nsbox("run", "--name", "chatty", "busybox", "sh", "-c", "echo out; echo err >&2; printf tail")
+    assert (result.stdout, result.stderr) == ("out\ntail", "err\n")
+    logs = nsbox("logs", "chatty")
+    assert (logs.stdout, logs.stderr) == ("out\ntail", "err\n")
+    big = nsbox("run", "--rm", "busybox", "sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x")
+    assert big.stdout == "x" * 300000
+
+
 def test_environment_workdir_entrypoint_hostname(nsbox, tmp_path):
     env_file = tmp_path / "env"
     env_file.write_text("# comment\nFROM_FILE=yes\n")

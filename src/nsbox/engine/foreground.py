@@ -1,6 +1,7 @@
 """A foreground `nsbox run`: the CLI process is the container's parent. It forwards
-signals (and, with -t, a pseudo-terminal and its window size), waits, records the exit,
-and returns the container's exit code.
+signals (and, with -t, a pseudo-terminal and its window size), copies the container's
+output to its own and into the log (as a monitor does, so `nsbox logs` shows it too),
+waits, records the exit, and returns the container's exit code.
 """
 from __future__ import annotations
 
@@ -16,14 +17,26 @@ TIOCSWINSZ = 0x5414
 
 def run_foreground(engine, container_id: str, interactive: bool, tty: bool) -> int:
     from nsbox.engine.containers import exit_code
+    from nsbox.engine.monitor_loop import relay
     devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
     stdin = 0 if interactive else devnull
+    log_fd = os.open(engine.paths.container(container_id, "container.log"),
+                     os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
     if tty:
-        wait_status = _run_with_terminal(engine, container_id, stdin, interactive)
+        wait_status = _run_with_terminal(engine, container_id, stdin, interactive, log_fd)
     else:
-        pid = engine.launch(container_id, (stdin, 1, 2))
+        out_read, out_write = os.pipe2(os.O_CLOEXEC)
+        err_read, err_write = os.pipe2(os.O_CLOEXEC)
+        try:
+            pid = engine.launch(container_id, (stdin, out_write, err_write))
+        finally:
+            os.close(out_write)
+            os.close(err_write)
         _forward_signals(pid)
-        wait_status = _wait(pid)
+        wait_status = relay(pid, log_fd, {out_read: b"stdout", err_read: b"stderr"}, {out_read: 1, err_read: 2})
+        os.close(out_read)
+        os.close(err_read)
+    os.close(log_fd)
     os.close(devnull)
     record = engine.finish(container_id, wait_status)
     if record and record["HostConfig"].get("AutoRemove"):
@@ -51,7 +64,7 @@ def _wait(pid: int) -> int:
             return status
 
 
-def _run_with_terminal(engine, container_id: str, stdin: int, interactive: bool) -> int:
+def _run_with_terminal(engine, container_id: str, stdin: int, interactive: bool, log_fd: int) -> int:
     from nsbox.engine import console
     listener, console_path = console.listen(engine.paths.container(container_id), f"console-{os.getpid()}.sock")
     try:
@@ -61,7 +74,7 @@ def _run_with_terminal(engine, container_id: str, stdin: int, interactive: bool)
         listener.close()
         os.unlink(console_path)
     _forward_signals(pid)
-    return relay_terminal(pid, master, interactive)
+    return relay_terminal(pid, master, interactive, log_fd)
 
 
 def window_size(fd: int) -> dict | None:
@@ -85,8 +98,9 @@ def copy_window_size(source: int, master: int) -> None:
         pass  # not a terminal: the pty keeps its default size
 
 
-def relay_terminal(pid: int, master: int, interactive: bool) -> int:
-    """Copy between our terminal and the container's pty master until `pid` exits."""
+def relay_terminal(pid: int, master: int, interactive: bool, log_fd: int | None = None) -> int:
+    """Copy between our terminal and the container's pty master until `pid` exits
+    (and what the container prints into the log at `log_fd`)."""
     import select
     saved = None
     stdin_is_tty = os.isatty(0)
@@ -106,11 +120,12 @@ def relay_terminal(pid: int, master: int, interactive: bool) -> int:
         poller.register(0, select.POLLIN)
     status = None
     master_open = True
+    pending: dict[bytes, bytes] = {}
     try:
         while status is None:
             for fd, _ in poller.poll():
                 if fd == master:
-                    master_open = _pump(master, 1)
+                    master_open = _pump(master, 1, log_fd, pending)
                     if not master_open:
                         poller.unregister(master)
                 elif fd == 0:
@@ -119,8 +134,11 @@ def relay_terminal(pid: int, master: int, interactive: bool) -> int:
                 elif fd == pidfd:
                     status = _wait(pid)
         os.set_blocking(master, False)
-        while master_open and _pump(master, 1):
+        while master_open and _pump(master, 1, log_fd, pending):
             pass
+        if log_fd is not None:
+            from nsbox.engine.monitor_loop import flush_pending
+            flush_pending(log_fd, pending)
     finally:
         if saved is not None:
             import termios
@@ -130,14 +148,16 @@ def relay_terminal(pid: int, master: int, interactive: bool) -> int:
     return status
 
 
-def _pump(source: int, target: int) -> bool:
+def _pump(source: int, target: int, log_fd: int | None = None, pending: dict[bytes, bytes] | None = None) -> bool:
+    """Copy what is readable now from `source` to `target` (and as stdout into the log)."""
+    from nsbox.engine.monitor_loop import log_chunk, write_all
     try:
         data = os.read(source, 65536)
     except (BlockingIOError, OSError):
         return False
     if not data:
         return False
-    view = memoryview(data)
-    while view:
-        view = view[os.write(target, view):]
+    write_all(target, data)
+    if log_fd is not None:
+        log_chunk(log_fd, b"stdout", data, pending)  # type: ignore[arg-type]
     return True

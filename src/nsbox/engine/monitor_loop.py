@@ -45,8 +45,12 @@ def flush_pending(log_fd: int, pending: dict[bytes, bytes]) -> None:
     pending.clear()
 
 
-def relay(pid: int, log_fd: int, streams: dict[int, bytes]) -> int:
-    """Copy the container's output into the log until its init exits; its wait status."""
+def relay(pid: int, log_fd: int, streams: dict[int, bytes], echo: dict[int, int] | None = None) -> int:
+    """Copy the container's output into the log until its init exits; its wait status.
+
+    `echo` maps a stream's fd to an fd that gets a copy too (a foreground run's own
+    stdout and stderr)."""
+    echo = echo or {}
     import select
     pidfd = os.pidfd_open(pid)
     poller = select.poll()
@@ -61,13 +65,13 @@ def relay(pid: int, log_fd: int, streams: dict[int, bytes]) -> int:
         for fd, _ in poller.poll(10_000):
             if fd == pidfd:
                 status = _reap(pid)
-            elif fd in open_streams and not _copy(fd, open_streams[fd], log_fd, pending):
+            elif fd in open_streams and not _copy(fd, open_streams[fd], log_fd, pending, echo.get(fd)):
                 poller.unregister(fd)
                 del open_streams[fd]
         if status is None:
             status = _reap(pid, block=False)
     for fd, stream in open_streams.items():  # what the process wrote just before it exited
-        while _copy(fd, stream, log_fd, pending):
+        while _copy(fd, stream, log_fd, pending, echo.get(fd)):
             pass
         poller.unregister(fd)
     flush_pending(log_fd, pending)
@@ -75,8 +79,9 @@ def relay(pid: int, log_fd: int, streams: dict[int, bytes]) -> int:
     return status
 
 
-def _copy(fd: int, stream: bytes, log_fd: int, pending: dict[bytes, bytes]) -> bool:
-    """Move what is readable now into the log; False at end of file (or EIO: pty closed)."""
+def _copy(fd: int, stream: bytes, log_fd: int, pending: dict[bytes, bytes], echo_fd: int | None = None) -> bool:
+    """Move what is readable now into the log (and to `echo_fd`); False at end of file
+    (or EIO: pty closed)."""
     try:
         data = os.read(fd, READ_SIZE)
     except BlockingIOError:
@@ -85,8 +90,20 @@ def _copy(fd: int, stream: bytes, log_fd: int, pending: dict[bytes, bytes]) -> b
         return False
     if not data:
         return False
+    if echo_fd is not None:
+        write_all(echo_fd, data)
     log_chunk(log_fd, stream, data, pending)
     return True
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data`; a reader that went away (EPIPE) only stops the copy to it."""
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError:
+        pass
 
 
 def _reap(pid: int, block: bool = True) -> int | None:
