@@ -25,7 +25,3 @@ class Paths:
 
     def container(self, container_id: str, *parts: str) -> str:
         return os.path.join(self.containers, container_id, *parts)
-
-    def runtime_state(self, runtime: str) -> str:
-        """The --root handed to a runtime: one state directory per runtime name."""
-        return os.path.join(self.run, runtime)
