@@ -71,6 +71,31 @@ def _read_reply(read_end: int) -> str:
     return data.partition(b"\n")[2].decode(errors="replace")
 
 
+def loop_program() -> str:
+    """monitor_loop's bytecode, fresh (compiled now if it is missing or older than the
+    source), else its source: run from bytecode the monitor skips compiling the script,
+    which saves ~0.3 MiB of each monitor's memory."""
+    import importlib.util
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "monitor_loop.py")
+    compiled = importlib.util.cache_from_source(source)
+    try:
+        with open(compiled, "rb") as pyc:
+            header = pyc.read(16)
+        info = os.stat(source)
+        if (header[:4] == importlib.util.MAGIC_NUMBER and header[4:8] == b"\0\0\0\0"
+                and int.from_bytes(header[8:12], "little") == int(info.st_mtime) & 0xFFFFFFFF
+                and int.from_bytes(header[12:16], "little") == info.st_size & 0xFFFFFFFF):
+            return compiled
+    except OSError:
+        pass
+    import py_compile
+    try:
+        return py_compile.compile(source, doraise=True,
+                                  invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+    except (OSError, py_compile.PyCompileError):
+        return source  # a read-only installation without bytecode: run the script itself
+
+
 def _report_failure(fd: int, error: BaseException) -> None:
     from nsbox.errors import NsboxError
     code = error.exit_code if isinstance(error, NsboxError) else 125
@@ -109,8 +134,7 @@ def _become_monitor(engine, container_id: str, report_fd: int) -> None:
         passed.append(listener.fileno())
     for fd in passed:
         os.set_inheritable(fd, True)
-    loop = os.path.join(os.path.dirname(os.path.abspath(__file__)), "monitor_loop.py")
-    os.execv(sys.executable, [sys.executable, "-S", "-I", loop, engine.root, container_id,
+    os.execv(sys.executable, [sys.executable, "-S", "-I", loop_program(), engine.root, container_id,
                               str(pid), engine.paths.container(container_id, "container.log"),
                               *map(str, readers), str(listener.fileno() if listener is not None else -1),
                               console_path])
