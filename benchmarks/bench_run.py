@@ -107,7 +107,7 @@ class Nsbox(Engine):
         return [NSBOX, "--root", self.root, "run", "-d", "--network", "none", "busybox", "sleep", "1000"]
 
     def helpers(self) -> list[int]:
-        return pids_matching("monitor_loop.py", self.root)
+        return pids_matching("monitor_loop", self.root)
 
     def cleanup(self) -> None:
         ids = sh(NSBOX, "--root", self.root, "ps", "-aq", check=False).stdout.split()
