@@ -235,3 +235,47 @@ def test_zstd_compressed_layers(registry, store_root, tmp_path):
     whiteout = os.lstat(os.path.join(upper, "etc/marker"))
     assert stat.S_ISCHR(whiteout.st_mode) and whiteout.st_rdev == 0
     assert os.path.isfile(os.path.join(upper, "etc/zstd"))
+
+
+def _many_layers_image(layout_dir: str, wrong_diff_id_at: int | None = None) -> str:
+    """An image of more layers than a pull downloads at once (nine), tagged `many`; with
+    `wrong_diff_id_at`, the config names a wrong diff ID for that layer."""
+    import gzip
+
+    from nsbox.image.pull import PARALLEL_DOWNLOADS
+    layout = L.Layout(layout_dir)
+    layers = [L.layer([L.file(f"layer{index}", os.urandom(300_000))]) for index in range(PARALLEL_DOWNLOADS + 3)]
+    diff_ids = [L.sha256(data) for data in layers]
+    if wrong_diff_id_at is not None:
+        diff_ids[wrong_diff_id_at] = L.sha256(b"something else")
+    config = layout.blob(json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+                                     "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode(),
+                         "application/vnd.oci.image.config.v1+json")
+    blobs = [layout.blob(gzip.compress(data, mtime=0), "application/vnd.oci.image.layer.v1.tar+gzip") for data in layers]
+    manifest = layout.blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                       "config": config, "layers": blobs}).encode(),
+                           "application/vnd.oci.image.manifest.v1+json")
+    layout.name(manifest, "many")
+    return layout.path
+
+
+def test_more_layers_than_parallel_downloads(registries, store_root, tmp_path):
+    from nsbox.image.store import Store
+    registry = registries(None)
+    registry.skopeo_push(_many_layers_image(str(tmp_path / "layout")), "many", "test/many")
+    result = nsbox(store_root, "pull", f"{registry.host}/test/many:many")
+    assert result.returncode == 0, result.stderr
+    directories = Store(store_root).resolve(f"{registry.host}/test/many:many").layer_dirs()
+    assert [os.listdir(directory) for directory in directories] == [[f"layer{index}"] for index in range(9)]
+
+
+def test_one_bad_layer_of_many_fails_the_pull_and_leaves_no_layer_half_made(registries, store_root, tmp_path):
+    from nsbox.image.store import Store
+    registry = registries(None)
+    registry.skopeo_push(_many_layers_image(str(tmp_path / "layout"), wrong_diff_id_at=1), "many", "test/bad")
+    result = nsbox(store_root, "pull", f"{registry.host}/test/bad:many")
+    assert result.returncode == 125
+    assert "uncompressed content is" in result.stderr and "the image config says" in result.stderr
+    store = Store(store_root)
+    assert store.references() == {}
+    assert not [name for name in os.listdir(store.layers) if name.startswith(".tmp-")]

@@ -164,6 +164,7 @@ def _fetch_layers(client: RegistryClient, store: Store, repository: str,
         if error is not None:
             with status_lock:
                 failures.append(error)
+        workers.cancel()
         stop.set()
         client.abort()
         for feed in feeds:
@@ -197,10 +198,12 @@ class _Workers:
         self.failed = failed
         self.ended = threading.Condition()
         self.running = 0
+        self.queues: list = []
 
     def start(self, jobs: list, count: int) -> None:
         import collections
         waiting = collections.deque(jobs)
+        self.queues.append(waiting)
 
         def work() -> None:
             try:
@@ -221,6 +224,11 @@ class _Workers:
             threading.Thread(target=work, name="nsbox-pull").start()
             with self.ended:  # counted once started (until wait() it may dip below zero)
                 self.running += 1
+
+    def cancel(self) -> None:
+        """Start no more jobs (those running go on)."""
+        for waiting in self.queues:
+            waiting.clear()
 
     def wait(self) -> None:
         """Until every thread has ended."""

@@ -111,13 +111,15 @@ class LayerStream:
         return piece
 
     def read(self, size: int = -1) -> bytes:
+        """`size` bytes (all that is left if size < 0), fewer only at the end of the stream."""
         pieces = []
-        while size:
-            piece = self.view(size if size > 0 else _CHUNK)
+        while size != 0:
+            piece = self.view(_CHUNK if size < 0 else size)
             if not piece:
                 break
             pieces.append(piece)
-            size -= len(piece) if size > 0 else 0
+            if size > 0:
+                size -= len(piece)
         return b"".join(pieces)
 
     def tell(self) -> int:
@@ -134,7 +136,7 @@ class LayerStream:
     def digest(self) -> str:
         """The diff ID: the digest of the whole stream (what is still unread is read for it)."""
         while self.view(_CHUNK):
-            self.offset = len(self.chunk)
+            pass
         return "sha256:" + self.sha256.hexdigest()
 
     def close(self) -> None:
