@@ -63,11 +63,13 @@ def main(argv: list[str], root: str) -> int:
             shown.add_row(*_row(entry))
         return shown
 
-    with Live(render(entries), console=Console(), refresh_per_second=4) as live:
+    # No refresh thread (auto_refresh off): ^C arriving while that thread holds rich's lock
+    # could leave `nsbox stats` hung on exit; the table is redrawn here, once a second.
+    with Live(render(entries), console=Console(), auto_refresh=False) as live:
         while True:
             time.sleep(1)
             entries, previous = readings(previous)
-            live.update(render(entries))
+            live.update(render(entries), refresh=True)
 
 
 def _print(entries: list[dict], fmt: str) -> None:
