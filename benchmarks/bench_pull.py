@@ -6,7 +6,9 @@ with skopeo, then times, in one run, on the same machine:
   - `skopeo copy docker://... oci:DIR` (download and verify only; no unpacking),
   - `podman pull` where podman is installed,
   - `skopeo copy` followed by GNU tar unpacking each layer (the same work as a pull),
-and prints the ratios; then the cost of prepare_rootfs/remove_rootfs for the pulled image.
+and prints the ratios of wall time and of CPU time (user + system of each tool's own
+processes: steadier than wall time on a loaded machine; the registry's is not counted);
+then the cost of prepare_rootfs/remove_rootfs for the pulled image.
 
     .venv/bin/python benchmarks/bench_pull.py [--runs N]
 """
