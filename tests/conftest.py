@@ -5,6 +5,7 @@ import copy
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -12,6 +13,11 @@ import tempfile
 import pytest
 
 from tests import leaks
+
+# A job started in the background by a non-interactive shell (as CI may start this suite)
+# inherits SIGINT ignored, and an ignored signal stays ignored across exec: the tests that
+# press ^C on nsbox would then test nothing. Handling it here gives every child the default.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 TEST_ROOT = os.environ.get("NSBOX_TEST_TMP", "/tmp")
 CGROUP_PARENT = f"nsbox-test-{os.getpid()}"
