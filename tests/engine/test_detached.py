@@ -81,6 +81,7 @@ def test_pause_unpause(nsbox):
     pid = nsbox.state("counter")["Pid"]
     with open(f"/proc/{pid}/stat") as stat:
         assert stat.read().split(")")[1].split()[0] in ("D", "S", "T")
+    time.sleep(0.3)  # what was written just before the freeze reaches the log
     lines = len(nsbox.out("logs", "counter").splitlines())
     time.sleep(0.5)
     assert len(nsbox.out("logs", "counter").splitlines()) == lines  # frozen: nothing new

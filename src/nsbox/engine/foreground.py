@@ -133,9 +133,10 @@ def relay_terminal(pid: int, master: int, interactive: bool, log_fd: int | None 
                         poller.unregister(0)
                 elif fd == pidfd:
                     status = _wait(pid)
-        os.set_blocking(master, False)
-        while master_open and _pump(master, 1, log_fd, pending):
-            pass
+        if master_open:
+            from nsbox.engine.monitor_loop import drain
+            os.set_blocking(master, False)
+            drain(master, lambda: _pump(master, 1, log_fd, pending))
         if log_fd is not None:
             from nsbox.engine.monitor_loop import flush_pending
             flush_pending(log_fd, pending)

@@ -71,12 +71,23 @@ def relay(pid: int, log_fd: int, streams: dict[int, bytes], echo: dict[int, int]
         if status is None:
             status = _reap(pid, block=False)
     for fd, stream in open_streams.items():  # what the process wrote just before it exited
-        while _copy(fd, stream, log_fd, pending, echo.get(fd)):
-            pass
+        drain(fd, lambda: _copy(fd, stream, log_fd, pending, echo.get(fd)))
         poller.unregister(fd)
     flush_pending(log_fd, pending)
     os.close(pidfd)
     return status
+
+
+def drain(fd: int, copy) -> None:
+    """Copy what is left in `fd` once the writer has exited. A pipe has it all already; a
+    pty master may still be receiving it (the kernel moves pty output asynchronously), so
+    it is read until the closed slave's EIO, for at most a second without data."""
+    import select
+    while copy():
+        pass
+    if os.isatty(fd):
+        while select.select([fd], [], [], 1.0)[0] and copy():
+            pass
 
 
 def _copy(fd: int, stream: bytes, log_fd: int, pending: dict[bytes, bytes], echo_fd: int | None = None) -> bool:
