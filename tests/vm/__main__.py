@@ -1,4 +1,4 @@
-"""python -m tests.vm [PYTEST ARGS]: run the cgroup v2 lane (default: -m "cgroup_v2 or v2_lane").
+"""python -m tests.vm [PYTEST ARGS]: run the cgroup v2 lane (default: the tests marked cgroup_v2 or v2_lane).
 
 Exits with pytest's exit code from the guest, or 125 when the lane itself failed.
 """
@@ -8,16 +8,15 @@ import signal
 import sys
 
 from tests.vm import LaneError
-from tests.vm.lane import run
-
-DEFAULT_ARGS = ["-m", "cgroup_v2 or v2_lane"]
+from tests.vm.lane import Settings, default_selection, run
 
 
 def main(argv: list[str]) -> int:
     # SIGTERM (a CI job cancelled) unwinds like Ctrl-C: QEMU is killed and the share removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
-        result = run(argv or DEFAULT_ARGS)
+        settings = Settings()
+        result = run(argv or default_selection(settings.python), settings)
     except LaneError as error:
         print(f"cgroup v2 lane: error: {error}", file=sys.stderr)
         return 125

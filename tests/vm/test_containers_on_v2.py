@@ -50,6 +50,9 @@ def test_an_oom_kill_in_a_container_is_an_oom_event(make_bundle, runtime):
     events = subprocess.Popen([runtime.binary, "--root", runtime.root, "events", "--interval", "1s", "oom"],
                               stdout=subprocess.PIPE, text=True)
     try:
+        # Its first stats record says it is watching: only then may the container run out of memory.
+        first = events.stdout.readline()
+        assert json.loads(first)["type"] == "stats", first
         runtime("start", "oom", check=True)
         # events ends when the container has stopped.
         records = [json.loads(line) for line in events.communicate(timeout=300)[0].splitlines()]
