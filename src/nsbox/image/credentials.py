@@ -6,10 +6,10 @@ Both files use Docker's shape: {"auths": {"host[:port]": {"auth": base64("user:p
 from __future__ import annotations
 
 import base64
-import json
 import os
 
 from nsbox.errors import ConfigError
+from nsbox.oci import jsonio
 
 DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
 
@@ -33,7 +33,7 @@ def _keys(registry: str) -> tuple[str, ...]:
 def _read(path: str) -> dict:
     try:
         with open(path, "rb") as source:
-            document = json.load(source)
+            document = jsonio.loads(source.read())
     except FileNotFoundError:
         return {}
     except ValueError as error:
@@ -70,6 +70,8 @@ def lookup(root: str, registry: str) -> tuple[str, str] | None:
 
 
 def _write(root: str, auths: dict) -> None:
+    import json
+
     from nsbox.linux.files import write_atomic
     os.makedirs(root, exist_ok=True)
     write_atomic(nsbox_auth_file(root), json.dumps({"auths": auths}, indent=1).encode(), mode=0o600)

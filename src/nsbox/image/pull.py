@@ -11,7 +11,7 @@ from nsbox.image import credentials
 from nsbox.image.reference import Reference, parse_reference
 from nsbox.image.registry import RegistryClient
 from nsbox.image.store import Image, Store
-from nsbox.oci import image_spec
+from nsbox.oci import image_spec, jsonio
 from nsbox.oci.image_spec import Platform
 
 PARALLEL_DOWNLOADS = 6
@@ -63,11 +63,10 @@ class NoProgress:
 def configured_insecure_registries(root: str) -> tuple[str, ...]:
     """The hosts <root>/registries.json lists as plain HTTP ({"insecure-registries": [...]},
     the key Docker's daemon.json uses)."""
-    import json
     path = os.path.join(root, "registries.json")
     try:
         with open(path, "rb") as source:
-            listed = json.load(source).get("insecure-registries", [])
+            listed = jsonio.loads(source.read()).get("insecure-registries", [])  # type: ignore[attr-defined]
     except FileNotFoundError:
         return ()
     except (ValueError, AttributeError) as error:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import http.client
-import json
 import socket
 import ssl
 import threading
@@ -18,7 +17,7 @@ import time
 import urllib.parse
 
 from nsbox.errors import RegistryError
-from nsbox.oci import image_spec
+from nsbox.oci import image_spec, jsonio
 
 MANIFEST_ACCEPT = ", ".join((image_spec.OCI_INDEX, image_spec.OCI_MANIFEST, image_spec.DOCKER_LIST,
                              image_spec.DOCKER_MANIFEST))
@@ -174,7 +173,7 @@ class RegistryClient:
         text = raw.read()[:2000]
         detail = text.decode(errors="replace").strip()
         try:
-            errors = json.loads(text).get("errors") or []
+            errors = jsonio.loads(text).get("errors") or []  # type: ignore[attr-defined]
             detail = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors) or detail
         except (ValueError, AttributeError):
             pass
@@ -218,8 +217,8 @@ class RegistryClient:
             raise RegistryError(f"{self.endpoint}: its token service {params['realm']} refused {asked} to {who}: "
                                 f"{raw.status} {raw.reason}{hint}")
         try:
-            answer = json.loads(text)
-            token = answer.get("token") or answer.get("access_token")
+            answer = jsonio.loads(text)
+            token = answer.get("token") or answer.get("access_token")  # type: ignore[attr-defined]
         except (ValueError, AttributeError):
             token = None
         if not isinstance(token, str) or not token:
