@@ -53,7 +53,7 @@ class Nsbox:
     def state(self, name: str) -> dict:
         return self.inspect(name)["State"]
 
-    def wait_for(self, condition, timeout: float = 20, what: str = "condition") -> None:
+    def wait_for(self, condition, timeout: float = 60, what: str = "condition") -> None:
         """Poll `condition()` (a test of an outcome, not of speed) until it holds."""
         deadline = time.monotonic() + timeout
         while not condition():

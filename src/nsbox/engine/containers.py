@@ -256,7 +256,7 @@ class Engine:
             wait_gone(pid, started, 30)
         return self.wait_recorded(record["Id"])
 
-    def wait_recorded(self, container_id: str, timeout: float = 10.0) -> dict:
+    def wait_recorded(self, container_id: str, timeout: float = 30.0) -> dict:
         """Wait for the monitor to record the exit; record it here if there is no monitor."""
         deadline = time.monotonic() + timeout
         while True:
