@@ -10,6 +10,11 @@ import tarfile
 import time
 
 
+def wait_ready(nsbox, name: str) -> None:
+    """Until the container's shell has said "ready" (its traps are in place)."""
+    nsbox.wait_for(lambda: "ready" in nsbox.out("logs", name), what=f"{name} to be ready")
+
+
 def test_logs_keep_streams_apart_and_survive_the_cli(nsbox):
     # The CLI returns at once; the container keeps writing long after it has exited.
     nsbox("run", "-d", "--name", "talker", "busybox", "sh", "-c",
@@ -32,9 +37,9 @@ def test_logs_follow_ends_with_the_container(nsbox):
 
 
 def test_stop_kill_wait_and_exit_codes(nsbox):
-    nsbox("run", "-d", "--name", "polite", "busybox", "sh", "-c", "trap 'exit 42' TERM; while true; do sleep 0.1; done")
-    nsbox.wait_for(lambda: "trap" in nsbox.out("top", "polite") or True)
-    time.sleep(0.3)  # let the shell install its trap
+    nsbox("run", "-d", "--name", "polite", "busybox", "sh", "-c",
+          "trap 'exit 42' TERM; echo ready; while true; do sleep 0.1; done")
+    wait_ready(nsbox, "polite")
     nsbox("stop", "polite")
     state = nsbox.state("polite")
     assert (state["Status"], state["ExitCode"], state["Running"]) == ("exited", 42, False)
@@ -46,8 +51,8 @@ def test_stop_kill_wait_and_exit_codes(nsbox):
     nsbox("run", "-d", "--name", "victim", "busybox", "sleep", "100")
     nsbox("kill", "victim")
     assert nsbox.out("wait", "victim").strip() == "137"
-    nsbox("run", "-d", "--name", "hup", "busybox", "sh", "-c", "trap 'exit 5' HUP; while true; do sleep 0.1; done")
-    time.sleep(0.3)
+    nsbox("run", "-d", "--name", "hup", "busybox", "sh", "-c", "trap 'exit 5' HUP; echo ready; while true; do sleep 0.1; done")
+    wait_ready(nsbox, "hup")
     nsbox("kill", "-s", "HUP", "hup")
     assert nsbox.out("wait", "hup").strip() == "5"
     refused = nsbox("kill", "hup", check=False)
@@ -81,12 +86,21 @@ def test_pause_unpause(nsbox):
     pid = nsbox.state("counter")["Pid"]
     with open(f"/proc/{pid}/stat") as stat:
         assert stat.read().split(")")[1].split()[0] in ("D", "S", "T")
-    time.sleep(0.3)  # what was written just before the freeze reaches the log
-    lines = len(nsbox.out("logs", "counter").splitlines())
-    time.sleep(0.5)
-    assert len(nsbox.out("logs", "counter").splitlines()) == lines  # frozen: nothing new
+    # Frozen, it writes nothing more: the log stops growing (once what was written just
+    # before the freeze has reached it) and stays so.
+    def lines() -> int:
+        return len(nsbox.out("logs", "counter").splitlines())
+    counts = [lines()]
+    for _ in range(20):
+        time.sleep(0.5)
+        counts.append(lines())
+        if counts[-1] == counts[-2]:
+            break
+    assert counts[-1] == counts[-2], f"the log kept growing while paused: {counts}"
+    time.sleep(1)
+    assert lines() == counts[-1]
     nsbox("unpause", "counter")
-    nsbox.wait_for(lambda: len(nsbox.out("logs", "counter").splitlines()) > lines, what="output after unpause")
+    nsbox.wait_for(lambda: lines() > counts[-1], what="output after unpause")
     assert nsbox.state("counter")["Status"] == "running"
     nsbox("rm", "-f", "counter")
 
@@ -234,8 +248,8 @@ def test_stop_signal_timeout_and_cgroup_parent(nsbox):
     from tests import leaks
     from tests.conftest import CGROUP_PARENT
     nsbox("run", "-d", "--name", "usr1", "--stop-signal", "SIGUSR1", "busybox", "sh", "-c",
-          "trap 'exit 11' USR1; while true; do sleep 0.1; done")
-    time.sleep(0.3)  # let the shell install its trap
+          "trap 'exit 11' USR1; echo ready; while true; do sleep 0.1; done")
+    wait_ready(nsbox, "usr1")
     nsbox("stop", "usr1")
     assert nsbox.state("usr1")["ExitCode"] == 11
     nsbox("run", "-d", "--name", "slow", "--stop-timeout", "1", "busybox", "sleep", "100")

@@ -38,10 +38,9 @@ def under_pty(command: list[str], keys: bytes = b"", rows: int = 33, cols: int =
             if not chunk:
                 break
             output += chunk
-        if keys and not sent and b"READY" in output:
+        if (keys or resize) and not sent and b"READY" in output:
             if resize:
                 fcntl.ioctl(master, TIOCSWINSZ, struct.pack("HHHH", resize[0], resize[1], 0, 0))
-                time.sleep(0.2)  # SIGWINCH is asynchronous: let nsbox pass the new size on first
             os.write(master, keys)
             sent = True
         if process.poll() is not None and not readable:
@@ -67,9 +66,10 @@ def test_run_it_passes_keys_through(nsbox):
 
 
 def test_window_size_follows_the_terminal(nsbox):
-    script = "stty size; echo READY; read line; stty size"
-    code, output = under_pty(nsbox.command("run", "--rm", "-it", "busybox", "sh", "-c", script), keys=b"\r",
-                             resize=(40, 120))
+    script = ("stty size; echo READY; i=0; "
+              "while [ \"$(stty size)\" != '40 120' ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; stty size")
+    code, output = under_pty(nsbox.command("run", "--rm", "-it", "busybox", "sh", "-c", script), resize=(40, 120),
+                             timeout=90)
     assert code == 0 and "33 101" in output and "40 120" in output, output
 
 

@@ -32,7 +32,7 @@ def spawn_monitor(engine, container_id: str) -> int:
     reply = _read_reply(read_end)
     os.close(read_end)
     if reply.startswith("ok "):
-        return int(reply[3:])
+        return int(reply[3:].split("\n", 1)[0])
     from nsbox.errors import ContainerStartError
     code, _, message = reply.partition(" ")
     raise ContainerStartError(message or "the monitor exited before starting the container",
@@ -127,8 +127,9 @@ def _become_monitor(engine, container_id: str, report_fd: int) -> None:
     master = console.receive(listener) if listener is not None else -1
     if master >= 0:
         readers[0] = master
-    os.write(report_fd, f"ok {pid}".encode())
-    os.close(report_fd)
+    # report_fd is close-on-exec: the CLI sees its end of file once the monitor has become
+    # the small script, not before
+    os.write(report_fd, f"ok {pid}\n".encode())
     passed = [fd for fd in readers if fd >= 0]
     if listener is not None:
         passed.append(listener.fileno())
