@@ -63,6 +63,7 @@ def test_log_file_in_json(runtime, tmp_path):
     assert entry["level"] == "error" and "ghost" in entry["msg"] and entry["time"]
 
 
+@pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
 def test_failure_after_the_init_started_leaves_no_process_or_cgroup(make_bundle, runtime):
     # A mount that fails inside the init, after namespaces and the cgroup exist.
     def edit(spec):

@@ -5,6 +5,8 @@ import json
 import os
 import time
 
+import pytest
+
 from tests.runtime.conftest import state_of
 
 
@@ -13,6 +15,7 @@ def start_sleeper(make_bundle, runtime, name, edit=None):
     return state_of(runtime, name)["pid"]
 
 
+@pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
 def test_exec_joins_the_containers_namespaces(make_bundle, runtime):
     def edit(spec):
         spec["hostname"] = "exec-target"

@@ -59,6 +59,7 @@ def test_joining_another_containers_namespaces_by_path(make_bundle, runtime):
     runtime("delete", "-f", "owner", check=True)
 
 
+@pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
 def test_user_namespace_maps_ids(run_container):
     def edit(spec):
         spec["linux"]["namespaces"].append({"type": "user"})
@@ -98,6 +99,7 @@ def test_time_namespace_offsets_shift_the_boot_clock(run_container):
     assert 86400 * 365 - 60 < inside - host < 86400 * 365 + 60
 
 
+@pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
 def test_cgroup_namespace_shows_its_own_cgroup_as_root(run_container):
     result = run_container(["cat", "/proc/self/cgroup"])
     assert result.returncode == 0, result.stderr
@@ -105,6 +107,7 @@ def test_cgroup_namespace_shows_its_own_cgroup_as_root(run_container):
     assert paths == {"/"}, result.stdout
 
 
+@pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
 def test_without_cgroup_namespace_the_host_path_shows(run_container):
     def edit(spec):
         spec["linux"]["namespaces"] = [ns for ns in spec["linux"]["namespaces"] if ns["type"] != "cgroup"]
@@ -124,6 +127,7 @@ def test_domainname_and_sysctl(run_container):
     assert open("/proc/sys/kernel/domainname").read().strip() != "example.test"
 
 
+@pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
 def test_container_process_is_in_its_cgroup(make_bundle, runtime):
     runtime("run", "-d", "--bundle", make_bundle(["sleep", "100"]), "incg", check=True)
     pid = state_of(runtime, "incg")["pid"]

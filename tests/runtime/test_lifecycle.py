@@ -5,9 +5,12 @@ import json
 import os
 import time
 
+import pytest
+
 from tests.runtime.conftest import state_of
 
 
+@pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
 def test_states_in_order_and_init_is_an_ordinary_host_process(make_bundle, runtime):
     bundle = make_bundle(["sleep", "100"])
     runtime("create", "--bundle", bundle, "life", check=True)
@@ -92,6 +95,7 @@ def test_list_shows_containers_as_table_and_json(make_bundle, runtime):
     runtime("delete", "listed", check=True)
 
 
+@pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
 def test_ps_lists_the_host_pids_of_every_process(make_bundle, runtime):
     bundle = make_bundle(["sh", "-c", "sleep 100 & sleep 100"])
     runtime("run", "-d", "--bundle", bundle, "pslist", check=True)
@@ -108,6 +112,7 @@ def test_ps_lists_the_host_pids_of_every_process(make_bundle, runtime):
     runtime("delete", "-f", "pslist", check=True)
 
 
+@pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
 def test_kill_all_signals_every_process(make_bundle, runtime):
     bundle = make_bundle(["sh", "-c", "sleep 100 & sleep 100 & wait"])
     runtime("run", "-d", "--bundle", bundle, "killall", check=True)
@@ -124,6 +129,7 @@ def test_kill_all_signals_every_process(make_bundle, runtime):
     runtime("delete", "killall", check=True)
 
 
+@pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
 def test_pause_and_resume_freeze_the_container(make_bundle, runtime):
     bundle = make_bundle(["sh", "-c", "while true; do sleep 0.01; done"])
     runtime("run", "-d", "--bundle", bundle, "frozen", check=True)

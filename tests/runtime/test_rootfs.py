@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 
 def test_masked_and_readonly_paths(run_container):
     script = ("cat /proc/kcore | wc -c; ls /sys/firmware | wc -l; "
@@ -108,6 +110,7 @@ def test_rootfs_propagation_private(run_container):
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
 def test_sysfs_and_cgroup_mounts_are_read_only(run_container):
     result = run_container(["sh", "-c", "cut -d' ' -f2,3,4 /proc/mounts | grep -E '^/sys( |/fs/cgroup)'"])
     assert result.returncode == 0, result.stderr

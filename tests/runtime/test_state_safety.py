@@ -8,7 +8,10 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 
+
+@pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
 def test_create_killed_in_the_middle_leaves_a_record_delete_cleans(make_bundle, runtime, tmp_path):
     marker = tmp_path / "hook-running"
     hook = tmp_path / "slow-hook.sh"
