@@ -16,10 +16,12 @@ def current_state(record: dict) -> dict:
     """record["State"] as it is now (a copy; the stored record is not changed)."""
     state = dict(record["State"])
     if state.get("Running"):
+        monitor = monitor_alive(record)
         if not proc.is_alive(state.get("Pid") or 0, record.get("InitStart")):
-            state.update(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0, ExitCode=-1,
-                         Error=LOST_EXIT)
-        elif not monitor_alive(record):
+            if not monitor:  # (a live monitor records the exit in a moment: until then, as stored)
+                state.update(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0, ExitCode=-1,
+                             Error=LOST_EXIT)
+        elif not monitor:
             state["Error"] = LOST_MONITOR
     return state
 
