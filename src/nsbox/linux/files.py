@@ -5,11 +5,14 @@ import os
 import _thread
 
 
-def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
+def write_atomic(path: str, data: bytes, mode: int = 0o644, durable: bool = True) -> None:
     """Write `data` to a temporary file beside `path`, fsync it, and rename it into place.
 
-    The temporary name is unique per process and thread, so concurrent writers never
-    share one; a failed write removes its temporary file."""
+    The rename alone makes the write atomic for every other process (a kill -9 at any
+    moment leaves the old or the new file); the fsync adds survival of a power loss.
+    State that a reboot makes meaningless anyway (live container state under /run) passes
+    durable=False and skips it. The temporary name is unique per process and thread, so
+    concurrent writers never share one; a failed write removes its temporary file."""
     temporary = f"{path}.tmp-{os.getpid()}-{_thread.get_ident():x}"
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
     try:
@@ -17,7 +20,8 @@ def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.rename(temporary, path)

@@ -1,8 +1,9 @@
 """A container's record on disk: <root>/<id>/state.json, its exec.fifo, and its lock.
 
 `create`, `start`, `kill` and `delete` are separate processes, so everything they share
-lives here. Writes are atomic (temp file, fsync, rename) and every change holds the
-container directory's flock, so a crash at any moment leaves a readable record.
+lives here. Writes are atomic (temp file, rename; no fsync: a reboot ends every container
+and /run with it) and every change holds the container directory's flock, so a crash at
+any moment leaves a readable record.
 The status is not stored but derived from the kernel (is the init alive, is the
 exec.fifo still there, is the cgroup frozen), so it can never go stale.
 """
@@ -80,7 +81,8 @@ class ContainerRecord:
         return cls(root, container_id, data, fd)  # type: ignore[arg-type]
 
     def save(self) -> None:
-        write_atomic(os.path.join(self.dir, STATE_FILE), jsonio.dumps(self.data).encode(), 0o600)
+        write_atomic(os.path.join(self.dir, STATE_FILE), jsonio.dumps(self.data).encode(), 0o600,
+                     durable=False)  # live state: a reboot ends the container anyway
 
     def unlock(self) -> None:
         if self.lock_fd >= 0:
