@@ -8,7 +8,7 @@ FLAGS = {"-i": "interactive", "--interactive": "interactive", "-t": "tty", "--tt
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.flags import parse
+    from nsbox.flags import parse
     from nsbox.engine.containers import Engine
     from nsbox.engine.execs import run_exec
     from nsbox.errors import ConfigError

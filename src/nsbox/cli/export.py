@@ -7,7 +7,7 @@ USAGE = "usage: nsbox export [-o FILE] CONTAINER"
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.flags import parse
+    from nsbox.flags import parse
     from nsbox.engine.containers import Engine
     from nsbox.engine.files import export
     from nsbox.errors import ConfigError

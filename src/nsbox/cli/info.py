@@ -8,7 +8,7 @@ def main(argv: list[str], root: str) -> int:
     import os
     import shutil
 
-    from nsbox.cli.flags import parse
+    from nsbox.flags import parse
     from nsbox.engine.containers import Engine
     parse(argv, {}, "usage: nsbox info", stop_at_positional=False)
     engine = Engine(root)

@@ -17,7 +17,7 @@ def docker_shape(record: dict) -> dict:
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.flags import parse
+    from nsbox.flags import parse
     from nsbox.cli.show import print_json
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError

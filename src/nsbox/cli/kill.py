@@ -5,7 +5,7 @@ USAGE = "usage: nsbox kill [-s SIGNAL] CONTAINER [CONTAINER...]"
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.flags import parse
+    from nsbox.flags import parse
     from nsbox.engine.containers import Engine
     from nsbox.engine.signals import parse_signal
     from nsbox.errors import ConfigError

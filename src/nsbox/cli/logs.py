@@ -7,7 +7,7 @@ FLAGS = {"-f": "follow", "--follow": "follow", "--tail=": "tail", "-n=": "tail",
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.flags import parse
+    from nsbox.flags import parse
     from nsbox.engine import logs, status
     from nsbox.engine.containers import Engine
     from nsbox.engine.units import parse_int

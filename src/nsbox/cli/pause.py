@@ -5,7 +5,7 @@ USAGE = "usage: nsbox pause CONTAINER [CONTAINER...]"
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.flags import parse
+    from nsbox.flags import parse
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError
     _, names = parse(argv, {}, USAGE, stop_at_positional=False)

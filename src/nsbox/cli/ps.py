@@ -35,7 +35,7 @@ def matches(record: dict, filters: list[str]) -> bool:
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.flags import parse
+    from nsbox.flags import parse
     from nsbox.cli.show import command_text, short, status_text, table
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError

@@ -5,7 +5,7 @@ USAGE = "usage: nsbox rm [-f] [-v] CONTAINER [CONTAINER...]"
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.flags import parse
+    from nsbox.flags import parse
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError
     options, names = parse(argv, {"-f": "force", "--force": "force", "-v": "volumes", "--volumes": "volumes"},

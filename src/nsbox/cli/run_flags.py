@@ -1,4 +1,4 @@
-"""The flags of `nsbox run` and `nsbox create` (Docker's names), for nsbox.cli.flags."""
+"""The flags of `nsbox run` and `nsbox create` (Docker's names), for nsbox.flags."""
 from __future__ import annotations
 
 RUN_FLAGS: dict[str, str] = {
@@ -44,7 +44,7 @@ RUN_USAGE = """usage: nsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
 def run_options(argv: list[str], usage: str = RUN_USAGE) -> dict:
     """Parsed options with `image` and `command` from the positional arguments."""
-    from nsbox.cli.flags import parse
+    from nsbox.flags import parse
     from nsbox.errors import ConfigError
     options, positional = parse(argv, RUN_FLAGS, usage)
     if not options.get("rootfs"):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.flags import parse
+    from nsbox.flags import parse
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError
     usage = "usage: nsbox start CONTAINER [CONTAINER...]"

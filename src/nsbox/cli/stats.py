@@ -19,7 +19,7 @@ def _row(entry: dict) -> list[str]:
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.flags import parse
+    from nsbox.flags import parse
     from nsbox.engine.containers import Engine
     from nsbox.engine.usage import running_record, sample, summarize
     from nsbox.errors import ConfigError, NsboxError

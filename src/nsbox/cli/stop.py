@@ -5,7 +5,7 @@ USAGE = "usage: nsbox stop [-t SECONDS] CONTAINER [CONTAINER...]"
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.flags import parse
+    from nsbox.flags import parse
     from nsbox.engine.containers import Engine
     from nsbox.engine.units import parse_int
     from nsbox.errors import ConfigError

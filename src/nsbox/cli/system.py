@@ -76,7 +76,7 @@ def prune(engine, all_images: bool, volumes: bool) -> None:
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.flags import parse
+    from nsbox.flags import parse
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError
     if not argv or argv[0] not in ("df", "prune"):

@@ -7,7 +7,7 @@ USAGE = "usage: nsbox top CONTAINER"
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.flags import parse
+    from nsbox.flags import parse
     from nsbox.cli.show import table
     from nsbox.engine.containers import Engine
     from nsbox.engine.usage import processes, running_record

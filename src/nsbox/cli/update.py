@@ -11,7 +11,7 @@ FLAGS = {"-m=": "memory", "--memory=": "memory", "--memory-swap=": "memory_swap"
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.flags import parse
+    from nsbox.flags import parse
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError
     options, names = parse(argv, FLAGS, USAGE, stop_at_positional=False)

@@ -7,7 +7,7 @@ def main(argv: list[str], root: str) -> int:
     import sys
     from importlib.metadata import PackageNotFoundError, version
 
-    from nsbox.cli.flags import parse
+    from nsbox.flags import parse
     parse(argv, {}, "usage: nsbox version", stop_at_positional=False)
     try:
         nsbox_version = version("nsbox")

@@ -1,9 +1,8 @@
 """`nsbox-runtime`: the OCI runtime command line, with runc's commands and flags.
 
 Global flags, then a command; each command is a module in nsbox.runtime.commands with
-FLAGS and `run(options, positionals, ctx) -> int` (or, without FLAGS, `run(args, ctx)`
-to parse its own arguments), imported only when named (argparse alone would cost 15 ms
-of every `create`).
+FLAGS (in nsbox.flags' notation; flags end at the first positional argument, as in runc)
+and `run(options, positionals, ctx) -> int`, imported only when named.
 """
 from __future__ import annotations
 
@@ -16,10 +15,9 @@ COMMANDS = ("create", "start", "run", "state", "kill", "delete", "list", "ps", "
             "update", "events", "features", "spec")
 
 GLOBAL_FLAGS = {
-    "--root": ("root", "value"), "--log": ("log", "value"), "--log-format": ("log_format", "value"),
-    "--debug": ("debug", "bool"), "--systemd-cgroup": ("systemd_cgroup", "bool"),
-    "--rootless": ("rootless", "value"), "--criu": ("criu", "value"),
-    "--help": ("help", "bool"), "-h": ("help", "bool"), "--version": ("version", "bool"), "-v": ("version", "bool"),
+    "--root=": "root", "--log=": "log", "--log-format=": "log_format", "--debug": "debug",
+    "--systemd-cgroup": "systemd_cgroup", "--rootless=": "rootless", "--criu=": "criu",
+    "--version": "version", "-v": "version",
 }
 
 USAGE = """usage: nsbox-runtime [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [ARGS...]
@@ -80,46 +78,6 @@ class Context:
             pass
 
 
-def parse_flags(args: list[str], flags: dict[str, tuple[str, str]], stop_at_positional: bool = False
-                ) -> tuple[dict[str, object], list[str]]:
-    """Hand-made flag parsing: flags maps '--name'/'-n' to (key, 'value'|'bool'|'multi').
-
-    Returns (options, positionals). After the first positional with stop_at_positional,
-    and after '--', everything is positional."""
-    options: dict[str, object] = {}
-    positionals: list[str] = []
-    index = 0
-    while index < len(args):
-        arg = args[index]
-        index += 1
-        if arg == "--":
-            positionals.extend(args[index:])
-            break
-        if not arg.startswith("-") or arg == "-":
-            positionals.append(arg)
-            if stop_at_positional:
-                positionals.extend(args[index:])
-                break
-            continue
-        name, has_value, value = arg.partition("=")
-        if name not in flags:
-            raise UsageError(f"unknown flag {name}")
-        key, kind = flags[name]
-        if kind == "bool":
-            options[key] = value.lower() not in ("false", "0") if has_value else True
-            continue
-        if not has_value:
-            if index >= len(args):
-                raise UsageError(f"flag {name} needs a value")
-            value = args[index]
-            index += 1
-        if kind == "multi":
-            options.setdefault(key, []).append(value)  # type: ignore[union-attr]
-        else:
-            options[key] = value
-    return options, positionals
-
-
 def one_id(positionals: list[str], command: str) -> str:
     if len(positionals) != 1:
         raise UsageError(f"{command} takes exactly one container id (got {len(positionals)} arguments)")
@@ -130,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     ctx = Context(os.environ.get("NSBOX_RUNTIME_ROOT", "/run/nsbox-runtime"), None, "text", False)
     try:
-        split = next((i for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or not _takes_value(args[i - 1]))), len(args))
-        options, _ = parse_flags(args[:split], GLOBAL_FLAGS)
+        from nsbox.flags import parse
+        options, rest = parse(args, GLOBAL_FLAGS, USAGE)
         ctx.root = str(options.get("root", ctx.root))
         ctx.log = options.get("log")  # type: ignore[assignment]
         ctx.log_format = str(options.get("log_format", "text"))
@@ -142,20 +100,17 @@ def main(argv: list[str] | None = None) -> int:
             from nsbox.runtime.commands.features import version_text
             sys.stdout.write(version_text())
             return 0
-        if options.get("help") or split == len(args):
-            (sys.stdout if options.get("help") else sys.stderr).write(USAGE)
-            return 0 if options.get("help") else 1
+        if not rest:
+            sys.stderr.write(USAGE)
+            return 1
         if options.get("systemd_cgroup"):
             raise UsageError("--systemd-cgroup: nsbox-runtime has no systemd cgroup driver yet; "
                              "use cgroupfs paths (drop the flag)")
-        command = args[split]
+        command = rest[0]
         if command not in COMMANDS:
             raise UsageError(f"unknown command {command!r}; commands: {', '.join(COMMANDS)}")
         module = __import__(f"nsbox.runtime.commands.{command}", fromlist=["run"])
-        if not hasattr(module, "FLAGS"):  # the command parses its own arguments
-            return module.run(args[split + 1:], ctx)
-        command_options, positionals = parse_flags(args[split + 1:], module.FLAGS,
-                                                   getattr(module, "STOP_AT_POSITIONAL", False))
+        command_options, positionals = parse(rest[1:], module.FLAGS, module.__doc__ or command)
         return module.run(command_options, positionals, ctx)
     except NsboxError as error:
         if ctx.debug:
@@ -169,11 +124,6 @@ def main(argv: list[str] | None = None) -> int:
         return 125
     except KeyboardInterrupt:
         return 130
-
-
-def _takes_value(flag: str) -> bool:
-    entry = GLOBAL_FLAGS.get(flag)
-    return entry is not None and entry[1] == "value"
 
 
 if __name__ == "__main__":

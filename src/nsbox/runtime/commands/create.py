@@ -4,10 +4,8 @@ from __future__ import annotations
 from nsbox.runtime.cli import Context, one_id
 
 FLAGS = {
-    "--bundle": ("bundle", "value"), "-b": ("bundle", "value"),
-    "--pid-file": ("pid_file", "value"), "--console-socket": ("console_socket", "value"),
-    "--no-pivot": ("no_pivot", "bool"), "--preserve-fds": ("preserve_fds", "value"),
-    "--no-new-keyring": ("no_new_keyring", "bool"),
+    "--bundle=": "bundle", "-b=": "bundle", "--pid-file=": "pid_file", "--console-socket=": "console_socket",
+    "--no-pivot": "no_pivot", "--preserve-fds=": "preserve_fds", "--no-new-keyring": "no_new_keyring",
 }
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from nsbox.runtime.cli import Context, one_id
 
-FLAGS = {"--force": ("force", "bool"), "-f": ("force", "bool")}
+FLAGS = {"--force": "force", "-f": "force"}
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:

@@ -11,7 +11,7 @@ import sys
 
 from nsbox.runtime.cli import Context, UsageError, one_id
 
-FLAGS = {"--stats": ("stats", "bool"), "--interval": ("interval", "value")}
+FLAGS = {"--stats": "stats", "--interval=": "interval"}
 
 UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 

@@ -9,14 +9,12 @@ from __future__ import annotations
 from nsbox.runtime.cli import Context, UsageError
 
 FLAGS = {
-    "--process": ("process", "value"), "-p": ("process", "value"), "--tty": ("tty", "bool"), "-t": ("tty", "bool"),
-    "--console-socket": ("console_socket", "value"), "--detach": ("detach", "bool"), "-d": ("detach", "bool"),
-    "--pid-file": ("pid_file", "value"), "--cwd": ("cwd", "value"), "--env": ("env", "multi"), "-e": ("env", "multi"),
-    "--user": ("user", "value"), "-u": ("user", "value"), "--additional-gids": ("gids", "multi"),
-    "-g": ("gids", "multi"), "--cap": ("cap", "multi"), "-c": ("cap", "multi"),
-    "--no-new-privs": ("no_new_privs", "bool"), "--preserve-fds": ("preserve_fds", "value"),
+    "--process=": "process", "-p=": "process", "--tty": "tty", "-t": "tty",
+    "--console-socket=": "console_socket", "--detach": "detach", "-d": "detach", "--pid-file=": "pid_file",
+    "--cwd=": "cwd", "--env=": "env*", "-e=": "env*", "--user=": "user", "-u=": "user",
+    "--additional-gids=": "gids*", "-g=": "gids*", "--cap=": "cap*", "-c=": "cap*",
+    "--no-new-privs": "no_new_privs", "--preserve-fds=": "preserve_fds",
 }
-STOP_AT_POSITIONAL = True
 
 
 def build_process(options: dict, args: list[str], base: dict) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from nsbox.runtime.cli import Context, UsageError
 
-FLAGS = {"--all": ("all", "bool"), "-a": ("all", "bool")}
+FLAGS = {"--all": "all", "-a": "all"}
 
 
 def signal_number(text: str) -> int:

@@ -5,8 +5,9 @@ import sys
 
 from nsbox.runtime.cli import Context, UsageError
 
-FLAGS = {"--format": ("format", "value"), "-f": ("format", "value"), "--quiet": ("quiet", "bool"),
-         "-q": ("quiet", "bool")}
+FLAGS = {
+    "--format=": "format", "-f=": "format", "--quiet": "quiet", "-q": "quiet",
+}
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:

@@ -8,8 +8,7 @@ import sys
 
 from nsbox.runtime.cli import Context, UsageError
 
-FLAGS = {"--format": ("format", "value"), "-f": ("format", "value")}
-STOP_AT_POSITIONAL = True
+FLAGS = {"--format=": "format", "-f=": "format"}
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:

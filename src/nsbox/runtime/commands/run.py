@@ -8,7 +8,7 @@ from nsbox.runtime.cli import Context
 from nsbox.runtime.commands.create import FLAGS as CREATE_FLAGS
 from nsbox.runtime.commands.create import create_from
 
-FLAGS = CREATE_FLAGS | {"--detach": ("detach", "bool"), "-d": ("detach", "bool"), "--keep": ("keep", "bool")}
+FLAGS = CREATE_FLAGS | {"--detach": "detach", "-d": "detach", "--keep": "keep"}
 
 FORWARDED = (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 28)  # HUP INT QUIT USR1 USR2 ALRM TERM TSTP TTIN TTOU WINCH
 

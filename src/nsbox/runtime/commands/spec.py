@@ -5,7 +5,7 @@ import os
 
 from nsbox.runtime.cli import Context
 
-FLAGS = {"--bundle": ("bundle", "value"), "-b": ("bundle", "value"), "--rootless": ("rootless", "bool")}
+FLAGS = {"--bundle=": "bundle", "-b=": "bundle", "--rootless": "rootless"}
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:

@@ -25,8 +25,8 @@ LIMIT_FLAGS = {
     "--pids-limit": ("pids_limit", "pids", "limit", "int"),
     "--blkio-weight": ("blkio_weight", "blockIO", "weight", "int"),
 }
-FLAGS = {"--resources": ("resources", "value"), "-r": ("resources", "value")}
-FLAGS.update({flag: (key, "value") for flag, (key, _, _, _) in LIMIT_FLAGS.items()})
+FLAGS = {"--resources=": "resources", "-r=": "resources"}
+FLAGS.update({flag + "=": key for flag, (key, _, _, _) in LIMIT_FLAGS.items()})
 
 SUFFIXES = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 

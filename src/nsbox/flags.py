@@ -1,4 +1,6 @@
-"""A small hand-made flag parser for the container commands (argparse costs ~15 ms).
+"""The hand-made flag parser of both command lines, nsbox and nsbox-runtime.
+
+argparse would cost ~15 ms of every start.
 
 A command declares its flags as {"-d": "detach", "--detach": "detach", "--name=": "name",
 "-e=": "env*"}: a trailing "=" means the flag takes a value, a trailing "*" on the key
