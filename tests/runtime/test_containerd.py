@@ -23,7 +23,7 @@ state = "{state}"
 
 
 @pytest.fixture
-def ctr(tmp_path):
+def ctr(tmp_path, busybox_archive):
     """A containerd of the test's own (root, state, socket), and `ctr` talking to it."""
     state = f"/run/nsbox-test-containerd-{os.getpid()}-{tmp_path.name[-10:]}"
     socket = f"{state}/containerd.sock"
@@ -43,13 +43,7 @@ def ctr(tmp_path):
     while run("version", check=False).returncode != 0:
         assert time.monotonic() < deadline, (tmp_path / "containerd.log").read_text()
         time.sleep(0.1)
-    nsbox_root = tmp_path / "nsbox-root"
-    subprocess.run([os.path.join(VENV_BIN, "python"), "-m", "nsbox.image.busybox_image", "--root", str(nsbox_root)],
-                   check=True, capture_output=True)
-    archive = tmp_path / "busybox.tar"
-    subprocess.run([os.path.join(VENV_BIN, "nsbox"), "--root", str(nsbox_root), "save", "-o", str(archive), "busybox"],
-                   check=True, capture_output=True)
-    run("image", "import", str(archive))
+    run("image", "import", str(busybox_archive))
     yield run
     for task in run("task", "ls", "-q", check=False).stdout.split():
         run("task", "kill", "-s", "SIGKILL", task, check=False)

@@ -21,7 +21,7 @@ LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--secu
 
 
 @pytest.fixture
-def podman(tmp_path):
+def podman(tmp_path, busybox_archive):
     storage, run_root = tmp_path / "podman-root", f"/run/nsbox-test-podman-{os.getpid()}-{tmp_path.name[-10:]}"
     base = ["podman", "--root", str(storage), "--runroot", run_root, "--cgroup-manager", "cgroupfs",
             "--runtime", os.path.join(VENV_BIN, "nsbox-runtime"), "--events-backend", "file"]
@@ -33,13 +33,7 @@ def podman(tmp_path):
             raise AssertionError(f"podman {' '.join(args)} exited {result.returncode}: {result.stderr}")
         return result
 
-    nsbox_root = tmp_path / "nsbox-root"
-    subprocess.run([os.path.join(VENV_BIN, "python"), "-m", "nsbox.image.busybox_image", "--root", str(nsbox_root)],
-                   check=True, capture_output=True)
-    archive = tmp_path / "busybox.tar"
-    subprocess.run([os.path.join(VENV_BIN, "nsbox"), "--root", str(nsbox_root), "save", "-o", str(archive), "busybox"],
-                   check=True, capture_output=True)
-    run("load", "-i", str(archive))
+    run("load", "-i", str(busybox_archive))
     yield run
     run("rm", "-fa", check=False)
     run("system", "reset", "--force", check=False)

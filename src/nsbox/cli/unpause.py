@@ -1,18 +1,7 @@
 """nsbox unpause: let the frozen processes of containers run again."""
 from __future__ import annotations
 
-USAGE = "usage: nsbox unpause CONTAINER [CONTAINER...]"
-
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.flags import parse
-    from nsbox.engine.containers import Engine
-    from nsbox.errors import ConfigError
-    _, names = parse(argv, {}, USAGE, stop_at_positional=False)
-    if not names:
-        raise ConfigError("CONTAINER", f"name at least one container\n{USAGE}")
-    engine = Engine(root)
-    for name in names:
-        engine.unpause(name)
-        print(name)
-    return 0
+    from nsbox.cli.each import for_each_container
+    return for_each_container(argv, root, "unpause", "unpause")

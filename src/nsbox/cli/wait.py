@@ -1,17 +1,7 @@
 """nsbox wait: block until containers stop; print their exit codes."""
 from __future__ import annotations
 
-USAGE = "usage: nsbox wait CONTAINER [CONTAINER...]"
-
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.flags import parse
-    from nsbox.engine.containers import Engine
-    from nsbox.errors import ConfigError
-    _, names = parse(argv, {}, USAGE, stop_at_positional=False)
-    if not names:
-        raise ConfigError("CONTAINER", f"name at least one container\n{USAGE}")
-    engine = Engine(root)
-    for name in names:
-        print(engine.wait(name), flush=True)
-    return 0
+    from nsbox.cli.each import for_each_container
+    return for_each_container(argv, root, "wait", "wait", show_result=True)
