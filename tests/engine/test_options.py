@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from nsbox.cli.flags import parse
+from nsbox.flags import parse
 from nsbox.cli.run_flags import RUN_FLAGS, run_options
 from nsbox.engine.runconfig import make_record, update_host_config
 from nsbox.engine.spec import DOCKER_CAPABILITIES, make_spec
