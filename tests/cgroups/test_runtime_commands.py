@@ -122,3 +122,18 @@ def test_events_refuses_a_bad_interval(make_bundle, runtime):
     result = runtime("events", "--interval", "soon", "interval")
     assert result.returncode == 125 and "--interval" in result.stderr
     runtime("delete", "--force", "interval", check=True)
+
+
+def test_events_ends_when_the_container_stops_not_at_the_next_tick(make_bundle, runtime):
+    started(make_bundle, runtime, "ticking", ["sleep", "1000"], {})
+    events = subprocess.Popen([runtime.binary, "--root", runtime.root, "events", "--interval", "1h", "ticking"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert json.loads(events.stdout.readline())["type"] == "stats"
+        runtime("kill", "ticking", "KILL", check=True)
+        assert events.wait(timeout=30) == 0, "events waited for its next stats tick, an hour away"
+    finally:
+        if events.poll() is None:
+            events.kill()
+            events.wait()
+    runtime("delete", "--force", "ticking", check=True)

@@ -61,6 +61,13 @@ def stream(record, cgroup, container_id: str, interval: float) -> int:
     from nsbox.cgroups.oom import drain
     watch = cgroup.oom_watch()
     try:
+        # The init's pidfd becomes readable when it exits: the stream ends then, not at the
+        # next stats tick (which may be an --interval of an hour away).
+        init = os.pidfd_open(record.pid)
+    except ProcessLookupError:
+        os.close(watch)
+        return 0
+    try:
         kills = cgroup.oom_kills()
         next_stats = time.monotonic()
         while True:
@@ -70,8 +77,10 @@ def stream(record, cgroup, container_id: str, interval: float) -> int:
                     return 0
                 emit("stats", container_id, cgroup.stats())
                 next_stats = now + interval
-            readable, _, _ = select.select([watch], [], [], max(next_stats - time.monotonic(), 0))
-            if readable:
+            readable, _, _ = select.select([watch, init], [], [], max(next_stats - time.monotonic(), 0))
+            if init in readable and watch not in readable:
+                return 0
+            if watch in readable:
                 drain(watch)
                 if not os.path.isdir(cgroup.directories()[0]):
                     return 0  # the cgroup was removed (v1 signals the eventfd then too)
@@ -83,3 +92,4 @@ def stream(record, cgroup, container_id: str, interval: float) -> int:
         return 0
     finally:
         os.close(watch)
+        os.close(init)
