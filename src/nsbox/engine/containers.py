@@ -305,10 +305,13 @@ class Engine:
                 pass
         self._remove_rootfs(record)
         if volumes:
-            import shutil
+            from nsbox.linux.files import remove_tree
             for mount in record.get("Mounts") or []:
                 if mount.get("Anonymous"):
-                    shutil.rmtree(os.path.dirname(mount["Source"]), ignore_errors=True)
+                    try:
+                        remove_tree(os.path.dirname(mount["Source"]))
+                    except OSError:
+                        pass
         self.store.remove(container_id)
         return container_id
 

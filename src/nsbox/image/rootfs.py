@@ -63,8 +63,11 @@ def prepare_rootfs(root: str, image: str, container_id: str) -> str:
             from nsbox.linux.libc import mount
             mount("overlay", merged, "overlay", 0, overlay_options(lower_dirs, upper, work))
         except BaseException:
-            import shutil
-            shutil.rmtree(directory, ignore_errors=True)
+            from nsbox.linux.files import remove_tree
+            try:
+                remove_tree(directory)
+            except OSError:
+                pass
             raise
     return merged
 
@@ -82,8 +85,8 @@ def remove_rootfs(root: str, container_id: str) -> None:
             umount2(merged)
         except OSError:
             umount2(merged, 2)  # MNT_DETACH: a process still holds it; the kernel frees it when it exits
-    import shutil
-    shutil.rmtree(directory)
+    from nsbox.linux.files import remove_tree
+    remove_tree(directory)
 
 
 def rootfs_path(root: str, container_id: str) -> str:
