@@ -26,10 +26,18 @@ done
 .venv/bin/python -m nsbox.image.busybox_image >/dev/null
 
 if [ "${1:-}" != "--no-demo" ]; then
-    # The demo's cgroups go below this shell's own (a relative parent), not /nsbox.
-    export NSBOX_CGROUP_PARENT="${NSBOX_CGROUP_PARENT:-nsbox-setup}"
     demo=$(mktemp -d /tmp/nsbox-demo.XXXXXX)
-    trap 'rm -rf "$demo"' EXIT
+    cleanup() { rm -rf "$demo"; }
+    # The demo's cgroups go below this shell's own (a relative parent), not /nsbox, and
+    # that parent goes too once the demo's containers are gone.
+    if [ -z "${NSBOX_CGROUP_PARENT:-}" ]; then
+        export NSBOX_CGROUP_PARENT=nsbox-setup
+        cleanup() {
+            rm -rf "$demo"
+            find /sys/fs/cgroup -maxdepth 6 -type d -name nsbox-setup -exec rmdir {} + 2>/dev/null || true
+        }
+    fi
+    trap cleanup EXIT
     .venv/bin/python -m nsbox.busybox "$demo" sh -c 'echo "nsbox-runtime: hello from $(hostname), I am PID $$"'
     .venv/bin/nsbox-runtime --root "$demo/state" run --bundle "$demo" "demo-$$"
     .venv/bin/nsbox run --rm busybox sh -c 'echo "nsbox: hello from $(hostname), I am PID $$"'
