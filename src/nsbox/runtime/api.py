@@ -39,10 +39,13 @@ def load(state_root: str, container_id: str) -> ContainerRecord:
 
 def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | None = None,
            console_socket: str | None = None, no_pivot: bool = False, preserve_fds: int = 0,
-           stdio: tuple[int, int, int] | None = None) -> int:
-    """Create the container; returns its init's host PID. The init waits until start()."""
+           stdio: tuple[int, int, int] | None = None, spec: Spec | None = None) -> int:
+    """Create the container; returns its init's host PID. The init waits until start().
+
+    `spec` is the bundle's config.json when the caller has read it already."""
     bundle = os.path.abspath(bundle)
-    spec = load_spec(bundle)
+    if spec is None:
+        spec = load_spec(bundle)
     if spec.process is None:
         from nsbox.errors import ConfigError
         raise ConfigError("process", "is required to create a container")

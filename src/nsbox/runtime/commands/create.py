@@ -9,7 +9,8 @@ FLAGS = {
 }
 
 
-def create_from(options: dict, positionals: list[str], ctx: Context, command: str) -> tuple[str, int]:
+def create_from(options: dict, positionals: list[str], ctx: Context, command: str,
+                spec: object = None) -> tuple[str, int]:
     from nsbox.runtime import api
     from nsbox.runtime.cli import UsageError
     container_id = one_id(positionals, command)
@@ -19,7 +20,7 @@ def create_from(options: dict, positionals: list[str], ctx: Context, command: st
         raise UsageError(f"--preserve-fds needs a number, not {options.get('preserve_fds')!r}") from None
     pid = api.create(ctx.root, container_id, str(options.get("bundle", ".")),
                      pid_file=options.get("pid_file"), console_socket=options.get("console_socket"),  # type: ignore[arg-type]
-                     no_pivot=bool(options.get("no_pivot")), preserve_fds=preserve)
+                     no_pivot=bool(options.get("no_pivot")), preserve_fds=preserve, spec=spec)  # type: ignore[arg-type]
     return container_id, pid
 
 

@@ -14,18 +14,20 @@ FORWARDED = (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 28)  # HUP INT QUIT USR1 USR2 
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:
-    from nsbox.runtime import api
-    receiver = None
-    if not options.get("detach") and "console_socket" not in options and wants_terminal(options):
-        import os
+    import os
 
+    from nsbox.runtime import api
+    spec = api.load_spec(os.path.abspath(str(options.get("bundle", "."))))
+    receiver = None
+    terminal = spec.process is not None and spec.process.terminal
+    if terminal and not options.get("detach") and "console_socket" not in options:
         from nsbox.runtime.terminal import ConsoleReceiver
         os.makedirs(ctx.root, mode=0o700, exist_ok=True)
         receiver = ConsoleReceiver(ctx.root)
         options["console_socket"] = receiver.path
     forwarder = None if options.get("detach") or receiver is not None else SignalForwarder()
     try:
-        container_id, pid = create_from(options, positionals, ctx, "run")
+        container_id, pid = create_from(options, positionals, ctx, "run", spec)
         master = receiver.master() if receiver is not None else None
     finally:
         if receiver is not None:
@@ -51,14 +53,6 @@ def run(options: dict, positionals: list[str], ctx: Context) -> int:
         if not options.get("keep"):
             api.delete(ctx.root, container_id, force=True)
     return code
-
-
-def wants_terminal(options: dict) -> bool:
-    import os
-
-    from nsbox.runtime.api import load_spec
-    process = load_spec(os.path.abspath(str(options.get("bundle", ".")))).process
-    return process is not None and process.terminal
 
 
 class SignalForwarder:
