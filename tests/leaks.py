@@ -16,13 +16,18 @@ def host_mounts() -> set[str]:
 
 
 def cgroup_dirs(parent: str) -> set[str]:
-    """Every cgroup directory below the tests' relative cgroup parent, in every hierarchy."""
+    """Every cgroup directory below the tests' relative cgroup parent, in every hierarchy,
+    and below the same name at each hierarchy's root (where a tool that reads the
+    parent as absolute would put it: the machine's own cgroups must stay untouched)."""
     found: set[str] = set()
     for hierarchy, base in own_cgroup_bases().items():
-        top = os.path.join(CGROUP_ROOT, hierarchy, base.lstrip("/"), parent)
-        for dirpath, dirnames, _ in os.walk(top):
-            for name in dirnames:
-                found.add(os.path.join(dirpath, name))
+        for top in {os.path.join(CGROUP_ROOT, hierarchy, base.lstrip("/"), parent),
+                    os.path.join(CGROUP_ROOT, hierarchy, parent)}:
+            if top != os.path.join(CGROUP_ROOT, hierarchy, base.lstrip("/"), parent) and os.path.isdir(top):
+                found.add(top)
+            for dirpath, dirnames, _ in os.walk(top):
+                for name in dirnames:
+                    found.add(os.path.join(dirpath, name))
     return found
 
 

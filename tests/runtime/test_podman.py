@@ -16,8 +16,11 @@ from tests.conftest import CGROUP_PARENT, VENV_BIN
 
 pytestmark = pytest.mark.skipif(shutil.which("podman") is None, reason="podman is not installed (apt-get install podman)")
 
+# --cgroups=no-conmon: podman would put conmon in <parent>/conmon at the root of every
+# hierarchy (it reads a cgroupfs parent as absolute) and never remove it; the container's
+# own cgroupsPath stays relative, and nsbox-runtime puts it below the test's cgroup.
 LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--security-opt", "seccomp=unconfined",
-          "--cgroup-parent", CGROUP_PARENT]
+          "--cgroup-parent", CGROUP_PARENT, "--cgroups=no-conmon"]
 
 
 @pytest.fixture
@@ -40,18 +43,6 @@ def podman(tmp_path, busybox_archive):
     for path in (str(storage), run_root):
         subprocess.run(["umount", "-R", path], capture_output=True)
         shutil.rmtree(path, ignore_errors=True)
-    remove_conmon_cgroups()
-
-
-def remove_conmon_cgroups():
-    """podman puts conmon in <cgroup-parent>/conmon and never removes it: podman's leftover, not ours."""
-    from tests import leaks
-    for directory in sorted(leaks.cgroup_dirs(CGROUP_PARENT), key=len, reverse=True):
-        if "/conmon" in directory:
-            try:
-                os.rmdir(directory)
-            except OSError:
-                pass
 
 
 def test_podman_runs_a_container_with_nsbox_runtime(podman):
