@@ -94,3 +94,25 @@ def device_numbers(item, field: str) -> str:
     if major < 0 or minor < 0:
         raise ConfigError(field, "major and minor must not be negative")
     return f"{major}:{minor}"
+
+
+def is_set(value: int | None) -> bool:
+    """OCI leaves a limit alone when it is absent or 0 (runtimes treat 0 as "not given")."""
+    return value is not None and value != 0
+
+
+# The files below have the same names and meaning on v1 and v2: both drivers plan them here.
+
+def cpuset(f, plan: Plan, where) -> None:
+    """cpu.cpus and cpu.mems: the CPUs and memory nodes the container may use."""
+    if f.str("cpus") or f.str("mems"):
+        d = where("cpuset", f.path + (".cpus" if f.str("cpus") else ".mems"))
+        if f.str("cpus"):
+            plan.add("cpu.cpus", d, "cpuset.cpus", f.str("cpus"))
+        if f.str("mems"):
+            plan.add("cpu.mems", d, "cpuset.mems", f.str("mems"))
+
+
+def pids(f, plan: Plan, where) -> None:
+    limit = f.int("limit", required=True)
+    plan.add("pids.limit", where("pids", f.path), "pids.max", limit if limit > 0 else "max")

@@ -8,16 +8,11 @@ from __future__ import annotations
 import os
 
 from nsbox.cgroups.files import read_int, read_keyed, read_or
-from nsbox.cgroups.plan import Plan, device_numbers
+from nsbox.cgroups.plan import Plan, cpuset, device_numbers, pids  # noqa: F401 - pids is a planner of this driver
+from nsbox.cgroups.plan import is_set as _set
 from nsbox.errors import CgroupError
 
-
 UNLIMITED = 1 << 62  # v1 shows "no limit" as a page-rounded 2^63 - 1
-
-
-def _set(value: int | None) -> bool:
-    """OCI leaves a limit alone when it is absent or 0 (runtimes treat 0 as "not given")."""
-    return value is not None and value != 0
 
 
 def memory(f, plan: Plan, where) -> None:
@@ -101,17 +96,7 @@ def cpu(f, plan: Plan, where) -> None:
             plan.add("cpu.realtimeRuntime", d, "cpu.rt_runtime_us", f.int("realtimeRuntime"))
         if f.has("idle"):
             plan.add("cpu.idle", d, "cpu.idle", f.int("idle"))
-    if f.str("cpus") or f.str("mems"):
-        d = where("cpuset", f.path + ".cpus" if f.str("cpus") else f.path + ".mems")
-        if f.str("cpus"):
-            plan.add("cpu.cpus", d, "cpuset.cpus", f.str("cpus"))
-        if f.str("mems"):
-            plan.add("cpu.mems", d, "cpuset.mems", f.str("mems"))
-
-
-def pids(f, plan: Plan, where) -> None:
-    limit = f.int("limit", required=True)
-    plan.add("pids.limit", where("pids", f.path), "pids.max", limit if limit > 0 else "max")
+    cpuset(f, plan, where)
 
 
 def block_io(f, plan: Plan, where) -> None:

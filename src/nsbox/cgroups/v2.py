@@ -9,14 +9,11 @@ from __future__ import annotations
 import os
 
 from nsbox.cgroups.files import read_int, read_keyed, read_or, write
-from nsbox.cgroups.plan import Plan, device_numbers
+from nsbox.cgroups.plan import Plan, cpuset, device_numbers, pids  # noqa: F401 - pids is a planner of this driver
+from nsbox.cgroups.plan import is_set as _set
 from nsbox.errors import CgroupError, ConfigError
 
 UNLIMITED = 18446744073709551615  # how runc reports v2's "max" in stats
-
-
-def _set(value: int | None) -> bool:
-    return value is not None and value != 0
 
 
 def _limit(value: int) -> str:
@@ -91,17 +88,7 @@ def cpu(f, plan: Plan, where) -> None:
         if _set(f.int(key)):
             raise CgroupError(f"linux.resources.cpu.{key}: cgroup v2 has no real-time CPU budget per cgroup; "
                               "remove the option")
-    if f.str("cpus") or f.str("mems"):
-        d = where("cpuset", f.path + (".cpus" if f.str("cpus") else ".mems"))
-        if f.str("cpus"):
-            plan.add("cpu.cpus", d, "cpuset.cpus", f.str("cpus"))
-        if f.str("mems"):
-            plan.add("cpu.mems", d, "cpuset.mems", f.str("mems"))
-
-
-def pids(f, plan: Plan, where) -> None:
-    limit = f.int("limit", required=True)
-    plan.add("pids.limit", where("pids", f.path), "pids.max", limit if limit > 0 else "max")
+    cpuset(f, plan, where)
 
 
 def block_io(f, plan: Plan, where) -> None:
