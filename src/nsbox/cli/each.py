@@ -1,19 +1,28 @@
-"""Commands that do one thing to each container named: start, pause, unpause, wait."""
+"""Commands that do one thing to each container named: start, stop, restart, pause, unpause, wait."""
 from __future__ import annotations
 
 
-def for_each_container(argv: list[str], root: str, command: str, act: str, show_result: bool = False) -> int:
-    """Parse `nsbox COMMAND CONTAINER...`, call Engine.<act>(name) for each, print the name
-    (or, with show_result, what the call returned, e.g. an exit code)."""
+def for_each_container(argv: list[str], root: str, command: str, act: str, show_result: bool = False,
+                       flags: dict[str, str] | None = None, flag_usage: str = "",
+                       arguments: object = None) -> int:
+    """Parse `nsbox COMMAND [FLAGS] CONTAINER...`, call Engine.<act>(name, *arguments(options))
+    for each, print the name (or, with show_result, what the call returned, e.g. an exit code)."""
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError
     from nsbox.flags import parse
-    usage = f"usage: nsbox {command} CONTAINER [CONTAINER...]"
-    _, names = parse(argv, {}, usage, stop_at_positional=False)
+    usage = f"usage: nsbox {command} {flag_usage}CONTAINER [CONTAINER...]"
+    options, names = parse(argv, flags or {}, usage, stop_at_positional=False)
     if not names:
         raise ConfigError("CONTAINER", f"name at least one container\n{usage}")
+    extra = arguments(options) if arguments is not None else ()  # type: ignore[operator]
     action = getattr(Engine(root), act)
     for name in names:
-        result = action(name)
+        result = action(name, *extra)
         print(result if show_result else name, flush=True)
     return 0
+
+
+def stop_timeout(options: dict) -> tuple[int | None]:
+    """-t/--time SECONDS of stop and restart (None: the container's own stop timeout)."""
+    from nsbox.engine.units import parse_int
+    return (parse_int(options["time"], "--time", -1) if "time" in options else None,)  # type: ignore[arg-type]

@@ -1,20 +1,8 @@
 """nsbox restart: stop (signal, then SIGKILL after -t) and start again."""
 from __future__ import annotations
 
-USAGE = "usage: nsbox restart [-t SECONDS] CONTAINER [CONTAINER...]"
-
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.flags import parse
-    from nsbox.engine.containers import Engine
-    from nsbox.engine.units import parse_int
-    from nsbox.errors import ConfigError
-    options, names = parse(argv, {"-t=": "time", "--time=": "time"}, USAGE, stop_at_positional=False)
-    if not names:
-        raise ConfigError("CONTAINER", f"name at least one container\n{USAGE}")
-    timeout = parse_int(options["time"], "--time", -1) if "time" in options else None  # type: ignore[arg-type]
-    engine = Engine(root)
-    for name in names:
-        engine.restart(name, timeout)
-        print(name)
-    return 0
+    from nsbox.cli.each import for_each_container, stop_timeout
+    return for_each_container(argv, root, "restart", "restart", flags={"-t=": "time", "--time=": "time"},
+                              flag_usage="[-t SECONDS] ", arguments=stop_timeout)
