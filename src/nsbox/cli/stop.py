@@ -4,5 +4,6 @@ from __future__ import annotations
 
 def main(argv: list[str], root: str) -> int:
     from nsbox.cli.each import for_each_container, stop_timeout
-    return for_each_container(argv, root, "stop", "stop", flags={"-t=": "time", "--time=": "time", "--timeout=": "time"},
-                              flag_usage="[-t SECONDS] ", arguments=stop_timeout)
+    flags = {"-t=": "time", "--time=": "time", "--timeout=": "time"}
+    return for_each_container(argv, root, "stop", "stop", flags=flags, flag_usage="[-t SECONDS] ",
+                              arguments=stop_timeout)
