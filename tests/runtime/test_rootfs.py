@@ -103,11 +103,47 @@ def test_no_pivot_uses_chroot(run_container):
     assert result.stdout.split()[0] == "1"
 
 
-def test_rootfs_propagation_private(run_container):
+ROOT_MOUNT_TAGS = ["sh", "-c", "awk '$5 == \"/\" {for (i = 7; $i != \"-\"; i++) print $i}' /proc/self/mountinfo"]
+
+
+def root_mount_tags(make_bundle, runtime, edit=None) -> list[str]:
+    """The propagation tags of the container's / when its rootfs is a shared mount on the host
+    (this machine's own / is private, which would make every setting look alike)."""
+    import subprocess
+    bundle = make_bundle(ROOT_MOUNT_TAGS, edit, copy_rootfs=True)
+    rootfs = os.path.join(bundle, "rootfs")
+    subprocess.run(["mount", "--bind", rootfs, rootfs], check=True)
+    try:
+        subprocess.run(["mount", "--make-shared", rootfs], check=True)
+        result = runtime("run", "--bundle", bundle, "propagation")
+    finally:
+        subprocess.run(["umount", rootfs], check=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+@pytest.mark.parametrize("propagation", [None, "rslave"])
+def test_rootfs_propagation_slave_receives_from_the_host(make_bundle, runtime, propagation):
+    def edit(spec):
+        if propagation:
+            spec["linux"]["rootfsPropagation"] = propagation
+    tags = root_mount_tags(make_bundle, runtime, edit)
+    assert [tag for tag in tags if tag.startswith("master:")] and not [t for t in tags if t.startswith("shared:")], tags
+
+
+def test_rootfs_propagation_private(make_bundle, runtime):
     def edit(spec):
         spec["linux"]["rootfsPropagation"] = "rprivate"
+    tags = root_mount_tags(make_bundle, runtime, edit)
+    assert not [tag for tag in tags if tag.startswith(("master:", "shared:"))], tags
+
+
+def test_rootfs_propagation_shared_is_refused_by_field(run_container):
+    def edit(spec):
+        spec["linux"]["rootfsPropagation"] = "rshared"
     result = run_container(["true"], edit)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 125
+    assert "linux.rootfsPropagation" in result.stderr and "not supported" in result.stderr
 
 
 @pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2

@@ -262,6 +262,9 @@ class Spec:
                 raise ConfigError("process.apparmorProfile", "AppArmor is not supported by nsbox-runtime; remove the field")
             if self.process.selinux_label:
                 raise ConfigError("process.selinuxLabel", "SELinux labels are not supported on this host; remove the field")
+        if linux.rootfs_propagation in ("shared", "rshared"):
+            raise ConfigError("linux.rootfsPropagation", "shared propagation is not supported yet (pivot_root "
+                              "refuses a shared root); use slave, rslave, private or rprivate")
         mount_ns = linux.namespace("mount")
         if mount_ns is None:
             raise ConfigError("linux.namespaces", "a mount namespace is required (add {\"type\": \"mount\"})")
