@@ -5,16 +5,15 @@ the host's Python library is out of reach: it may only use modules imported befo
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import resource
 
 from nsbox.errors import CANNOT_EXECUTE_EXIT, NOT_FOUND_EXIT, ConfigError, ContainerStartError
 from nsbox.linux import capabilities as caps
+from nsbox.linux import libc
 from nsbox.oci.runtime_spec import Process
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-_libc = ctypes.CDLL(None, use_errno=True)
 SIGPIPE, SIGXFSZ = 13, 25
 
 
@@ -120,8 +119,8 @@ def set_capabilities(capabilities: dict[str, list[str]] | None) -> None:
 
 def restore_signals() -> None:
     """Python ignores SIGPIPE and SIGXFSZ; an ignored signal stays ignored across execve."""
-    _libc.signal(SIGPIPE, None)
-    _libc.signal(SIGXFSZ, None)
+    libc.default_signal_action(SIGPIPE)
+    libc.default_signal_action(SIGXFSZ)
 
 
 def set_inheritable_fds(keep: int) -> None:
