@@ -7,12 +7,27 @@ import pytest
 
 
 def test_masked_and_readonly_paths(run_container):
-    script = ("cat /proc/kcore | wc -c; ls /sys/firmware | wc -l; "
-              "echo 1 > /proc/sys/kernel/ns_last_pid && echo writable || echo read-only")
+    # /sys/firmware is a directory masked with an empty read-only tmpfs, /proc/keys a file
+    # masked with /dev/null; /proc/sys is bound read-only (its files stay writable for root
+    # elsewhere, e.g. /proc/sys/kernel/domainname, so a write there tells them apart).
+    script = ("ls /sys/firmware | wc -l; grep -c ' /proc/keys ' /proc/self/mountinfo; "
+              "grep ' /proc/sys ' /proc/self/mountinfo | cut -d' ' -f6; "
+              "echo x > /proc/sys/kernel/domainname && echo writable || echo refused")
     result = run_container(["sh", "-c", script])
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[:2] == ["0", "0"]
-    assert result.stdout.strip().endswith("read-only")
+    lines = result.stdout.split()
+    assert lines[0] == "0" and len(os.listdir("/sys/firmware")) > 0
+    assert lines[1] == "1"
+    assert lines[2].split(",")[0] == "ro"
+    assert lines[3] == "refused"
+
+
+def test_without_readonly_paths_proc_sys_is_writable(run_container):
+    """The counterpart: the same write succeeds when linux.readonlyPaths is empty."""
+    def edit(spec):
+        spec["linux"]["readonlyPaths"] = []
+    result = run_container(["sh", "-c", "echo x > /proc/sys/kernel/domainname && echo writable"], edit)
+    assert result.stdout.strip() == "writable", result.stderr
 
 
 def test_read_only_root_and_writable_root(run_container):
