@@ -82,6 +82,9 @@ def intermediate(options: InitOptions, channel: Channel) -> None:
                 flags |= ns.KINDS[kind][0]
         if flags:
             libc.unshare(flags)
+        if "network" in new:  # a new network namespace has lo down; runc and crun bring it up
+            from nsbox.linux.netdev import set_up
+            set_up("lo")
         if linux.time_offsets:
             with open("/proc/self/timens_offsets", "w") as offsets:
                 for clock, (secs, nanosecs) in linux.time_offsets.items():
