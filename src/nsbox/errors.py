@@ -28,12 +28,33 @@ class ConfigError(NsboxError):
         self.rule = rule
 
 
+class InvalidOption(ConfigError):
+    """A run option (a flag of `nsbox run`, a keyword of nsbox.run) has a value nsbox refuses."""
+
+    def __init__(self, option: str, reason: str) -> None:
+        super().__init__(option, reason)
+        self.option = option
+        self.reason = reason
+
+
 class NotFound(NsboxError):
     """A container, image, network or file the user named does not exist."""
 
 
+class ContainerNotFound(NotFound):
+    """No container has that name or ID (prefix)."""
+
+
+class ImageNotFound(NotFound):
+    """No image in the store has that name or ID."""
+
+
 class AlreadyExists(NsboxError):
     """An object with that name or ID exists already."""
+
+
+class NameInUse(AlreadyExists):
+    """Another container has the name already."""
 
 
 class StateError(NsboxError):
@@ -42,6 +63,15 @@ class StateError(NsboxError):
 
 class CgroupError(NsboxError):
     """A cgroup could not be made, limited, read or removed."""
+
+
+class LimitUnsupported(CgroupError):
+    """A resource limit this host's kernel or cgroup setup cannot enforce (`limit` names it)."""
+
+    def __init__(self, limit: str, reason: str) -> None:
+        super().__init__(f"{limit}: {reason}")
+        self.limit = limit
+        self.reason = reason
 
 
 class ImageError(NsboxError):
@@ -62,3 +92,12 @@ class ContainerStartError(NsboxError):
     def __init__(self, message: str, exit_code: int = ENGINE_EXIT) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class RuntimeFailed(NsboxError):
+    """A container's program (with check=True) or an OCI runtime binary exited non-zero."""
+
+    def __init__(self, message: str, exit_code: int, stderr: bytes | str = b"") -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.stderr = stderr

@@ -16,7 +16,7 @@ import os
 import sys
 
 from nsbox.cgroups import host
-from nsbox.errors import CgroupError
+from nsbox.errors import CgroupError, LimitUnsupported
 
 SIGKILL = 9
 
@@ -167,11 +167,11 @@ class Cgroup:
             elif self.unified is not None:
                 plan.device_program = (self.unified, rules)
             elif f.has("devices"):
-                raise CgroupError("linux.resources.devices: this host has no devices cgroup controller; "
+                raise LimitUnsupported("linux.resources.devices", "this host has no devices cgroup controller; "
                                   "remove the option")
         if f.has("unified"):
             if self.unified is None:
-                raise CgroupError("linux.resources.unified: this host has no cgroup v2 hierarchy; "
+                raise LimitUnsupported("linux.resources.unified", "this host has no cgroup v2 hierarchy; "
                                   "remove the option or use the v1 fields")
             from nsbox.cgroups import v2
             v2.unified(f.obj("unified"), plan, self.unified)
@@ -197,10 +197,10 @@ class Cgroup:
             return self.v1[controller]
         field = field.removeprefix("linux.resources.")
         if self.unified is None:
-            raise CgroupError(f"linux.resources.{field}: this host has no {controller} cgroup controller "
+            raise LimitUnsupported(f"linux.resources.{field}", f"this host has no {controller} cgroup controller "
                               "mounted; remove the option")
         if controller in ("net_cls", "net_prio"):
-            raise CgroupError(f"linux.resources.{field}: this host has no {controller} controller (cgroup v2 has "
+            raise LimitUnsupported(f"linux.resources.{field}", f"this host has no {controller} controller (cgroup v2 has "
                               "none; the network is classified with eBPF or nftables instead); remove the option")
         from nsbox.cgroups import v2
         if controller not in v2.controllers(self.unified):
@@ -209,7 +209,7 @@ class Cgroup:
             except OSError:
                 pass
             if controller not in v2.controllers(self.unified):
-                raise CgroupError(f"linux.resources.{field}: cannot use the {controller} controller: "
+                raise LimitUnsupported(f"linux.resources.{field}", f"cannot use the {controller} controller: "
                                   + v2.delegation_hint(self.unified_mount, self.unified, controller))  # type: ignore[arg-type]
         return self.unified
 

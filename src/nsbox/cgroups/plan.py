@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from nsbox.errors import CgroupError
+from nsbox.errors import CgroupError, LimitUnsupported
 
 # Why a host may lack an interface file, for the error message.
 MISSING_REASONS = {
@@ -62,7 +62,7 @@ class Plan:
             if not os.path.exists(path):
                 name = os.path.basename(path)
                 reason = MISSING_REASONS.get(name, "the kernel or the cgroup does not provide it")
-                raise CgroupError(f"linux.resources.{field}: this host has no {name} ({reason}); "
+                raise LimitUnsupported(f"linux.resources.{field}", f"this host has no {name} ({reason}); "
                                   "remove the option or run on a host that supports it")
 
     def run(self, restore: bool) -> None:

@@ -11,7 +11,7 @@ import os
 from nsbox.cgroups.files import read_int, read_keyed, read_or, write
 from nsbox.cgroups.plan import Plan, cpuset, device_numbers, pids  # noqa: F401 - pids is a planner of this driver
 from nsbox.cgroups.plan import is_set as _set
-from nsbox.errors import CgroupError, ConfigError
+from nsbox.errors import CgroupError, ConfigError, LimitUnsupported
 
 UNLIMITED = 18446744073709551615  # how runc reports v2's "max" in stats
 
@@ -61,10 +61,10 @@ def memory(f, plan: Plan, where) -> None:
                                        "memory.max); the option is ignored")
     swappiness = f.int("swappiness")
     if swappiness is not None and swappiness != -1:
-        raise CgroupError("linux.resources.memory.swappiness: cgroup v2 has no per-cgroup swappiness; "
+        raise LimitUnsupported("linux.resources.memory.swappiness", "cgroup v2 has no per-cgroup swappiness; "
                           "remove the option")
     if f.bool("disableOOMKiller"):
-        raise CgroupError("linux.resources.memory.disableOOMKiller: cgroup v2 cannot turn the OOM killer off; "
+        raise LimitUnsupported("linux.resources.memory.disableOOMKiller", "cgroup v2 cannot turn the OOM killer off; "
                           "remove the option")
 
 
@@ -86,7 +86,7 @@ def cpu(f, plan: Plan, where) -> None:
             plan.add("cpu.idle", d, "cpu.idle", f.int("idle"))
     for key in ("realtimeRuntime", "realtimePeriod"):
         if _set(f.int(key)):
-            raise CgroupError(f"linux.resources.cpu.{key}: cgroup v2 has no real-time CPU budget per cgroup; "
+            raise LimitUnsupported(f"linux.resources.cpu.{key}", f"cgroup v2 has no real-time CPU budget per cgroup; "
                               "remove the option")
     cpuset(f, plan, where)
 
@@ -100,11 +100,11 @@ def block_io(f, plan: Plan, where) -> None:
         plan.add("blockIO.weight", d, "io.bfq.weight" if bfq else "io.weight",
                  weight if bfq else f"default {blkio_to_io_weight(weight)}")  # type: ignore[arg-type]
     if _set(f.int("leafWeight")):
-        raise CgroupError("linux.resources.blockIO.leafWeight: cgroup v2 has no leaf weights; remove the option")
+        raise LimitUnsupported("linux.resources.blockIO.leafWeight", "cgroup v2 has no leaf weights; remove the option")
     for item in f.objs("weightDevice"):
         field = item.path.removeprefix("linux.resources.")
         if _set(item.int("leafWeight")):
-            raise CgroupError(f"linux.resources.{field}.leafWeight: cgroup v2 has no leaf weights; remove the option")
+            raise LimitUnsupported(f"linux.resources.{field}.leafWeight", f"cgroup v2 has no leaf weights; remove the option")
         if _set(item.int("weight")):
             weight = item.int("weight")
             plan.add(field + ".weight", d, "io.bfq.weight" if bfq else "io.weight",

@@ -74,8 +74,8 @@ class Engine:
         rootfs = options.get("rootfs")
         if rootfs:
             if not os.path.isdir(rootfs):
-                from nsbox.errors import ConfigError
-                raise ConfigError("--rootfs", f"{rootfs} is not a directory")
+                from nsbox.errors import InvalidOption
+                raise InvalidOption("--rootfs", f"{rootfs} is not a directory")
             options = dict(options, rootfs=os.path.abspath(rootfs))
         else:
             image = self._image(options.get("image") or "")
@@ -93,8 +93,8 @@ class Engine:
 
     def _image(self, reference: str) -> dict:
         if not reference:
-            from nsbox.errors import ConfigError
-            raise ConfigError("IMAGE", "name the image to run (or give a root directory with --rootfs)")
+            from nsbox.errors import InvalidOption
+            raise InvalidOption("IMAGE", "name the image to run (or give a root directory with --rootfs)")
         from nsbox.image.store import Store as ImageStore
         found = ImageStore(self.root).resolve(reference)
         return {"id": found.id, "config": found.config.raw.get("config") or {}}

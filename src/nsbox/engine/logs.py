@@ -38,7 +38,7 @@ def entries(data: bytes):
 
 def parse_since(text: str) -> str:
     """--since as an RFC 3339 prefix for comparison: "10m", "1h30m", "90s" ago, or a timestamp."""
-    from nsbox.errors import ConfigError
+    from nsbox.errors import InvalidOption
     units = {"s": 1, "m": 60, "h": 3600}
     if text and text[-1] in units:
         total, number = 0.0, ""
@@ -49,14 +49,14 @@ def parse_since(text: str) -> str:
                 total += float(number) * units[char]
                 number = ""
             else:
-                raise ConfigError("--since", f"invalid duration {text!r}: use e.g. 10m, 1h or 2026-01-02T15:04:05")
+                raise InvalidOption("--since", f"invalid duration {text!r}: use e.g. 10m, 1h or 2026-01-02T15:04:05")
         stamp = time.time() - total
         return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp)) + f".{int(stamp % 1 * 1e9):09d}Z"
     if text.isdigit():
         stamp = int(text)
         return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp)) + ".000000000Z"
     if len(text) < 10 or text[4] != "-":
-        raise ConfigError("--since", f"invalid time {text!r}: use e.g. 10m, 1h or 2026-01-02T15:04:05")
+        raise InvalidOption("--since", f"invalid time {text!r}: use e.g. 10m, 1h or 2026-01-02T15:04:05")
     return text
 
 

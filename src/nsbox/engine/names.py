@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from nsbox.errors import ConfigError
+from nsbox.errors import InvalidOption
 
 _ADJECTIVES = ("brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry",
                "nimble", "proud", "quiet", "rapid", "sharp", "tender", "vivid", "witty", "young", "zealous")
@@ -27,6 +27,6 @@ def check_name(name: str, field: str = "--name") -> str:
     """Docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (a leading "/" is accepted and dropped)."""
     name = name[1:] if name.startswith("/") else name
     if len(name) < 2 or name[0] not in _NAME_FIRST or any(c not in _NAME_REST for c in name) or len(name) > 128:
-        raise ConfigError(field, f"invalid container name {name!r}: use 2-128 of [a-zA-Z0-9_.-], "
+        raise InvalidOption(field, f"invalid container name {name!r}: use 2-128 of [a-zA-Z0-9_.-], "
                                  "starting with a letter or digit")
     return name

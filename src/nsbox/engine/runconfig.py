@@ -2,7 +2,7 @@
 
 The options come as a dict keyed by flag (`memory`, `env`, `volume` ...; lists for
 repeatable flags), from the CLI's parser or the Python API. Every refusal is a
-ConfigError naming the flag. The record is what the store keeps and `inspect` shows;
+InvalidOption naming the flag. The record is what the store keeps and `inspect` shows;
 nsbox.engine.spec turns it into an OCI config.json at each start.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 
 from nsbox.engine.signals import parse_signal
 from nsbox.engine.units import parse_int, parse_size
-from nsbox.errors import ConfigError
+from nsbox.errors import InvalidOption
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
@@ -60,7 +60,7 @@ def _config(options: dict, image_config: dict) -> dict:
     if command:
         cmd = command
     if not entrypoint and not cmd:
-        raise ConfigError("COMMAND", "no command given and the image sets none: add one after the image name")
+        raise InvalidOption("COMMAND", "no command given and the image sets none: add one after the image name")
     env = _env(options, image_config.get("Env") or [])
     stop_signal = options.get("stop_signal") or image_config.get("StopSignal") or "SIGTERM"
     parse_signal(stop_signal, "--stop-signal")
@@ -68,11 +68,11 @@ def _config(options: dict, image_config: dict) -> dict:
     for item in options.get("label") or []:
         key, _, value = item.partition("=")
         if not key:
-            raise ConfigError("--label", f"must be KEY=VALUE, got {item!r}")
+            raise InvalidOption("--label", f"must be KEY=VALUE, got {item!r}")
         labels[key] = value
     workdir = options.get("workdir") or image_config.get("WorkingDir") or "/"
     if not workdir.startswith("/"):
-        raise ConfigError("--workdir", f"must be an absolute path inside the container, got {workdir!r}")
+        raise InvalidOption("--workdir", f"must be an absolute path inside the container, got {workdir!r}")
     return {
         "Hostname": options.get("hostname") or "",
         "User": options.get("user") or image_config.get("User") or "",
@@ -106,12 +106,12 @@ def _env(options: dict, image_env: list[str]) -> list[str]:
                     if line and not line.startswith("#"):
                         given.append((f"--env-file {path}:{number}", line))
         except OSError as error:
-            raise ConfigError("--env-file", f"cannot read {path}: {error.strerror}") from None
+            raise InvalidOption("--env-file", f"cannot read {path}: {error.strerror}") from None
     given += [("--env", item) for item in options.get("env") or []]
     for field, item in given:
         key, has_value, value = item.partition("=")
         if not key or " " in key:
-            raise ConfigError(field, f"must be NAME=VALUE or NAME, got {item!r}")
+            raise InvalidOption(field, f"must be NAME=VALUE or NAME, got {item!r}")
         if has_value:
             merged[key] = value
         elif key in os.environ:  # `-e NAME` passes the caller's value, as Docker does
@@ -148,26 +148,26 @@ def _host_config(options: dict) -> dict:
         host["MemorySwap"] = -1 if swap == "-1" else parse_size(swap, "--memory-swap")
         if host["MemorySwap"] != -1:
             if not host["Memory"]:
-                raise ConfigError("--memory-swap", "needs --memory as well (it is memory plus swap)")
+                raise InvalidOption("--memory-swap", "needs --memory as well (it is memory plus swap)")
             if host["MemorySwap"] < host["Memory"]:
-                raise ConfigError("--memory-swap", "must be at least --memory (it is memory plus swap), or -1")
+                raise InvalidOption("--memory-swap", "must be at least --memory (it is memory plus swap), or -1")
     if host["Memory"] and host["Memory"] < 6 << 20:
-        raise ConfigError("--memory", "the minimum memory limit is 6m")
+        raise InvalidOption("--memory", "the minimum memory limit is 6m")
     if host["MemoryReservation"] and host["Memory"] and host["MemoryReservation"] > host["Memory"]:
-        raise ConfigError("--memory-reservation", "must not exceed --memory")
+        raise InvalidOption("--memory-reservation", "must not exceed --memory")
     if options.get("cpus"):
         try:
             cpus = float(options["cpus"])
         except ValueError:
-            raise ConfigError("--cpus", f"must be a number of CPUs like 1.5, got {options['cpus']!r}") from None
+            raise InvalidOption("--cpus", f"must be a number of CPUs like 1.5, got {options['cpus']!r}") from None
         count = os.cpu_count() or 1
         if not 0.01 <= cpus <= count:
-            raise ConfigError("--cpus", f"must be between 0.01 and {count} (the CPUs available), got {options['cpus']}")
+            raise InvalidOption("--cpus", f"must be between 0.01 and {count} (the CPUs available), got {options['cpus']}")
         host["NanoCpus"] = int(cpus * 1e9)
     for key, flag, text in (("CpusetCpus", "--cpuset-cpus", host["CpusetCpus"]),
                             ("CpusetMems", "--cpuset-mems", host["CpusetMems"])):
         if text and any(c not in "0123456789,-" for c in text):
-            raise ConfigError(flag, f"must be a list like 0-2,4, got {text!r}")
+            raise InvalidOption(flag, f"must be a list like 0-2,4, got {text!r}")
     for flag, key, rate_kind in (("device_read_bps", "BlkioDeviceReadBps", "size"),
                                  ("device_write_bps", "BlkioDeviceWriteBps", "size"),
                                  ("device_read_iops", "BlkioDeviceReadIOps", "int"),
@@ -176,27 +176,27 @@ def _host_config(options: dict) -> dict:
     policy = options.get("restart") or "no"
     name, _, retries = policy.partition(":")
     if name not in RESTART_POLICIES or (retries and name != "on-failure"):
-        raise ConfigError("--restart", f"invalid policy {policy!r}: use no, on-failure[:N], always or unless-stopped")
+        raise InvalidOption("--restart", f"invalid policy {policy!r}: use no, on-failure[:N], always or unless-stopped")
     host["RestartPolicy"] = {"Name": name, "MaximumRetryCount": parse_int(retries, "--restart", 0) if retries else 0}
     if name != "no" and host["AutoRemove"]:
-        raise ConfigError("--restart", "conflicts with --rm: a container removed at exit cannot be restarted")
+        raise InvalidOption("--restart", "conflicts with --rm: a container removed at exit cannot be restarted")
     for kind in ("ipc", "pid", "uts"):
         mode = options.get(kind) or ""
         if mode not in NAMESPACE_MODES[kind] and not (mode.startswith("container:") and len(mode) > 10):
             choices = ", ".join(m for m in NAMESPACE_MODES[kind] if m) + ", container:NAME"
-            raise ConfigError(f"--{kind}", f"invalid mode {mode!r}: use {choices}")
+            raise InvalidOption(f"--{kind}", f"invalid mode {mode!r}: use {choices}")
         host[kind.capitalize() + "Mode" if kind != "uts" else "UTSMode"] = mode
     if host["NetworkMode"] not in NETWORK_MODES and not (host["NetworkMode"].startswith("container:")
                                                         and len(host["NetworkMode"]) > 10):
-        raise ConfigError("--network", f"unsupported network {host['NetworkMode']!r}: nsbox supports none "
+        raise InvalidOption("--network", f"unsupported network {host['NetworkMode']!r}: nsbox supports none "
                                        "(the default), host and container:NAME until bridge networks come")
     userns = options.get("userns") or ""
     if userns not in ("", "host"):
-        raise ConfigError("--userns", f"unsupported mode {userns!r}: only host (no user namespace) is supported")
+        raise InvalidOption("--userns", f"unsupported mode {userns!r}: only host (no user namespace) is supported")
     host["UsernsMode"] = userns
     cgroupns = options.get("cgroupns") or "host"
     if cgroupns not in ("host", "private"):
-        raise ConfigError("--cgroupns", f"must be host or private, got {cgroupns!r}")
+        raise InvalidOption("--cgroupns", f"must be host or private, got {cgroupns!r}")
     host["CgroupnsMode"] = cgroupns
     return host
 
@@ -209,7 +209,7 @@ def update_host_config(host: dict, options: dict) -> dict:
     """`host` with the limits of `nsbox update` changed (validated as `run` validates them)."""
     for key in options:
         if key not in UPDATABLE:
-            raise ConfigError("--" + key.replace("_", "-"), "cannot be changed by update")
+            raise InvalidOption("--" + key.replace("_", "-"), "cannot be changed by update")
     current = {"memory": str(host["Memory"] or ""), "memory_reservation": str(host["MemoryReservation"] or ""),
                "memory_swap": str(host["MemorySwap"] or ""), "cpu_shares": str(host["CpuShares"] or ""),
                "cpuset_cpus": host["CpusetCpus"], "cpuset_mems": host["CpusetMems"],
@@ -232,11 +232,11 @@ def _ulimit(item: str) -> dict:
     name, _, limits = item.partition("=")
     soft_text, _, hard_text = limits.partition(":")
     if "RLIMIT_" + name.upper() not in RLIMIT_NAMES or not soft_text:
-        raise ConfigError("--ulimit", f"must be NAME=SOFT[:HARD] with a name like nofile or nproc, got {item!r}")
+        raise InvalidOption("--ulimit", f"must be NAME=SOFT[:HARD] with a name like nofile or nproc, got {item!r}")
     soft = -1 if soft_text == "-1" else parse_int(soft_text, "--ulimit", 0)
     hard = -1 if hard_text == "-1" else parse_int(hard_text, "--ulimit", 0) if hard_text else soft
     if hard != -1 and (soft == -1 or soft > hard):
-        raise ConfigError("--ulimit", f"soft limit must not exceed the hard limit in {item!r}")
+        raise InvalidOption("--ulimit", f"soft limit must not exceed the hard limit in {item!r}")
     return {"Name": name.lower(), "Soft": soft, "Hard": hard}
 
 
@@ -247,21 +247,21 @@ def _cap(name: str, field: str) -> str:
         return "ALL"
     upper = upper if upper.startswith("CAP_") else "CAP_" + upper
     if upper not in NAMES:
-        raise ConfigError(field, f"unknown capability {name!r}: use a name like NET_ADMIN or ALL")
+        raise InvalidOption(field, f"unknown capability {name!r}: use a name like NET_ADMIN or ALL")
     return upper
 
 
 def _throttle(item: str, field: str, rate_kind: str) -> dict:
     path, _, rate = item.rpartition(":")
     if not path or not rate:
-        raise ConfigError(field, f"must be DEVICE_PATH:RATE, got {item!r}")
+        raise InvalidOption(field, f"must be DEVICE_PATH:RATE, got {item!r}")
     try:
         info = os.stat(path)
     except OSError as error:
-        raise ConfigError(field, f"cannot use device {path}: {error.strerror}") from None
+        raise InvalidOption(field, f"cannot use device {path}: {error.strerror}") from None
     import stat
     if not stat.S_ISBLK(info.st_mode):
-        raise ConfigError(field, f"{path} is not a block device")
+        raise InvalidOption(field, f"{path} is not a block device")
     value = parse_size(rate, field) if rate_kind == "size" else parse_int(rate, field, 0)
     return {"Path": path, "Rate": value, "Major": os.major(info.st_rdev), "Minor": os.minor(info.st_rdev)}
 
@@ -275,7 +275,7 @@ def _mounts(options: dict, root: str) -> list[dict]:
             mounts.append(_volume_mount(root, "", parts[0], "", "-v"))
             continue
         if len(parts) > 3:
-            raise ConfigError("--volume", f"must be SOURCE:DEST[:OPTIONS], got {item!r}")
+            raise InvalidOption("--volume", f"must be SOURCE:DEST[:OPTIONS], got {item!r}")
         source, destination = parts[0], parts[1]
         mode = parts[2] if len(parts) == 3 else ""
         if source.startswith("/") or source.startswith("."):
@@ -300,21 +300,21 @@ def _mounts(options: dict, root: str) -> list[dict]:
             options_text = f"size={fields['tmpfs-size']}" if "tmpfs-size" in fields else ""
             mounts.append(_tmpfs_mount(target, options_text, "--mount"))
         else:
-            raise ConfigError("--mount", f"unknown type {kind!r}: use bind, volume or tmpfs")
+            raise InvalidOption("--mount", f"unknown type {kind!r}: use bind, volume or tmpfs")
     for item in options.get("tmpfs") or []:
         destination, _, options_text = item.partition(":")
         mounts.append(_tmpfs_mount(destination, options_text, "--tmpfs"))
     seen: set[str] = set()
     for mount in mounts:
         if mount["Destination"] in seen:
-            raise ConfigError("--volume", f"duplicate mount point {mount['Destination']}")
+            raise InvalidOption("--volume", f"duplicate mount point {mount['Destination']}")
         seen.add(mount["Destination"])
     return mounts
 
 
 def _check_destination(destination: str, field: str) -> str:
     if not destination.startswith("/") or destination == "/":
-        raise ConfigError(field, f"the container path must be absolute and not /, got {destination!r}")
+        raise InvalidOption(field, f"the container path must be absolute and not /, got {destination!r}")
     return os.path.normpath(destination)
 
 
@@ -326,16 +326,16 @@ def _mode(mode: str, field: str) -> tuple[bool, str]:
         elif option in ("shared", "rshared", "slave", "rslave", "private", "rprivate"):
             propagation = option
         elif option not in ("z", "Z", "nocopy"):
-            raise ConfigError(field, f"unknown volume option {option!r}: use ro, rw or a propagation like rslave")
+            raise InvalidOption(field, f"unknown volume option {option!r}: use ro, rw or a propagation like rslave")
     return read_write, propagation
 
 
 def _bind_mount(source: str, destination: str, mode: str, field: str) -> dict:
     if not source:
-        raise ConfigError(field, "a bind mount needs a source path on the host")
+        raise InvalidOption(field, "a bind mount needs a source path on the host")
     source = os.path.abspath(source)
     if not os.path.exists(source):
-        raise ConfigError(field, f"bind source {source} does not exist on the host: create it first")
+        raise InvalidOption(field, f"bind source {source} does not exist on the host: create it first")
     read_write, propagation = _mode(mode, field)
     return {"Type": "bind", "Source": source, "Destination": _check_destination(destination, field),
             "Mode": mode, "RW": read_write, "Propagation": propagation}
@@ -359,6 +359,6 @@ def _tmpfs_mount(destination: str, options_text: str, field: str) -> dict:
         key = option.partition("=")[0]
         if key not in ("size", "mode", "uid", "gid", "nr_inodes", "ro", "rw", "noexec", "exec", "nosuid",
                        "suid", "nodev", "dev"):
-            raise ConfigError(field, f"unknown tmpfs option {option!r}")
+            raise InvalidOption(field, f"unknown tmpfs option {option!r}")
     return {"Type": "tmpfs", "Source": "", "Destination": _check_destination(destination, field),
             "Mode": options_text, "RW": "ro" not in options_text.split(","), "Propagation": ""}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import _signal
 
-from nsbox.errors import ConfigError
+from nsbox.errors import InvalidOption
 
 NUMBERS: dict[str, int] = {name: getattr(_signal, name) for name in dir(_signal)
                            if name.startswith("SIG") and not name.startswith("SIG_")}
@@ -14,10 +14,10 @@ def parse_signal(text: str | int, field: str = "--signal") -> int:
     if isinstance(text, int) or text.isdigit():
         number = int(text)
         if not 0 < number < 65:
-            raise ConfigError(field, f"invalid signal number {number}")
+            raise InvalidOption(field, f"invalid signal number {number}")
         return number
     name = text.upper()
     name = name if name.startswith("SIG") else "SIG" + name
     if name not in NUMBERS:
-        raise ConfigError(field, f"unknown signal {text!r}: use a name like SIGTERM or a number")
+        raise InvalidOption(field, f"unknown signal {text!r}: use a name like SIGTERM or a number")
     return NUMBERS[name]

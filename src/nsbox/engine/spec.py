@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from nsbox.errors import ConfigError
+from nsbox.errors import InvalidOption
 
 DOCKER_CAPABILITIES = ("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
                        "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
@@ -107,14 +107,14 @@ def _user(spec_user: str, rootfs: str) -> dict:
     if entry is not None:
         uid, home_gid = int(entry[2]), int(entry[3])
     if uid is None:
-        raise ConfigError("--user", f"no user {user!r} in the image's /etc/passwd: use a numeric uid or a listed name")
+        raise InvalidOption("--user", f"no user {user!r} in the image's /etc/passwd: use a numeric uid or a listed name")
     if group:
         if group.isdigit():
             gid = int(group)
         else:
             entry = _etc_entry(rootfs, "group", group, by_number=False)
             if entry is None:
-                raise ConfigError("--user", f"no group {group!r} in the image's /etc/group: use a numeric gid")
+                raise InvalidOption("--user", f"no group {group!r} in the image's /etc/group: use a numeric gid")
             gid = int(entry[2])
     else:
         gid = home_gid if home_gid is not None else 0
@@ -174,7 +174,7 @@ def make_spec(record: dict, rootfs: str, namespace_path) -> dict:
     args = (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
     if host.get("Init"):
         if not os.path.exists(INIT_BINARY):
-            raise ConfigError("--init", f"needs {INIT_BINARY} on the host: apt-get install tini")
+            raise InvalidOption("--init", f"needs {INIT_BINARY} on the host: apt-get install tini")
         args = [INIT_PATH, "--"] + args
     caps = capabilities(host)
     hostname = config.get("Hostname") or record["Id"][:12]

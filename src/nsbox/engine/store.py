@@ -17,7 +17,7 @@ import os
 
 from nsbox.engine.names import check_name, new_id, random_name
 from nsbox.engine.paths import Paths
-from nsbox.errors import AlreadyExists, NotFound, NsboxError, StateError
+from nsbox.errors import AlreadyExists, ContainerNotFound, NameInUse, NotFound, NsboxError, StateError
 from nsbox.linux.files import write_atomic
 from nsbox.oci import jsonio
 
@@ -79,7 +79,7 @@ class Store:
                     raise AlreadyExists("could not find a free random container name; give one with --name")
             elif not self._claim_name(check_name(name), container_id):
                 owner = self._name_owner(name)
-                raise AlreadyExists(f"the container name {name!r} is already in use by container "
+                raise NameInUse(f"the container name {name!r} is already in use by container "
                                     f"{owner[:12] if owner else '?'}: remove that container or choose another name")
             record["Id"] = container_id
             record["Name"] = name
@@ -130,7 +130,7 @@ class Store:
             if old_name == new_name:
                 return
             if not self._claim_name(new_name, container_id):
-                raise AlreadyExists(f"the container name {new_name!r} is already in use: choose another name")
+                raise NameInUse(f"the container name {new_name!r} is already in use: choose another name")
             record["Name"] = new_name
             self.save(record)
             if old_name and self._name_owner(old_name) == container_id:
@@ -157,7 +157,7 @@ class Store:
         if len(matches) > 1:
             raise NsboxError(f"container ID prefix {reference!r} is ambiguous ({len(matches)} containers): "
                              "give more digits or the name")
-        raise NotFound(f"no such container: {reference!r} (see `nsbox ps -a`)")
+        raise ContainerNotFound(f"no such container: {reference!r} (see `nsbox ps -a`)")
 
     # -- records -------------------------------------------------------------------
 
@@ -168,7 +168,7 @@ class Store:
                 record: dict = jsonio.loads(config.read())  # type: ignore[assignment]
         except FileNotFoundError:
             if not os.path.isdir(self.paths.container(container_id)):
-                raise NotFound(f"no such container: {container_id[:12]}") from None
+                raise ContainerNotFound(f"no such container: {container_id[:12]}") from None
             return {"Id": container_id, "Name": self._name_of(container_id), "Created": "", "Config": {},
                     "HostConfig": {},
                     "State": {"Status": "dead", "Dead": True, "Error": "record never written (creation interrupted)"}}

@@ -1,7 +1,7 @@
 """Docker's spellings of sizes ("256m", "1.5g") and CPU counts ("1.5")."""
 from __future__ import annotations
 
-from nsbox.errors import ConfigError
+from nsbox.errors import InvalidOption
 
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 
@@ -16,10 +16,10 @@ def parse_size(text: str, field: str) -> int:
     try:
         amount = float(number)
     except ValueError:
-        raise ConfigError(field, f"invalid size {text!r}: use a number with an optional unit b, k, m or g "
+        raise InvalidOption(field, f"invalid size {text!r}: use a number with an optional unit b, k, m or g "
                                  "(e.g. 256m)") from None
     if amount < 0:
-        raise ConfigError(field, f"must not be negative, got {text!r}")
+        raise InvalidOption(field, f"must not be negative, got {text!r}")
     return int(amount * _UNITS[unit])
 
 
@@ -27,10 +27,10 @@ def parse_int(text: str, field: str, minimum: int | None = None, maximum: int | 
     try:
         value = int(text)
     except ValueError:
-        raise ConfigError(field, f"must be an integer, got {text!r}") from None
+        raise InvalidOption(field, f"must be an integer, got {text!r}") from None
     if minimum is not None and value < minimum or maximum is not None and value > maximum:
         bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise ConfigError(field, f"must be {bounds}, got {value}")
+        raise InvalidOption(field, f"must be {bounds}, got {value}")
     return value
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 
-from nsbox.errors import ImageError, NotFound
+from nsbox.errors import ImageError, ImageNotFound, NotFound
 from nsbox.linux.files import write_atomic
 from nsbox.oci import image_spec, jsonio
 from nsbox.oci.image_spec import Descriptor, ImageConfig, Manifest
@@ -323,7 +323,7 @@ class Store:
                 return self.image(next(iter(matches.values())))
         if reference is None:
             parse_reference(text)  # raises the reason the text is neither a name nor an ID
-        raise NotFound(f"image {text!r} is not in the store (pull, load or import it first)")
+        raise ImageNotFound(f"image {text!r} is not in the store (pull, load or import it first)")
 
     def manifest_digests_reachable(self) -> tuple[set[str], set[str]]:
         """(blob digests, diff IDs) that the references and container root filesystems keep alive."""
