@@ -1,8 +1,8 @@
 """nsbox-runtime as podman's OCI runtime: podman drives it through runc's command line.
 
-Podman passes a seccomp profile unless told not to (nsbox-runtime refuses seccomp until
-the security issue brings it) and asks for RLIMIT_NOFILE 1048576, which root here cannot
-grant without CAP_SYS_RESOURCE; the test says so on its command line.
+Podman passes its default seccomp profile, which nsbox-runtime compiles and loads. Podman
+asks for RLIMIT_NOFILE 1048576, which root here cannot grant without CAP_SYS_RESOURCE;
+the test says so on its command line.
 """
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ pytestmark = pytest.mark.skipif(shutil.which("podman") is None, reason="podman i
 # --cgroups=no-conmon: podman would put conmon in <parent>/conmon at the root of every
 # hierarchy (it reads a cgroupfs parent as absolute) and never remove it; the container's
 # own cgroupsPath stays relative, and nsbox-runtime puts it below the test's cgroup.
-LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--security-opt", "seccomp=unconfined",
-          "--cgroup-parent", CGROUP_PARENT, "--cgroups=no-conmon"]
+LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--cgroup-parent", CGROUP_PARENT, "--cgroups=no-conmon"]
 
 
 @pytest.fixture
@@ -48,6 +47,15 @@ def podman(tmp_path, busybox_archive):
 def test_podman_runs_a_container_with_nsbox_runtime(podman):
     result = podman("run", "--rm", *LIMITS, "busybox", "sh", "-c", "echo pid $$; cat /proc/self/status | grep NSpid")
     assert result.stdout.splitlines()[0] == "pid 1"
+
+
+def test_podman_default_seccomp_profile_is_loaded_by_nsbox_runtime(podman):
+    """No seccomp=unconfined: podman hands its profile in config.json, nsbox-runtime loads it."""
+    result = podman("run", "--rm", *LIMITS, "busybox", "grep", "-E", "^Seccomp(_filters)?:", "/proc/self/status")
+    assert "Seccomp:\t2" in result.stdout, result.stdout
+    unconfined = podman("run", "--rm", *LIMITS, "--security-opt", "seccomp=unconfined", "busybox", "grep",
+                        "^Seccomp:", "/proc/self/status")
+    assert "Seccomp:\t0" in unconfined.stdout
 
 
 def test_podman_detached_exec_stop_rm(podman):

@@ -202,7 +202,11 @@ class Linux:
         if self.rootfs_propagation and self.rootfs_propagation not in PROPAGATIONS:
             raise ConfigError(f.where("rootfsPropagation"), f"must be one of {', '.join(PROPAGATIONS)}, got {self.rootfs_propagation!r}")
         self.mount_label: str = f.str("mountLabel", "")  # type: ignore[assignment]
-        self.seccomp = f.raw("seccomp")
+        seccomp = f.obj("seccomp")
+        self.seccomp = None
+        if seccomp is not None:
+            from nsbox.oci.seccomp import Seccomp
+            self.seccomp = Seccomp(seccomp)
         self.personality = f.raw("personality")
         self.intel_rdt = f.raw("intelRdt")
 
@@ -249,8 +253,6 @@ class Spec:
     def _check_supported(self, f: Fields) -> None:
         """Refuse, by field, what this runtime cannot honour (rather than silently ignoring it)."""
         linux = self.linux
-        if linux.seccomp is not None:
-            raise ConfigError("linux.seccomp", "seccomp filters are not supported by nsbox-runtime yet; remove the field")
         if linux.intel_rdt is not None:
             raise ConfigError("linux.intelRdt", "Intel RDT is not supported; remove the field")
         if linux.personality is not None:

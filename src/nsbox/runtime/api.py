@@ -84,6 +84,9 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         fifo_fd = os.open(record.fifo, os.O_PATH | os.O_CLOEXEC)
         options = InitOptions(spec, bundle, rootfs, state_dir_fd, fifo_fd, record.lock_fd, no_pivot, preserve_fds,
                               console, stdio)
+        if spec.linux.seccomp is not None:
+            from nsbox.runtime.seccomp_filter import prepare
+            options.seccomp = prepare(spec.linux.seccomp, state_root, container_id, bundle)
         intermediate_pid = os.fork()
         if intermediate_pid == 0:
             channel.close()

@@ -18,6 +18,9 @@ from nsbox.runtime import process as proc_setup
 from nsbox.runtime.api import PR_SET_CHILD_SUBREAPER, connect_console, load, load_spec
 from nsbox.runtime.channel import Channel, ChannelClosed
 from nsbox.runtime.init import report_and_exit, setup_terminal
+from nsbox.runtime.seccomp_filter import Filter, install
+
+PR_SET_DUMPABLE = 4
 
 
 def base_process(state_root: str, container_id: str) -> dict:
@@ -37,6 +40,7 @@ def exec_process(state_root: str, container_id: str, process_data: dict, *, cons
     if process.terminal and console_socket is None:
         from nsbox.errors import ConfigError
         raise ConfigError("process.terminal", "a terminal needs --console-socket (the pty master is sent there)")
+    seccomp_filter = container_filter(state_root, container_id, record.bundle)
     joins = namespaces_to_join(record.pid)
     console = connect_console(console_socket) if console_socket else None
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
@@ -44,7 +48,7 @@ def exec_process(state_root: str, container_id: str, process_data: dict, *, cons
     helper = os.fork()
     if helper == 0:
         channel.close()
-        enter(joins, process, child_channel, console, stdio, preserve_fds)
+        enter(joins, process, child_channel, console, stdio, preserve_fds, seccomp_filter)
     child_channel.close()
     if console is not None:
         console.close()
@@ -83,6 +87,15 @@ def exec_process(state_root: str, container_id: str, process_data: dict, *, cons
     return pid
 
 
+def container_filter(state_root: str, container_id: str, bundle: str) -> Filter | None:
+    """The container's seccomp filter (from the cache): an exec'd process is confined alike."""
+    spec = load_spec(bundle)
+    if spec.linux.seccomp is None:
+        return None
+    from nsbox.runtime.seccomp_filter import prepare
+    return prepare(spec.linux.seccomp, state_root, container_id, bundle)
+
+
 def namespaces_to_join(pid: int) -> list[tuple[str, int]]:
     """(kind, open fd) for every namespace of `pid` that is not already ours, in join order."""
     joins = []
@@ -98,9 +111,14 @@ def namespaces_to_join(pid: int) -> list[tuple[str, int]]:
 
 
 def enter(joins: list[tuple[str, int]], process: Process, channel: Channel, console: object | None,
-          stdio: tuple[int, int, int] | None, preserve_fds: int) -> None:
-    """The helper: join, fork the process, report its PID. Never returns."""
+          stdio: tuple[int, int, int] | None, preserve_fds: int, seccomp_filter: Filter | None) -> None:
+    """The helper: join, fork the process, report its PID. Never returns.
+
+    It is made non-dumpable first, so that from inside the container neither it nor the
+    process it forks (until execve) can be ptraced or have /proc/PID/exe (the runtime's
+    interpreter on the host) opened: CVE-2019-5736's way out."""
     try:
+        libc.prctl(PR_SET_DUMPABLE, 0)
         channel.expect("cgroup-joined")
         for kind, fd in joins:
             libc.setns(fd, ns.KINDS[kind][0], kind)
@@ -110,7 +128,7 @@ def enter(joins: list[tuple[str, int]], process: Process, channel: Channel, cons
         pid = os.fork()
         if pid == 0:
             run_process(process, channel, console, stdio, preserve_fds,
-                        (fcntl, struct) if console is not None else None)  # type: ignore[possibly-undefined]
+                        (fcntl, struct) if console is not None else None, seccomp_filter)  # type: ignore[possibly-undefined]
         channel.send("pid", pid)
         os._exit(0)
     except BaseException as error:  # noqa: BLE001
@@ -118,7 +136,7 @@ def enter(joins: list[tuple[str, int]], process: Process, channel: Channel, cons
 
 
 def run_process(process: Process, channel: Channel, console: object | None, stdio: tuple[int, int, int] | None,
-                preserve_fds: int, terminal_modules: tuple | None) -> None:
+                preserve_fds: int, terminal_modules: tuple | None, seccomp_filter: Filter | None) -> None:
     try:
         os.setsid()
         if stdio is not None:
@@ -131,17 +149,16 @@ def run_process(process: Process, channel: Channel, console: object | None, stdi
         proc_setup.set_rlimits(process)
         proc_setup.set_oom_score_adj(process)
         env = proc_setup.environment(process)
+        if not process.no_new_privileges:
+            install(seccomp_filter)
         proc_setup.become_user(process, process.capabilities)
-        try:
-            os.chdir(process.cwd)
-        except OSError as error:
-            from nsbox.errors import ConfigError
-            raise ConfigError("process.cwd", f"cannot change into {process.cwd}: {error.strerror}") from None
+        proc_setup.change_directory(process.cwd)
         program = proc_setup.find_program(process.args[0], env, process.cwd)
         proc_setup.set_capabilities(process.capabilities)
         if process.no_new_privileges:
             from nsbox.linux import capabilities
             capabilities.no_new_privileges()
+            install(seccomp_filter)
         proc_setup.execute(program, process.args, env)
     except BaseException as error:  # noqa: BLE001
         report_and_exit(channel, error)

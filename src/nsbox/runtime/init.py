@@ -17,6 +17,7 @@ from nsbox.oci.runtime_spec import Spec
 from nsbox.runtime import process as proc_setup
 from nsbox.runtime import rootfs as rootfs_setup
 from nsbox.runtime.channel import Channel
+from nsbox.runtime.seccomp_filter import Filter, connect_listener, install
 
 TIOCSCTTY = 0x540E
 TIOCSWINSZ = 0x5414
@@ -24,7 +25,7 @@ TIOCSWINSZ = 0x5414
 
 class InitOptions:
     __slots__ = ("spec", "bundle", "rootfs", "state_dir_fd", "fifo_fd", "lock_fd", "no_pivot", "preserve_fds",
-                 "console", "stdio", "runtime_hooks")
+                 "console", "stdio", "runtime_hooks", "seccomp")
 
     def __init__(self, spec: Spec, bundle: str, rootfs: str, state_dir_fd: int, fifo_fd: int, lock_fd: int,
                  no_pivot: bool, preserve_fds: int, console: object | None,
@@ -42,6 +43,7 @@ class InitOptions:
         # prestart and createRuntime hooks run in the runtime, between mounts and pivot_root:
         # only then do the runtime and the init take that turn.
         self.runtime_hooks = bool(spec.hooks.get("prestart") or spec.hooks.get("createRuntime"))
+        self.seccomp: Filter | None = None  # compiled by the runtime, loaded last (seccomp_filter.install)
 
 
 def report_and_exit(channel: Channel, error: BaseException) -> None:
@@ -123,6 +125,7 @@ def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
             cgroup_ns = spec.linux.namespace("cgroup")
             if cgroup_ns is not None and not cgroup_ns.path:
                 libc.unshare(ns.CLONE_NEWCGROUP)
+        connect_listener(options.seccomp)
         rootfs_setup.prepare(spec, options.bundle, options.rootfs, in_user_ns, join_cgroup)
         if options.runtime_hooks:
             channel.send("prestart")
@@ -158,18 +161,20 @@ def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
         fifo = open_exec_fifo(options)
         if spec.hooks.get("startContainer"):
             hooks.run_hooks("startContainer", spec.hooks["startContainer"], creating_state(options, "running"))
+        # Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the user and
+        # capabilities change (as runc); with it, as late as possible.
+        if not process.no_new_privileges:
+            install(options.seccomp)
         proc_setup.become_user(process, process.capabilities)
-        try:
-            os.chdir(process.cwd)
-        except OSError as error:
-            from nsbox.errors import ConfigError
-            raise ConfigError("process.cwd", f"cannot change into {process.cwd}: {error.strerror}") from None
+        proc_setup.change_directory(process.cwd)
         proc_setup.set_capabilities(process.capabilities)
         if process.no_new_privileges:
             from nsbox.linux import capabilities
             capabilities.no_new_privileges()
         os.write(fifo, b"0")
         os.close(fifo)
+        if process.no_new_privileges:
+            install(options.seccomp)
         proc_setup.execute(program, process.args, env)
     except BaseException as error:  # noqa: BLE001 - everything must reach the runtime
         if not ready:

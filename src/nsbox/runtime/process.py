@@ -98,6 +98,18 @@ def become_user(process: Process, capabilities: dict[str, list[str]] | None) -> 
         os.umask(user.umask)
 
 
+def change_directory(cwd: str) -> None:
+    """chdir into process.cwd, refusing a directory outside the container's root: a path
+    through a descriptor the runtime leaked (/proc/self/fd/N) was CVE-2024-21626's way out."""
+    try:
+        os.chdir(cwd)
+        inside = os.getcwd()  # glibc fails with ENOENT for an "(unreachable)" directory
+    except OSError as error:
+        raise ConfigError("process.cwd", f"cannot change into {cwd}: {error.strerror}") from None
+    if not inside.startswith("/"):
+        raise ConfigError("process.cwd", f"{cwd} is outside the container's root filesystem")
+
+
 def set_capabilities(capabilities: dict[str, list[str]] | None) -> None:
     if capabilities is None:
         return

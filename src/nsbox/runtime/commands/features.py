@@ -17,6 +17,7 @@ def features() -> dict:
     from nsbox.linux.capabilities import NAMES
     from nsbox.linux.mounts import OPTIONS, PROPAGATION
     from nsbox.oci.runtime_spec import HOOK_KINDS, NAMESPACE_TYPES
+    from nsbox.oci import seccomp
     return {
         "ociVersionMin": "1.0.0",
         "ociVersionMax": "1.1.0",
@@ -26,7 +27,9 @@ def features() -> dict:
             "namespaces": list(NAMESPACE_TYPES),
             "capabilities": list(NAMES),
             "cgroup": {"v1": True, "v2": True, "systemd": False, "systemdUser": False, "rdma": False},
-            "seccomp": {"enabled": False},
+            "seccomp": {"enabled": True, "actions": list(seccomp.ACTIONS), "operators": list(seccomp.OPERATORS),
+                        "archs": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+                        "knownFlags": list(seccomp.FLAGS), "supportedFlags": list(seccomp.FLAGS[:3])},
             "apparmor": {"enabled": False},
             "selinux": {"enabled": False},
             "intelRdt": {"enabled": False},
