@@ -7,7 +7,7 @@ from nsbox.flags import parse
 from nsbox.cli.run_flags import RUN_FLAGS, run_options
 from nsbox.engine.runconfig import make_record, update_host_config
 from nsbox.engine.spec import DOCKER_CAPABILITIES, make_spec
-from nsbox.engine.units import format_size, parse_size
+from nsbox.engine.quantities import format_size, parse_size
 from nsbox.errors import ConfigError
 
 

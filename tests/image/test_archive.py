@@ -95,8 +95,8 @@ def test_load_archives_written_by_skopeo(store_root, layout, tmp_path):
     with open(oci_archive, "rb") as archive:
         loaded = nsbox(store_root, "load", input=archive.read())
     assert loaded.returncode == 0, loaded.stderr
-    from nsbox.image.store import Store
-    store = Store(store_root)
+    from nsbox.image.store import ImageStore
+    store = ImageStore(store_root)
     image = store.resolve("example/from-docker:1")
     with open(os.path.join(image.layer_dirs()[1], "data/replaced")) as replaced:
         assert replaced.read() == "now a file"

@@ -127,8 +127,8 @@ def test_a_connection_broken_mid_layer_is_resumed(big_image, store_root):
     assert result.returncode == 0, result.stderr
     assert proxy.ranges[0] is None and len(proxy.ranges) == 2
     assert proxy.ranges[1].startswith("bytes=") and proxy.ranges[1] != "bytes=0-"
-    from nsbox.image.store import Store
-    image = Store(store_root).resolve(f"{proxy.host}/test/big:big")
+    from nsbox.image.store import ImageStore
+    image = ImageStore(store_root).resolve(f"{proxy.host}/test/big:big")
     with open(os.path.join(image.layer_dirs()[0], "big3"), "rb") as content:
         assert len(content.read()) == 1 << 20
     store_is_clean(store_root)
@@ -144,8 +144,8 @@ def test_a_server_that_ignores_range_gets_the_whole_layer_again(big_image, store
         proxy.stop()
     assert result.returncode == 0, result.stderr
     assert len(proxy.ranges) == 2 and proxy.ranges[1] is not None
-    from nsbox.image.store import Store
-    image = Store(store_root).resolve(f"{proxy.host}/test/big:big")
+    from nsbox.image.store import ImageStore
+    image = ImageStore(store_root).resolve(f"{proxy.host}/test/big:big")
     with open(os.path.join(image.layer_dirs()[0], "big3"), "rb") as content:
         assert len(content.read()) == 1 << 20
     store_is_clean(store_root)
@@ -205,7 +205,7 @@ def test_ctrl_c_stops_a_pull_and_keeps_what_came_for_the_next(big_image, store_r
         assert first.wait(30) == 130
     finally:
         proxy.stop()
-    from nsbox.image.store import Store
-    assert Store(store_root).references() == {}
+    from nsbox.image.store import ImageStore
+    assert ImageStore(store_root).references() == {}
     assert [name for name in os.listdir(os.path.join(store_root, "image/layers")) if not name.endswith(".lock")] == []
     assert any(name.endswith(".partial") for name in os.listdir(os.path.join(store_root, "image/ingest")))

@@ -60,8 +60,8 @@ def test_pull_unpacks_whiteouts_and_opaque_dirs(registry, store_root):
     login(store_root, registry)
     result = nsbox(store_root, "pull", f"{registry.host}/test/whiteouts:v1")
     assert result.returncode == 0, result.stderr
-    from nsbox.image.store import Store
-    image = Store(store_root).resolve(f"{registry.host}/test/whiteouts:v1")
+    from nsbox.image.store import ImageStore
+    image = ImageStore(store_root).resolve(f"{registry.host}/test/whiteouts:v1")
     assert image.config.cmd == ["sh"] and image.config.working_dir == "/data" and image.config.env == ["A=1"]
     base, upper = image.layer_dirs()
     with open(os.path.join(base, "etc/gone")) as gone:
@@ -113,8 +113,8 @@ def test_multi_arch_index_picks_this_machine_or_the_asked_platform(registry, rep
         login(root, registry)
         result = nsbox(root, "pull", *(["--platform", platform] if platform else []), f"{registry.host}/{repository}:multi")
         assert result.returncode == 0, result.stderr
-        from nsbox.image.store import Store
-        image = Store(root).resolve(f"{registry.host}/{repository}:multi")
+        from nsbox.image.store import ImageStore
+        image = ImageStore(root).resolve(f"{registry.host}/{repository}:multi")
         with open(os.path.join(image.layer_dirs()[0], "arch")) as arch:
             assert arch.read() == expected
     login(str(tmp_path / "c"), registry)
@@ -162,8 +162,8 @@ def test_unknown_tag_and_unreachable_registry_are_named(registry, store_root):
     assert result.returncode == 125 and "nope" in result.stderr
     result = nsbox(store_root, "pull", "127.0.0.1:1/none:latest")
     assert result.returncode == 125 and "127.0.0.1:1" in result.stderr
-    from nsbox.image.store import Store
-    assert Store(store_root).references() == {}
+    from nsbox.image.store import ImageStore
+    assert ImageStore(store_root).references() == {}
 
 
 def test_credentials_from_docker_config(registry, store_root, tmp_path, monkeypatch):
@@ -202,8 +202,8 @@ def test_images_sharing_a_layer_store_and_unpack_it_once(registry, store_root):
     for name in ("test/whiteouts:v1", "test/sibling:sibling"):
         result = nsbox(store_root, "pull", f"{registry.host}/{name}")
         assert result.returncode == 0, result.stderr
-    from nsbox.image.store import Store
-    store = Store(store_root)
+    from nsbox.image.store import ImageStore
+    store = ImageStore(store_root)
     first, second = (store.resolve(f"{registry.host}/{name}") for name in ("test/whiteouts:v1", "test/sibling:sibling"))
     assert first.layer_dirs()[0] == second.layer_dirs()[0]
     assert len(os.listdir(store.layers)) == 3
@@ -228,8 +228,8 @@ def test_zstd_compressed_layers(registry, store_root, tmp_path):
     login(store_root, registry)
     result = nsbox(store_root, "pull", f"{registry.host}/test/zstd:v1")
     assert result.returncode == 0, result.stderr
-    from nsbox.image.store import Store
-    lower, upper = Store(store_root).resolve(f"{registry.host}/test/zstd:v1").layer_dirs()
+    from nsbox.image.store import ImageStore
+    lower, upper = ImageStore(store_root).resolve(f"{registry.host}/test/zstd:v1").layer_dirs()
     with open(os.path.join(lower, "etc/marker"), "rb") as content:
         assert content.read() == marker
     whiteout = os.lstat(os.path.join(upper, "etc/marker"))
@@ -260,22 +260,22 @@ def _many_layers_image(layout_dir: str, wrong_diff_id_at: int | None = None) -> 
 
 
 def test_more_layers_than_parallel_downloads(registries, store_root, tmp_path):
-    from nsbox.image.store import Store
+    from nsbox.image.store import ImageStore
     registry = registries(None)
     registry.skopeo_push(_many_layers_image(str(tmp_path / "layout")), "many", "test/many")
     result = nsbox(store_root, "pull", f"{registry.host}/test/many:many")
     assert result.returncode == 0, result.stderr
-    directories = Store(store_root).resolve(f"{registry.host}/test/many:many").layer_dirs()
+    directories = ImageStore(store_root).resolve(f"{registry.host}/test/many:many").layer_dirs()
     assert [os.listdir(directory) for directory in directories] == [[f"layer{index}"] for index in range(9)]
 
 
 def test_one_bad_layer_of_many_fails_the_pull_and_leaves_no_layer_half_made(registries, store_root, tmp_path):
-    from nsbox.image.store import Store
+    from nsbox.image.store import ImageStore
     registry = registries(None)
     registry.skopeo_push(_many_layers_image(str(tmp_path / "layout"), wrong_diff_id_at=1), "many", "test/bad")
     result = nsbox(store_root, "pull", f"{registry.host}/test/bad:many")
     assert result.returncode == 125
     assert "uncompressed content is" in result.stderr and "the image config says" in result.stderr
-    store = Store(store_root)
+    store = ImageStore(store_root)
     assert store.references() == {}
     assert not [name for name in os.listdir(store.layers) if name.startswith(".tmp-")]

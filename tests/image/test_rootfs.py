@@ -10,7 +10,7 @@ from nsbox.errors import AlreadyExists, NotFound, StateError
 from nsbox.image.archive import import_rootfs
 from nsbox.image.manage import remove_image
 from nsbox.image.rootfs import containers_using, image_config, prepare_rootfs, remove_rootfs
-from nsbox.image.store import Store
+from nsbox.image.store import ImageStore
 from tests.image import layers as L
 
 
@@ -49,7 +49,7 @@ def test_writes_go_to_the_container_and_the_layer_is_untouched(store_root, image
     finally:
         remove_rootfs(store_root, "c1")
     assert not mounted(merged)
-    assert os.listdir(Store(store_root).rootfs_dir) == []
+    assert os.listdir(ImageStore(store_root).rootfs_dir) == []
     assert os.path.exists(os.path.join(image.layer_dirs()[0], "srv/data"))
 
 
@@ -63,7 +63,7 @@ def test_image_config_gives_the_engine_what_to_run(store_root, image):
 def test_rmi_refuses_an_image_a_container_uses(store_root, image):
     prepare_rootfs(store_root, "example.com/app:1", "c1")
     try:
-        assert containers_using(store_root, Store(store_root).resolve(image.id)) == ["c1"]
+        assert containers_using(store_root, ImageStore(store_root).resolve(image.id)) == ["c1"]
         with pytest.raises(StateError, match="c1"):
             remove_image(store_root, "example.com/app:1")
         remove_image(store_root, "example.com/app:1", force=True)  # only the name goes
@@ -83,4 +83,4 @@ def test_errors_name_the_container_and_leave_nothing(store_root, image):
         prepare_rootfs(store_root, "nothere:latest", "c3")
     with pytest.raises(NotFound, match="c9"):
         remove_rootfs(store_root, "c9")
-    assert os.listdir(Store(store_root).rootfs_dir) == []
+    assert os.listdir(ImageStore(store_root).rootfs_dir) == []

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from nsbox.errors import ConfigError, ImageError
-from nsbox.image.store import Store
+from nsbox.image.store import ImageStore
 from nsbox.oci import image_spec
 from tests.image import layers as L
 
@@ -47,7 +47,7 @@ def host(tmp_path):
 
 def unpack(host, entries) -> str:
     """Store the layer and unpack it as a pull would; return the layer directory."""
-    store = Store(host["root"])
+    store = ImageStore(host["root"])
     data = L.layer(entries)
     digest = store.write_blob(data)
     return store.ensure_layer(L.sha256(data), digest)
@@ -61,7 +61,7 @@ def refused(host, entries, *words: str) -> None:
     for word in words:
         assert word in str(caught.value)
     assert snapshot(host["tmp"], host["root"]) == before
-    layers = Store(host["root"]).layers
+    layers = ImageStore(host["root"]).layers
     assert os.listdir(layers) == [], "a refused layer left something in the store"
 
 
@@ -170,7 +170,7 @@ def test_metadata_is_kept(host):
 
 
 def test_a_layer_whose_content_does_not_match_its_diff_id_is_refused(host):
-    store = Store(host["root"])
+    store = ImageStore(host["root"])
     data = L.layer([L.file("f", b"x")])
     digest = store.write_blob(data)
     with pytest.raises(ImageError, match="the image config says"):
@@ -179,7 +179,7 @@ def test_a_layer_whose_content_does_not_match_its_diff_id_is_refused(host):
 
 
 def test_a_blob_whose_digest_does_not_match_is_refused_and_not_stored(host):
-    store = Store(host["root"])
+    store = ImageStore(host["root"])
     wrong = L.sha256(b"other")
     with pytest.raises(ImageError, match="does not match"):
         store.write_blob(b"data", wrong)
@@ -191,7 +191,7 @@ def test_a_blob_whose_digest_does_not_match_is_refused_and_not_stored(host):
 
 
 def test_an_interrupted_ingest_resumes(host):
-    store = Store(host["root"])
+    store = ImageStore(host["root"])
     data = b"0123456789" * 1000
     digest = L.sha256(data)
     with pytest.raises(ConnectionError):
@@ -228,7 +228,7 @@ def test_invalid_config_is_refused_naming_the_field():
 
 def test_gzip_layers_in_several_members_unpack_and_truncated_ones_are_refused(host):
     import gzip
-    store = Store(host["root"])
+    store = ImageStore(host["root"])
     data = L.layer([L.file("a", b"a" * 5000), L.file("b", b"b")])
     members = gzip.compress(data[:3000]) + gzip.compress(data[3000:])
     directory = store.ensure_layer(L.sha256(data), store.write_blob(members))
@@ -243,7 +243,7 @@ def test_gzip_layers_in_several_members_unpack_and_truncated_ones_are_refused(ho
 
 def test_zstd_layers_unpack_and_damaged_ones_are_refused(host):
     import zstandard
-    store = Store(host["root"])
+    store = ImageStore(host["root"])
     data = L.layer([L.file("z", b"zstd layer\n" * 1000)])
     compressed = zstandard.ZstdCompressor().compress(data[:5000]) + zstandard.ZstdCompressor().compress(data[5000:])
     directory = store.ensure_layer(L.sha256(data), store.write_blob(compressed))
@@ -273,7 +273,7 @@ def test_a_gzip_bomb_is_inflated_in_bounded_chunks(host):
 
 def test_an_entry_cut_short_is_refused_by_name(host):
     data = L.layer([L.file("whole", b"w" * 2000), L.file("half", os.urandom(100_000))])
-    store = Store(host["root"])
+    store = ImageStore(host["root"])
     with pytest.raises(ImageError, match="'half' is cut short"):
         store.ensure_layer(L.sha256(data), store.write_blob(data[:60_000]))
     assert os.listdir(store.layers) == []
@@ -292,7 +292,7 @@ def test_gnu_sparse_files_keep_their_holes_and_data(host, tmp_path):
     subprocess.run(["tar", "--sparse", "--format=gnu", "-cf", str(archive), "-C", str(source), "sparse"], check=True)
     data = archive.read_bytes()
     assert b"GNUSparseFile" in data or data[156:157] == b"S"
-    store = Store(host["root"])
+    store = ImageStore(host["root"])
     directory = store.ensure_layer(L.sha256(data), store.write_blob(data))
     with open(os.path.join(directory, "sparse"), "rb") as content:
         assert content.read() == (source / "sparse").read_bytes()

@@ -7,7 +7,7 @@ USAGE = "usage: nsbox cp CONTAINER:SRC_PATH DEST_PATH\n       nsbox cp SRC_PATH 
 def main(argv: list[str], root: str) -> int:
     from nsbox.flags import parse
     from nsbox.engine.containers import Engine
-    from nsbox.engine.files import copy_from, copy_to
+    from nsbox.engine.file_copy import copy_from, copy_to
     from nsbox.errors import ConfigError
     _, paths = parse(argv, {}, USAGE, stop_at_positional=False)
     if len(paths) != 2:

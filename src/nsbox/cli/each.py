@@ -24,5 +24,5 @@ def for_each_container(argv: list[str], root: str, command: str, act: str, show_
 
 def stop_timeout(options: dict) -> tuple[int | None]:
     """-t/--time SECONDS of stop and restart (None: the container's own stop timeout)."""
-    from nsbox.engine.units import parse_int
+    from nsbox.engine.quantities import parse_int
     return (parse_int(options["time"], "--time", -1) if "time" in options else None,)  # type: ignore[arg-type]

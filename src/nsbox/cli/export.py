@@ -9,7 +9,7 @@ USAGE = "usage: nsbox export [-o FILE] CONTAINER"
 def main(argv: list[str], root: str) -> int:
     from nsbox.flags import parse
     from nsbox.engine.containers import Engine
-    from nsbox.engine.files import export
+    from nsbox.engine.file_copy import export
     from nsbox.errors import ConfigError
     options, names = parse(argv, {"-o=": "output", "--output=": "output"}, USAGE, stop_at_positional=False)
     if len(names) != 1:

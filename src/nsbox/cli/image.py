@@ -58,9 +58,9 @@ def _human_size(size: int) -> str:
 
 def _rows(root: str) -> list[dict]:
     from nsbox.image.reference import parse_reference
-    from nsbox.image.store import UNTAGGED, Store
+    from nsbox.image.store import UNTAGGED, ImageStore
     rows = []
-    for image in Store(root).images():
+    for image in ImageStore(root).images():
         for name in image.names:
             if name.startswith(UNTAGGED):
                 repository, tag, digest = "<none>", "<none>", image.manifest_digest

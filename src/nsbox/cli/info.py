@@ -15,7 +15,7 @@ def main(argv: list[str], root: str) -> int:
     records = engine.list(include_stopped=True)
     states = [r["State"]["Status"] for r in records]
     try:
-        from nsbox.image.store import Store as ImageStore
+        from nsbox.image.store import ImageStore
         images = len(ImageStore(engine.root).images())
     except Exception:  # an unreadable image store must not hide the rest
         images = 0

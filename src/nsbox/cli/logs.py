@@ -10,7 +10,7 @@ def main(argv: list[str], root: str) -> int:
     from nsbox.flags import parse
     from nsbox.engine import logs, status
     from nsbox.engine.containers import Engine
-    from nsbox.engine.units import parse_int
+    from nsbox.engine.quantities import parse_int
     from nsbox.errors import ConfigError
     options, names = parse(argv, FLAGS, USAGE, stop_at_positional=False)
     if len(names) != 1:

@@ -34,7 +34,7 @@ def ago(stamp: str) -> str:
 
 def status_text(record: dict) -> str:
     """Docker's STATUS column: "Up 5 seconds", "Exited (0) 2 minutes ago", ..."""
-    from nsbox.engine.status import LOST_MONITOR
+    from nsbox.engine.checked_state import LOST_MONITOR
     state = record["State"]
     status = state.get("Status")
     if status == "running":

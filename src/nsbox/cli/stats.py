@@ -11,7 +11,7 @@ HEADERS = ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I
 
 
 def _row(entry: dict) -> list[str]:
-    from nsbox.engine.units import format_size
+    from nsbox.engine.quantities import format_size
     return [entry["ID"][:12], entry["Name"], f"{entry['CPUPerc']:.2f}%",
             f"{format_size(entry['MemUsage'])} / {format_size(entry['MemLimit'])}", f"{entry['MemPerc']:.2f}%",
             f"{format_size(entry['NetInput'])} / {format_size(entry['NetOutput'])}",
@@ -21,7 +21,8 @@ def _row(entry: dict) -> list[str]:
 def main(argv: list[str], root: str) -> int:
     from nsbox.flags import parse
     from nsbox.engine.containers import Engine
-    from nsbox.engine.usage import running_record, sample, summarize
+    from nsbox.engine.checked_state import running_record
+    from nsbox.engine.stats import sample, summarize
     from nsbox.errors import ConfigError, NsboxError
     options, names = parse(argv, FLAGS, USAGE, stop_at_positional=False)
     fmt = options.get("format") or "table"

@@ -27,10 +27,10 @@ def _writable_layer(engine, record: dict) -> int:
 
 def df(engine) -> None:
     from nsbox.cli.show import table
-    from nsbox.engine.units import format_size
+    from nsbox.engine.quantities import format_size
     records = engine.list(include_stopped=True)
     try:
-        from nsbox.image.store import Store as ImageStore
+        from nsbox.image.store import ImageStore
         images = ImageStore(engine.root).images()
     except Exception:  # an unreadable image store must not hide the rest
         images = []
@@ -56,7 +56,7 @@ def df(engine) -> None:
 def prune(engine, all_images: bool, volumes: bool) -> None:
     import shutil
 
-    from nsbox.engine.units import format_size
+    from nsbox.engine.quantities import format_size
     removed = []
     for record in engine.list(include_stopped=True):
         if record["State"]["Status"] in ("exited", "created", "dead"):

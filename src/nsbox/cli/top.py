@@ -10,7 +10,8 @@ def main(argv: list[str], root: str) -> int:
     from nsbox.flags import parse
     from nsbox.cli.show import table
     from nsbox.engine.containers import Engine
-    from nsbox.engine.usage import processes, running_record
+    from nsbox.engine.checked_state import running_record
+    from nsbox.engine.top import processes
     from nsbox.errors import ConfigError
     _, names = parse(argv, {}, USAGE, stop_at_positional=False)
     if len(names) != 1:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import time
 
-from nsbox.engine import status
+from nsbox.engine import checked_state
 from nsbox.engine.runconfig import make_record, now
 from nsbox.engine.runtimes import runtime_for
-from nsbox.engine.store import Store, replace_file
+from nsbox.engine.container_store import ContainerStore, replace_file
 from nsbox.errors import NotFound, NsboxError, StateError
 from nsbox.linux import proc
 from nsbox.oci import jsonio
@@ -41,7 +41,7 @@ class Engine:
     __slots__ = ("store", "paths", "root")
 
     def __init__(self, root: str) -> None:
-        self.store = Store(root)
+        self.store = ContainerStore(root)
         self.paths = self.store.paths
         self.root = self.paths.root
 
@@ -49,13 +49,13 @@ class Engine:
 
     def get(self, reference: str) -> dict:
         """The record of the named container, with its State made truthful."""
-        return status.with_current_state(self.store.load(self.store.lookup(reference)))
+        return checked_state.with_current_state(self.store.load(self.store.lookup(reference)))
 
     def list(self, include_stopped: bool = False) -> list[dict]:
         records = []
         for container_id in self.store.ids():
             try:
-                record = status.with_current_state(self.store.load(container_id))
+                record = checked_state.with_current_state(self.store.load(container_id))
             except NotFound:
                 continue  # removed while we listed
             if include_stopped or record["State"]["Status"] in ("running", "paused", "restarting"):
@@ -95,7 +95,7 @@ class Engine:
         if not reference:
             from nsbox.errors import InvalidOption
             raise InvalidOption("IMAGE", "name the image to run (or give a root directory with --rootfs)")
-        from nsbox.image.store import Store as ImageStore
+        from nsbox.image.store import ImageStore
         found = ImageStore(self.root).resolve(reference)
         return {"id": found.id, "config": found.config.raw.get("config") or {}}
 
@@ -128,7 +128,7 @@ class Engine:
         is the process's parent and must wait for it and call finish().
         """
         record = self.store.load(container_id)
-        if record["State"].get("Running") and status.current_state(record)["Running"]:
+        if record["State"].get("Running") and checked_state.current_state(record)["Running"]:
             raise StateError(f"container {record['Name']} is already running")
         runtime = self.runtime(record)
         bundle = self.write_bundle(record, console_size)
@@ -198,7 +198,7 @@ class Engine:
     def start(self, reference: str) -> dict:
         """Start a created or exited container under a new monitor (`nsbox start`, `run -d`)."""
         container_id = self.store.lookup(reference)
-        record = status.with_current_state(self.store.load(container_id))
+        record = checked_state.with_current_state(self.store.load(container_id))
         if record["State"]["Running"]:
             return record
         from nsbox.engine.monitor import spawn_monitor
@@ -262,24 +262,24 @@ class Engine:
         while True:
             record = self.store.load(container_id)
             if not record["State"].get("Running") or record["State"].get("Restarting"):
-                return status.with_current_state(record)
-            if not status.monitor_alive(record) or time.monotonic() > deadline:
+                return checked_state.with_current_state(record)
+            if not checked_state.monitor_alive(record) or time.monotonic() > deadline:
                 break
             time.sleep(0.01)
-        return status.with_current_state(self.finish_unwatched(container_id))
+        return checked_state.with_current_state(self.finish_unwatched(container_id))
 
     def finish_unwatched(self, container_id: str) -> dict:
         """Clean up after a process whose monitor is gone (its exit code is unknown)."""
         record = self.store.load(container_id)
         self.finish(container_id, 0)
-        return self._record_exit(container_id, -1, self.oom_killed(record), status.LOST_EXIT) or record
+        return self._record_exit(container_id, -1, self.oom_killed(record), checked_state.LOST_EXIT) or record
 
     def remove(self, reference: str, force: bool = False, volumes: bool = False, wait_monitor: bool = True) -> str:
         """Remove the container: its process (with force), runtime state, root filesystem,
         record and name. Works whatever state a kill -9 left it in. (The monitor itself
         removes --rm containers with wait_monitor=False.)"""
         container_id = self.store.lookup(reference)
-        record = status.with_current_state(self.store.load(container_id))
+        record = checked_state.with_current_state(self.store.load(container_id))
         if record["State"]["Status"] in ("running", "paused", "restarting") and not force:
             raise StateError(f"container {record['Name']} is {record['State']['Status']}: "
                              "stop it first or remove it with -f")
@@ -348,7 +348,7 @@ class Engine:
             state = record["State"]
             if not state.get("Running"):
                 return state["ExitCode"]
-            if not status.monitor_alive(record):  # nobody will record it: wait for the process itself
+            if not checked_state.monitor_alive(record):  # nobody will record it: wait for the process itself
                 wait_gone(state["Pid"], record.get("InitStart"), None)
                 return self.wait_recorded(container_id)["State"]["ExitCode"]
             time.sleep(0.05)

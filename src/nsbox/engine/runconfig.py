@@ -11,7 +11,7 @@ import os
 import time
 
 from nsbox.engine.signals import parse_signal
-from nsbox.engine.units import parse_int, parse_size
+from nsbox.engine.quantities import parse_int, parse_size
 from nsbox.errors import InvalidOption
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -15,7 +15,7 @@ import time
 
 from nsbox.errors import ImageError
 from nsbox.image.reference import parse_reference
-from nsbox.image.store import UNTAGGED, Image, Store
+from nsbox.image.store import UNTAGGED, Image, ImageStore
 from nsbox.image.unpack import entry_parts, layer_stream
 from nsbox.oci import image_spec
 from nsbox.oci.image_spec import Descriptor, Manifest
@@ -38,14 +38,14 @@ def _layer_media_type(path: str) -> str:
     return image_spec.OCI_LAYER
 
 
-def _store_image(store: Store, config: dict, layers: list[Descriptor], names: list[str]) -> Image:
+def _store_image(store: ImageStore, config: dict, layers: list[Descriptor], names: list[str]) -> Image:
     """Write the config blob, then the manifest; unpack the layers; name the image."""
     config_bytes = image_spec.dumps(config)
     image_spec.parse_config(config_bytes, "config")
     return _name_image(store, store.write_blob(config_bytes), len(config_bytes), layers, names)
 
 
-def _name_image(store: Store, config_digest: str, config_size: int, layers: list[Descriptor],
+def _name_image(store: ImageStore, config_digest: str, config_size: int, layers: list[Descriptor],
                 names: list[str]) -> Image:
     """A manifest for a stored config and layers; the layers unpacked; the names recorded."""
     config = image_spec.parse_config(store.read_blob(config_digest), f"config {config_digest}")
@@ -124,7 +124,7 @@ def import_rootfs(root: str, source, name: str | None = None, changes: list[str]
     """
     from nsbox.image.pull import host_platform
     names = [str(parse_reference(name))] if name else []
-    store = Store(root)
+    store = ImageStore(root)
     store.create()
     with store.pulling():
         handle, temporary = tempfile.mkstemp(prefix="import-", dir=store.ingest_dir)
@@ -164,7 +164,7 @@ def import_rootfs(root: str, source, name: str | None = None, changes: list[str]
 def load(root: str, source) -> list[str]:
     """Load a docker-save or OCI archive (a path or a binary stream); return the names loaded
     (an untagged image is reported by its image ID)."""
-    store = Store(root)
+    store = ImageStore(root)
     store.create()
     spool = tempfile.mkdtemp(prefix="load-", dir=store.ingest_dir)
     try:
@@ -239,12 +239,12 @@ def _file(files: dict[str, _Spooled], name: str, what: str) -> _Spooled:
     return found
 
 
-def _adopt(store: Store, spooled: _Spooled) -> None:
+def _adopt(store: ImageStore, spooled: _Spooled) -> None:
     if os.path.exists(spooled.path):
         store.adopt(spooled.path, spooled.digest)
 
 
-def _load_docker(store: Store, files: dict[str, _Spooled]) -> list[Image]:
+def _load_docker(store: ImageStore, files: dict[str, _Spooled]) -> list[Image]:
     with open(files["manifest.json"].path, "rb") as source:
         try:
             entries = json.load(source)
@@ -275,7 +275,7 @@ def _load_docker(store: Store, files: dict[str, _Spooled]) -> list[Image]:
     return images
 
 
-def _load_oci(store: Store, files: dict[str, _Spooled]) -> list[Image]:
+def _load_oci(store: ImageStore, files: dict[str, _Spooled]) -> list[Image]:
     from nsbox.image.pull import host_platform, pick_platform
 
     def blob(descriptor: Descriptor) -> _Spooled:
@@ -321,7 +321,7 @@ def _load_oci(store: Store, files: dict[str, _Spooled]) -> list[Image]:
 def save(root: str, names: list[str], target) -> None:
     """Write the images to `target` (a path or a binary stream) as one archive that both
     `docker load` (manifest.json) and OCI tools (oci-layout, index.json) read."""
-    store = Store(root)
+    store = ImageStore(root)
     images = [(name, store.resolve(name)) for name in names]
     index_entries = []
     docker_entries = []

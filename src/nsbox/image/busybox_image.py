@@ -12,7 +12,7 @@ import tempfile
 
 from nsbox.busybox import make_rootfs
 from nsbox.errors import NotFound
-from nsbox.image.store import Image, Store
+from nsbox.image.store import Image, ImageStore
 
 DEFAULT_NAME = "busybox:latest"
 
@@ -28,7 +28,7 @@ def build_busybox_image(root: str, name: str = DEFAULT_NAME, replace: bool = Fal
     from nsbox.image.archive import import_rootfs
     if not replace:
         try:
-            return Store(root).resolve(name)
+            return ImageStore(root).resolve(name)
         except NotFound:
             pass
     with tempfile.TemporaryDirectory(prefix="nsbox-busybox-") as work:

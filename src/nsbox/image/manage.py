@@ -7,13 +7,13 @@ import shutil
 from nsbox.errors import ImageError, NotFound, StateError
 from nsbox.image.reference import parse_reference
 from nsbox.image.rootfs import image_users
-from nsbox.image.store import UNTAGGED, Store, locked
+from nsbox.image.store import UNTAGGED, ImageStore, locked
 from nsbox.oci import image_spec
 
 
 def tag(root: str, source: str, target: str) -> str:
     """Give the image `source` the name `target`; return the full new name."""
-    store = Store(root)
+    store = ImageStore(root)
     image = store.resolve(source)
     name = str(parse_reference(target))
     if parse_reference(target).digest:
@@ -31,7 +31,7 @@ def remove_image(root: str, text: str, force: bool = False) -> list[str]:
     its layers stay until the container is removed). An ID whose image has several names
     is refused without -f, as Docker does.
     """
-    store = Store(root)
+    store = ImageStore(root)
     image = store.resolve(text)
     by_id = image.id[len("sha256:"):].startswith(text.removeprefix("sha256:")) and len(text) >= 3
     users = [name for name, image_id in image_users(root).items() if image_id == image.id]
@@ -63,7 +63,7 @@ def remove_image(root: str, text: str, force: bool = False) -> list[str]:
 
 def store_contents(root: str) -> tuple[set[str], set[str]]:
     """(blob file names, layer directory names) in the store now: what `prune(keep=...)` spares."""
-    store = Store(root)
+    store = ImageStore(root)
     return set(_listdir(store.blobs)), set(_listdir(store.layers))
 
 
@@ -72,7 +72,7 @@ def prune(root: str, dangling: bool = True, keep: tuple[set[str], set[str]] = (s
     directory that no name and no container root filesystem keeps, except those named in
     `keep` (from store_contents()); return (removed, bytes freed)."""
     keep_blobs, keep_layers = keep
-    store = Store(root)
+    store = ImageStore(root)
     if not os.path.isdir(store.path):
         return [], 0
     removed: list[str] = []
@@ -116,7 +116,7 @@ def _listdir(path: str) -> list[str]:
 
 def describe(root: str, text: str) -> dict:
     """What `nsbox image inspect` prints for one image (Docker's field names)."""
-    image = Store(root).resolve(text)
+    image = ImageStore(root).resolve(text)
     config = image.config.raw
     tags = []
     digests = []

@@ -10,7 +10,7 @@ from nsbox.errors import ImageError
 from nsbox.image import credentials
 from nsbox.image.reference import Reference, parse_reference
 from nsbox.image.registry import RegistryClient
-from nsbox.image.store import Image, Store
+from nsbox.image.store import Image, ImageStore
 from nsbox.oci import image_spec, jsonio
 from nsbox.oci.image_spec import Platform
 
@@ -89,7 +89,7 @@ def pull(root: str, text: str, platform: Platform | None = None, insecure_regist
     """Pull `text` (a reference) into the store at `root`; return the image."""
     reference = parse_reference(text)
     client = client_for(root, reference, insecure_registries)
-    store = Store(root)
+    store = ImageStore(root)
     progress = progress or NoProgress()
     wanted = platform or host_platform()
     with store.pulling():
@@ -113,7 +113,7 @@ def pull(root: str, text: str, platform: Platform | None = None, insecure_regist
     return store.image(digest)
 
 
-def _fetch_layers(client: RegistryClient, store: Store, repository: str,
+def _fetch_layers(client: RegistryClient, store: ImageStore, repository: str,
                   layers: list[tuple[image_spec.Descriptor, str]], progress) -> None:
     """Download the layers in parallel and unpack each as its bytes arrive (see stream.py)."""
     from nsbox.image.stream import Abandoned, Feed, Follower
@@ -236,7 +236,7 @@ class _Workers:
                 self.ended.wait()
 
 
-def fetch_small_blob(client: RegistryClient, store: Store, repository: str,
+def fetch_small_blob(client: RegistryClient, store: ImageStore, repository: str,
                      descriptor: image_spec.Descriptor) -> bytes:
     """A config-sized blob: from the store if there, else downloaded, verified and stored."""
     if not store.has_blob(descriptor.digest):

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from nsbox.image.pull import PARALLEL_DOWNLOADS, client_for
 from nsbox.image.reference import parse_reference
-from nsbox.image.store import Store
+from nsbox.image.store import ImageStore
 
 
 def push(root: str, text: str, insecure_registries: tuple[str, ...] = (), progress=None) -> str:
@@ -14,7 +14,7 @@ def push(root: str, text: str, insecure_registries: tuple[str, ...] = (), progre
 
     The manifest is sent byte for byte as stored, so its digest is the same there as here.
     """
-    store = Store(root)
+    store = ImageStore(root)
     image = store.resolve(text)
     reference = parse_reference(text)
     client = client_for(root, reference, insecure_registries)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 
 from nsbox.errors import AlreadyExists, ImageError, NotFound
-from nsbox.image.store import Image, Store
+from nsbox.image.store import Image, ImageStore
 
 _PAGE_SIZE = 4096
 
 
-def _container_dir(store: Store, container_id: str) -> str:
+def _container_dir(store: ImageStore, container_id: str) -> str:
     if not container_id or "/" in container_id or container_id in (".", ".."):
         raise ImageError(f"invalid container ID {container_id!r} for a root filesystem")
     return os.path.join(store.rootfs_dir, container_id)
@@ -41,7 +41,7 @@ def prepare_rootfs(root: str, image: str, container_id: str) -> str:
     `image` is a reference or an image ID. A missing layer directory (an image loaded by
     an older nsbox) is unpacked first.
     """
-    store = Store(root)
+    store = ImageStore(root)
     directory = _container_dir(store, container_id)
     with store.pulling():  # `image prune` waits until the record below says the layers are in use
         found = store.resolve(image)
@@ -74,7 +74,7 @@ def prepare_rootfs(root: str, image: str, container_id: str) -> str:
 
 def remove_rootfs(root: str, container_id: str) -> None:
     """Unmount and delete the container's root filesystem (only its own upper/work/merged)."""
-    store = Store(root)
+    store = ImageStore(root)
     directory = _container_dir(store, container_id)
     if not os.path.isdir(directory):
         raise NotFound(f"container {container_id!r} has no root filesystem in {store.rootfs_dir}")
@@ -91,12 +91,12 @@ def remove_rootfs(root: str, container_id: str) -> None:
 
 def rootfs_path(root: str, container_id: str) -> str:
     """Where prepare_rootfs mounts (or mounted) the container's root filesystem."""
-    return os.path.join(_container_dir(Store(root), container_id), "merged")
+    return os.path.join(_container_dir(ImageStore(root), container_id), "merged")
 
 
 def image_users(root: str) -> dict[str, str]:
     """container ID -> image ID, for every container root filesystem in the store."""
-    store = Store(root)
+    store = ImageStore(root)
     users: dict[str, str] = {}
     try:
         names = os.listdir(store.rootfs_dir)
@@ -118,4 +118,4 @@ def containers_using(root: str, image: Image) -> list[str]:
 
 def image_config(root: str, image: str):
     """The image's config (Entrypoint, Cmd, Env, WorkingDir, User, ExposedPorts, ...) as an ImageConfig."""
-    return Store(root).resolve(image).config
+    return ImageStore(root).resolve(image).config

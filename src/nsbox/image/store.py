@@ -78,7 +78,7 @@ class Image:
 
     __slots__ = ("manifest_digest", "manifest", "config", "names", "store")
 
-    def __init__(self, store: Store, manifest_digest: str, manifest: Manifest, config: ImageConfig,
+    def __init__(self, store: ImageStore, manifest_digest: str, manifest: Manifest, config: ImageConfig,
                  names: list[str]) -> None:
         self.store = store
         self.manifest_digest = manifest_digest
@@ -132,7 +132,7 @@ class Ingest:
         return "sha256:" + self.sha256.hexdigest()
 
 
-class Store:
+class ImageStore:
     def __init__(self, root: str) -> None:
         self.root = root
         self.path = os.path.join(root, STORE_DIR)
@@ -339,9 +339,9 @@ class Store:
 
 
 class BlobWriter:
-    """The context manager of Store.ingest (see there)."""
+    """The context manager of ImageStore.ingest (see there)."""
 
-    def __init__(self, store: Store, digest: str, size: int | None, verified=None) -> None:
+    def __init__(self, store: ImageStore, digest: str, size: int | None, verified=None) -> None:
         self.store = store
         self.digest = digest
         self.size = size
@@ -393,9 +393,9 @@ class BlobWriter:
 
 
 class ReferencesEditor:
-    """The context manager of Store.editing_references (see there)."""
+    """The context manager of ImageStore.editing_references (see there)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: ImageStore) -> None:
         self.store = store
         self.lock = locked(os.path.join(store.path, "index.lock"))
         self.references: dict[str, Descriptor] = {}

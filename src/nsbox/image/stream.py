@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 
-from nsbox.image.store import Store, digest_hex
+from nsbox.image.store import ImageStore, digest_hex
 
 _CHUNK = 1 << 20
 
@@ -63,7 +63,7 @@ class Follower:
     """A raw reader of a blob that is still being written: waits at the end of the
     .partial file until more arrives, and ends only when the download has verified it."""
 
-    def __init__(self, store: Store, digest: str, feed: Feed) -> None:
+    def __init__(self, store: ImageStore, digest: str, feed: Feed) -> None:
         self.partial = os.path.join(store.ingest_dir, digest_hex(digest) + ".partial")
         self.blob = store.blob_path(digest)
         self.feed = feed

@@ -33,3 +33,11 @@ def monitor_alive(record: dict) -> bool:
 
 def with_current_state(record: dict) -> dict:
     return dict(record, State=current_state(record))
+
+
+def running_record(engine, reference: str) -> dict:
+    from nsbox.errors import StateError
+    record = engine.get(reference)
+    if record["State"]["Status"] not in ("running", "paused"):
+        raise StateError(f"container {record['Name']} is {record['State']['Status']}, not running")
+    return record

@@ -7,7 +7,7 @@ machine), and its live state (State, the monitor, the restart count) in the run
 directory, /run/nsbox, a tmpfs that a reboot empties, as it empties the processes the
 state describes; that file is replaced atomically but not fsynced. Every change holds
 the container's fcntl lock, so concurrent CLIs and monitors never clash and a kill -9
-at any moment leaves a readable store; nsbox.engine.status turns State into the truth
+at any moment leaves a readable store; nsbox.engine.checked_state turns State into the truth
 of the moment.
 """
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Lock:
         self.fd = -1
 
 
-class Store:
+class ContainerStore:
     """Container records below one nsbox root."""
 
     __slots__ = ("paths",)

@@ -1,9 +1,7 @@
-"""What a running container uses (`nsbox stats`) and which processes it has (`nsbox top`)."""
+"""What a running container uses, as `nsbox stats` shows it: CPU, memory, network, block I/O, PIDs."""
 from __future__ import annotations
 
 import time
-
-from nsbox.linux import proc
 
 
 def sample(engine, record: dict) -> dict:
@@ -63,37 +61,3 @@ def summarize(record: dict, before: dict, after: dict) -> dict:
             "NetInput": after["net"][0], "NetOutput": after["net"][1],
             "BlockInput": block_read, "BlockOutput": block_write,
             "PIDs": after["cgroup"].get("pids", {}).get("current", 0)}
-
-
-def processes(engine, record: dict) -> list[dict]:
-    """Each process of the container: host PID, PID inside (NSpid), user, command."""
-    found = []
-    for pid in sorted(engine.cgroup(record).pids()):
-        try:
-            status = proc.status(pid)
-            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                command = cmdline.read().rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue  # exited meanwhile
-        uid = int(status.get("Uid", "0").split()[0])
-        found.append({"PID": pid, "NSPID": int(status.get("NSpid", str(pid)).split()[-1]),
-                      "PPID": int(status.get("PPid", "0")), "UID": uid, "User": _user_name(uid),
-                      "Command": command or f"[{status.get('Name', '?')}]"})
-    return found
-
-
-def _user_name(uid: int) -> str:
-    import pwd
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
-
-
-def running_record(engine, reference: str) -> dict:
-    from nsbox.errors import StateError
-    record = engine.get(reference)
-    if record["State"]["Status"] not in ("running", "paused"):
-        raise StateError(f"container {record['Name']} is {record['State']['Status']}, not running")
-    return record
-
