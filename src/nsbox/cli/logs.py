@@ -8,7 +8,7 @@ FLAGS = {"-f": "follow", "--follow": "follow", "--tail=": "tail", "-n=": "tail",
 
 def main(argv: list[str], root: str) -> int:
     from nsbox.flags import parse
-    from nsbox.engine import logs, status
+    from nsbox.engine import checked_state, logs
     from nsbox.engine.containers import Engine
     from nsbox.engine.quantities import parse_int
     from nsbox.errors import ConfigError
@@ -26,9 +26,9 @@ def main(argv: list[str], root: str) -> int:
             record = engine.store.load(container_id)
         except Exception:
             return False
-        state = status.current_state(record)
+        state = checked_state.current_state(record)
         return bool(state["Running"] or state.get("Restarting")) or (
-            status.monitor_alive(record) and record["State"].get("Running"))
+            checked_state.monitor_alive(record) and record["State"].get("Running"))
 
     logs.write_logs(engine.paths.container(container_id, "container.log"), tail, since,
                     bool(options.get("timestamps")), still_running if options.get("follow") else None, 1, 2)
