@@ -163,10 +163,4 @@ def no_leaks(request, tmp_path):
 @pytest.fixture(scope="session", autouse=True)
 def remove_cgroup_parent():
     yield
-    for hierarchy, base in leaks.own_cgroup_bases().items():
-        top = os.path.join(leaks.CGROUP_ROOT, hierarchy, base.lstrip("/"), CGROUP_PARENT)
-        for dirpath, _, _ in sorted(os.walk(top), key=lambda entry: -len(entry[0])):
-            try:
-                os.rmdir(dirpath)
-            except OSError:
-                pass
+    leaks.remove_cgroup_tree(CGROUP_PARENT)

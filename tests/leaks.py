@@ -61,3 +61,14 @@ def processes_below(directory: str) -> set[int]:
             if target.startswith(directory):
                 pids.add(int(entry))
     return pids
+
+
+def remove_cgroup_tree(relative: str) -> None:
+    """Remove an (empty) cgroup directory tree below this process's cgroup, in every hierarchy."""
+    for hierarchy, base in own_cgroup_bases().items():
+        top = os.path.join(CGROUP_ROOT, hierarchy, base.lstrip("/"), relative)
+        for dirpath, _, _ in sorted(os.walk(top), key=lambda entry: -len(entry[0])):
+            try:
+                os.rmdir(dirpath)
+            except OSError:
+                pass

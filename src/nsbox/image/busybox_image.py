@@ -23,8 +23,10 @@ def _owned_by_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
     return info
 
 
-def build_busybox_image(root: str, name: str = DEFAULT_NAME, replace: bool = False) -> Image:
-    """Import a one-layer busybox image named `name` (kept as it is if it exists, unless `replace`)."""
+def build_busybox_image(root: str, name: str = DEFAULT_NAME, replace: bool = False,
+                        changes: tuple[str, ...] = ('CMD ["sh"]',)) -> Image:
+    """Import a one-layer busybox image named `name` (kept as it is if it exists, unless `replace`);
+    `changes` are Dockerfile instructions for its config, as `nsbox import --change` takes."""
     from nsbox.image.archive import import_rootfs
     if not replace:
         try:
@@ -37,7 +39,7 @@ def build_busybox_image(root: str, name: str = DEFAULT_NAME, replace: bool = Fal
         with tarfile.open(tarball, "w") as tar:
             for entry in sorted(os.listdir(rootfs)):
                 tar.add(os.path.join(rootfs, entry), arcname=entry, filter=_owned_by_root)
-        return import_rootfs(root, tarball, name, ['CMD ["sh"]'])
+        return import_rootfs(root, tarball, name, list(changes))
 
 
 def main(argv: list[str]) -> int:

@@ -242,7 +242,8 @@ def kill(state_root: str, container_id: str, signal: int, all_processes: bool = 
     record = load(state_root, container_id)
     status = record.status()
     if status not in ("created", "running", "paused"):
-        raise StateError(f"container {container_id!r} is {status}; there is no process to signal")
+        # "container not running" is runc's phrase: containerd's shim reads it as "already gone".
+        raise StateError(f"container {container_id!r} is {status}: container not running, there is no process to signal")
     cgroup = record.cgroup
     if all_processes and cgroup is not None:
         cgroup.kill(signal)

@@ -1,0 +1,46 @@
+"""Fixtures for the daemons that drive an OCI runtime: images for them, and the runtimes.
+
+Each test runs with `oci_runtime` = nsbox (the subject) and = runc (the control): the
+same case passing with runc shows a failure with nsbox is nsbox's, not the harness's.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.conftest import CGROUP_PARENT
+from tests.interop.runtimes import OciRuntime, make_runtime
+
+PAUSE_IMAGE = "localhost/pause:nsbox"
+
+
+@pytest.fixture(params=["nsbox", "runc"])
+def oci_runtime(request, tmp_path) -> OciRuntime:
+    runtime = make_runtime(request.param, str(tmp_path))
+    if not os.access(runtime.binary, os.X_OK):
+        pytest.skip(f"{runtime.binary} is not installed")
+    return runtime
+
+
+@pytest.fixture(scope="session")
+def images_archive(tmp_path_factory) -> str:
+    """busybox:latest and a pause image (busybox sleeping: the CRI's pod sandbox), as one
+    docker-save archive made by nsbox, for the daemons to load (there is no registry here)."""
+    from nsbox.image.archive import save
+    from nsbox.image.busybox_image import build_busybox_image
+    base = tmp_path_factory.mktemp("interop-images")
+    nsbox_root = str(base / "nsbox-root")
+    build_busybox_image(nsbox_root)
+    build_busybox_image(nsbox_root, PAUSE_IMAGE, changes=('CMD ["sleep", "2147483647"]',))
+    archive = str(base / "images.tar")
+    with open(archive, "wb") as out:
+        save(nsbox_root, ["busybox:latest", PAUSE_IMAGE], out)
+    shutil.rmtree(nsbox_root, ignore_errors=True)
+    return archive
+
+
+def cgroup_parent(name: str) -> str:
+    """A relative cgroup parent below the suite's own (never at a hierarchy's root)."""
+    return f"{CGROUP_PARENT}/{name}"

@@ -1,0 +1,119 @@
+"""`ctr` (containerd's own client) with the runtime under test as --runc-binary.
+
+containerd's runc shim drives the runtime through runc's command line; --runc-root puts
+the runtime's state where the test can see it, which proves which runtime ran the task.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from tests.interop.conftest import cgroup_parent
+from tests.interop.daemons import Containerd
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("containerd") is None or shutil.which("ctr") is None,
+                       reason="containerd is not installed (apt-get install containerd)"),
+]
+
+IMAGE = "docker.io/library/busybox:latest"
+
+
+@pytest.fixture
+def ctr(tmp_path, oci_runtime, images_archive):
+    daemon = Containerd(str(tmp_path), [oci_runtime])
+    try:
+        daemon.ctr("images", "import", images_archive)
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+def run_flags(oci_runtime, name: str) -> list[str]:
+    return ["--runc-binary", oci_runtime.binary, "--runc-root", oci_runtime.root,
+            "--cgroup", cgroup_parent(name)]
+
+
+def task_row(ctr, name: str) -> list[str]:
+    for line in ctr.ctr("task", "ls").stdout.splitlines()[1:]:
+        fields = line.split()
+        if fields[0] == name:
+            return fields
+    raise AssertionError(f"no task {name}")
+
+
+def wait_stopped(ctr, name: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while task_row(ctr, name)[2] != "STOPPED":
+        assert time.monotonic() < deadline, f"task {name} did not stop"
+        time.sleep(0.05)
+
+
+def test_ctr_run_rm_is_pid_1_in_namespaces_of_its_own(ctr, oci_runtime):
+    # ctr 1.6 sets no hostname (it has no flag for one): the container's own UTS namespace
+    # starts with a copy of the host's name, so the namespace itself is what is compared.
+    command = ["ctr", "-a", ctr.socket, "run", "--rm", *run_flags(oci_runtime, "once"), IMAGE, "once",
+               "sh", "-c", "echo $$; readlink /proc/self/ns/uts; readlink /proc/self/ns/net; sleep 1"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                          text=True) as run:
+        oci_runtime.assert_runs("once", timeout=20)
+        out, err = run.communicate(timeout=30)
+    assert run.returncode == 0, err
+    pid, uts, net = out.split()
+    assert pid == "1"
+    assert uts.startswith("uts:[") and uts != os.readlink("/proc/self/ns/uts")
+    assert net.startswith("net:[") and net != os.readlink("/proc/self/ns/net")
+    assert oci_runtime.ids() == []  # --rm: the runtime deleted its state
+
+
+def test_ctr_detached_task_exec_kill_delete(ctr, oci_runtime):
+    ctr.ctr("run", "-d", *run_flags(oci_runtime, "svc"), IMAGE, "svc", "sleep", "1000")
+    _, pid, status = task_row(ctr, "svc")
+    assert status == "RUNNING"
+    oci_runtime.assert_runs("svc", int(pid))
+    assert open(f"/proc/{pid}/cmdline", "rb").read() == b"sleep\x001000\x00"
+    inside = ctr.ctr("task", "exec", "--exec-id", "probe", "svc", "ps", "-o", "pid,comm").stdout.split()
+    assert inside[2:4] == ["1", "sleep"]
+    ctr.ctr("task", "pause", "svc")
+    assert task_row(ctr, "svc")[2] == "PAUSED"
+    ctr.ctr("task", "resume", "svc")
+    assert task_row(ctr, "svc")[2] == "RUNNING"
+    ctr.ctr("task", "kill", "-s", "SIGKILL", "svc")
+    wait_stopped(ctr, "svc")
+    ctr.ctr("task", "delete", "svc")
+    assert oci_runtime.ids() == []
+    ctr.ctr("containers", "rm", "svc")
+
+
+def test_ctr_task_metrics_show_cgroup_figures(ctr, oci_runtime):
+    ctr.ctr("run", "-d", "--memory-limit", str(48 << 20), *run_flags(oci_runtime, "metered"), IMAGE, "metered",
+            "sleep", "1000")
+    oci_runtime.assert_runs("metered")
+    metrics = dict(line.split(None, 1) for line in ctr.ctr("task", "metrics", "metered").stdout.splitlines()[1:]
+                   if len(line.split(None, 1)) == 2)
+    assert int(metrics["memory.limit_in_bytes"]) == 48 << 20
+    assert int(metrics["memory.usage_in_bytes"]) > 0
+    assert int(metrics["pids.current"]) == 1
+    ctr.ctr("task", "kill", "-s", "SIGKILL", "metered")
+    wait_stopped(ctr, "metered")
+    ctr.ctr("task", "delete", "metered")
+
+
+def test_ctr_memory_limit_and_oom_reported(ctr, oci_runtime):
+    events = subprocess.Popen(["ctr", "-a", ctr.socket, "events"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              stdin=subprocess.DEVNULL, text=True)
+    try:
+        # tail reads /dev/zero looking for a newline that never comes: its buffer grows without end
+        result = ctr.ctr("run", "--rm", "--memory-limit", str(16 << 20), *run_flags(oci_runtime, "hog"), IMAGE, "hog",
+                         "tail", "/dev/zero", check=False)
+        assert result.returncode == 137, result.stderr
+        time.sleep(0.5)
+    finally:
+        events.terminate()
+        seen = events.communicate(timeout=10)[0]
+    assert "/tasks/oom" in seen, seen
