@@ -6,6 +6,7 @@ messages and exit codes.
 from __future__ import annotations
 
 ENGINE_EXIT = 125
+NO_SUCH_OBJECT_EXIT = 1  # docker's code for "No such container" outside run/create
 CANNOT_EXECUTE_EXIT = 126
 NOT_FOUND_EXIT = 127
 
@@ -42,11 +43,26 @@ class NotFound(NsboxError):
 
 
 class ContainerNotFound(NotFound):
-    """No container has that name or ID (prefix)."""
+    """No container has that name or ID (prefix): "No such container: REF", exit 1, as Docker."""
+
+    exit_code = NO_SUCH_OBJECT_EXIT
 
 
 class ImageNotFound(NotFound):
     """No image in the store has that name or ID."""
+
+
+class UsageError(NsboxError):
+    """The command line itself is wrong (an unknown flag, a missing value); the CLI adds
+    a hint pointing at the command's --help."""
+
+
+class DamagedRecord(NsboxError):
+    """A stored record (container.json, state.json) cannot be read: torn, truncated or not ours."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"damaged record {path}: {problem}")
+        self.path = path
 
 
 class AlreadyExists(NsboxError):
@@ -101,3 +117,25 @@ class RuntimeFailed(NsboxError):
         super().__init__(message)
         self.exit_code = exit_code
         self.stderr = stderr
+
+
+def user_message(error: BaseException) -> str:
+    """One line for a user, whatever was raised: nsbox's own errors say what was wrong;
+    the kernel's name the call's errno text and file; anything else is an internal error
+    described without a Python exception name (--debug shows the traceback)."""
+    if isinstance(error, NsboxError):
+        return str(error)
+    if isinstance(error, OSError):
+        text = error.strerror or str(error)
+        for name in (error.filename, error.filename2):
+            if name is not None:
+                text += f": {name}"
+        return text
+    if isinstance(error, RecursionError):
+        return "input nested too deeply to read"
+    if isinstance(error, OverflowError):
+        return f"a number is out of range ({error})"
+    if isinstance(error, MemoryError):
+        return "out of memory"
+    detail = f": {error}" if str(error) else ""
+    return f"internal error{detail} (run with --debug for the details)"

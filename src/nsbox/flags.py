@@ -11,7 +11,7 @@ that it may repeat (values are collected in a list). Docker's spellings all work
 """
 from __future__ import annotations
 
-from nsbox.errors import ConfigError
+from nsbox.errors import ConfigError, UsageError
 
 _FALSE = ("false", "0", "no")
 _TRUE = ("true", "1", "yes")
@@ -19,7 +19,8 @@ _TRUE = ("true", "1", "yes")
 
 def parse(argv: list[str], spec: dict[str, str], usage: str, stop_at_positional: bool = True
           ) -> tuple[dict[str, object], list[str]]:
-    """-> (values by key, positional arguments). Unknown flags raise ConfigError with the usage."""
+    """-> (values by key, positional arguments). An unknown flag or a missing value raises
+    UsageError (one line: the CLI edge adds a hint to --help, as Docker does)."""
     values: dict[str, object] = {}
     positional: list[str] = []
     index = 0
@@ -57,7 +58,7 @@ def parse(argv: list[str], spec: dict[str, str], usage: str, stop_at_positional:
                 key = spec[flag + "="]
                 if inline_value is None:
                     if index >= len(argv):
-                        raise ConfigError(flag, f"needs a value\n{usage}")
+                        raise UsageError(f"flag needs an argument: {flag}")
                     inline_value = argv[index]
                     index += 1
                 _store(values, key, inline_value)
@@ -70,7 +71,7 @@ def parse(argv: list[str], spec: dict[str, str], usage: str, stop_at_positional:
                 else:
                     raise ConfigError(flag, f"takes true or false, got {inline_value!r}")
             else:
-                raise ConfigError(flag, f"unknown flag\n{usage}")
+                raise UsageError(f"unknown flag: {flag}")
     return {key.rstrip("*"): value for key, value in values.items()}, positional
 
 

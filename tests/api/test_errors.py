@@ -17,7 +17,7 @@ def test_missing_image_is_image_not_found(root):
 
 
 def test_missing_container_is_container_not_found(root):
-    with pytest.raises(errors.ContainerNotFound, match="no such container: 'ghost'"):
+    with pytest.raises(errors.ContainerNotFound, match="No such container: ghost"):
         Engine(root).get("ghost")
 
 

@@ -8,7 +8,7 @@ from nsbox.cli.run_flags import RUN_FLAGS, run_options
 from nsbox.engine.runconfig import make_record, update_host_config
 from nsbox.engine.spec import DOCKER_CAPABILITIES, make_spec
 from nsbox.engine.quantities import format_size, parse_size
-from nsbox.errors import ConfigError
+from nsbox.errors import ConfigError, UsageError
 
 
 def test_flag_spellings():
@@ -18,9 +18,9 @@ def test_flag_spellings():
     assert options["name"] == "web" and options["env"] == ["A=1", "B=2"] and options["memory"] == "256m"
     assert options["rm"] is False
     assert options["image"] == "busybox" and options["command"] == ["sh", "-c", "echo -d"]
-    with pytest.raises(ConfigError, match="--nope"):
+    with pytest.raises(UsageError, match="unknown flag: --nope"):
         run_options(["--nope", "busybox"])
-    with pytest.raises(ConfigError, match="needs a value"):
+    with pytest.raises(UsageError, match="flag needs an argument: --name"):
         run_options(["--name"])
     values, rest = parse(["-a", "x", "-q"], {"-a": "all", "-q": "quiet"}, "usage", stop_at_positional=False)
     assert values == {"all": True, "quiet": True} and rest == ["x"]

@@ -1,6 +1,8 @@
 """Commands that do one thing to each container named: start, stop, restart, pause, unpause, wait."""
 from __future__ import annotations
 
+import sys
+
 
 def for_each_container(argv: list[str], root: str, command: str, act: str, show_result: bool = False,
                        flags: dict[str, str] | None = None, flag_usage: str = "",
@@ -8,7 +10,7 @@ def for_each_container(argv: list[str], root: str, command: str, act: str, show_
     """Parse `nsbox COMMAND [FLAGS] CONTAINER...`, call Engine.<act>(name, *arguments(options))
     for each, print the name (or, with show_result, what the call returned, e.g. an exit code)."""
     from nsbox.engine.containers import Engine
-    from nsbox.errors import ConfigError
+    from nsbox.errors import ConfigError, NsboxError
     from nsbox.flags import parse
     usage = f"usage: nsbox {command} {flag_usage}CONTAINER [CONTAINER...]"
     options, names = parse(argv, flags or {}, usage, stop_at_positional=False)
@@ -16,13 +18,21 @@ def for_each_container(argv: list[str], root: str, command: str, act: str, show_
         raise ConfigError("CONTAINER", f"name at least one container\n{usage}")
     extra = arguments(options) if arguments is not None else ()  # type: ignore[operator]
     action = getattr(Engine(root), act)
-    for name in names:
-        result = action(name, *extra)
+    failed = 0
+    for name in names:  # as Docker does: each failure is reported and the rest go on
+        try:
+            result = action(name, *extra)
+        except NsboxError as error:
+            if len(names) == 1:
+                raise
+            sys.stderr.write(f"nsbox: {error}\n")
+            failed = failed or error.exit_code
+            continue
         print(result if show_result else name, flush=True)
-    return 0
+    return failed
 
 
 def stop_timeout(options: dict) -> tuple[int | None]:
     """-t/--time SECONDS of stop and restart (None: the container's own stop timeout)."""
-    from nsbox.engine.quantities import parse_int
-    return (parse_int(options["time"], "--time", -1) if "time" in options else None,)  # type: ignore[arg-type]
+    from nsbox.engine.quantities import SECONDS_MAX, parse_int
+    return (parse_int(options["time"], "--time", -1, SECONDS_MAX) if "time" in options else None,)  # type: ignore[arg-type]

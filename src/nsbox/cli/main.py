@@ -26,6 +26,10 @@ COMMANDS: dict[str, str] = {
 
 USAGE = "usage: nsbox [--root DIR] [--debug] COMMAND [ARGS...]\n"
 
+# commands whose every failure is nsbox's own around starting a container: Docker exits
+# 125 for them (126/127 when the program cannot run), whatever the error
+STARTING = ("run", "create")
+
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
@@ -43,26 +47,43 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(USAGE + "commands: " + ", ".join(sorted(COMMANDS)) + "\n")
             return 0
         else:
-            sys.stderr.write(f"nsbox: unknown global flag {flag}\n{USAGE}")
+            sys.stderr.write(f"nsbox: unknown flag: {flag}\nSee 'nsbox --help'.\n")
             return 125
     if not args:
         sys.stderr.write(USAGE + "commands: " + ", ".join(sorted(COMMANDS)) + "\n")
         return 125
     name = args[0]
     if name not in COMMANDS:
-        sys.stderr.write(f"nsbox: unknown command {name!r}; commands: {', '.join(sorted(COMMANDS))}\n")
+        sys.stderr.write(f"nsbox: unknown command {name!r}\nSee 'nsbox --help'.\n")
         return 125
-    module = __import__(f"nsbox.cli.{COMMANDS[name]}", fromlist=["main"])
-    from nsbox.errors import NsboxError
     try:
+        module = __import__(f"nsbox.cli.{COMMANDS[name]}", fromlist=["main"])
         return module.main(args[1:], root)
-    except NsboxError as error:
-        if debug:
-            raise
-        sys.stderr.write(f"nsbox: {error}\n")
-        return error.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        return report_error(error, name, debug)
+
+
+def report_error(error: BaseException, command: str, debug: bool) -> int:
+    """Print one line for `error` (the traceback first with --debug); the exit code, as Docker's."""
+    from nsbox.errors import ContainerStartError, NsboxError, UsageError, user_message
+    if debug:
+        import traceback
+        traceback.print_exception(error)
+    if isinstance(error, BrokenPipeError):  # `nsbox ps | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # (so that the exit's flush does not fail again)
+        return 141
+    lines = user_message(error).split("\n")
+    message = lines[0]
+    if isinstance(error, UsageError) or any(line.startswith("usage:") for line in lines[1:]):
+        message += f"\nSee 'nsbox {command} --help'."
+    else:
+        message = "\n".join(lines)
+    sys.stderr.write(f"nsbox: {message}\n")
+    if command in STARTING and not isinstance(error, ContainerStartError):
+        return 125
+    return error.exit_code if isinstance(error, NsboxError) else 125
 
 
 if __name__ == "__main__":

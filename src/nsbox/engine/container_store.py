@@ -157,7 +157,7 @@ class ContainerStore:
         if len(matches) > 1:
             raise NsboxError(f"container ID prefix {reference!r} is ambiguous ({len(matches)} containers): "
                              "give more digits or the name")
-        raise ContainerNotFound(f"no such container: {reference!r} (see `nsbox ps -a`)")
+        raise ContainerNotFound(f"No such container: {reference}")
 
     # -- records -------------------------------------------------------------------
 
@@ -168,7 +168,7 @@ class ContainerStore:
                 record: dict = jsonio.loads(config.read())  # type: ignore[assignment]
         except FileNotFoundError:
             if not os.path.isdir(self.paths.container(container_id)):
-                raise ContainerNotFound(f"no such container: {container_id[:12]}") from None
+                raise ContainerNotFound(f"No such container: {container_id[:12]}") from None
             return {"Id": container_id, "Name": self._name_of(container_id), "Created": "", "Config": {},
                     "HostConfig": {},
                     "State": {"Status": "dead", "Dead": True, "Error": "record never written (creation interrupted)"}}

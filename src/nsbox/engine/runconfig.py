@@ -11,7 +11,7 @@ import os
 import time
 
 from nsbox.engine.signals import parse_signal
-from nsbox.engine.quantities import parse_int, parse_size
+from nsbox.engine.quantities import SECONDS_MAX, parse_int, parse_size
 from nsbox.errors import InvalidOption
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -84,7 +84,7 @@ def _config(options: dict, image_config: dict) -> dict:
         "Tty": bool(options.get("tty")),
         "OpenStdin": bool(options.get("interactive")),
         "StopSignal": stop_signal,
-        "StopTimeout": parse_int(options["stop_timeout"], "--stop-timeout", -1) if "stop_timeout" in options else 10,
+        "StopTimeout": parse_int(options["stop_timeout"], "--stop-timeout", -1, SECONDS_MAX) if "stop_timeout" in options else 10,
         "ExposedPorts": image_config.get("ExposedPorts") or {},
         "Image": options.get("image") or "",
     }
@@ -278,6 +278,9 @@ def _mounts(options: dict, root: str) -> list[dict]:
             raise InvalidOption("--volume", f"must be SOURCE:DEST[:OPTIONS], got {item!r}")
         source, destination = parts[0], parts[1]
         mode = parts[2] if len(parts) == 3 else ""
+        if not source or not destination:  # Docker: "invalid spec: :/data: empty section between colons"
+            raise InvalidOption("--volume", f"invalid spec {item!r}: empty section between colons (give "
+                                            "SOURCE:DEST, or just DEST for an anonymous volume)")
         if source.startswith("/") or source.startswith("."):
             mounts.append(_bind_mount(source, destination, mode, "--volume"))
         else:

@@ -8,6 +8,9 @@ from __future__ import annotations
 from nsbox.errors import ConfigError
 
 _MISSING = object()
+INT64_MAX = (1 << 63) - 1  # the default ceiling of every integer field: nothing wraps in a C long
+UINT64_MAX = (1 << 64) - 1
+ID_MAX = (1 << 32) - 2  # uids and gids: (uid_t)-1 means "unchanged" to the kernel
 
 
 def _type_name(value: object) -> str:
@@ -48,10 +51,14 @@ class Fields:
         return self._get(key, (str,), "a string", default, required)  # type: ignore[return-value]
 
     def int(self, key: str, default: int | None = None, required: bool = False,
-            minimum: int | None = None) -> int | None:
+            minimum: int | None = None, maximum: int = INT64_MAX) -> int | None:
         value = self._get(key, (int,), "an integer", default, required)
         if value is not None and minimum is not None and value < minimum:  # type: ignore[operator]
             raise ConfigError(self.where(key), f"must be at least {minimum}, got {value}")
+        if value is not None and value > maximum:  # type: ignore[operator]
+            raise ConfigError(self.where(key), f"must be at most {maximum}, got {value}")
+        if value is not None and value < -INT64_MAX - 1:  # type: ignore[operator]
+            raise ConfigError(self.where(key), f"must be at least {-INT64_MAX - 1}, got {value}")
         return value  # type: ignore[return-value]
 
     def bool(self, key: str, default: bool = False) -> bool:

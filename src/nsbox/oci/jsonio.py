@@ -37,6 +37,9 @@ def loads(text: str | bytes) -> object:
         value, end = _scan(text, start)
     except StopIteration as stop:
         raise ValueError(f"expecting a value at character {stop.value}") from None
+    except RecursionError:
+        raise ValueError("arrays or objects nested too deeply (more than the interpreter's recursion "
+                         "limit allows)") from None
     except Exception:
         # The C scanner reports errors through json.decoder; let json say what is wrong.
         import json

@@ -9,7 +9,7 @@ from __future__ import annotations
 from nsbox.oci import jsonio
 
 from nsbox.errors import ConfigError
-from nsbox.oci.fields import Fields
+from nsbox.oci.fields import ID_MAX, UINT64_MAX, Fields
 
 OCI_VERSION = "1.1.0"
 
@@ -30,13 +30,13 @@ class User:
     __slots__ = ("uid", "gid", "umask", "additional_gids")
 
     def __init__(self, f: Fields) -> None:
-        self.uid: int = f.int("uid", 0, minimum=0)  # type: ignore[assignment]
-        self.gid: int = f.int("gid", 0, minimum=0)  # type: ignore[assignment]
-        self.umask: int | None = f.int("umask", minimum=0)
+        self.uid: int = f.int("uid", 0, minimum=0, maximum=ID_MAX)  # type: ignore[assignment]
+        self.gid: int = f.int("gid", 0, minimum=0, maximum=ID_MAX)  # type: ignore[assignment]
+        self.umask: int | None = f.int("umask", minimum=0, maximum=0o777)
         gids = f._get("additionalGids", (list,), "an array of integers", [], False)
         for index, gid in enumerate(gids):  # type: ignore[arg-type]
-            if not isinstance(gid, int) or isinstance(gid, bool) or gid < 0:
-                raise ConfigError(f"{f.where('additionalGids')}[{index}]", "must be a non-negative integer")
+            if not isinstance(gid, int) or isinstance(gid, bool) or not 0 <= gid <= ID_MAX:
+                raise ConfigError(f"{f.where('additionalGids')}[{index}]", f"must be an integer from 0 to {ID_MAX}")
         self.additional_gids: list[int] = gids  # type: ignore[assignment]
         if f.has("username"):
             raise ConfigError(f.where("username"), "is for Windows containers; use uid and gid")
@@ -49,8 +49,9 @@ class Rlimit:
         self.type: str = f.str("type", required=True)  # type: ignore[assignment]
         if self.type not in RLIMIT_NAMES:
             raise ConfigError(f.where("type"), f"unknown rlimit {self.type!r}; expected one of {', '.join(RLIMIT_NAMES)}")
-        self.soft: int = f.int("soft", required=True, minimum=0)  # type: ignore[assignment]
-        self.hard: int = f.int("hard", required=True, minimum=0)  # type: ignore[assignment]
+        # uint64, as the kernel's rlim_t: 2^64-1 is RLIM_INFINITY
+        self.soft: int = f.int("soft", required=True, minimum=0, maximum=UINT64_MAX)  # type: ignore[assignment]
+        self.hard: int = f.int("hard", required=True, minimum=0, maximum=UINT64_MAX)  # type: ignore[assignment]
         if self.soft > self.hard:
             raise ConfigError(f.where("soft"), f"must not exceed hard ({self.soft} > {self.hard})")
 
@@ -64,7 +65,8 @@ class Process:
     def __init__(self, f: Fields) -> None:
         self.terminal = f.bool("terminal")
         size = f.obj("consoleSize")
-        self.console_size = None if size is None else (size.int("height", 0, minimum=0), size.int("width", 0, minimum=0))
+        self.console_size = None if size is None else (size.int("height", 0, minimum=0, maximum=0xFFFF),
+                                                          size.int("width", 0, minimum=0, maximum=0xFFFF))
         self.args = f.strs("args", required=True)
         if not self.args:
             raise ConfigError(f.where("args"), "must name the program to run (an empty array was given)")
@@ -119,9 +121,9 @@ class IdMapping:
     __slots__ = ("container_id", "host_id", "size")
 
     def __init__(self, f: Fields) -> None:
-        self.container_id: int = f.int("containerID", required=True, minimum=0)  # type: ignore[assignment]
-        self.host_id: int = f.int("hostID", required=True, minimum=0)  # type: ignore[assignment]
-        self.size: int = f.int("size", required=True, minimum=1)  # type: ignore[assignment]
+        self.container_id: int = f.int("containerID", required=True, minimum=0, maximum=ID_MAX)  # type: ignore[assignment]
+        self.host_id: int = f.int("hostID", required=True, minimum=0, maximum=ID_MAX)  # type: ignore[assignment]
+        self.size: int = f.int("size", required=True, minimum=1, maximum=ID_MAX + 1)  # type: ignore[assignment]
 
     def line(self) -> str:
         return f"{self.container_id} {self.host_id} {self.size}\n"
@@ -148,11 +150,12 @@ class Device:
         if not self.path.startswith("/"):
             raise ConfigError(f.where("path"), f"must be an absolute path, got {self.path!r}")
         need_numbers = self.type != "p"
-        self.major: int = f.int("major", 0, required=need_numbers, minimum=0)  # type: ignore[assignment]
-        self.minor: int = f.int("minor", 0, required=need_numbers, minimum=0)  # type: ignore[assignment]
-        self.file_mode: int = f.int("fileMode", 0o666, minimum=0)  # type: ignore[assignment]
-        self.uid: int = f.int("uid", 0, minimum=0)  # type: ignore[assignment]
-        self.gid: int = f.int("gid", 0, minimum=0)  # type: ignore[assignment]
+        # the kernel's dev_t: 12 bits of major, 20 of minor
+        self.major: int = f.int("major", 0, required=need_numbers, minimum=0, maximum=0xFFF)  # type: ignore[assignment]
+        self.minor: int = f.int("minor", 0, required=need_numbers, minimum=0, maximum=0xFFFFF)  # type: ignore[assignment]
+        self.file_mode: int = f.int("fileMode", 0o666, minimum=0, maximum=0o7777)  # type: ignore[assignment]
+        self.uid: int = f.int("uid", 0, minimum=0, maximum=ID_MAX)  # type: ignore[assignment]
+        self.gid: int = f.int("gid", 0, minimum=0, maximum=ID_MAX)  # type: ignore[assignment]
 
 
 class Hook:
@@ -165,7 +168,7 @@ class Hook:
             raise ConfigError(f.where("path"), f"must be an absolute path, got {self.path!r}")
         self.args = f.strs("args")
         self.env = f.strs("env")
-        self.timeout: int | None = f.int("timeout", minimum=1)
+        self.timeout: int | None = f.int("timeout", minimum=1, maximum=(1 << 31) - 1)
 
 
 class Linux:

@@ -56,6 +56,8 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
     if spec.process.terminal and console_socket is None:
         from nsbox.errors import ConfigError
         raise ConfigError("process.terminal", "a terminal needs --console-socket (the pty master is sent there)")
+    from nsbox.runtime.preflight import check
+    check(spec, rootfs)
     record = ContainerRecord.make(state_root, container_id)
     channel = child_channel = console = None
     intermediate_pid = init_pid = 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from nsbox.errors import NsboxError
+from nsbox.errors import NsboxError, UsageError
 
 COMMANDS = ("create", "start", "run", "state", "kill", "delete", "list", "ps", "exec", "pause", "resume",
             "update", "events", "features", "spec")
@@ -39,10 +39,6 @@ commands:
   features  print what this runtime supports, as JSON
   spec      write a default config.json
 """
-
-
-class UsageError(NsboxError):
-    """The command line itself is wrong."""
 
 
 class Context:
@@ -87,6 +83,7 @@ def one_id(positionals: list[str], command: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     ctx = Context(os.environ.get("NSBOX_RUNTIME_ROOT", "/run/nsbox-runtime"), None, "text", False)
+    rest: list[str] = []
     try:
         from nsbox.flags import parse
         options, rest = parse(args, GLOBAL_FLAGS, USAGE)
@@ -112,18 +109,24 @@ def main(argv: list[str] | None = None) -> int:
         module = __import__(f"nsbox.runtime.commands.{command}", fromlist=["run"])
         command_options, positionals = parse(rest[1:], module.FLAGS, module.__doc__ or command)
         return module.run(command_options, positionals, ctx)
-    except NsboxError as error:
-        if ctx.debug:
-            raise
-        ctx.report("error", str(error))
-        return error.exit_code
-    except OSError as error:
-        if ctx.debug:
-            raise
-        ctx.report("error", str(error))
-        return 125
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        return report_error(error, ctx, rest[0] if rest else "")
+
+
+def report_error(error: BaseException, ctx: Context, command: str) -> int:
+    """One line on stderr and in --log (the traceback first with --debug); 125 unless the
+    error carries its own code."""
+    from nsbox.errors import user_message
+    if ctx.debug:
+        import traceback
+        traceback.print_exception(error)
+    message = user_message(error)
+    if isinstance(error, UsageError):
+        message += f" (see 'nsbox-runtime {command} --help')" if command in COMMANDS else " (see 'nsbox-runtime --help')"
+    ctx.report("error", message)
+    return error.exit_code if isinstance(error, NsboxError) else 125
 
 
 if __name__ == "__main__":

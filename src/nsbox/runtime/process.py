@@ -65,13 +65,18 @@ def check_executable(path: str, name: str) -> None:
 def set_rlimits(process: Process) -> None:
     for index, limit in enumerate(process.rlimits):
         number = getattr(resource, limit.type)
-        try:
-            resource.setrlimit(number, (limit.soft, limit.hard))
+        try:  # (Python takes rlim_t as a signed long long: RLIM_INFINITY is -1 there)
+            resource.setrlimit(number, (_rlim(limit.soft), _rlim(limit.hard)))
         except (ValueError, OSError) as error:
             current = resource.getrlimit(number)
             raise ConfigError(f"process.rlimits[{index}]",
                               f"cannot set {limit.type} to soft {limit.soft} hard {limit.hard} "
                               f"(the runtime's own hard limit is {current[1]}; raising it needs CAP_SYS_RESOURCE): {error}") from None
+
+
+def _rlim(value: int) -> int:
+    """An OCI uint64 limit as Python's resource module takes it (2^63 and up: unlimited)."""
+    return resource.RLIM_INFINITY if value >= 1 << 63 else value
 
 
 def set_oom_score_adj(process: Process) -> None:
