@@ -18,6 +18,10 @@ def spawn_monitor(engine, container_id: str) -> int:
     if first == 0:
         try:
             os.close(read_end)
+            # nothing of the caller's but the report pipe: an inherited pipe (`3>&1 | cat`) held
+            # for the container's life would keep the caller's pipeline waiting, as conmon knows
+            os.closerange(3, write_end)
+            os.closerange(write_end + 1, _max_fd())
             os.setsid()
             monitor = os.fork()
             if monitor != 0:
@@ -37,6 +41,13 @@ def spawn_monitor(engine, container_id: str) -> int:
     code, _, message = reply.partition(" ")
     raise ContainerStartError(message or "the monitor exited before starting the container",
                               int(code) if code.isdigit() else 125)
+
+
+def _max_fd() -> int:
+    try:
+        return max(int(name) for name in os.listdir("/proc/self/fd")) + 1
+    except (OSError, ValueError):
+        return os.sysconf("SC_OPEN_MAX")
 
 
 def _read_reply(read_end: int) -> str:
