@@ -11,8 +11,6 @@ import os
 
 from nsbox.errors import ContainerStartError, NotFound, NsboxError
 
-PR_SET_CHILD_SUBREAPER = 36
-
 
 class NsboxRuntime:
     """nsbox's own runtime, called in process (no fork/exec of a runtime binary)."""
@@ -25,36 +23,36 @@ class NsboxRuntime:
 
     def create(self, container_id: str, bundle: str, stdio: tuple[int, int, int],
                console_socket: str | None = None) -> int:
-        from nsbox.runtime import api
-        return api.create(self.state_root, container_id, bundle, stdio=stdio, console_socket=console_socket)
+        from nsbox.runtime.create import create
+        return create(self.state_root, container_id, bundle, stdio=stdio, console_socket=console_socket)
 
     def start(self, container_id: str) -> None:
-        from nsbox.runtime import api
-        api.start(self.state_root, container_id)
+        from nsbox.runtime.start import start
+        start(self.state_root, container_id)
 
     def status(self, container_id: str) -> str | None:
         """created, running, paused or stopped; None if the runtime has no such container."""
-        from nsbox.runtime import api
+        from nsbox.runtime.state import state
         try:
-            return api.state(self.state_root, container_id)["status"]
+            return state(self.state_root, container_id)["status"]
         except NotFound:
             return None
 
     def kill(self, container_id: str, signal: int, all_processes: bool = False) -> None:
-        from nsbox.runtime import api
-        api.kill(self.state_root, container_id, signal, all_processes)
+        from nsbox.runtime.kill import kill
+        kill(self.state_root, container_id, signal, all_processes)
 
     def delete(self, container_id: str, force: bool = False) -> None:
-        from nsbox.runtime import api
-        api.delete(self.state_root, container_id, force=force)
+        from nsbox.runtime.delete import delete
+        delete(self.state_root, container_id, force=force)
 
     def pause(self, container_id: str) -> None:
-        from nsbox.runtime import api
-        api.pause(self.state_root, container_id)
+        from nsbox.runtime.pause import pause
+        pause(self.state_root, container_id)
 
     def resume(self, container_id: str) -> None:
-        from nsbox.runtime import api
-        api.resume(self.state_root, container_id)
+        from nsbox.runtime.pause import resume
+        resume(self.state_root, container_id)
 
     def exec_process(self, container_id: str, process: dict, stdio: tuple[int, int, int],
                      console_socket: str | None = None) -> int:
@@ -62,8 +60,8 @@ class NsboxRuntime:
         return exec_process(self.state_root, container_id, process, stdio=stdio, console_socket=console_socket)
 
     def update(self, container_id: str, resources: dict) -> None:
-        from nsbox.runtime import api
-        api.load(self.state_root, container_id).cgroup.update(resources)
+        from nsbox.runtime.state import load
+        load(self.state_root, container_id).cgroup.update(resources)
 
 
 class BinaryRuntime:
@@ -102,7 +100,8 @@ class BinaryRuntime:
     def create(self, container_id: str, bundle: str, stdio: tuple[int, int, int],
                console_socket: str | None = None) -> int:
         os.makedirs(self.state_root, exist_ok=True)
-        become_subreaper()
+        from nsbox.linux.libc import set_child_subreaper
+        set_child_subreaper()
         pid_file = os.path.join(bundle, "init.pid")
         args = ["create", "--bundle", bundle, "--pid-file", pid_file]
         if console_socket:
@@ -137,7 +136,8 @@ class BinaryRuntime:
                      console_socket: str | None = None) -> int:
         import json
         import tempfile
-        become_subreaper()
+        from nsbox.linux.libc import set_child_subreaper
+        set_child_subreaper()
         with tempfile.TemporaryDirectory(prefix="nsbox-exec.") as scratch:
             process_file = os.path.join(scratch, "process.json")
             with open(process_file, "w") as out:
@@ -177,11 +177,6 @@ def _runtime_error(name: str, verb: str, message: str) -> NsboxError:
     if verb in ("create", "exec") and "permission denied" in lowered:
         return ContainerStartError(text, 126)
     return NsboxError(text)
-
-
-def become_subreaper() -> None:
-    from nsbox.linux import libc
-    libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
 
 
 def runtime_for(name: str, run_dir: str) -> NsboxRuntime | BinaryRuntime:

@@ -53,7 +53,7 @@ class Context:
         self.debug = debug
 
     def load(self, container_id: str):  # -> ContainerRecord
-        from nsbox.runtime.api import load
+        from nsbox.runtime.state import load
         return load(self.root, container_id)
 
     def report(self, level: str, message: str) -> None:
@@ -61,12 +61,12 @@ class Context:
         sys.stderr.write(f"nsbox-runtime: {message}\n" if level == "error" else f"nsbox-runtime: {level}: {message}\n")
         if not self.log:
             return
-        from nsbox.runtime.api import iso_now
+        from nsbox.oci.timestamps import rfc3339_now
         if self.log_format == "json":
             from nsbox.oci import jsonio
-            line = jsonio.dumps({"level": level, "msg": message, "time": iso_now()})
+            line = jsonio.dumps({"level": level, "msg": message, "time": rfc3339_now()})
         else:
-            line = f'time="{iso_now()}" level={level} msg="{message}"'
+            line = f'time="{rfc3339_now()}" level={level} msg="{message}"'
         try:
             with open(self.log, "a") as log:
                 log.write(line + "\n")

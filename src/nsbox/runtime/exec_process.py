@@ -15,7 +15,9 @@ from nsbox.linux import namespaces as ns
 from nsbox.oci.fields import Fields
 from nsbox.oci.runtime_spec import Process
 from nsbox.runtime import process as proc_setup
-from nsbox.runtime.api import PR_SET_CHILD_SUBREAPER, connect_console, load, load_spec
+from nsbox.runtime.bundle import load_spec
+from nsbox.runtime.console_socket import connect_console
+from nsbox.runtime.state import load
 from nsbox.runtime.channel import Channel, ChannelClosed
 from nsbox.runtime.init import report_and_exit, setup_terminal
 from nsbox.runtime.seccomp_filter import Filter, install
@@ -43,7 +45,7 @@ def exec_process(state_root: str, container_id: str, process_data: dict, *, cons
     seccomp_filter = container_filter(state_root, container_id, record.bundle)
     joins = namespaces_to_join(record.pid)
     console = connect_console(console_socket) if console_socket else None
-    libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
+    libc.set_child_subreaper()
     channel, child_channel = Channel.pair()
     helper = os.fork()
     if helper == 0:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 
-from nsbox.errors import AlreadyExists, ConfigError, NotFound
+from nsbox.errors import AlreadyExists, ConfigError, NotFound, StateError
 from nsbox.linux import proc
 from nsbox.linux.files import write_atomic
 from nsbox.oci import jsonio
@@ -75,7 +75,6 @@ class ContainerRecord:
             data = {"id": container_id, "pid": 0, "creating": True}
         except ValueError as error:
             os.close(fd)
-            from nsbox.errors import StateError
             raise StateError(f"state of container {container_id!r} is unreadable ({error}); "
                              f"remove {directory} by hand") from None
         return cls(root, container_id, data, fd)  # type: ignore[arg-type]
@@ -149,3 +148,26 @@ def list_ids(root: str) -> list[str]:
     except FileNotFoundError:
         return []
     return sorted(name for name in names if os.path.isdir(os.path.join(root, name)))
+
+
+def load(state_root: str, container_id: str) -> ContainerRecord:
+    """The container's record, unlocked (for reading)."""
+    record = ContainerRecord.load(state_root, container_id, lock=False)
+    record.unlock()
+    return record
+
+
+def state(state_root: str, container_id: str) -> dict:
+    return load(state_root, container_id).oci_state()
+
+
+def live_cgroup(state_root: str, container_id: str, doing: str) -> tuple[ContainerRecord, object]:
+    """The record and cgroup of a container that has processes (created, running or paused)."""
+    record = load(state_root, container_id)
+    status = record.status()
+    if status not in ("created", "running", "paused"):
+        raise StateError(f"container {container_id!r} is {status}; {doing} needs a live container")
+    cgroup = record.cgroup
+    if cgroup is None:
+        raise StateError(f"container {container_id!r} has no cgroup")
+    return record, cgroup

@@ -45,7 +45,7 @@ def proxy(master: int, pid: int) -> int:
     import termios
     import tty
 
-    from nsbox.runtime.api import wait_exit
+    from nsbox.runtime.wait import wait_exit
     stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
     interactive = os.isatty(stdin)
     saved = termios.tcgetattr(stdin) if interactive else None

@@ -11,14 +11,14 @@ FLAGS = {
 
 def create_from(options: dict, positionals: list[str], ctx: Context, command: str,
                 spec: object = None) -> tuple[str, int]:
-    from nsbox.runtime import api
+    from nsbox.runtime.create import create
     from nsbox.runtime.cli import UsageError
     container_id = one_id(positionals, command)
     try:
         preserve = int(options.get("preserve_fds", 0))  # type: ignore[arg-type]
     except ValueError:
         raise UsageError(f"--preserve-fds needs a number, not {options.get('preserve_fds')!r}") from None
-    pid = api.create(ctx.root, container_id, str(options.get("bundle", ".")),
+    pid = create(ctx.root, container_id, str(options.get("bundle", ".")),
                      pid_file=options.get("pid_file"), console_socket=options.get("console_socket"),  # type: ignore[arg-type]
                      no_pivot=bool(options.get("no_pivot")), preserve_fds=preserve, spec=spec)  # type: ignore[arg-type]
     return container_id, pid

@@ -8,10 +8,10 @@ FLAGS = {"--force": "force", "-f": "force"}
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:
     from nsbox.errors import NotFound
-    from nsbox.runtime import api
+    from nsbox.runtime.delete import delete
     container_id = one_id(positionals, "delete")
     try:
-        api.delete(ctx.root, container_id, bool(options.get("force")))
+        delete(ctx.root, container_id, bool(options.get("force")))
     except NotFound:
         if not options.get("force"):
             raise

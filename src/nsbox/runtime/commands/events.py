@@ -46,7 +46,7 @@ def emit(kind: str, container_id: str, data: dict | None = None) -> None:
 def run(options: dict, positionals: list[str], ctx: Context) -> int:
     container_id = one_id(positionals, "events")
     interval = duration(str(options.get("interval", "5s")))
-    from nsbox.runtime.api import live_cgroup
+    from nsbox.runtime.state import live_cgroup
     record, cgroup = live_cgroup(ctx.root, container_id, "events")
     if options.get("stats"):
         emit("stats", container_id, cgroup.stats())

@@ -48,7 +48,7 @@ def build_process(options: dict, args: list[str], base: dict) -> dict:
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:
-    from nsbox.runtime import api
+    from nsbox.runtime.wait import wait_exit
     from nsbox.runtime.exec_process import base_process, exec_process
     if not positionals:
         raise UsageError("exec takes a container id, then the command (or --process FILE)")
@@ -87,4 +87,4 @@ def run(options: dict, positionals: list[str], ctx: Context) -> int:
         from nsbox.runtime.terminal import proxy
         return proxy(master, pid)
     forwarder.target(pid)  # type: ignore[union-attr]
-    return api.wait_exit(pid)
+    return wait_exit(pid)

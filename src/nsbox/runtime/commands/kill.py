@@ -20,9 +20,9 @@ def signal_number(text: str) -> int:
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:
-    from nsbox.runtime import api
+    from nsbox.runtime.kill import kill
     if not 1 <= len(positionals) <= 2:
         raise UsageError("kill takes a container id and optionally a signal")
     number = signal_number(positionals[1]) if len(positionals) == 2 else 15
-    api.kill(ctx.root, positionals[0], number, bool(options.get("all")))
+    kill(ctx.root, positionals[0], number, bool(options.get("all")))
     return 0

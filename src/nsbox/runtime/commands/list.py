@@ -12,15 +12,14 @@ FLAGS = {
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:
     from nsbox.errors import NotFound
-    from nsbox.runtime import api
-    from nsbox.runtime.state import list_ids
+    from nsbox.runtime.state import list_ids, load
     output_format = options.get("format", "table")
     if output_format not in ("table", "json"):
         raise UsageError(f"--format must be table or json, not {output_format!r}")
     rows = []
     for container_id in list_ids(ctx.root):
         try:
-            record = api.load(ctx.root, container_id)
+            record = load(ctx.root, container_id)
         except NotFound:
             continue
         status = record.status()

@@ -7,6 +7,6 @@ FLAGS: dict = {}
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:
-    from nsbox.runtime import api
-    api.pause(ctx.root, one_id(positionals, "pause"))
+    from nsbox.runtime.pause import pause
+    pause(ctx.root, one_id(positionals, "pause"))
     return 0

@@ -7,6 +7,6 @@ FLAGS: dict = {}
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:
-    from nsbox.runtime import api
-    api.resume(ctx.root, one_id(positionals, "resume"))
+    from nsbox.runtime.pause import resume
+    resume(ctx.root, one_id(positionals, "resume"))
     return 0

@@ -16,8 +16,11 @@ FORWARDED = (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 28)  # HUP INT QUIT USR1 USR2 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:
     import os
 
-    from nsbox.runtime import api
-    spec = api.load_spec(os.path.abspath(str(options.get("bundle", "."))))
+    from nsbox.runtime.bundle import load_spec
+    from nsbox.runtime.delete import delete
+    from nsbox.runtime.start import start
+    from nsbox.runtime.wait import wait_exit
+    spec = load_spec(os.path.abspath(str(options.get("bundle", "."))))
     receiver = None
     terminal = spec.process is not None and spec.process.terminal
     if terminal and not options.get("detach") and "console_socket" not in options:
@@ -33,9 +36,9 @@ def run(options: dict, positionals: list[str], ctx: Context) -> int:
         if receiver is not None:
             receiver.close()
     try:
-        api.start(ctx.root, container_id)
+        start(ctx.root, container_id)
     except BaseException:
-        api.delete(ctx.root, container_id, force=True)
+        delete(ctx.root, container_id, force=True)
         raise
     if options.get("detach"):
         return 0
@@ -45,13 +48,13 @@ def run(options: dict, positionals: list[str], ctx: Context) -> int:
             return proxy(master, pid)
         finally:
             if not options.get("keep"):
-                api.delete(ctx.root, container_id, force=True)
+                delete(ctx.root, container_id, force=True)
     forwarder.target(pid)
     try:
-        code = api.wait_exit(pid)
+        code = wait_exit(pid)
     finally:
         if not options.get("keep"):
-            api.delete(ctx.root, container_id, force=True)
+            delete(ctx.root, container_id, force=True)
     return code
 
 

@@ -7,6 +7,6 @@ FLAGS: dict = {}
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:
-    from nsbox.runtime import api
-    api.start(ctx.root, one_id(positionals, "start"))
+    from nsbox.runtime.start import start
+    start(ctx.root, one_id(positionals, "start"))
     return 0

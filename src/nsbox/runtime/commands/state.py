@@ -11,6 +11,6 @@ FLAGS: dict = {}
 def run(options: dict, positionals: list[str], ctx: Context) -> int:
     import json
 
-    from nsbox.runtime import api
-    sys.stdout.write(json.dumps(api.state(ctx.root, one_id(positionals, "state")), indent=2) + "\n")
+    from nsbox.runtime.state import state
+    sys.stdout.write(json.dumps(state(ctx.root, one_id(positionals, "state")), indent=2) + "\n")
     return 0

@@ -80,7 +80,7 @@ def run(options: dict, positionals: list[str], ctx: Context) -> int:
     resources = resources_from(options)
     if not resources:
         raise UsageError("update needs --resources FILE|- or at least one limit flag (--memory, --cpu-quota, ...)")
-    from nsbox.runtime.api import live_cgroup
+    from nsbox.runtime.state import live_cgroup
     _, cgroup = live_cgroup(ctx.root, container_id, "update")
     cgroup.warn = lambda message: ctx.report("warning", message)
     cgroup.update(resources)

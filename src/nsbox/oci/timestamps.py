@@ -1,0 +1,14 @@
+"""RFC 3339 UTC timestamps with nanoseconds, as OCI state, image configs and Docker write them."""
+from __future__ import annotations
+
+import time
+
+
+def rfc3339_now() -> str:
+    """The current time, e.g. "2024-05-01T12:00:00.123456789Z"."""
+    return rfc3339(time.time_ns())
+
+
+def rfc3339(nanoseconds: int) -> str:
+    seconds, fraction = divmod(nanoseconds, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{fraction:09d}Z"

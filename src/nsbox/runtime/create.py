@@ -1,0 +1,153 @@
+"""`create`: a container's namespaces, cgroup and root filesystem, with its init waiting for `start`.
+
+The caller of `create` becomes a child subreaper, so that the container's init, orphaned
+when the intermediate process exits, is reparented to it and can be waited for.
+"""
+from __future__ import annotations
+
+import os
+
+from nsbox.errors import NsboxError
+from nsbox.linux import libc, proc
+from nsbox.linux.libc import SIGKILL
+from nsbox.oci.runtime_spec import Spec
+from nsbox.oci.timestamps import rfc3339_now
+from nsbox.runtime.bundle import load_spec
+from nsbox.runtime.channel import Channel, ChannelClosed
+from nsbox.runtime.state import ContainerRecord
+from nsbox.runtime.console_socket import connect_console
+from nsbox.runtime.wait import wait_gone
+
+
+def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | None = None,
+           console_socket: str | None = None, no_pivot: bool = False, preserve_fds: int = 0,
+           stdio: tuple[int, int, int] | None = None, spec: Spec | None = None) -> int:
+    """Create the container; returns its init's host PID. The init waits until start().
+
+    `spec` is the bundle's config.json when the caller has read it already."""
+    bundle = os.path.abspath(bundle)
+    if spec is None:
+        spec = load_spec(bundle)
+    if spec.process is None:
+        from nsbox.errors import ConfigError
+        raise ConfigError("process", "is required to create a container")
+    rootfs = spec.root_path if spec.root_path.startswith("/") else os.path.join(bundle, spec.root_path)
+    if not os.path.isdir(rootfs):
+        from nsbox.errors import ConfigError
+        raise ConfigError("root.path", f"{rootfs} is not a directory")
+    if spec.process.terminal and console_socket is None:
+        from nsbox.errors import ConfigError
+        raise ConfigError("process.terminal", "a terminal needs --console-socket (the pty master is sent there)")
+    from nsbox.runtime.preflight import check
+    check(spec, rootfs)
+    record = ContainerRecord.make(state_root, container_id)
+    channel = child_channel = console = None
+    intermediate_pid = init_pid = 0
+    cgroup = None
+    try:
+        record.data.update(bundle=bundle, rootfs=rootfs, annotations=spec.annotations, creating=True,
+                           created=rfc3339_now(), owner="")
+        record.save()
+        os.mkfifo(record.fifo)
+        os.chmod(record.fifo, 0o622)  # writable by the container's root even in a user namespace
+        from nsbox.cgroups import open_cgroup
+        cgroup = open_cgroup(spec.linux.cgroups_path, container_id)
+        cgroup.create()
+        record.data["cgroup"] = cgroup.to_state()
+        record.save()
+        cgroup.apply(spec.linux.resources)
+        if console_socket is not None:
+            console = connect_console(console_socket)
+        libc.set_child_subreaper()
+        channel, child_channel = Channel.pair()
+        from nsbox.runtime.init import InitOptions, intermediate
+        # The init gets its own handle on the state directory (not the locked one: it keeps
+        # it while it waits for start, and start must be able to take the lock).
+        state_dir_fd = os.open(record.dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        fifo_fd = os.open(record.fifo, os.O_PATH | os.O_CLOEXEC)
+        options = InitOptions(spec, bundle, rootfs, state_dir_fd, fifo_fd, record.lock_fd, no_pivot, preserve_fds,
+                              console, stdio)
+        if spec.linux.seccomp is not None:
+            from nsbox.runtime.seccomp_filter import prepare
+            options.seccomp = prepare(spec.linux.seccomp, state_root, container_id, bundle)
+        intermediate_pid = os.fork()
+        if intermediate_pid == 0:
+            channel.close()
+            intermediate(options, child_channel)
+        child_channel.close()
+        os.close(state_dir_fd)
+        os.close(fifo_fd)
+        if console is not None:
+            console.close()
+            console = None
+        user_ns = spec.linux.namespace("user")
+        if user_ns is not None and not user_ns.path:
+            channel.expect("userns")
+            write_id_maps(intermediate_pid, spec)
+            channel.send("mapped")
+        init_pid = int(channel.expect("pid")[0])
+        # The init mounts its root filesystem meanwhile: the kernel's first migration of a
+        # burst waits for an RCU grace period (~15 ms on cgroup v1), so it must not be alone.
+        cgroup.add_process(init_pid)
+        channel.send("cgroup-joined")
+        os.waitpid(intermediate_pid, 0)
+        intermediate_pid = 0
+        record.data.update(pid=init_pid, started=proc.start_time(init_pid))
+        record.save()  # from here a killed create leaves a record that delete can clean up
+        if options.runtime_hooks:
+            channel.expect("prestart")
+            state = record.oci_state() | {"status": "creating", "pid": init_pid}
+            from nsbox.runtime.hooks import run_hooks
+            run_hooks("prestart", spec.hooks.get("prestart", []), state)
+            run_hooks("createRuntime", spec.hooks.get("createRuntime", []), state)
+            channel.send("hooks-done")
+        channel.expect("ready")
+        del record.data["creating"]
+        record.save()
+        if pid_file:
+            from nsbox.linux.files import write_atomic
+            write_atomic(os.path.abspath(pid_file), str(init_pid).encode(), 0o644)
+        return init_pid
+    except BaseException as error:
+        undo_create(record, cgroup, intermediate_pid, init_pid)
+        if isinstance(error, ChannelClosed):
+            raise NsboxError(f"container {container_id!r}: its init process exited during create"
+                             + (f" ({error})" if str(error) else "")) from None
+        raise
+    finally:
+        for item in (channel, child_channel, console):
+            if item is not None:
+                item.close()
+        record.unlock()
+
+
+def write_id_maps(pid: int, spec: Spec) -> None:
+    linux = spec.linux
+    try:
+        with open(f"/proc/{pid}/uid_map", "w") as uid_map:
+            uid_map.write("".join(m.line() for m in linux.uid_mappings))
+        with open(f"/proc/{pid}/gid_map", "w") as gid_map:
+            gid_map.write("".join(m.line() for m in linux.gid_mappings))
+    except OSError as error:
+        from nsbox.errors import ConfigError
+        raise ConfigError("linux.uidMappings", f"the kernel refused the id maps: {error.strerror}") from None
+
+
+def undo_create(record: ContainerRecord, cgroup, intermediate_pid: int, init_pid: int) -> None:
+    """Leave nothing of a failed create: processes, cgroup, state directory."""
+    for pid in (intermediate_pid, init_pid):
+        if pid:
+            try:
+                os.kill(pid, SIGKILL)
+            except ProcessLookupError:
+                pass
+    for pid in (intermediate_pid, init_pid):
+        if pid:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                wait_gone(pid, None)
+    if cgroup is not None:
+        cgroup.kill(SIGKILL)
+        cgroup.remove()
+    record.remove()

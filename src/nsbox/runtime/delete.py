@@ -1,0 +1,41 @@
+"""`delete`: end a container's processes, remove its cgroup and state, run poststop hooks."""
+from __future__ import annotations
+
+import os
+
+from nsbox.errors import NsboxError, StateError
+from nsbox.linux.libc import SIGKILL
+from nsbox.runtime.bundle import load_spec
+from nsbox.runtime.state import ContainerRecord
+from nsbox.runtime.wait import wait_gone
+
+
+def delete(state_root: str, container_id: str, force: bool = False) -> None:
+    record = ContainerRecord.load(state_root, container_id)
+    try:
+        status = record.status()
+        if status in ("running", "paused") and not force:
+            raise StateError(f"container {container_id!r} is {status}: stop it first, or use delete --force")
+        cgroup = record.cgroup
+        if status != "stopped" or (cgroup is not None and cgroup.pids()):
+            if cgroup is not None:
+                cgroup.kill(SIGKILL)
+                cgroup.thaw()
+            elif record.pid:
+                os.kill(record.pid, SIGKILL)
+            wait_gone(record.pid, record.data.get("started"))
+        if cgroup is not None:
+            cgroup.remove()
+        bundle = record.bundle
+        final_state = record.oci_state() | {"status": "stopped"}
+        record.remove()
+        if bundle:
+            try:
+                spec = load_spec(bundle)
+            except NsboxError:
+                return
+            if spec.hooks.get("poststop"):
+                from nsbox.runtime.hooks import run_hooks
+                run_hooks("poststop", spec.hooks["poststop"], final_state, warn_only=True)
+    finally:
+        record.unlock()
