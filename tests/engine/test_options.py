@@ -61,7 +61,8 @@ def test_spec_confinement_and_resources(tmp_path):
     made = record("-m", "256m", "--cpus", "1.5", "--pids-limit", "9", "--cap-drop", "NET_RAW", "--read-only",
                   "--tmpfs", "/run:size=1m", "--ulimit", "nofile=10:20", "busybox", "true")
     spec = make_spec(made, str(tmp_path), lambda kind, mode: "/proc/1/ns/" + kind)
-    assert spec["linux"]["resources"]["memory"] == {"limit": 256 << 20}
+    # Docker's default memory+swap with -m alone is twice the memory (where swap can be limited)
+    assert spec["linux"]["resources"]["memory"] == {"limit": 256 << 20, "swap": 512 << 20}
     assert spec["linux"]["resources"]["cpu"] == {"period": 100000, "quota": 150000}
     assert spec["linux"]["resources"]["pids"] == {"limit": 9}
     caps = spec["process"]["capabilities"]["bounding"]

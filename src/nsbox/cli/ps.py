@@ -1,13 +1,22 @@
-"""nsbox ps: list containers (-a all, -q IDs only, --filter, --format json|table, --no-trunc)."""
+"""nsbox ps: list containers as Docker lists them (-a, -q, -l, -n N, -s, --filter, --no-trunc,
+--format table|json|TEMPLATE)."""
 from __future__ import annotations
 
 import sys
 
-USAGE = """usage: nsbox ps [-a] [-q] [--no-trunc] [--filter KEY=VALUE]... [--format table|json]
-  filters: name=, id=, status=created|running|paused|restarting|exited|dead, label=KEY[=VALUE], exited=CODE"""
+USAGE = """usage: nsbox ps [-a] [-q] [-l] [-n N] [-s] [--no-trunc] [--filter KEY=VALUE]... [--format FORMAT]
+  filters: name=, id=, status=created|running|paused|restarting|exited|dead, label=KEY[=VALUE], exited=CODE
+  FORMAT: table (the default), json, or a Go template: 'table {{.Names}}\\t{{.Status}}', '{{.ID}}'"""
 
 FLAGS = {"-a": "all", "--all": "all", "-q": "quiet", "--quiet": "quiet", "--no-trunc": "no_trunc",
-         "-f=": "filter*", "--filter=": "filter*", "--format=": "format"}
+         "-f=": "filter*", "--filter=": "filter*", "--format=": "format", "-l": "latest", "--latest": "latest",
+         "-n=": "last", "--last=": "last", "-s": "size", "--size": "size"}
+
+DEFAULT = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+HEADINGS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
+            "RunningFor": "CREATED", "Ports": "PORTS", "State": "STATE", "Status": "STATUS", "Size": "SIZE",
+            "Names": "NAMES", "Labels": "LABELS", "Mounts": "MOUNTS", "LocalVolumes": "LOCAL VOLUMES",
+            "Networks": "NETWORKS", "Platform": "PLATFORM", "Label": "LABEL"}
 
 
 def matches(record: dict, filters: list[str]) -> bool:
@@ -34,42 +43,79 @@ def matches(record: dict, filters: list[str]) -> bool:
     return True
 
 
+def ellipsis(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def command_words(record: dict) -> list[str]:
+    config = record.get("Config") or {}
+    return (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
+
+
+def container_context(record: dict, full: bool, size: str = "0B"):
+    """One row of `docker ps` as its templates see it (Docker's ContainerContext)."""
+    import json
+    from nsbox.cli.gotemplate import Struct
+    from nsbox.cli.humanize import go_time
+    from nsbox.cli.show import ago, short, status_text
+    config = record.get("Config") or {}
+    labels = config.get("Labels") or {}
+    mounts = [m.get("Name") or m.get("Source") or "" for m in record.get("Mounts") or []]
+    command = " ".join(f"'{arg}'" if " " in arg else arg for arg in command_words(record))
+    return Struct("*formatter.ContainerContext", {
+        "ID": short(record["Id"], full), "Image": config.get("Image") or record.get("Rootfs") or "",
+        "Command": json.dumps(command if full else ellipsis(command, 20), ensure_ascii=False),
+        "CreatedAt": go_time(record.get("Created") or ""),
+        "RunningFor": f"{ago(record['Created'])} ago" if record.get("Created") else "",
+        "Ports": "", "State": record["State"].get("Status") or "", "Status": status_text(record), "Size": size,
+        "Names": record.get("Name") or "", "Labels": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+        "Label": lambda key: labels.get(key, ""),
+        "Mounts": ",".join(m if full else ellipsis(m, 15) for m in mounts),
+        "LocalVolumes": str(sum(1 for m in record.get("Mounts") or [] if m.get("Type") == "volume")),
+        "Networks": (record.get("HostConfig") or {}).get("NetworkMode") or "", "Platform": None})
+
+
 def main(argv: list[str], root: str) -> int:
     from nsbox.flags import parse
-    from nsbox.cli.show import command_text, short, status_text, table
+    from nsbox.cli.show import short
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError
     options, rest = parse(argv, FLAGS, USAGE, stop_at_positional=False)
     if rest:
         raise ConfigError(rest[0], f"ps takes no arguments\n{USAGE}")
     filters = options.get("filter") or []
-    records = [r for r in Engine(root).list(include_stopped=bool(options.get("all") or filters))
+    from nsbox.engine.units import parse_int
+    last = 1 if options.get("latest") else parse_int(str(options.get("last", -1)), "--last", -1)
+    engine = Engine(root)
+    records = [r for r in engine.list(include_stopped=bool(options.get("all") or filters or last > 0))
                if matches(r, filters)]  # type: ignore[arg-type]
+    if last >= 0:
+        records = sorted(records, key=lambda r: r.get("Created") or "", reverse=True)[:last]
     full = bool(options.get("no_trunc"))
     if options.get("quiet"):
         sys.stdout.write("".join(short(r["Id"], full) + "\n" for r in records))
         return 0
-    fmt = options.get("format") or "table"
-    if fmt == "json":
-        import json
-        for r in records:
-            sys.stdout.write(json.dumps({"ID": short(r["Id"], full), "Names": r.get("Name") or "",
-                                         "Image": (r.get("Config") or {}).get("Image") or r.get("Rootfs") or "",
-                                         "Command": command_text(r), "CreatedAt": r.get("Created") or "",
-                                         "State": r["State"]["Status"], "Status": status_text(r),
-                                         "Pid": r["State"].get("Pid") or 0,
-                                         "Labels": (r.get("Config") or {}).get("Labels") or {}}) + "\n")
-        return 0
-    if fmt != "table":
-        raise ConfigError("--format", f"must be table or json, got {fmt!r}")
-    from nsbox.cli.show import ago
-    rows = []
-    for r in records:
-        command = command_text(r)
-        if not full and len(command) > 20:
-            command = command[:19] + "…"
-        image = (r.get("Config") or {}).get("Image") or r.get("Rootfs") or ""
-        rows.append([short(r["Id"], full), image, f'"{command}"',
-                     f"{ago(r['Created'])} ago" if r.get("Created") else "", status_text(r), r.get("Name") or ""])
-    sys.stdout.write(table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"], rows))
+    from nsbox.cli.formatting import render
+    sizes = {r["Id"]: container_size(engine, r) for r in records} if options.get("size") else {}
+    rows = [container_context(r, full, sizes.get(r["Id"], "0B")) for r in records]
+    default = DEFAULT + ("\t{{.Size}}" if options.get("size") else "")
+    sys.stdout.write(render(options.get("format"), rows, HEADINGS, default))  # type: ignore[arg-type]
     return 0
+
+
+def container_size(engine, record: dict) -> str:
+    """-s: the writable layer's size, and with the image's "(virtual ...)", in Docker's units."""
+    import os
+    from nsbox.cli.humanize import human_size
+    from nsbox.cli.system import tree_size
+    from nsbox.image.rootfs import rootfs_path
+    writable = tree_size(os.path.join(os.path.dirname(rootfs_path(engine.root, record["Id"])), "upper")) \
+        if record.get("Image") else 0
+    image_size = 0
+    if record.get("Image"):
+        try:
+            from nsbox.image.store import Store
+            image_size = next((i.size for i in Store(engine.root).images() if i.id == record["Image"]), 0)
+        except Exception:  # an unreadable image store must not hide the containers
+            pass
+    return f"{human_size(writable)} (virtual {human_size(writable + image_size)})"

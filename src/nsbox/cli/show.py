@@ -18,18 +18,8 @@ def parse_time(stamp: str) -> float:
 
 def ago(stamp: str) -> str:
     """"3 minutes", "About an hour", ... as Docker writes durations."""
-    seconds = max(0.0, time.time() - parse_time(stamp))
-    if seconds < 1:
-        return "Less than a second"
-    if seconds < 60:
-        return f"{int(seconds)} second{'s' if int(seconds) != 1 else ''}"
-    minutes = seconds / 60
-    if minutes < 60:
-        return f"{int(minutes)} minute{'s' if int(minutes) != 1 else ''}"
-    hours = minutes / 60
-    if hours < 48:
-        return "About an hour" if int(hours) == 1 else f"{int(hours)} hours"
-    return f"{int(hours / 24)} days"
+    from nsbox.cli.humanize import human_duration
+    return human_duration(max(0.0, time.time() - parse_time(stamp)))
 
 
 def status_text(record: dict) -> str:

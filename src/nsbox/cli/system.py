@@ -7,7 +7,7 @@ import sys
 USAGE = "usage: nsbox system df\n       nsbox system prune [-f] [-a] [--volumes]"
 
 
-def _tree_size(path: str) -> int:
+def tree_size(path: str) -> int:
     total = 0
     for directory, _, files in os.walk(path):
         for name in files:
@@ -22,7 +22,7 @@ def _writable_layer(engine, record: dict) -> int:
     if not record.get("Image"):
         return 0
     from nsbox.image.rootfs import rootfs_path
-    return _tree_size(os.path.join(os.path.dirname(rootfs_path(engine.root, record["Id"])), "upper"))
+    return tree_size(os.path.join(os.path.dirname(rootfs_path(engine.root, record["Id"])), "upper"))
 
 
 def df(engine) -> None:
@@ -42,7 +42,7 @@ def df(engine) -> None:
     stopped_size = sum(size for cid, size in sizes.items() if cid not in {r["Id"] for r in running})
     volumes = sorted(os.listdir(engine.paths.volumes)) if os.path.isdir(engine.paths.volumes) else []
     used_volumes = {m.get("Name") for r in records for m in r.get("Mounts") or []}
-    volume_sizes = {name: _tree_size(os.path.join(engine.paths.volumes, name)) for name in volumes}
+    volume_sizes = {name: tree_size(os.path.join(engine.paths.volumes, name)) for name in volumes}
     rows = [["Images", str(len(images)), str(len(used_images & {i.id for i in images})), format_size(image_size),
              format_size(unused_image_size)],
             ["Containers", str(len(records)), str(len(running)), format_size(sum(sizes.values())),

@@ -70,12 +70,19 @@ def _config(options: dict, image_config: dict) -> dict:
         if not key:
             raise InvalidOption("--label", f"must be KEY=VALUE, got {item!r}")
         labels[key] = value
-    workdir = options.get("workdir") or image_config.get("WorkingDir") or "/"
-    if not workdir.startswith("/"):
+    workdir = options.get("workdir") or image_config.get("WorkingDir") or ""  # "": the runtime's "/"
+    if workdir and not workdir.startswith("/"):
         raise InvalidOption("--workdir", f"must be an absolute path inside the container, got {workdir!r}")
+    attached = not options.get("detach")
+    interactive = bool(options.get("interactive"))
     return {
         "Hostname": options.get("hostname") or "",
+        "Domainname": "",
         "User": options.get("user") or image_config.get("User") or "",
+        "AttachStdin": interactive and attached,
+        "AttachStdout": attached,
+        "AttachStderr": attached,
+        "StdinOnce": interactive and attached,
         "Env": env,
         "Entrypoint": entrypoint or None,
         "Cmd": cmd or None,
@@ -91,12 +98,14 @@ def _config(options: dict, image_config: dict) -> dict:
 
 
 def _env(options: dict, image_env: list[str]) -> list[str]:
-    merged: dict[str, str] = {}
+    """The user's variables first, then the image's (and PATH, TERM) that they do not set, as Docker orders them."""
+    inherited: dict[str, str] = {}
     for item in [DEFAULT_PATH] + list(image_env):
         key, _, value = item.partition("=")
-        merged[key] = value
+        inherited[key] = value
     if options.get("tty"):
-        merged.setdefault("TERM", "xterm")
+        inherited.setdefault("TERM", "xterm")
+    merged: dict[str, str] = {}
     given: list[tuple[str, str]] = []
     for path in options.get("env_file") or []:
         try:
@@ -116,6 +125,7 @@ def _env(options: dict, image_env: list[str]) -> list[str]:
             merged[key] = value
         elif key in os.environ:  # `-e NAME` passes the caller's value, as Docker does
             merged[key] = os.environ[key]
+    merged.update((key, value) for key, value in inherited.items() if key not in merged)
     return [f"{key}={value}" for key, value in merged.items()]
 
 
@@ -151,6 +161,8 @@ def _host_config(options: dict) -> dict:
                 raise InvalidOption("--memory-swap", "needs --memory as well (it is memory plus swap)")
             if host["MemorySwap"] < host["Memory"]:
                 raise InvalidOption("--memory-swap", "must be at least --memory (it is memory plus swap), or -1")
+    elif host["Memory"] and _swap_accounting():
+        host["MemorySwap"] = 2 * host["Memory"]  # Docker's default: as much swap as memory
     if host["Memory"] and host["Memory"] < 6 << 20:
         raise InvalidOption("--memory", "the minimum memory limit is 6m")
     if host["MemoryReservation"] and host["Memory"] and host["MemoryReservation"] > host["Memory"]:
@@ -365,3 +377,9 @@ def _tmpfs_mount(destination: str, options_text: str, field: str) -> dict:
             raise InvalidOption(field, f"unknown tmpfs option {option!r}")
     return {"Type": "tmpfs", "Source": "", "Destination": _check_destination(destination, field),
             "Mode": options_text, "RW": "ro" not in options_text.split(","), "Propagation": ""}
+
+
+def _swap_accounting() -> bool:
+    """Whether memory+swap can be limited here (cgroup v1 without swapaccount=1 cannot)."""
+    return os.path.exists("/sys/fs/cgroup/cgroup.controllers") or \
+        os.path.exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")

@@ -128,18 +128,39 @@ def describe(root: str, text: str) -> dict:
             tags.append(reference.familiar())
         if reference.digest:
             digests.append(reference.familiar())
+    image_config = _docker_config(config.get("config") or {})
+    layers = image.layer_dirs()
     return {
         "Id": image.id,
         "RepoTags": tags,
         "RepoDigests": digests,
-        "ManifestDigest": image.manifest_digest,
-        "Created": config.get("created"),
+        "Parent": "",
+        "Comment": next((h.get("comment", "") for h in reversed(config.get("history") or []) if h.get("comment")), ""),
+        "Created": config.get("created") or "0001-01-01T00:00:00Z",
+        "Container": "",
+        "ContainerConfig": _docker_config({}),
+        "DockerVersion": "",
+        "Author": config.get("author") or "",
+        "Config": image_config,
         "Architecture": config.get("architecture"),
         "Variant": config.get("variant"),
         "Os": config.get("os"),
         "Size": image.size,
-        "Config": config.get("config") or {},
+        "VirtualSize": image.size,
+        "GraphDriver": {"Data": {"LowerDir": ":".join(reversed(layers))}, "Name": "overlay"},
         "RootFS": {"Type": "layers", "Layers": image.config.diff_ids},
-        "LayerDirs": image.layer_dirs(),
+        "Metadata": {"LastTagTime": "0001-01-01T00:00:00Z"},
+        "ManifestDigest": image.manifest_digest,
+        "LayerDirs": layers,
         "UsedBy": sorted(name for name, image_id in image_users(root).items() if image_id == image.id),
     }
+
+
+def _docker_config(config: dict) -> dict:
+    """An image's config with every key Docker's image inspect shows (empty where unset)."""
+    shown = {"Hostname": "", "Domainname": "", "User": "", "AttachStdin": False, "AttachStdout": False,
+             "AttachStderr": False, "Tty": False, "OpenStdin": False, "StdinOnce": False, "Env": None,
+             "Cmd": None, "Image": "", "Volumes": None, "WorkingDir": "", "Entrypoint": None, "OnBuild": None,
+             "Labels": None}
+    shown.update(config)
+    return shown

@@ -1,0 +1,88 @@
+"""Docker's --format for listing and inspecting commands: "table", "json", "table TEMPLATE"
+or a bare Go template, applied to rows (ps, images, stats, ls) or objects (inspect).
+
+The template evaluator is imported only when a template is given, so the default table of
+`nsbox ps` costs nothing more than it did.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+def tabwrite(lines: list[str], minwidth: int = 10, padding: int = 3) -> str:
+    """Go's text/tabwriter as Docker configures it (minwidth 10, padding 3, spaces): cells
+    end at a tab; a column is as wide as its widest cell plus padding, over each run of
+    consecutive lines that have that column; the text after a line's last tab is not padded."""
+    cells = [line.split("\t") for line in lines]
+    widths: list[list[int]] = [[0] * (len(row) - 1) for row in cells]
+    column = 0
+    while any(len(row) - 1 > column for row in cells):
+        start = 0
+        while start < len(cells):
+            if len(cells[start]) - 1 <= column:
+                start += 1
+                continue
+            end = start
+            while end < len(cells) and len(cells[end]) - 1 > column:
+                end += 1
+            width = max(max(len(cells[i][column]) for i in range(start, end)) + padding, minwidth)
+            for i in range(start, end):
+                widths[i][column] = width
+            start = end
+        column += 1
+    out = []
+    for row, row_widths in zip(cells, widths):
+        out.append("".join(cell.ljust(row_widths[i]) for i, cell in enumerate(row[:-1])) + row[-1])
+    return "\n".join(out) + ("\n" if lines else "")
+
+
+def render(form: str | None, rows: list[Any], headings: dict[str, str], default: str) -> str:
+    """Rows shown as Docker shows them with --format FORM (None: the default table)."""
+    if not form or form == "table":
+        form = default
+    if form == "json":
+        form = "{{json .}}"
+    from nsbox.cli.gotemplate import Template, backslash_escapes
+    from nsbox.cli.gotemplate_values import HEADER_FUNCTIONS, TemplateError
+    is_table = form.startswith("table")
+    text = backslash_escapes((form[len("table"):] if is_table else form).strip(" "))
+    try:
+        template = Template(text)
+    except TemplateError as error:
+        raise TemplateError(f"failed to parse template: {error}") from None
+    try:
+        body = [template.execute(row) for row in rows]
+    except TemplateError as error:
+        raise TemplateError(f"failed to execute template: {error}") from None
+    if not is_table:
+        return "".join(line + "\n" for line in body)
+    heading = Template(text, HEADER_FUNCTIONS).execute(_Headings(headings))
+    return tabwrite("\n".join([heading] + body).split("\n"))
+
+
+class _Headings(dict):
+    """The heading line's data: every field is its column name; a field given arguments
+    (`{{.Label "x"}}`) is headed by its first argument, as Docker heads it."""
+
+    def __init__(self, headings: dict[str, str]) -> None:
+        super().__init__({name: _heading(title) for name, title in headings.items()})
+
+    def __missing__(self, key: str) -> str:
+        return "<no value>"
+
+
+def _heading(title: str):
+    def heading(*args: Any) -> str:
+        return str(args[0]) if args else title
+    return heading
+
+
+def render_each(form: str, objects: list[Any]) -> str:
+    """inspect -f: the template run on each object, one output line each."""
+    from nsbox.cli.gotemplate import Template, backslash_escapes
+    from nsbox.cli.gotemplate_values import TemplateError
+    try:
+        template = Template(backslash_escapes(form))
+        return "".join(template.execute(value) + "\n" for value in objects)
+    except TemplateError as error:
+        raise TemplateError(f"template parsing error: {error}") from None
