@@ -84,7 +84,7 @@ def main(argv: list[str], root: str) -> int:
     if rest:
         raise ConfigError(rest[0], f"ps takes no arguments\n{USAGE}")
     filters = options.get("filter") or []
-    from nsbox.engine.units import parse_int
+    from nsbox.engine.quantities import parse_int
     last = 1 if options.get("latest") else parse_int(str(options.get("last", -1)), "--last", -1)
     engine = Engine(root)
     records = [r for r in engine.list(include_stopped=bool(options.get("all") or filters or last > 0))
@@ -114,7 +114,7 @@ def container_size(engine, record: dict) -> str:
     image_size = 0
     if record.get("Image"):
         try:
-            from nsbox.image.store import Store
+            from nsbox.image.store import ImageStore as Store
             image_size = next((i.size for i in Store(engine.root).images() if i.id == record["Image"]), 0)
         except Exception:  # an unreadable image store must not hide the containers
             pass
