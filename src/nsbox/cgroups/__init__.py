@@ -147,23 +147,26 @@ class Cgroup:
         nothing: if the kernel refuses one value, the ones already written are put back."""
         self._apply(resources, initial=False)
 
-    def _apply(self, resources: dict, initial: bool) -> None:
+    def plan(self, resources: dict, initial: bool = True, enable: bool = False):
+        """The writes OCI linux.resources turns into for this cgroup (a Plan), without making
+        any; `enable` lets the planner enable a missing cgroup v2 controller on the way."""
         from nsbox.cgroups.plan import Plan
         from nsbox.oci.fields import Fields
         plan = Plan()
+        where = self._where if enable else (lambda controller, field: self._where(controller, field, enable=False))
         f = Fields(resources, "linux.resources")
         for key, v1_controller, planner in RESOURCE_GROUPS:
             group = f.obj(key)
             if group is not None:
-                getattr(self._driver(v1_controller), planner)(group, plan, self._where)
+                getattr(self._driver(v1_controller), planner)(group, plan, where)
         if f.has("hugepageLimits"):
-            self._driver("hugetlb").hugepages(f.objs("hugepageLimits"), plan, self._where)
+            self._driver("hugetlb").hugepages(f.objs("hugepageLimits"), plan, where)
         if initial or f.has("devices"):
             from nsbox.cgroups import devices
             rules = devices.rules(f.objs("devices"))
             if "devices" in self.v1:
                 from nsbox.cgroups import v1
-                v1.devices(rules, plan, self._where)
+                v1.devices(rules, plan, where)
             elif self.unified is not None:
                 plan.device_program = (self.unified, rules)
             elif f.has("devices"):
@@ -175,6 +178,10 @@ class Cgroup:
                                   "remove the option or use the v1 fields")
             from nsbox.cgroups import v2
             v2.unified(f.obj("unified"), plan, self.unified)
+        return plan
+
+    def _apply(self, resources: dict, initial: bool) -> None:
+        plan = self.plan(resources, initial, enable=True)
         plan.check_files()
         plan.run(restore=not initial)
         if plan.device_program is not None:
@@ -191,8 +198,9 @@ class Cgroup:
         from nsbox.cgroups import v2
         return v2
 
-    def _where(self, controller: str, field: str) -> str:
-        """The directory that holds `controller`'s files for this cgroup, or a CgroupError for `field`."""
+    def _where(self, controller: str, field: str, enable: bool = True) -> str:
+        """The directory that holds `controller`'s files for this cgroup, or a CgroupError for `field`;
+        a cgroup v2 controller not enabled there yet is enabled on the way if `enable`."""
         if controller in self.v1:
             return self.v1[controller]
         field = field.removeprefix("linux.resources.")
@@ -203,7 +211,7 @@ class Cgroup:
             raise LimitUnsupported(f"linux.resources.{field}", f"this host has no {controller} controller (cgroup v2 has "
                               "none; the network is classified with eBPF or nftables instead); remove the option")
         from nsbox.cgroups import v2
-        if controller not in v2.controllers(self.unified):
+        if enable and controller not in v2.controllers(self.unified):
             try:
                 v2.enable(self.unified_mount, self.unified, {controller})  # type: ignore[arg-type]
             except OSError:

@@ -7,6 +7,9 @@ def main(argv: list[str], root: str) -> int:
     from nsbox.engine.containers import Engine
     usage = RUN_USAGE.replace("nsbox run", "nsbox create")
     options = run_options(argv, usage)
+    if options.get("explain"):
+        from nsbox.cli.explain import show_plan
+        return show_plan(Engine(root), options)
     record = Engine(root).create(options)
     print(record["Id"])
     return 0

@@ -12,6 +12,9 @@ def main(argv: list[str], root: str) -> int:
     if not options.get("detach") and (options.get("restart") or "no") != "no":
         raise ConfigError("--restart", "needs -d: the restart policy is applied by the detached container's monitor")
     engine = Engine(root)
+    if options.get("explain"):
+        from nsbox.cli.explain import show_plan
+        return show_plan(engine, options)
     record = engine.create(options)
     container_id = record["Id"]
     if options.get("detach"):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 RUN_FLAGS: dict[str, str] = {
     "-d": "detach", "--detach": "detach", "-i": "interactive", "--interactive": "interactive",
-    "-t": "tty", "--tty": "tty", "--rm": "rm", "--name=": "name",
+    "-t": "tty", "--tty": "tty", "--rm": "rm", "--name=": "name", "--explain": "explain",
     "-e=": "env*", "--env=": "env*", "--env-file=": "env_file*", "-w=": "workdir", "--workdir=": "workdir",
     "-u=": "user", "--user=": "user", "--entrypoint=": "entrypoint", "-h=": "hostname", "--hostname=": "hostname",
     "-m=": "memory", "--memory=": "memory", "--memory-swap=": "memory_swap",
@@ -27,6 +27,7 @@ RUN_USAGE = """usage: nsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]
   -d, --detach            run in the background under a monitor; print the container ID
   -i, --interactive       keep stdin open          -t, --tty   allocate a pseudo-terminal
       --rm                remove the container when it exits
+      --explain           print what would be done (namespaces, cgroups, mounts, commands); run nothing
       --name NAME         name the container       -e, --env NAME=VALUE, --env-file FILE
   -w, --workdir DIR       -u, --user UID[:GID]|NAME[:GROUP]    --entrypoint CMD   -h, --hostname NAME
   -m, --memory SIZE       --memory-swap SIZE|-1    --memory-reservation SIZE

@@ -78,7 +78,7 @@ class Engine:
                 raise InvalidOption("--rootfs", f"{rootfs} is not a directory")
             options = dict(options, rootfs=os.path.abspath(rootfs))
         else:
-            image = self._image(options.get("image") or "")
+            image = self.image(options.get("image") or "")
         record = make_record(options, image, self.root)
 
         def mount_rootfs(record: dict) -> None:
@@ -91,7 +91,8 @@ class Engine:
 
         return self.store.add(record, options.get("name"), mount_rootfs)
 
-    def _image(self, reference: str) -> dict:
+    def image(self, reference: str) -> dict:
+        """The image a container would be made from: its ID and its config."""
         if not reference:
             from nsbox.errors import InvalidOption
             raise InvalidOption("IMAGE", "name the image to run (or give a root directory with --rootfs)")
