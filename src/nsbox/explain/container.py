@@ -10,7 +10,7 @@ from nsbox.oci import jsonio
 
 def explain_container(engine, reference: str) -> dict:
     """The report of `nsbox explain CONTAINER` (a running or paused container)."""
-    from nsbox.engine.usage import running_record
+    from nsbox.engine.checked_state import running_record
     record = running_record(engine, reference)
     pid = int(record["State"]["Pid"])
     with open(engine.paths.container(record["Id"], "bundle", "config.json"), "rb") as config:

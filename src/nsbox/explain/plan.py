@@ -71,8 +71,8 @@ def _cgroups(spec: dict) -> dict:
 def _rootfs(engine, image: dict | None, merged: str, spec: dict) -> dict:
     overlay = None
     if image is not None:
-        from nsbox.image.store import Store
-        store = Store(engine.root)
+        from nsbox.image.store import ImageStore
+        store = ImageStore(engine.root)
         found = store.resolve(image["id"])
         container_dir = os.path.dirname(merged)
         overlay = {"lowerdir": [store.layer_dir(diff_id) for diff_id in reversed(found.config.diff_ids)],
