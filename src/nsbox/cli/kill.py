@@ -7,7 +7,7 @@ USAGE = "usage: nsbox kill [-s SIGNAL] CONTAINER [CONTAINER...]"
 def main(argv: list[str], root: str) -> int:
     from nsbox.flags import parse
     from nsbox.engine.containers import Engine
-    from nsbox.engine.signals import parse_signal
+    from nsbox.linux.signals import parse_signal
     from nsbox.errors import ConfigError
     options, names = parse(argv, {"-s=": "signal", "--signal=": "signal"}, USAGE, stop_at_positional=False)
     if not names:

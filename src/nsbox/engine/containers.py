@@ -233,7 +233,7 @@ class Engine:
 
     def stop(self, reference: str, timeout: int | None = None) -> dict:
         """The stop signal, then SIGKILL after `timeout` seconds; returns once the exit is recorded."""
-        from nsbox.engine.signals import parse_signal
+        from nsbox.linux.signals import parse_signal
         record = self.get(reference)
         if record["State"]["Status"] not in ("running", "paused", "restarting"):
             return record

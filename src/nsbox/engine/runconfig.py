@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 
-from nsbox.engine.signals import parse_signal
+from nsbox.linux.signals import parse_signal
 from nsbox.engine.quantities import SECONDS_MAX, parse_int, parse_size
 from nsbox.errors import InvalidOption
 

@@ -9,8 +9,7 @@ FLAGS: dict = {}
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:
-    import json
-
+    from nsbox.oci.jsonio import dumps  # not json: its decoder pulls in re and enum (~11 ms)
     from nsbox.runtime.state import state
-    sys.stdout.write(json.dumps(state(ctx.root, one_id(positionals, "state")), indent=2) + "\n")
+    sys.stdout.write(dumps(state(ctx.root, one_id(positionals, "state"))) + "\n")
     return 0

@@ -1,0 +1,86 @@
+"""benchmarks/run: every benchmark case, every tool present, interleaved, in one run.
+
+    sudo benchmarks/run [--runs N] [--case NAME ...] [--list] [--no-install] [--no-chart]
+
+Writes benchmarks/results/results.{md,json} and results.png (the README embeds them).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from benchmarks.cases import all_cases
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="benchmarks/run", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, help="timed rounds per case (default: each case's own)")
+    parser.add_argument("--case", action="append", help="only this case (repeatable); see --list")
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument("--no-install", action="store_true", help="do not apt-get install missing anchors")
+    parser.add_argument("--no-chart", action="store_true", help="skip the PNG chart (no matplotlib needed)")
+    parser.add_argument("--out", default=os.path.join(HERE, "results"), help="directory for the results")
+    options = parser.parse_args()
+    cases = all_cases()
+    if options.list:
+        for case in cases:
+            print(f"{case.name:14} {case.title}")
+        return 0
+    if os.geteuid() != 0:
+        sys.exit("benchmarks/run: run as root (containers, cgroups, daemons)")
+    unknown = set(options.case or ()) - {case.name for case in cases}
+    if unknown:
+        sys.exit(f"benchmarks/run: unknown case {', '.join(sorted(unknown))}; see --list")
+    cases = [case for case in cases if not options.case or case.name in options.case]
+
+    from benchmarks import machine, report
+    from benchmarks.bench import Bench
+    from benchmarks.harness import run_case
+    from benchmarks.stats import MAX_SPREAD
+    if not options.no_install:
+        machine.install_anchors()
+        if not options.no_chart:
+            machine.install_chart_extra()
+    import compileall
+    compileall.compile_dir(os.path.join(os.path.dirname(HERE), "src", "nsbox"), quiet=1)  # as installed
+    record = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine.description(),
+              "load_before": load(), "max_spread": MAX_SPREAD, "cases": []}
+    cgroups_before = machine.cgroup_snapshot()
+    started = time.monotonic()
+    bench = Bench()
+    try:
+        for case in cases:
+            print(f"{case.name}: {case.title} (load {load()})", flush=True)
+            results = run_case(case, bench, options.runs)
+            entry = report.case_record(case, results)
+            record["cases"].append(entry)
+            for tool in entry["tools"]:
+                wall = tool["wall"]
+                median = f"{wall['median'] * 1000:9.1f} ms" if wall.get("runs") else f"skipped: {tool['skipped']}"
+                print(f"    {tool['tool']:42} {median}  {report.ratio_cell(tool)}", flush=True)
+    finally:
+        bench.close()
+        machine.remove_cgroup_tree(bench.parent)
+    record["seconds"] = time.monotonic() - started
+    record["load_after"] = load()
+    record["leftovers"] = machine.leftovers(cgroups_before, bench.work)
+    json_path, markdown_path = report.write(record, options.out)
+    print(f"load average {record['load_before']} before, {record['load_after']} after; wrote {markdown_path}, {json_path}")
+    if record["leftovers"]:
+        print("left behind:\n  " + "\n  ".join(record["leftovers"]))
+    if not options.no_chart:
+        from benchmarks.chart import draw
+        print(f"chart: {draw(record, os.path.join(options.out, 'results.png'))}")
+    return 1 if record["leftovers"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

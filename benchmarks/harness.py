@@ -1,0 +1,164 @@
+"""What a benchmark case is, and how its contenders are timed: interleaved, in one run.
+
+A case is a `Case`: a name, a title, and a function that, given the `Bench` (the shared
+work directory, busybox image, private daemons), returns its `Contender`s. Each contender
+is one tool doing the same thing; the harness runs round after round, every contender
+once per round (the order rotates each round), so that a shared machine's drift hits
+every tool alike. See benchmarks/README.md for how to add a case.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from benchmarks.bench import Bench
+
+Step = Callable[[int], object]
+
+
+class Skip(Exception):
+    """A contender cannot run here (its tool is missing or refuses this machine): why."""
+
+
+@dataclass
+class Contender:
+    """One tool in a case. `step(i)` does the timed work of sample i (or `argv` is run);
+    a step that returns a float timed itself and that float is the sample. `before(i)` and
+    `after(i)` run untimed around each sample; `teardown()` once at the end.
+    `extras` holds figures other than time (memory, say) that the case records."""
+
+    tool: str
+    argv: list[str] | None = None
+    step: Step | None = None
+    before: Callable[[int], None] | None = None
+    after: Callable[[int], None] | None = None
+    teardown: Callable[[], None] | None = None
+    note: str = ""
+    extras: dict[str, float] = field(default_factory=dict)
+
+    def sample(self, index: int) -> tuple[float, float]:
+        """(wall seconds, CPU seconds of the child processes it waited for)."""
+        if self.before:
+            self.before(index)
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        timed = None
+        if self.step is not None:
+            timed = self.step(index)
+        elif self.argv is not None:
+            quiet(self.argv)
+        wall = timed if isinstance(timed, float) else time.perf_counter() - started
+        now = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if self.after:
+            self.after(index)
+        return wall, now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime
+
+
+@dataclass
+class Case:
+    """A benchmark case. `baseline` names the contender the ratios are taken against;
+    `runs` is the number of timed rounds (the command line can change it)."""
+
+    name: str
+    title: str
+    contenders: Callable[["Bench"], list[Contender]]
+    order: int = 50
+    baseline: str = "nsbox"
+    runs: int = 15
+    warmup: int = 2
+    unit_note: str = ""
+
+
+@dataclass
+class Result:
+    tool: str
+    walls: list[float]
+    cpus: list[float]
+    note: str = ""
+    extras: dict[str, float] = field(default_factory=dict)
+    skipped: str = ""
+
+
+def quiet(argv: list[str], timeout: float = 600, **kwargs) -> subprocess.CompletedProcess:
+    """Run argv with no stdin and no output kept; raise with its stderr when it fails."""
+    kwargs.setdefault("stdout", subprocess.DEVNULL)
+    result = subprocess.run(argv, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout, **kwargs)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {result.returncode}: {result.stderr.decode(errors='replace')[-600:]}")
+    return result
+
+
+def run_case(case: Case, bench: "Bench", runs: int | None = None, log: Callable[[str], None] = print) -> list[Result]:
+    """Time every contender of `case`, interleaved; contenders that fail are reported, not fatal."""
+    rounds = runs or case.runs
+    contenders: list[Contender] = []
+    results: dict[str, Result] = {}
+    try:
+        for contender in case.contenders(bench):
+            contenders.append(contender)
+            results[contender.tool] = Result(contender.tool, [], [], contender.note)
+    except Skip as why:
+        return [Result(case.baseline, [], [], skipped=str(why))]
+    live = list(contenders)
+    try:
+        for index in range(case.warmup + rounds):
+            shift = index % len(live) if live else 0
+            for contender in live[shift:] + live[:shift]:
+                result = results[contender.tool]
+                if result.skipped:
+                    continue
+                try:
+                    wall, cpu = contender.sample(index)
+                except (Skip, RuntimeError, OSError, subprocess.TimeoutExpired) as error:
+                    result.skipped = str(error).strip().splitlines()[-1][:300] if str(error).strip() else repr(error)
+                    log(f"    {contender.tool}: stopped ({result.skipped})")
+                    continue
+                if index >= case.warmup:
+                    result.walls.append(wall)
+                    result.cpus.append(cpu)
+    finally:
+        for contender in contenders:
+            results[contender.tool].extras.update(contender.extras)
+            if contender.teardown:
+                try:
+                    contender.teardown()
+                except Exception as error:  # keep tearing the others down
+                    log(f"    teardown of {contender.tool}: {error}")
+    return list(results.values())
+
+
+def pids_matching(*words: str) -> list[int]:
+    """PIDs whose command line holds every one of `words`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                text = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if all(word in text for word in words):
+            found.append(int(entry))
+    return found
+
+
+def memory_kib(pids: list[int]) -> tuple[float, float]:
+    """Mean (PSS, RSS) in KiB of the processes, from smaps_rollup."""
+    pss, rss = [], []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss:"):
+                        pss.append(int(line.split()[1]))
+                    elif line.startswith("Rss:"):
+                        rss.append(int(line.split()[1]))
+        except OSError:
+            continue
+    return (sum(pss) / len(pss) if pss else 0.0, sum(rss) / len(rss) if rss else 0.0)

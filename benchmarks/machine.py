@@ -1,0 +1,101 @@
+"""The machine a run measured: cores, kernel, cgroup layout, load, each tool's version;
+the anchors installed from Debian when missing; and what a run left behind."""
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+
+ANCHORS = {"runc": "runc", "crun": "crun", "podman": "podman", "containerd": "containerd", "dockerd": "docker.io",
+           "skopeo": "skopeo", "docker-registry": "docker-registry"}
+VERSION_COMMANDS = {"runc": ["runc", "--version"], "crun": ["crun", "--version"], "podman": ["podman", "--version"],
+                    "containerd": ["containerd", "--version"], "dockerd": ["dockerd", "--version"],
+                    "docker": ["docker", "--version"], "skopeo": ["skopeo", "--version"]}
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def install_anchors(log=print) -> None:
+    """apt-get install the Debian packages of the tools compared against, when missing."""
+    missing = sorted({package for tool, package in ANCHORS.items() if not shutil.which(tool)})
+    if missing:
+        log(f"installing {' '.join(missing)} from Debian ...")
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"), capture_output=True)
+
+
+def install_chart_extra(log=print) -> None:
+    """pip install the `bench` extra (matplotlib) into this venv when it is missing."""
+    import importlib.util
+    import sys
+    if importlib.util.find_spec("matplotlib") is None:
+        log("installing the bench extra (matplotlib) ...")
+        repository = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", f"{repository}[bench]"], capture_output=True)
+
+
+def cgroup_layout() -> str:
+    if os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers")):
+        return "v2"
+    return "hybrid (v1 controllers + cgroup2 at unified)" if os.path.isdir(os.path.join(CGROUP_ROOT, "unified")) else "v1"
+
+
+def description() -> dict:
+    """What the figures were measured on, with every tool's version."""
+    versions = {}
+    for tool, argv in VERSION_COMMANDS.items():
+        if shutil.which(argv[0]):
+            output = subprocess.run(argv, capture_output=True, text=True).stdout.strip().splitlines()
+            versions[tool] = output[0] if output else "?"
+    import sys
+    versions["python"] = sys.version.split()[0]
+    return {"cores": os.cpu_count(), "kernel": platform.release(), "cgroups": cgroup_layout(), "versions": versions}
+
+
+def own_cgroups() -> dict[str, str]:
+    """hierarchy directory -> this process's cgroup in it."""
+    found = {}
+    with open("/proc/self/cgroup") as lines:
+        for line in lines:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            name = "unified" if controllers == "" else controllers.replace("name=", "")
+            if os.path.isdir(os.path.join(CGROUP_ROOT, name)):
+                found[name] = path
+    return found
+
+
+def cgroup_snapshot() -> set[str]:
+    """The cgroup directories at each hierarchy's root and right below this process's own
+    cgroup: where a tool's leftovers would show."""
+    found = set()
+    for hierarchy, own in own_cgroups().items():
+        for top in {os.path.join(CGROUP_ROOT, hierarchy), os.path.join(CGROUP_ROOT, hierarchy, own.lstrip("/"))}:
+            try:
+                found.update(entry.path for entry in os.scandir(top) if entry.is_dir())
+            except OSError:
+                continue
+    return found
+
+
+def remove_cgroup_tree(name: str) -> None:
+    """rmdir every cgroup directory called `name` (and below it) at each hierarchy's root and
+    below this process's own cgroup, deepest first."""
+    for hierarchy, own in own_cgroups().items():
+        for top in {os.path.join(CGROUP_ROOT, hierarchy, name), os.path.join(CGROUP_ROOT, hierarchy, own.lstrip("/"), name)}:
+            for directory, _, _ in sorted(os.walk(top), key=lambda entry: -len(entry[0])):
+                try:
+                    os.rmdir(directory)
+                except OSError:
+                    pass
+
+
+def leftovers(before: set[str], work: str) -> list[str]:
+    """What the run left behind: new cgroups at a hierarchy's root or below our own (any
+    tool's: another engineer's may show too, so they are reported, not removed), mounts
+    under the work directory, processes of the tools started from it."""
+    found = [f"cgroup {path}" for path in sorted(cgroup_snapshot() - before)]
+    with open("/proc/self/mountinfo") as info:
+        found += [f"mount {line.split()[4]}" for line in info if line.split()[4].startswith(work)]
+    from benchmarks.harness import pids_matching
+    found += [f"process {pid}" for pid in pids_matching(work)]
+    return found

@@ -1,0 +1,83 @@
+"""A run's results as JSON and as a Markdown table (benchmarks/results/)."""
+from __future__ import annotations
+
+import json
+import os
+
+from benchmarks.harness import Case, Result
+from benchmarks.stats import paired_ratio, summary
+
+
+def case_record(case: Case, results: list[Result]) -> dict:
+    baseline = next((result for result in results if result.tool == case.baseline), None)
+    tools = []
+    for result in results:
+        entry = {"tool": result.tool, "wall": summary(result.walls), "cpu": summary(result.cpus),
+                 "note": result.note, "extras": result.extras, "skipped": result.skipped}
+        if baseline is not None and result is not baseline and baseline.walls and result.walls:
+            entry["ratio"] = paired_ratio(baseline.walls, result.walls)
+        tools.append(entry)
+    return {"name": case.name, "title": case.title, "baseline": case.baseline, "tools": tools}
+
+
+def milliseconds(value: float) -> str:
+    return f"{value * 1000:.1f}" if value < 10 else f"{value * 1000:.0f}"
+
+
+def ratio_cell(entry: dict) -> str:
+    ratio = entry.get("ratio")
+    if not ratio:
+        return ""
+    if not ratio["claimed"]:
+        return f"refused ({ratio['why']})"
+    return f"**{ratio['ratio']:.2f}x** ({ratio['low']:.2f}-{ratio['high']:.2f})"
+
+
+def extras_cell(extras: dict) -> str:
+    if "helper_pss_kib" in extras:
+        if not extras.get("helpers"):
+            return "no helper process"
+        return (f"helper per container: {extras['helper_pss_kib'] / 1024:.2f} MiB PSS, "
+                f"{extras['helper_rss_kib'] / 1024:.2f} MiB RSS (x{extras['helpers']:.0f})")
+    return ", ".join(f"{key} {value:g}" for key, value in extras.items())
+
+
+def markdown(record: dict) -> str:
+    machine = record["machine"]
+    lines = [f"# nsbox benchmarks, {record['date']}", "",
+             f"{machine['cores']} cores, kernel {machine['kernel']}, cgroups {machine['cgroups']}; load average "
+             f"{record['load_before']} before, {record['load_after']} after; {record['seconds']:.0f} s in all.", "",
+             "Tools interleaved round by round. Ratio: the baseline's time as a fraction of the tool's, the median "
+             "of per-round ratios (interquartile range in brackets); refused when that range is wider than "
+             f"{record['max_spread']:.0%} of the median (the machine's load moved more than the tools differ).", "",
+             "Versions: " + ", ".join(f"{tool} {version}" for tool, version in machine["versions"].items()), ""]
+    for case in record["cases"]:
+        lines += [f"## {case['title']}", "", f"| tool | median ms | min | max | runs | {case['baseline']} ÷ tool | |",
+                  "|---|---:|---:|---:|---:|---|---|"]
+        for entry in case["tools"]:
+            wall = entry["wall"]
+            if entry["skipped"] and not wall.get("runs"):
+                lines.append(f"| {entry['tool']} | | | | 0 | | skipped: {entry['skipped']} |")
+                continue
+            name = f"**{entry['tool']}**" if entry["tool"] == case["baseline"] else entry["tool"]
+            note = "; ".join(part for part in (entry["note"], extras_cell(entry["extras"]), entry["skipped"]) if part)
+            lines.append(f"| {name} | {milliseconds(wall['median'])} | {milliseconds(wall['min'])} | "
+                         f"{milliseconds(wall['max'])} | {wall['runs']} | {ratio_cell(entry)} | {note} |")
+        lines.append("")
+    if record["leftovers"]:
+        lines += ["## Left behind (check these)", ""] + [f"- {item}" for item in record["leftovers"]] + [""]
+    else:
+        lines += ["Nothing left behind: no new cgroup at a hierarchy's root or below the run's own, no mount, "
+                  "no process.", ""]
+    return "\n".join(lines)
+
+
+def write(record: dict, directory: str) -> tuple[str, str]:
+    os.makedirs(directory, exist_ok=True)
+    json_path = os.path.join(directory, "results.json")
+    markdown_path = os.path.join(directory, "results.md")
+    with open(json_path, "w") as out:
+        json.dump(record, out, indent=1)
+    with open(markdown_path, "w") as out:
+        out.write(markdown(record))
+    return json_path, markdown_path
