@@ -34,7 +34,7 @@ def main(argv: list[str], root: str) -> int:
 def show(report: dict, output: str) -> None:
     """Print a container, plan or host report as JSON or as text (colour on a terminal)."""
     if output == "json":
-        from nsbox.cli.show import print_json
+        from nsbox.cli.formatting import print_json
         print_json(report)
         return
     if "checks" in report:

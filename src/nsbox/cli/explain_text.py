@@ -2,7 +2,7 @@
 with colour only on a terminal."""
 from __future__ import annotations
 
-from nsbox.cli.show import table
+from nsbox.cli.formatting import table
 
 BOLD, GREEN, YELLOW, DIM, RESET = "\033[1m", "\033[32m", "\033[33m", "\033[2m", "\033[0m"
 

@@ -86,3 +86,18 @@ def render_each(form: str, objects: list[Any]) -> str:
         return "".join(template.execute(value) + "\n" for value in objects)
     except TemplateError as error:
         raise TemplateError(f"template parsing error: {error}") from None
+
+
+def print_json(value: object) -> None:
+    import json
+    import sys
+    json.dump(value, sys.stdout, indent=4)
+    sys.stdout.write("\n")
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """Docker's plain column layout (three spaces between columns)."""
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    lines = ["   ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+             for row in [headers] + rows]
+    return "\n".join(lines) + "\n"

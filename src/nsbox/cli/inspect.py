@@ -90,7 +90,7 @@ def main(argv: list[str], root: str) -> int:
     import sys
 
     from nsbox.flags import parse
-    from nsbox.cli.show import print_json
+    from nsbox.cli.formatting import print_json
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError, NotFound
     options, names = parse(argv, FLAGS, USAGE, stop_at_positional=False)

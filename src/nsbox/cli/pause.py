@@ -3,5 +3,5 @@ from __future__ import annotations
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.each import for_each_container
+    from nsbox.cli.each_container import for_each_container
     return for_each_container(argv, root, "pause", "pause")

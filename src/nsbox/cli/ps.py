@@ -57,7 +57,7 @@ def container_context(record: dict, full: bool, size: str = "0B"):
     import json
     from nsbox.cli.gotemplate import Struct
     from nsbox.cli.humanize import go_time
-    from nsbox.cli.show import ago, short, status_text
+    from nsbox.cli.container_text import ago, short, status_text
     config = record.get("Config") or {}
     labels = config.get("Labels") or {}
     mounts = [m.get("Name") or m.get("Source") or "" for m in record.get("Mounts") or []]
@@ -77,7 +77,7 @@ def container_context(record: dict, full: bool, size: str = "0B"):
 
 def main(argv: list[str], root: str) -> int:
     from nsbox.flags import parse
-    from nsbox.cli.show import short
+    from nsbox.cli.container_text import short
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError
     options, rest = parse(argv, FLAGS, USAGE, stop_at_positional=False)

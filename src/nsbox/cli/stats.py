@@ -74,7 +74,7 @@ def main(argv: list[str], root: str) -> int:
 
 
 def _print(entries: list[dict], fmt: str) -> None:
-    from nsbox.cli.show import table
+    from nsbox.cli.formatting import table
     if fmt == "json":
         import json
         for entry in entries:

@@ -26,7 +26,7 @@ def _writable_layer(engine, record: dict) -> int:
 
 
 def df(engine) -> None:
-    from nsbox.cli.show import table
+    from nsbox.cli.formatting import table
     from nsbox.engine.quantities import format_size
     records = engine.list(include_stopped=True)
     try:

@@ -8,7 +8,7 @@ USAGE = "usage: nsbox top CONTAINER"
 
 def main(argv: list[str], root: str) -> int:
     from nsbox.flags import parse
-    from nsbox.cli.show import table
+    from nsbox.cli.formatting import table
     from nsbox.engine.containers import Engine
     from nsbox.engine.checked_state import running_record
     from nsbox.engine.top import processes

@@ -1,4 +1,4 @@
-"""Shared display helpers of the container commands: durations, statuses, short IDs."""
+"""How the container commands show a container: its status, how long ago, short ID, command."""
 from __future__ import annotations
 
 import time
@@ -53,18 +53,3 @@ def short(container_id: str, full: bool = False) -> str:
 def command_text(record: dict) -> str:
     config = record.get("Config") or {}
     return " ".join((config.get("Entrypoint") or []) + (config.get("Cmd") or []))
-
-
-def print_json(value: object) -> None:
-    import json
-    import sys
-    json.dump(value, sys.stdout, indent=4)
-    sys.stdout.write("\n")
-
-
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    """Docker's plain column layout (three spaces between columns)."""
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    lines = ["   ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
-             for row in [headers] + rows]
-    return "\n".join(lines) + "\n"
