@@ -130,8 +130,10 @@ class Dockerd:
         self.exec_root = tempfile.mkdtemp(prefix="nsbox-test-docker-", dir="/run")
         self.socket = os.path.join(self.exec_root, "docker.sock")
         self.log = os.path.join(base, "dockerd.log")
-        self.client_config = os.path.join(base, "docker-client")
-        os.makedirs(self.client_config, exist_ok=True)
+        client_config = os.path.join(base, "docker-client")
+        os.makedirs(client_config, exist_ok=True)
+        self.env = {key: value for key, value in os.environ.items() if key != "DOCKER_HOST"}
+        self.env["DOCKER_CONFIG"] = client_config
         config_file = os.path.join(base, "daemon.json")
         with open(config_file, "w") as config:
             config.write("{}\n")
@@ -146,15 +148,17 @@ class Dockerd:
             cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
         wait_until(lambda: self.docker("version", check=False).returncode == 0, "dockerd", self.log)
 
-    def runtime_root(self, runtime: OciRuntime) -> str:
-        """Where dockerd tells the runtime to keep its state (docker chooses it, under exec-root)."""
-        return os.path.join(self.exec_root, f"runtime-{runtime.name}", "moby")
+    def runtime_root(self) -> str:
+        """Where dockerd 20.10 tells every runc-like runtime, added ones too, to keep its state."""
+        return os.path.join(self.exec_root, "runtime-runc", "moby")
+
+    def command(self, *args: str) -> list[str]:
+        """The docker CLI's command line for this daemon (run it with env=self.env)."""
+        return ["docker", "-H", f"unix://{self.socket}", *args]
 
     def docker(self, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
-        env = dict(os.environ, DOCKER_CONFIG=self.client_config)
-        env.pop("DOCKER_HOST", None)
-        result = subprocess.run(["docker", "-H", f"unix://{self.socket}", *args], capture_output=True, text=True,
-                                timeout=timeout, stdin=subprocess.DEVNULL, env=env)
+        result = subprocess.run(self.command(*args), capture_output=True, text=True, timeout=timeout,
+                                stdin=subprocess.DEVNULL, env=self.env)
         if check and result.returncode != 0:
             raise AssertionError(f"docker {' '.join(args)} exited {result.returncode}: {result.stderr}")
         return result

@@ -37,6 +37,10 @@ class OciRuntime:
             raise AssertionError(f"{self.name} {' '.join(args)} exited {result.returncode}: {result.stderr}")
         return result
 
+    def failed(self, command: str) -> str:
+        """How the runtime's --log names a failed command (containerd passes it on)."""
+        return f"{os.path.basename(self.binary)} {command} failed: "
+
     def state_dirs(self) -> dict[str, str]:
         """container id -> the state root holding it: this runtime's root, or a directory below
         it (containerd's shim nests one per namespace, <root>/<namespace>/<id>)."""

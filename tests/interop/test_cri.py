@@ -127,7 +127,7 @@ def test_cri_pod_lifecycle_with_the_runtime_handler(cri, oci_runtime, tmp_path):
 
 
 def test_cri_runtime_handler_failure_is_reported(cri, oci_runtime, tmp_path):
-    """A container whose program does not exist: the runtime's error reaches the CRI caller."""
+    """A container whose program does not exist: the runtime's own error reaches the CRI caller."""
     m = cri.messages
     pod_parent = f"{CGROUP_PARENT}/pod-{oci_runtime.name}-{tmp_path.name[-12:]}"
     pod_config = sandbox_config(m, str(tmp_path / "pod-logs"), pod_parent)
@@ -138,6 +138,8 @@ def test_cri_runtime_handler_failure_is_reported(cri, oci_runtime, tmp_path):
                            sandbox_config=pod_config)
         with pytest.raises(grpc.RpcError) as failure:
             cri.call("StartContainer", container_id=created.container_id)
+        # the runtime's own error, read by the shim from the runtime's --log (JSON lines)
+        assert oci_runtime.failed("create") in failure.value.details()
         assert "/no/such/program" in failure.value.details()
         cri.call("RemoveContainer", container_id=created.container_id)
         cri.call("StopPodSandbox", pod_sandbox_id=pod)

@@ -107,11 +107,15 @@ def test_ctr_task_metrics_show_cgroup_figures(ctr, oci_runtime):
 def test_ctr_memory_limit_and_oom_reported(ctr, oci_runtime):
     events = subprocess.Popen(["ctr", "-a", ctr.socket, "events"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                               stdin=subprocess.DEVNULL, text=True)
+    # tail reads /dev/zero looking for a newline that never comes: its buffer grows without end
+    command = ["ctr", "-a", ctr.socket, "run", "--rm", "--memory-limit", str(16 << 20), *run_flags(oci_runtime, "hog"),
+               IMAGE, "hog", "sh", "-c", "sleep 1; exec tail /dev/zero"]
     try:
-        # tail reads /dev/zero looking for a newline that never comes: its buffer grows without end
-        result = ctr.ctr("run", "--rm", "--memory-limit", str(16 << 20), *run_flags(oci_runtime, "hog"), IMAGE, "hog",
-                         "tail", "/dev/zero", check=False)
-        assert result.returncode == 137, result.stderr
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                              text=True) as run:
+            oci_runtime.assert_runs("hog", timeout=20)
+            _, err = run.communicate(timeout=60)
+        assert run.returncode == 137, err
         time.sleep(0.5)
     finally:
         events.terminate()

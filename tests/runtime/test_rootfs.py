@@ -172,3 +172,17 @@ def test_sysfs_and_cgroup_mounts_are_read_only(run_container):
     assert any(kind in ("cgroup", "cgroup2") for _, kind, _ in mounts)  # v1 hierarchies under a tmpfs, or cgroup2
     for point, _, options in mounts:
         assert options.split(",")[0] == "ro", point
+
+
+@pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
+def test_cgroup_mount_without_cgroup_namespace_shows_the_containers_own_cgroup(run_container):
+    """As runc does, and dockerd's containers on cgroup v1 expect: the limit read at the
+    top of /sys/fs/cgroup is the container's, not the host root's."""
+    def edit(spec):
+        spec["linux"]["namespaces"] = [ns for ns in spec["linux"]["namespaces"] if ns["type"] != "cgroup"]
+        spec["linux"]["resources"] = {"pids": {"limit": 42}}
+    v1_pids = os.path.isdir("/sys/fs/cgroup/pids")
+    limit_file = "/sys/fs/cgroup/pids/pids.max" if v1_pids else "/sys/fs/cgroup/pids.max"
+    result = run_container(["cat", limit_file], edit)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "42"

@@ -18,7 +18,7 @@ def watch_v1(memory_dir: str) -> int:
     try:
         control_fd = os.open(os.path.join(memory_dir, "memory.oom_control"), os.O_RDONLY | os.O_CLOEXEC)
         try:
-            from nsbox.cgroups.files import write
+            from nsbox.cgroups.interface_files import write
             write(os.path.join(memory_dir, "cgroup.event_control"), f"{event_fd} {control_fd}")
         finally:
             os.close(control_fd)
@@ -53,3 +53,23 @@ def drain(fd: int) -> None:
         os.read(fd, 4096)
     except BlockingIOError:
         pass
+
+
+def kills(cgroup) -> int:
+    """How many processes the OOM killer has killed in this cgroup so far."""
+    if "memory" in cgroup.v1:
+        from nsbox.cgroups import v1_stats
+        return v1_stats.oom_kills(cgroup.v1["memory"])
+    if cgroup.unified is not None:
+        from nsbox.cgroups import v2_stats
+        return v2_stats.oom_kills(cgroup.unified)
+    return 0
+
+
+def watch(cgroup) -> int:
+    """An fd that becomes readable on an OOM event in the cgroup."""
+    if "memory" in cgroup.v1:
+        return watch_v1(cgroup.v1["memory"])
+    if cgroup.unified is not None:
+        return watch_v2(cgroup.unified)
+    raise CgroupError("this host has no memory cgroup controller to watch for OOM kills")

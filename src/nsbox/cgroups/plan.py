@@ -1,6 +1,6 @@
 """A Plan: every file write that OCI linux.resources turns into, checked before any is made.
 
-The drivers (v1.py, v2.py) only fill a Plan; the Cgroup decides where each resource
+The drivers (v1_limits.py, v2_limits.py) only fill a Plan; limits.py decides where each resource
 group goes (which hierarchy holds its controller), checks that every file exists, and
 only then writes, so that a limit the host cannot apply fails before anything changed.
 """
@@ -68,7 +68,7 @@ class Plan:
     def run(self, restore: bool) -> None:
         """Make the writes; with `restore` (a live update), a write the kernel refuses puts the
         single-value files already written back as they were before raising."""
-        from nsbox.cgroups.files import read_or, write, write_field
+        from nsbox.cgroups.interface_files import read_or, write, write_field
         done: list[tuple[str, str]] = []
         try:
             for field, path, value in self.writes:

@@ -44,13 +44,14 @@ commands:
 class Context:
     """What every command gets: the state root and the logging choices."""
 
-    __slots__ = ("root", "log", "log_format", "debug")
+    __slots__ = ("root", "log", "log_format", "debug", "command")
 
     def __init__(self, root: str, log: str | None, log_format: str, debug: bool) -> None:
         self.root = root
         self.log = log
         self.log_format = log_format
         self.debug = debug
+        self.command = ""
 
     def load(self, container_id: str):  # -> ContainerRecord
         from nsbox.runtime.state import load
@@ -61,12 +62,16 @@ class Context:
         sys.stderr.write(f"nsbox-runtime: {message}\n" if level == "error" else f"nsbox-runtime: {level}: {message}\n")
         if not self.log:
             return
+        if level == "error" and self.command:
+            # runc's shape ("runc create failed: ..."): containerd's shim passes the last
+            # error line of the log on to its caller, so it names the runtime and the step.
+            message = f"nsbox-runtime {self.command} failed: {message}"
+        from nsbox.oci import jsonio
         from nsbox.oci.timestamps import rfc3339_now
         if self.log_format == "json":
-            from nsbox.oci import jsonio
             line = jsonio.dumps({"level": level, "msg": message, "time": rfc3339_now()})
-        else:
-            line = f'time="{rfc3339_now()}" level={level} msg="{message}"'
+        else:  # logrus's text format, as runc writes it: a quoted value escapes its quotes
+            line = f'time="{rfc3339_now()}" level={level} msg={jsonio.dumps(message)}'
         try:
             with open(self.log, "a") as log:
                 log.write(line + "\n")
@@ -103,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         if options.get("systemd_cgroup"):
             raise UsageError("--systemd-cgroup: nsbox-runtime has no systemd cgroup driver yet; "
                              "use cgroupfs paths (drop the flag)")
-        command = rest[0]
+        command = ctx.command = rest[0]
         if command not in COMMANDS:
             raise UsageError(f"unknown command {command!r}; commands: {', '.join(COMMANDS)}")
         module = __import__(f"nsbox.runtime.commands.{command}", fromlist=["run"])

@@ -101,12 +101,28 @@ def mount_cgroups(target: str, flags: int) -> None:
         m.mount("cgroup", target, "cgroup2", flags)
         return
     m.mount("tmpfs", target, "tmpfs", m.MS_NOSUID | m.MS_NODEV | m.MS_NOEXEC, "mode=755")
+    from nsbox.cgroups.host import own_cgroups
+    own = own_cgroups()
     for name, (fstype, options) in hierarchies.items():
         directory = os.path.join(target, name or "unified")
         os.mkdir(directory)
         m.mount("cgroup", directory, fstype, flags, options or None)
+        # Without a cgroup namespace the hierarchy's root is the host's: show the container
+        # its own cgroup there instead, as runc does (a cgroup namespace makes this "/").
+        path = own_path_in(fstype, options, own)
+        if path != "/":
+            m.mount(os.path.join(directory, path.lstrip("/")), directory, None, m.MS_BIND)
+            m.mount(None, directory, None, m.MS_REMOUNT | m.MS_BIND | flags)
     if flags & m.MS_RDONLY:
         m.mount(None, target, None, m.MS_REMOUNT | m.MS_BIND | m.MS_RDONLY | m.MS_NOSUID | m.MS_NODEV | m.MS_NOEXEC)
+
+
+def own_path_in(fstype: str, options: str, own: tuple[dict[str, str], str | None]) -> str:
+    """This process's cgroup path in the hierarchy mounted with `fstype` and `options`."""
+    v1, unified = own
+    if fstype == "cgroup2":
+        return unified or "/"
+    return next((v1[option] for option in options.split(",") if option in v1), "/")
 
 
 def host_cgroup_hierarchies() -> dict[str, tuple[str, str]]:

@@ -1,0 +1,95 @@
+"""dockerd (Debian's docker.io) with the runtime under test added by `--add-runtime`.
+
+dockerd starts its own containerd; its runc shim drives the runtime through runc's
+command line, with the state root dockerd picks (under its exec root), which the test
+reads to prove which runtime ran the container.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from tests.interop.conftest import cgroup_parent
+from tests.interop.daemons import Dockerd
+from tests.leaks import remove_cgroup_tree
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("dockerd") is None or shutil.which("docker") is None,
+                       reason="dockerd is not installed (apt-get install docker.io)"),
+]
+
+
+@pytest.fixture
+def docker(tmp_path, oci_runtime, images_archive):
+    parent = cgroup_parent(f"docker-{tmp_path.name[-12:]}")
+    daemon = Dockerd(str(tmp_path), [oci_runtime], parent)
+    oci_runtime.root = daemon.runtime_root()
+    try:
+        daemon.docker("load", "-i", images_archive)
+        yield daemon
+    finally:
+        daemon.stop()
+        remove_cgroup_tree(parent)
+
+
+def started_with(docker, oci_runtime, name: str) -> int:
+    """The container's init PID, after checking the runtime under test holds it."""
+    pid = int(docker.docker("inspect", "--format", "{{.State.Pid}}", name).stdout)
+    container_id = docker.docker("inspect", "--format", "{{.Id}}", name).stdout.strip()
+    oci_runtime.assert_runs(container_id, pid)
+    return pid
+
+
+def test_docker_run_rm_with_memory_limit(docker, oci_runtime, tmp_path):
+    cidfile = tmp_path / "cid"
+    command = docker.command("run", "--runtime", oci_runtime.name, "--rm", "--cidfile", str(cidfile), "-m", "64m",
+                             "busybox", "sh", "-c", "echo $$; cat /sys/fs/cgroup/memory/memory.limit_in_bytes; sleep 1")
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                          text=True, env=docker.env) as run:
+        deadline = time.monotonic() + 20
+        while not cidfile.exists() or not cidfile.read_text():
+            assert run.poll() is None and time.monotonic() < deadline, "docker run never wrote its --cidfile"
+            time.sleep(0.02)
+        oci_runtime.assert_runs(cidfile.read_text().strip(), timeout=20)
+        out, err = run.communicate(timeout=30)
+    assert run.returncode == 0, err
+    # the container sees its own memory cgroup at /sys/fs/cgroup/memory, as runc shows it
+    assert out.split() == ["1", str(64 << 20)]
+    assert oci_runtime.ids() == []
+
+
+def test_docker_detached_exec_stats_stop(docker, oci_runtime):
+    docker.docker("run", "--runtime", oci_runtime.name, "-d", "--name", "web", "-m", "64m", "busybox",
+                  "sleep", "1000")
+    pid = started_with(docker, oci_runtime, "web")
+    assert open(f"/proc/{pid}/cmdline", "rb").read() == b"sleep\x001000\x00"
+    inside = docker.docker("exec", "web", "ps", "-o", "pid,comm").stdout.split()
+    assert inside[2:4] == ["1", "sleep"]
+    stats = json.loads(docker.docker("stats", "--no-stream", "--format", "{{json .}}", "web").stdout)
+    assert stats["Name"] == "web"
+    used, limit = (part.strip() for part in stats["MemUsage"].split("/"))
+    assert limit == "64MiB" and not used.startswith("0B")
+    assert stats["PIDs"] == "1"
+    started = time.monotonic()
+    docker.docker("stop", "-t", "1", "web")
+    assert time.monotonic() - started < 15
+    state = json.loads(docker.docker("inspect", "--format", "{{json .State}}", "web").stdout)
+    assert (state["Status"], state["ExitCode"]) == ("exited", 137)  # sleep as PID 1 ignores SIGTERM
+    assert oci_runtime.ids() == []
+    docker.docker("rm", "web")
+
+
+def test_docker_oom_is_reported(docker, oci_runtime):
+    # tail reads /dev/zero looking for a newline that never comes: its buffer grows without end
+    docker.docker("run", "--runtime", oci_runtime.name, "-d", "--name", "hog", "-m", "16m", "--memory-swap", "16m",
+                  "busybox", "sh", "-c", "sleep 1; exec tail /dev/zero")
+    started_with(docker, oci_runtime, "hog")
+    assert docker.docker("wait", "hog").stdout.strip() == "137"
+    state = json.loads(docker.docker("inspect", "--format", "{{json .State}}", "hog").stdout)
+    assert state["OOMKilled"] is True and state["ExitCode"] == 137
+    docker.docker("rm", "hog")
