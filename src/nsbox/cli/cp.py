@@ -1,7 +1,9 @@
 """nsbox cp: copy files between a container and the host (CONTAINER:PATH on either side)."""
 from __future__ import annotations
 
-USAGE = "usage: nsbox cp CONTAINER:SRC_PATH DEST_PATH\n       nsbox cp SRC_PATH CONTAINER:DEST_PATH"
+USAGE = """usage: nsbox cp CONTAINER:SRC_PATH DEST_PATH|-
+       nsbox cp SRC_PATH|- CONTAINER:DEST_PATH
+  - as DEST writes a tar stream to stdout; - as SRC extracts a tar stream from stdin into a directory"""
 
 
 def main(argv: list[str], root: str) -> int:
@@ -14,12 +16,21 @@ def main(argv: list[str], root: str) -> int:
         raise ConfigError("SRC DEST", f"give a source and a destination\n{USAGE}")
     source, destination = paths
     engine = Engine(root)
+    import sys
     if ":" in source and not source.startswith(("/", ".")):
         name, _, inside = source.partition(":")
-        copy_from(engine, name, inside, destination)
+        if destination == "-":
+            from nsbox.engine.file_copy import copy_from_as_tar
+            copy_from_as_tar(engine, name, inside, sys.stdout.buffer)
+        else:
+            copy_from(engine, name, inside, destination)
     elif ":" in destination and not destination.startswith(("/", ".")):
         name, _, inside = destination.partition(":")
-        copy_to(engine, name, source, inside)
+        if source == "-":
+            from nsbox.engine.file_copy import copy_to_from_tar
+            copy_to_from_tar(engine, name, sys.stdin.buffer, inside)
+        else:
+            copy_to(engine, name, source, inside)
     else:
         raise ConfigError("SRC DEST", f"one side must be CONTAINER:PATH\n{USAGE}")
     return 0

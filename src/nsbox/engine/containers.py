@@ -88,6 +88,9 @@ class Engine:
             if image is not None:
                 from nsbox.image.rootfs import prepare_rootfs
                 record["Rootfs"] = prepare_rootfs(self.root, image["id"], record["Id"])
+                if record["Config"]["WorkingDir"]:  # Docker makes a missing working directory
+                    from nsbox.linux.mounts import resolve_in_root
+                    os.makedirs(resolve_in_root(record["Rootfs"], record["Config"]["WorkingDir"]), exist_ok=True)
 
         return self.store.add(record, options.get("name"), mount_rootfs)
 

@@ -29,11 +29,37 @@ def inside(root: str, path: str) -> str:
 
 
 def copy_from(engine, reference: str, source: str, destination: str) -> None:
-    root = container_root(engine, reference)
-    found = inside(root, source)
-    if not os.path.lexists(found):
-        raise NotFound(f"no such file or directory in the container: {source}")
+    found = _source_in(engine, reference, source)
+    parent = os.path.dirname(os.path.abspath(destination))
+    if not os.path.isdir(parent):
+        raise NotFound(f"invalid output path: directory \"{parent}\" does not exist")
     _copy(found, destination)
+
+
+def _source_in(engine, reference: str, source: str) -> str:
+    found = inside(container_root(engine, reference), source)
+    if not os.path.lexists(found):
+        raise NotFound(f"Could not find the file {source} in container {reference}")
+    return found
+
+
+def copy_from_as_tar(engine, reference: str, source: str, out) -> None:
+    """`cp CONTAINER:PATH -`: the path as a tar stream (named by its last part) to the binary file `out`."""
+    import tarfile
+    found = _source_in(engine, reference, source)
+    with tarfile.open(fileobj=out, mode="w|") as archive:
+        archive.add(found, arcname=os.path.basename(found.rstrip("/")) or ".", recursive=True)
+
+
+def copy_to_from_tar(engine, reference: str, stream, destination: str) -> None:
+    """`cp - CONTAINER:DIR`: unpack the tar stream read from `stream` into the directory DIR,
+    with the image unpacker's guards (no entry can land outside DIR)."""
+    from nsbox.image.unpack import unpack_layer
+    target = inside(container_root(engine, reference), destination)
+    if not os.path.isdir(target):
+        raise NotFound(f"destination {destination} must be a directory in container {reference} "
+                       "to extract a tar stream into")
+    unpack_layer(stream, target, "the tar stream on stdin")
 
 
 def copy_to(engine, reference: str, source: str, destination: str) -> None:
