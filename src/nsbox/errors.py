@@ -49,7 +49,15 @@ class ContainerNotFound(NotFound):
 
 
 class ImageNotFound(NotFound):
-    """No image in the store has that name or ID."""
+    """No image in the store has that name or ID (exit 1 as Docker's, but 125 from run/create)."""
+
+    exit_code = NO_SUCH_OBJECT_EXIT
+
+
+class ObjectNotFound(NotFound):
+    """`inspect` found neither a container nor an image: "No such object: REF", exit 1, as Docker."""
+
+    exit_code = NO_SUCH_OBJECT_EXIT
 
 
 class UsageError(NsboxError):

@@ -63,9 +63,11 @@ def test_template_output(text, expected):
 
 ERRORS = [
     ("{{.Foo}}", 'template: :1:2: executing "" at <.Foo>: map has no entry for key "Foo"'),
-    ("x{{.State.Nope}}", 'template: :1:3: executing "" at <.State.Nope>: map has no entry for key "Nope"'),
+    # Go places a chain at its second link: column 9 is ".Nope"
+    ("x{{.State.Nope}}", 'template: :1:9: executing "" at <.State.Nope>: map has no entry for key "Nope"'),
     ("{{.Config.Entrypoint.X}}",
-     'template: :1:2: executing "" at <.Config.Entrypoint.X>: nil pointer evaluating interface {}.X'),
+     'template: :1:9: executing "" at <.Config.Entrypoint.X>: nil pointer evaluating interface {}.X'),
+    ("{{$x := .State}}\n{{$x.Nope}}", 'template: :2:4: executing "" at <$x.Nope>: map has no entry for key "Nope"'),
     ("{{foo .}}", 'template: :1: function "foo" not defined'),
     ("{{.Name", "template: :1: unclosed action"),
     ("{{if 1}}x", "template: :1: unexpected EOF"),

@@ -138,9 +138,9 @@ def test_push_back_then_pull_by_digest(registry, tmp_path):
     login(second, registry)
     pulled = nsbox(second, "pull", f"{registry.host}/test/pushed@{digest}")
     assert pulled.returncode == 0, pulled.stderr
-    listing = [json.loads(line) for line in nsbox(second, "images", "--format", "json").stdout.splitlines()]
+    listing = [json.loads(line) for line in nsbox(second, "images", "--no-trunc", "--format", "json").stdout.splitlines()]
     original = json.loads(nsbox(first, "image", "inspect", target).stdout)[0]
-    assert [row["FullID"] for row in listing] == [original["Id"]]
+    assert [row["ID"] for row in listing] == [original["Id"]]
     assert listing[0]["Digest"] == digest
 
 

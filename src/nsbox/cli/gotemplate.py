@@ -320,9 +320,14 @@ class Template:
     def _error(self, token: Any, message: str) -> TemplateError:
         if not isinstance(token, Token):
             token = token[3]
-        line_start = self.source.rfind("\n", 0, token.pos)
-        column = token.pos if line_start < 0 else token.pos - line_start - 1
-        return TemplateError(f'template: :{self._line(token)}:{column}: executing "" at '
+        position = token.pos  # Go places a chain (.A.B, $x.A) at its second link
+        if token.kind == "field" and len(token.value) > 1:
+            position += 1 + len(token.value[0])
+        elif token.kind == "var" and len(token.value) > 1:
+            position += len(token.value[0])
+        line_start = self.source.rfind("\n", 0, position)
+        column = position if line_start < 0 else position - line_start - 1
+        return TemplateError(f'template: :{1 + self.source.count(chr(10), 0, position)}:{column}: executing "" at '
                              f"<{self._text(token)}>: {message}")
 
 

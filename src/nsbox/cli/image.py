@@ -42,21 +42,17 @@ def cmd_push(args, root: str) -> int:
     return 0
 
 
-def _created(text: str | None) -> str:
-    if not text:
-        return "N/A"
-    return text.replace("T", " ")[:19]
+IMAGES_DEFAULT = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+IMAGES_HEADINGS = {"Repository": "REPOSITORY", "Tag": "TAG", "ID": "IMAGE ID", "Digest": "DIGEST",
+                   "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE", "Containers": "CONTAINERS",
+                   "SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE", "VirtualSize": "SIZE"}
 
 
-def _human_size(size: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.3g}{unit}" if unit != "B" else f"{size}B"
-        size /= 1000  # type: ignore[assignment]
-    return f"{size}B"
-
-
-def _rows(root: str) -> list[dict]:
+def _rows(root: str, full: bool) -> list[dict]:
+    """One row per image name, as `docker images` templates see them (Docker's imageContext)."""
+    from nsbox.cli.gotemplate import Struct
+    from nsbox.cli.humanize import go_time, human_size
+    from nsbox.cli.show import ago
     from nsbox.image.reference import parse_reference
     from nsbox.image.store import UNTAGGED, ImageStore
     rows = []
@@ -68,16 +64,20 @@ def _rows(root: str) -> list[dict]:
                 reference = parse_reference(name)
                 familiar = reference.with_tag(None).familiar()
                 repository, tag, digest = familiar, reference.tag or "<none>", reference.digest or image.manifest_digest
-            rows.append({"Repository": repository, "Tag": tag, "Digest": digest, "ID": image.id[7:19],
-                         "FullID": image.id, "CreatedAt": _created(image.config.created),
-                         "Size": _human_size(image.size), "VirtualSize": image.size})
+            created = image.config.created or ""
+            rows.append(Struct("*formatter.imageContext", {
+                "Containers": "N/A", "CreatedAt": go_time(created),
+                "CreatedSince": f"{ago(created)} ago" if created else "N/A", "Digest": digest,
+                "ID": image.id if full else image.id[7:19], "Repository": repository, "SharedSize": "N/A",
+                "Size": human_size(image.size), "Tag": tag, "UniqueSize": "N/A",
+                "VirtualSize": human_size(image.size, 4)}))
     rows.sort(key=lambda row: (row["Repository"], row["Tag"]))
     rows.sort(key=lambda row: row["CreatedAt"], reverse=True)  # newest first, as Docker lists them
     return rows
 
 
 def cmd_images(args, root: str) -> int:
-    rows = _rows(root)
+    rows = _rows(root, args.no_trunc)
     if args.filter:
         from nsbox.image.reference import parse_reference
         wanted = parse_reference(args.filter, default_tag=False)
@@ -86,28 +86,14 @@ def cmd_images(args, root: str) -> int:
     if args.quiet:
         seen = []
         for row in rows:
-            shown = row["FullID"] if args.no_trunc else row["ID"]
-            if shown not in seen:
-                seen.append(shown)
+            if row["ID"] not in seen:
+                seen.append(row["ID"])
         for shown in seen:
             print(shown)
         return 0
-    if args.format == "json":
-        for row in rows:
-            print(json.dumps(row))
-        return 0
-    if args.format:
-        raise ImageError(f"--format {args.format!r}: supported formats are 'json' and 'table' (the default)")
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for column in ("REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"):
-        table.add_column(column, no_wrap=True)
-    for row in rows:
-        table.add_row(row["Repository"], row["Tag"], row["FullID"] if args.no_trunc else row["ID"],
-                      row["CreatedAt"], row["Size"])
-    Console(width=200 if not sys.stdout.isatty() else None).print(table)
+    from nsbox.cli.formatting import render
+    default = IMAGES_DEFAULT.replace("{{.ID}}", "{{.Digest}}\t{{.ID}}") if args.digests else IMAGES_DEFAULT
+    sys.stdout.write(render(args.format, rows, IMAGES_HEADINGS, default))
     return 0
 
 
@@ -168,7 +154,8 @@ def cmd_prune(args, root: str) -> int:
     removed, freed = prune(root)
     for line in removed:
         print(f"Deleted {line}")
-    print(f"Total reclaimed space: {_human_size(freed)}")
+    from nsbox.cli.humanize import human_size
+    print(f"Total reclaimed space: {human_size(freed)}")
     return 0
 
 
@@ -226,8 +213,9 @@ def build_parser(prog: str) -> tuple[argparse.ArgumentParser, dict[str, argparse
         images = commands.add_parser(name, help="list images")
         images.add_argument("filter", nargs="?", help="only this repository[:tag]")
         images.add_argument("-q", "--quiet", action="store_true", help="only image IDs")
-        images.add_argument("--format", help="'json' for one JSON object per line")
+        images.add_argument("--format", help="table (the default), json, or a Go template: '{{.Repository}}:{{.Tag}}'")
         images.add_argument("--no-trunc", action="store_true", help="full image IDs")
+        images.add_argument("--digests", action="store_true", help="a DIGEST column")
         images.set_defaults(run=cmd_images)
 
     for name in ("rm", "remove"):

@@ -122,6 +122,7 @@ def main(argv: list[str], root: str) -> int:
     else:
         print_json(found)
     if missing:
-        what = {"container": "container", "image": "image"}.get(kind, "object")  # type: ignore[arg-type]
-        raise NotFound("\n".join(f"No such {what}: {name}" for name in missing))
+        from nsbox.errors import ContainerNotFound, ImageNotFound, ObjectNotFound
+        error = {"container": ContainerNotFound, "image": ImageNotFound}.get(kind, ObjectNotFound)  # type: ignore
+        raise error("\n".join(f"No such {kind or 'object'}: {name}" for name in missing))
     return 0
