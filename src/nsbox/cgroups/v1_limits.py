@@ -21,8 +21,9 @@ def memory(f, plan: Plan, where) -> None:
     check_below_usage(f, limit, os.path.join(d, "memory.usage_in_bytes"))
     if _set(limit) and _set(swap):
         # memory.memsw.limit_in_bytes (memory+swap) may never be below memory.limit_in_bytes:
-        # raise memsw first when it grows, lower the limit first when it shrinks.
-        current = read_int(os.path.join(d, "memory.memsw.limit_in_bytes"), -1)
+        # raise memsw first when it grows, lower the limit first when it shrinks. A cgroup not
+        # made yet (a plan shown by `run --explain`) will start unlimited.
+        current = read_int(os.path.join(d, "memory.memsw.limit_in_bytes"), UNLIMITED)
         if swap == -1 or swap > current:
             plan.add("memory.swap", d, "memory.memsw.limit_in_bytes", swap)
             plan.add("memory.limit", d, "memory.limit_in_bytes", limit)
