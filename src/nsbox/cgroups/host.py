@@ -80,3 +80,20 @@ def directory(mount: tuple[str, str], own: str | None, path: str) -> str:
     if mount_root != "/" and (path == mount_root or path.startswith(mount_root + "/")):
         path = path[len(mount_root):]
     return os.path.normpath(f"{mount_point}/{path.strip('/')}")
+
+
+def find_named(name: str, max_depth: int = 12) -> list[str]:
+    """Absolute cgroup paths, in any hierarchy, whose last component is `name` (a container
+    ID: how `rm -f` finds the cgroups of a container whose record is damaged)."""
+    v1, unified = mounts()
+    found: set[str] = set()
+    for mount_point, mount_root in list(v1.values()) + ([unified] if unified else []):
+        base_depth = mount_point.rstrip("/").count("/")
+        for directory, subdirectories, _ in os.walk(mount_point):
+            if directory.count("/") - base_depth >= max_depth:
+                subdirectories.clear()
+            if name in subdirectories:
+                relative = os.path.join(directory, name)[len(mount_point.rstrip("/")):]
+                found.add(mount_root.rstrip("/") + relative)
+                subdirectories.remove(name)
+    return sorted(found)

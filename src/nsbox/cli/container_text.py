@@ -28,10 +28,10 @@ def status_text(record: dict) -> str:
     state = record["State"]
     status = state.get("Status")
     if status == "running":
-        text = f"Up {ago(state['StartedAt'])}"
+        text = f"Up {ago(state.get('StartedAt') or '')}"
         return text + " (no monitor)" if state.get("Error") == LOST_MONITOR else text
     if status == "paused":
-        return f"Up {ago(state['StartedAt'])} (Paused)"
+        return f"Up {ago(state.get('StartedAt') or '')} (Paused)"
     if status == "restarting":
         return f"Restarting ({state.get('ExitCode', 0)}) {ago(state.get('FinishedAt') or '')} ago"
     if status == "exited":
@@ -43,6 +43,8 @@ def status_text(record: dict) -> str:
         return "Created"
     if status == "removing":
         return "Removal In Progress"
+    if record.get("Damaged"):
+        return f"Dead (damaged record: {record['Damaged']})"
     return "Dead"
 
 

@@ -57,7 +57,8 @@ def prune(engine, all_images: bool, volumes: bool) -> None:
     import shutil
 
     from nsbox.engine.quantities import format_size
-    removed = []
+    from nsbox.engine.removal import sweep
+    removed = sweep(engine)  # what interrupted runs and removals left with no record
     for record in engine.list(include_stopped=True):
         if record["State"]["Status"] in ("exited", "created", "dead"):
             engine.remove(record["Id"], volumes=True)

@@ -17,13 +17,21 @@ import os
 
 from nsbox.engine.names import check_name, new_id, random_name
 from nsbox.engine.paths import Paths
-from nsbox.errors import AlreadyExists, ContainerNotFound, NameInUse, NotFound, NsboxError, StateError
-from nsbox.linux.files import write_atomic
+from nsbox.errors import AlreadyExists, ContainerNotFound, DamagedRecord, NameInUse, NotFound, NsboxError, StateError
+from nsbox.linux.files import remove_tree, write_atomic
 from nsbox.oci import jsonio
 
 RECORD = "container.json"
 LIVE_STATE = "state.json"
+TRASH_PREFIX = ".removed-"  # a record being deleted: no longer a container
 LIVE_KEYS = ("State", "Monitor", "InitStart", "ManualStop", "RestartCount")
+
+
+def checkpoint(step: str) -> None:
+    """Stop here (SIGSTOP to self) when NSBOX_STOP_AT names this step: the tests kill -9
+    nsbox at each step of `run` and `rm` this way, deterministically."""
+    if os.environ.get("NSBOX_STOP_AT") == step:
+        os.kill(os.getpid(), 19)
 
 
 class Lock:
@@ -162,22 +170,33 @@ class ContainerStore:
     # -- records -------------------------------------------------------------------
 
     def load(self, container_id: str) -> dict:
-        """The stored record; a stand-in marked Dead if a crash came before the first write."""
+        """The stored record, read as untrusted: a stand-in marked Dead if a crash came before
+        the first write, or if a file of it is damaged (then "Damaged" holds the file's path
+        and State.Error says what is wrong; the configuration is kept when only the live
+        state is damaged, so that `rm -f` still finds the container's cgroup)."""
+        path = self.paths.container(container_id, RECORD)
         try:
-            with open(self.paths.container(container_id, RECORD), "rb") as config:
-                record: dict = jsonio.loads(config.read())  # type: ignore[assignment]
+            with open(path, "rb") as config:
+                record = _decoded(config.read(), path, ("Id", "State", "Config", "HostConfig"))
         except FileNotFoundError:
             if not os.path.isdir(self.paths.container(container_id)):
                 raise ContainerNotFound(f"No such container: {container_id[:12]}") from None
-            return {"Id": container_id, "Name": self._name_of(container_id), "Created": "", "Config": {},
-                    "HostConfig": {},
-                    "State": {"Status": "dead", "Dead": True, "Error": "record never written (creation interrupted)"}}
+            return self._stand_in(container_id, "record never written (creation interrupted)")
+        except DamagedRecord as damage:
+            return dict(self._stand_in(container_id, str(damage)), Damaged=damage.path)
+        live_path = self.live_path(container_id)
         try:
-            with open(self.live_path(container_id), "rb") as live:
-                record.update(jsonio.loads(live.read()))  # type: ignore[arg-type]
+            with open(live_path, "rb") as live:
+                record.update(_decoded(live.read(), live_path, ("State",)))
         except FileNotFoundError:
             pass  # never started since the machine booted: the configuration's State holds
+        except DamagedRecord as damage:
+            record.update(Damaged=damage.path, State={"Status": "dead", "Dead": True, "Error": str(damage)})
         return record
+
+    def _stand_in(self, container_id: str, error: str) -> dict:
+        return {"Id": container_id, "Name": self._name_of(container_id), "Created": "", "Config": {},
+                "HostConfig": {}, "State": {"Status": "dead", "Dead": True, "Error": error}}
 
     def live_path(self, container_id: str) -> str:
         return os.path.join(self.paths.run, "containers", container_id, LIVE_STATE)
@@ -193,12 +212,20 @@ class ContainerStore:
     def lock(self, container_id: str) -> Lock:
         return Lock(self.paths.container(container_id, "lock"))
 
+    def usable(self, record: dict) -> dict:
+        """`record` if it is whole; else a StateError that says to remove it."""
+        container_id = record["Id"]
+        if record.get("Damaged"):
+            raise StateError(f"container {container_id[:12]} has a damaged record ({record['Damaged']}): "
+                             "remove it with `nsbox rm -f`")
+        if record["State"].get("Dead") and not os.path.exists(self.paths.container(container_id, RECORD)):
+            raise StateError(f"container {container_id[:12]} was never fully created: remove it with `nsbox rm -f`")
+        return record
+
     def update(self, container_id: str, change) -> dict:  # change: (record) -> None
         """Read, change and write a record under its lock; returns the new record."""
         with self.lock(container_id):
-            record = self.load(container_id)
-            if record["State"].get("Dead") and not os.path.exists(self.paths.container(container_id, RECORD)):
-                raise StateError(f"container {container_id[:12]} was never fully created: remove it with `nsbox rm -f`")
+            record = self.usable(self.load(container_id))
             before = _config_text(record)
             change(record)
             self.save(record, config_changed=_config_text(record) != before)
@@ -213,13 +240,62 @@ class ContainerStore:
         self._remove_files(container_id, name)
 
     def _remove_files(self, container_id: str, name: str | None) -> None:
+        """The record disappears first, in one rename, so that a kill -9 mid-way leaves no
+        half-removed container (a blank-named Dead entry); a stale name link is reclaimed by
+        the next claim, and the trash by sweep_trash."""
+        trash = os.path.join(self.paths.containers, TRASH_PREFIX + container_id)
+        try:
+            os.rename(self.paths.container(container_id), trash)
+        except FileNotFoundError:
+            pass
+        checkpoint("record-removed")
         if name and self._name_owner(name) == container_id:
             try:
                 os.unlink(os.path.join(self.paths.names, name))
             except FileNotFoundError:
                 pass
-        remove_tree(self.paths.container(container_id))
         remove_tree(os.path.dirname(self.live_path(container_id)))
+        remove_tree(trash)
+
+    def sweep_trash(self) -> list[str]:
+        """Finish removals a kill -9 interrupted: trashed records, name links to no container,
+        live state of no container; the IDs whose leftovers went."""
+        swept = []
+        for entry in _listdir(self.paths.containers):
+            if entry.startswith(TRASH_PREFIX):
+                remove_tree(os.path.join(self.paths.containers, entry))
+                swept.append(entry[len(TRASH_PREFIX):])
+        for name in _listdir(self.paths.names):
+            owner = self._name_owner(name)
+            if owner is not None and not os.path.isdir(self.paths.container(owner)):
+                try:
+                    os.unlink(os.path.join(self.paths.names, name))
+                except FileNotFoundError:
+                    pass
+        live_root = os.path.join(self.paths.run, "containers")
+        for entry in _listdir(live_root):
+            if not os.path.isdir(self.paths.container(entry)):
+                remove_tree(os.path.join(live_root, entry))
+        return swept
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except FileNotFoundError:
+        return []
+
+
+def _decoded(data: bytes, path: str, required: tuple[str, ...]) -> dict:
+    """A record file's JSON object with `required` keys, or DamagedRecord saying what is wrong."""
+    try:
+        record = jsonio.loads(data)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise DamagedRecord(path, f"not valid JSON ({error}){' (empty)' if not data else ''}") from None
+    if not isinstance(record, dict) or any(key not in record for key in required) \
+            or not isinstance(record.get("State"), dict):
+        raise DamagedRecord(path, f"not a container record (needs {', '.join(required)})")
+    return record
 
 
 def _config_text(record: dict) -> str:
@@ -227,28 +303,5 @@ def _config_text(record: dict) -> str:
 
 
 def replace_file(path: str, data: bytes) -> None:
-    """Atomically replace `path` (temporary file, rename) without fsync: for state on a tmpfs."""
-    temporary = f"{path}.tmp-{os.getpid()}"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.rename(temporary, path)
-
-
-def remove_tree(top: str) -> None:
-    """rm -rf without shutil (whose bz2/lzma imports cost `run --rm` ~4 ms)."""
-    for directory, subdirectories, files in os.walk(top, topdown=False):
-        for name in files:
-            os.unlink(os.path.join(directory, name))
-        for name in subdirectories:
-            path = os.path.join(directory, name)
-            if os.path.islink(path):
-                os.unlink(path)
-            else:
-                os.rmdir(path)
-    try:
-        os.rmdir(top)
-    except FileNotFoundError:
-        pass
+    """Atomically replace `path` without fsync: for state on a tmpfs (a failed write leaves the old file)."""
+    write_atomic(path, data, 0o644, durable=False)

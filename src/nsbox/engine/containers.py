@@ -13,20 +13,13 @@ import time
 from nsbox.engine import checked_state
 from nsbox.engine.runconfig import make_record, now
 from nsbox.engine.runtimes import runtime_for
-from nsbox.engine.container_store import ContainerStore, replace_file
+from nsbox.engine.container_store import ContainerStore, checkpoint, replace_file
 from nsbox.errors import NotFound, NsboxError, StateError
 from nsbox.linux import proc
 from nsbox.oci import jsonio
 
 SIGKILL = 9
 NAMESPACE_FILES = {"pid": "pid", "ipc": "ipc", "uts": "uts", "network": "net"}
-
-
-def checkpoint(step: str) -> None:
-    """Stop here (SIGSTOP to self) when NSBOX_STOP_AT names this step: the tests kill -9
-    nsbox at each step of `run` this way, deterministically."""
-    if os.environ.get("NSBOX_STOP_AT") == step:
-        os.kill(os.getpid(), 19)
 
 
 def exit_code(wait_status: int) -> int:
@@ -202,7 +195,7 @@ class Engine:
     def start(self, reference: str) -> dict:
         """Start a created or exited container under a new monitor (`nsbox start`, `run -d`)."""
         container_id = self.store.lookup(reference)
-        record = checked_state.with_current_state(self.store.load(container_id))
+        record = checked_state.with_current_state(self.store.usable(self.store.load(container_id)))
         if record["State"]["Running"]:
             return record
         from nsbox.engine.monitor import spawn_monitor
@@ -279,54 +272,12 @@ class Engine:
         return self._record_exit(container_id, -1, self.oom_killed(record), checked_state.LOST_EXIT) or record
 
     def remove(self, reference: str, force: bool = False, volumes: bool = False, wait_monitor: bool = True) -> str:
-        """Remove the container: its process (with force), runtime state, root filesystem,
-        record and name. Works whatever state a kill -9 left it in. (The monitor itself
-        removes --rm containers with wait_monitor=False.)"""
-        container_id = self.store.lookup(reference)
-        record = checked_state.with_current_state(self.store.load(container_id))
-        if record["State"]["Status"] in ("running", "paused", "restarting") and not force:
-            raise StateError(f"container {record['Name']} is {record['State']['Status']}: "
-                             "stop it first or remove it with -f")
-        if os.path.exists(self.paths.container(container_id, "container.json")):
-            self.store.update(container_id, lambda r: (r.update(ManualStop=True), r["State"].update(Status="removing")))
-        if record["State"].get("Pid"):
-            self.signal(record, SIGKILL, all_processes=True)
-            wait_gone(record["State"]["Pid"], record.get("InitStart"), 30)
-        monitor = record.get("Monitor") or {}
-        if wait_monitor and monitor.get("Pid") and monitor.get("Pid") != os.getpid():
-            # it records the exit (and sees "removing": no restart, no --rm of its own)
-            if not wait_gone(monitor["Pid"], monitor.get("Start"), 30):
-                try:
-                    os.kill(monitor["Pid"], SIGKILL)
-                except ProcessLookupError:
-                    pass
-        if record.get("HostConfig"):
-            runtime = self.runtime(record)
-            try:
-                if runtime.status(container_id) is not None:
-                    runtime.delete(container_id, force=True)
-            except NsboxError:
-                pass
-        self._remove_rootfs(record)
-        if volumes:
-            from nsbox.linux.files import remove_tree
-            for mount in record.get("Mounts") or []:
-                if mount.get("Anonymous"):
-                    try:
-                        remove_tree(os.path.dirname(mount["Source"]))
-                    except OSError:
-                        pass
-        self.store.remove(container_id)
-        return container_id
-
-    def _remove_rootfs(self, record: dict) -> None:
-        if not (record.get("Config") or {}).get("Image") and not record["State"].get("Dead"):
-            return  # --rootfs: the directory is the user's
-        from nsbox.image.rootfs import remove_rootfs
-        try:
-            remove_rootfs(self.root, record["Id"])
-        except NotFound:
-            pass
+        """Remove the container: its process (with force), runtime state, cgroups, root
+        filesystem, record and name, whatever state a kill -9, a full disk or a damaged
+        record left it in (nsbox.engine.removal). The monitor's own --rm passes
+        wait_monitor=False."""
+        from nsbox.engine.removal import remove
+        return remove(self, reference, force, volumes, wait_monitor)
 
     # -- the rest of the lifecycle ---------------------------------------------------
 

@@ -117,3 +117,15 @@ def make_mount_point(target: str, is_file: bool) -> None:
 mount = libc.mount
 umount2 = libc.umount2
 pivot_root = libc.pivot_root
+
+
+def mount_points(mountinfo: str = "/proc/self/mountinfo") -> list[str]:
+    """Every mount point this process sees, in mount order (mountinfo's octal escapes undone)."""
+    points = []
+    with open(mountinfo) as lines:
+        for line in lines:
+            point = line.split()[4]
+            if "\\" in point:
+                point = point.encode().decode("unicode_escape")
+            points.append(point)
+    return points
