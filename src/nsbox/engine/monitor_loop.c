@@ -1,0 +1,265 @@
+/* The detached monitor's loop in C: monitor_loop.py's main(), at a fraction of the memory
+ * (~0.1-0.3 MiB PSS where a Python interpreter holds ~3 MiB). nsbox.engine.monitor_build
+ * compiles it on first use; without a C compiler the Python loop runs instead.
+ *
+ *   nsbox-monitor PYTHON ROOT ID PID LOG OUT_R ERR_R OUT_W ERR_W LISTENER [CONSOLE_PATH]
+ *
+ * It copies the container's output into LOG as CRI lines ("TIME STREAM F|P text", read by
+ * nsbox.engine.logs), reaps the init (the monitor is its parent and a child subreaper),
+ * then hands the bookkeeping (exit code, OOM kill, --rm, restart policy) to a short-lived
+ * `PYTHON -m nsbox.engine.monitor_exit`, which answers "restart PID" when it launched the
+ * container again; the new init is then watched the same way. Each container has its own
+ * monitor: a kill -9 of one loses nothing of another's. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READ_SIZE 65536
+
+extern char **environ;
+
+struct stream {
+    int fd;              /* -1 once at end of file */
+    const char *name;    /* "stdout" or "stderr" */
+    char pending[READ_SIZE];
+    size_t pending_size; /* a partial line kept until its end comes */
+};
+
+static void write_all(int fd, const char *data, size_t size) {
+    while (size > 0) {
+        ssize_t written = write(fd, data, size);
+        if (written < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        data += written;
+        size -= (size_t)written;
+    }
+}
+
+static void stamp(char *out, size_t size) {
+    struct timespec now;
+    struct tm utc;
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &utc);
+    size_t length = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &utc);
+    snprintf(out + length, size - length, ".%09ldZ", now.tv_nsec);
+}
+
+static void log_line(int log_fd, const char *stamp_text, const char *stream, char tag, const char *text,
+                     size_t length) {
+    char head[96];
+    int head_length = snprintf(head, sizeof head, "%s %s %c ", stamp_text, stream, tag);
+    char *line = malloc((size_t)head_length + length + 1);
+    if (line == NULL)
+        return;
+    memcpy(line, head, (size_t)head_length);
+    memcpy(line + head_length, text, length);
+    line[head_length + length] = '\n';
+    write_all(log_fd, line, (size_t)head_length + length + 1);
+    free(line);
+}
+
+/* The log's lines for `data` read from `s`, as monitor_loop.log_chunk writes them. */
+static void log_chunk(int log_fd, struct stream *s, const char *data, size_t size) {
+    char stamp_text[64];
+    stamp(stamp_text, sizeof stamp_text);
+    char *joined = malloc(s->pending_size + size);
+    if (joined == NULL)
+        return;
+    memcpy(joined, s->pending, s->pending_size);
+    memcpy(joined + s->pending_size, data, size);
+    size_t total = s->pending_size + size, start = 0;
+    s->pending_size = 0;
+    for (size_t i = 0; i < total; i++) {
+        if (joined[i] == '\n') {
+            size_t end = i;
+            if (end > start && joined[end - 1] == '\r')
+                end--;
+            log_line(log_fd, stamp_text, s->name, 'F', joined + start, end - start);
+            start = i + 1;
+        }
+    }
+    size_t rest = total - start;
+    if (rest >= READ_SIZE) {
+        log_line(log_fd, stamp_text, s->name, 'P', joined + start, rest);
+    } else if (rest > 0) {
+        memcpy(s->pending, joined + start, rest);
+        s->pending_size = rest;
+    }
+    free(joined);
+}
+
+/* Move what is readable now into the log; 0 at end of file (or EIO: a pty whose slave closed). */
+static int copy(struct stream *s, int log_fd) {
+    char buffer[READ_SIZE];
+    errno = 0;
+    ssize_t got = read(s->fd, buffer, sizeof buffer);
+    if (got <= 0)
+        return 0;
+    log_chunk(log_fd, s, buffer, (size_t)got);
+    return 1;
+}
+
+static void drain(struct stream *s, int log_fd) {
+    while (copy(s, log_fd))
+        ;
+    if (isatty(s->fd)) { /* pty output may still be on its way: until EIO, or a second of silence */
+        for (;;) {
+            struct pollfd wait_for = {.fd = s->fd, .events = POLLIN};
+            if (poll(&wait_for, 1, 1000) <= 0 || !copy(s, log_fd))
+                break;
+        }
+    }
+}
+
+/* Reap every exited child (orphans come to a subreaper); sets *status once `pid` exited. */
+static int reap(pid_t pid, int block, int *status) {
+    int found = 0;
+    for (;;) {
+        int child_status;
+        pid_t child = waitpid(-1, &child_status, block && !found ? 0 : WNOHANG);
+        if (child < 0 && errno == EINTR)
+            continue;
+        if (child <= 0)
+            return found;
+        if (child == pid) {
+            *status = child_status;
+            found = 1;
+        }
+    }
+}
+
+/* Copy the container's output into the log until its init exits; its wait status. */
+static int relay(pid_t pid, int log_fd, struct stream *streams, int count) {
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    int status = 0, exited = 0;
+    for (int i = 0; i < count; i++)
+        if (streams[i].fd >= 0)
+            fcntl(streams[i].fd, F_SETFL, fcntl(streams[i].fd, F_GETFL) | O_NONBLOCK);
+    if (pidfd < 0) /* already reaped by someone else, or gone: nothing to wait for */
+        exited = reap(pid, 1, &status);
+    while (!exited) {
+        struct pollfd polled[3];
+        int n = 0;
+        polled[n++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+        for (int i = 0; i < count; i++)
+            polled[n++] = (struct pollfd){.fd = streams[i].fd, .events = POLLIN}; /* -1: ignored */
+        if (poll(polled, (nfds_t)n, 10000) < 0 && errno != EINTR)
+            break;
+        if (polled[0].revents)
+            exited = reap(pid, 1, &status);
+        for (int i = 0; i < count; i++)
+            if (polled[i + 1].revents && streams[i].fd >= 0 && !copy(&streams[i], log_fd)) {
+                if (errno != EAGAIN)
+                    streams[i].fd = -1;
+            }
+        if (!exited)
+            exited = reap(pid, 0, &status);
+    }
+    char stamp_text[64];
+    stamp(stamp_text, sizeof stamp_text);
+    for (int i = 0; i < count; i++) {
+        if (streams[i].fd >= 0)
+            drain(&streams[i], log_fd);
+        if (streams[i].pending_size) {
+            log_line(log_fd, stamp_text, streams[i].name, 'P', streams[i].pending, streams[i].pending_size);
+            streams[i].pending_size = 0;
+        }
+    }
+    if (pidfd >= 0)
+        close(pidfd);
+    return status;
+}
+
+/* monitor_exit does the bookkeeping; returns the PID of a restarted init, or 0. */
+static pid_t after_exit(char **argv, int status) {
+    char status_text[16], monitor_text[16];
+    snprintf(status_text, sizeof status_text, "%d", status);
+    snprintf(monitor_text, sizeof monitor_text, "%d", (int)getpid());
+    char *helper_argv[] = {argv[1], "-m", "nsbox.engine.monitor_exit", argv[2], argv[3], status_text,
+                           monitor_text, argv[8], argv[9], argv[11] ? argv[11] : "", NULL};
+    int reply_pipe[2];
+    if (pipe2(reply_pipe, O_CLOEXEC) < 0)
+        return 0;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, reply_pipe[1], 1);
+    pid_t helper;
+    int failed = posix_spawn(&helper, argv[1], &actions, NULL, helper_argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(reply_pipe[1]);
+    char reply[128];
+    size_t size = 0;
+    ssize_t got;
+    while (size < sizeof reply - 1 && (got = read(reply_pipe[0], reply + size, sizeof reply - 1 - size)) != 0) {
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            break;
+        size += (size_t)got;
+    }
+    reply[size] = '\0';
+    close(reply_pipe[0]);
+    while (!failed && waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+        ;
+    long pid = 0;
+    return sscanf(reply, "restart %ld", &pid) == 1 ? (pid_t)pid : 0;
+}
+
+/* The pty master a restarted terminal container's runtime sends over the console socket. */
+static int accept_console(int listener) {
+    int connection = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+    if (connection < 0)
+        return -1;
+    char byte, control[CMSG_SPACE(sizeof(int))];
+    struct iovec data = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr message = {.msg_iov = &data, .msg_iovlen = 1, .msg_control = control,
+                             .msg_controllen = sizeof control};
+    int fd = -1;
+    if (recvmsg(connection, &message, MSG_CMSG_CLOEXEC) >= 0) {
+        struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+        if (header && header->cmsg_type == SCM_RIGHTS)
+            memcpy(&fd, CMSG_DATA(header), sizeof fd);
+    }
+    close(connection);
+    return fd;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 11) {
+        fprintf(stderr, "usage: %s PYTHON ROOT ID PID LOG OUT_R ERR_R OUT_W ERR_W LISTENER [CONSOLE_PATH]\n", argv[0]);
+        return 2;
+    }
+    if (argc == 11)
+        argv[11] = NULL; /* argv[argc] is NULL already: no console path */
+    pid_t pid = (pid_t)atol(argv[4]);
+    int log_fd = open(argv[5], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    int listener = atoi(argv[10]);
+    int out_read = atoi(argv[6]), err_read = atoi(argv[7]);
+    static struct stream streams[2];
+    for (;;) {
+        streams[0] = (struct stream){.fd = out_read, .name = "stdout"};
+        streams[1] = (struct stream){.fd = err_read, .name = "stderr"};
+        int status = relay(pid, log_fd, streams, err_read >= 0 ? 2 : 1);
+        pid = after_exit(argv, status);
+        if (pid <= 0)
+            return 0;
+        if (listener >= 0) { /* a terminal container: the new process's pty master */
+            close(out_read);
+            out_read = accept_console(listener);
+        }
+    }
+}
