@@ -65,13 +65,16 @@ def main() -> int:
             for tool in entry["tools"]:
                 wall = tool["wall"]
                 median = f"{wall['median'] * 1000:9.1f} ms" if wall.get("runs") else f"skipped: {tool['skipped']}"
-                print(f"    {tool['tool']:42} {median}  {report.ratio_cell(tool)}", flush=True)
+                print(f"    {tool['tool']:42} {median}  {report.ratio_cell(tool)}  {report.extras_cell(tool['extras'])}",
+                      flush=True)
     finally:
         bench.close()
-        machine.remove_cgroup_tree(bench.parent)
+        swept = machine.remove_cgroup_tree(bench.parent)
     record["seconds"] = time.monotonic() - started
     record["load_after"] = load()
-    record["leftovers"] = machine.leftovers(cgroups_before, bench.work)
+    # what the tools' own removal missed counts as left behind, even though the sweep ended it
+    record["leftovers"] = [f"{item} (killed by the final sweep)" for item in swept]
+    record["leftovers"] += machine.leftovers(cgroups_before, bench.work)
     json_path, markdown_path = report.write(record, options.out)
     print(f"load average {record['load_before']} before, {record['load_after']} after; wrote {markdown_path}, {json_path}")
     if record["leftovers"]:

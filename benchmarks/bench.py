@@ -110,7 +110,8 @@ class Bench:
         """podman with its own root and runroot, cgroupfs, runc, the image as localhost/busybox."""
         which("podman")
         base = ["podman", "--root", os.path.join(self.work, "podman-root"), "--runroot",
-                os.path.join(self.work, "podman-run"), "--cgroup-manager", "cgroupfs", "--runtime", "runc",
+                os.path.join(self.work, "podman-run"), "--tmpdir", os.path.join(self.work, "podman-tmp"),
+                "--cgroup-manager", "cgroupfs", "--runtime", "runc",
                 "--events-backend", "file", "--storage-driver", "overlay"]
         quiet([*base, "import", self.rootfs_tar, "localhost/busybox"])
         self.on_close(lambda: (subprocess.run([*base, "rm", "-af", "-t", "0"], capture_output=True),

@@ -85,11 +85,16 @@ class Result:
 
 
 def quiet(argv: list[str], timeout: float = 600, **kwargs) -> subprocess.CompletedProcess:
-    """Run argv with no stdin and no output kept; raise with its stderr when it fails."""
+    """Run argv with no stdin and no output kept; raise with its stderr when it fails.
+    stderr goes to a file, not a pipe: a detached container may keep it open."""
+    import tempfile
     kwargs.setdefault("stdout", subprocess.DEVNULL)
-    result = subprocess.run(argv, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout, **kwargs)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} exited {result.returncode}: {result.stderr.decode(errors='replace')[-600:]}")
+    with tempfile.TemporaryFile() as errors:
+        result = subprocess.run(argv, stdin=subprocess.DEVNULL, stderr=errors, timeout=timeout, **kwargs)
+        if result.returncode != 0:
+            errors.seek(0)
+            message = errors.read().decode(errors="replace")[-600:]
+            raise RuntimeError(f"{' '.join(argv)} exited {result.returncode}: {message}")
     return result
 
 
@@ -102,8 +107,9 @@ def run_case(case: Case, bench: "Bench", runs: int | None = None, log: Callable[
         for contender in case.contenders(bench):
             contenders.append(contender)
             results[contender.tool] = Result(contender.tool, [], [], contender.note)
-    except Skip as why:
-        return [Result(case.baseline, [], [], skipped=str(why))]
+    except (Skip, RuntimeError, OSError, subprocess.TimeoutExpired) as why:
+        log(f"    the case could not be set up: {why}")
+        return [Result(case.baseline, [], [], skipped=f"the case could not be set up: {why}"[:400])]
     live = list(contenders)
     try:
         for index in range(case.warmup + rounds):

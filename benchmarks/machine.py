@@ -77,9 +77,29 @@ def cgroup_snapshot() -> set[str]:
     return found
 
 
-def remove_cgroup_tree(name: str) -> None:
+def remove_cgroup_tree(name: str) -> list[str]:
     """rmdir every cgroup directory called `name` (and below it) at each hierarchy's root and
-    below this process's own cgroup, deepest first."""
+    below this process's own cgroup, deepest first; a process still in one (the run's own:
+    every tool's containers go there) is killed first. Returns what it killed."""
+    import signal
+    killed = []
+    for hierarchy, own in own_cgroups().items():
+        for top in {os.path.join(CGROUP_ROOT, hierarchy, name), os.path.join(CGROUP_ROOT, hierarchy, own.lstrip("/"), name)}:
+            for directory, _, _ in os.walk(top):
+                try:
+                    with open(os.path.join(directory, "cgroup.procs")) as procs:
+                        pids = [int(pid) for pid in procs.read().split()]
+                except OSError:
+                    continue
+                for pid in pids:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                        killed.append(f"process {pid} in {directory}")
+                    except ProcessLookupError:
+                        pass
+    if killed:
+        import time
+        time.sleep(0.5)
     for hierarchy, own in own_cgroups().items():
         for top in {os.path.join(CGROUP_ROOT, hierarchy, name), os.path.join(CGROUP_ROOT, hierarchy, own.lstrip("/"), name)}:
             for directory, _, _ in sorted(os.walk(top), key=lambda entry: -len(entry[0])):
@@ -87,6 +107,7 @@ def remove_cgroup_tree(name: str) -> None:
                     os.rmdir(directory)
                 except OSError:
                     pass
+    return killed
 
 
 def leftovers(before: set[str], work: str) -> list[str]:
