@@ -58,7 +58,10 @@ class Bench:
             except Exception as error:  # keep closing the others
                 self.log(f"  cleanup: {error}")
         self._closers.clear()
-        shutil.rmtree(self.work, ignore_errors=True)
+        for mount in mounts_below(self.work):  # podman's store mount, when its reset failed
+            subprocess.run(["umount", "-l", mount], capture_output=True)
+        if not mounts_below(self.work):  # never delete through a mount that is still there
+            shutil.rmtree(self.work, ignore_errors=True)
 
     # the image, in every form the tools take it
     @cached_property
@@ -207,6 +210,13 @@ class Bench:
         from benchmarks.harness import pids_matching
         for pid in pids_matching("containerd-shim", socket):
             os.kill(pid, 9)
+
+
+def mounts_below(directory: str) -> list[str]:
+    """Mount points under `directory` in this mount namespace, deepest first."""
+    with open("/proc/self/mountinfo") as info:
+        points = [line.split()[4] for line in info]
+    return sorted((point for point in points if point.startswith(directory + "/")), key=len, reverse=True)
 
 
 def stop(daemon: subprocess.Popen) -> None:
