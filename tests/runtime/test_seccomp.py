@@ -210,7 +210,7 @@ def test_notify_hands_the_listener_to_the_agent(run_container, tmp_path):
 def test_the_compiled_filter_is_cached_by_digest(run_container, runtime_root):
     profile = allow_but({"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13})
     run_container(["true"], with_seccomp(profile))
-    cache = os.path.join(runtime_root, "seccomp-cache")
+    cache = os.path.join(runtime_root, "@seccomp")
     files = os.listdir(cache)
     assert len(files) == 1 and files[0].endswith(".bpf")
     # A cached program is loaded as it is: rewrite it to deny with another errno and see that one.

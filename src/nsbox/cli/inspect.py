@@ -28,10 +28,15 @@ CONFIG_DEFAULTS: dict = {
 def docker_shape(record: dict, root: str) -> dict:
     """The record as `docker inspect` shows it: Docker's keys in Docker's order, nsbox's extras after."""
     from nsbox.engine.paths import Paths
+    from nsbox.engine.security import confinement
     state = dict(record["State"], MonitorPid=(record.get("Monitor") or {}).get("Pid", 0))
     state["StartedAt"] = state.get("StartedAt") or ZERO_TIME
     state["FinishedAt"] = state.get("FinishedAt") or ZERO_TIME
     host = dict(HOST_DEFAULTS, **(record.get("HostConfig") or {}))
+    if isinstance(host.get("SeccompProfile"), dict):
+        host["SeccompProfile"] = "custom"  # the whole profile is kept in the record, not shown
+    security = confinement(record)
+    host["MaskedPaths"], host["ReadonlyPaths"] = security["MaskedPaths"], security["ReadonlyPaths"]
     binds = [f"{m['Source']}:{m['Destination']}" + ("" if m.get("RW", True) else ":ro")
              for m in record.get("Mounts") or [] if m.get("Type") == "bind"]
     host["Binds"] = host["Binds"] or binds or None
@@ -55,7 +60,8 @@ def docker_shape(record: dict, root: str) -> dict:
         "ProcessLabel": "", "AppArmorProfile": "", "ExecIDs": record.get("ExecIDs") or None, "HostConfig": host,
         "GraphDriver": _graph_driver(record, root), "Mounts": record.get("Mounts") or [], "Config": shown_config,
         "NetworkSettings": {"Networks": {network: {}}, "Ports": {}, "IPAddress": "", "Gateway": "",
-                            "SandboxKey": f"/proc/{pid}/ns/net" if pid else ""}}
+                            "SandboxKey": f"/proc/{pid}/ns/net" if pid else ""},
+        "Security": security}
     shown.update((key, value) for key, value in record.items()
                  if key not in shown and key not in ("InitStart", "Monitor", "ManualStop"))
     return shown

@@ -18,7 +18,7 @@ RUN_FLAGS: dict[str, str] = {
     "--cgroup-parent=": "cgroup_parent", "--ipc=": "ipc", "--pid=": "pid", "--uts=": "uts",
     "--userns=": "userns", "--cgroupns=": "cgroupns", "--timens": "timens", "--network=": "network",
     "--net=": "network", "--privileged": "privileged", "--cap-add=": "cap_add*", "--cap-drop=": "cap_drop*",
-    "--runtime=": "runtime", "--rootfs=": "rootfs",
+    "--runtime=": "runtime", "--rootfs=": "rootfs", "--security-opt=": "security_opt*", "--device=": "device*",
 }
 
 RUN_USAGE = """usage: nsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]
@@ -39,7 +39,10 @@ RUN_USAGE = """usage: nsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]
       --restart no|on-failure[:N]|always|unless-stopped     -l, --label KEY=VALUE
       --cgroup-parent PATH    --ipc/--pid/--uts host|container:NAME   --cgroupns host|private
       --userns host       --timens (a new time namespace)
-      --network none|host|container:NAME     --privileged   --cap-add CAP   --cap-drop CAP
+      --network none|host|container:NAME     --cap-add CAP   --cap-drop CAP   (ALL for every one)
+      --privileged        every capability, no seccomp, the host's devices, writable /sys and /proc/sys
+      --security-opt seccomp=unconfined|PATH.json, no-new-privileges[=true]
+      --device HOST[:CONTAINER][:rwm]
       --runtime nsbox|runc|crun|PATH         --rootfs DIR (a root directory instead of an image)"""
 
 

@@ -206,7 +206,10 @@ def _host_config(options: dict) -> dict:
     if userns not in ("", "host"):
         raise InvalidOption("--userns", f"unsupported mode {userns!r}: only host (no user namespace) is supported")
     host["UsernsMode"] = userns
-    cgroupns = options.get("cgroupns") or "host"
+    from nsbox.engine import security
+    host.update(security.host_config(options))
+    # Docker's default: a private cgroup namespace on cgroup v2, the host's on v1
+    cgroupns = options.get("cgroupns") or ("private" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "host")
     if cgroupns not in ("host", "private"):
         raise InvalidOption("--cgroupns", f"must be host or private, got {cgroupns!r}")
     host["CgroupnsMode"] = cgroupns

@@ -227,4 +227,6 @@ def make_spec(record: dict, rootfs: str, namespace_path) -> dict:
     }
     if not host.get("UTSMode"):  # a new UTS namespace: host and container:NAME keep theirs
         spec["hostname"] = hostname
+    from nsbox.engine import security
+    security.apply(spec, host, caps)
     return spec

@@ -33,11 +33,12 @@ def prepare(spec: Spec, bundle: str, rootfs: str, in_user_ns: bool, join_cgroup:
     m.mount(None, "/", None, propagation)
     m.mount(rootfs, rootfs, None, m.MS_BIND | m.MS_REC)
     joined = False
+    own_cgroup_ns = spec.linux.namespace("cgroup") is not None
     for mount in spec.mounts:
         if mount.type == "cgroup" and not joined:
             join_cgroup()  # type: ignore[operator]
             joined = True
-        mount_one(mount, bundle, rootfs)
+        mount_one(mount, bundle, rootfs, own_cgroup_ns)
     if not joined:
         join_cgroup()  # type: ignore[operator]
     dev_is_mounted = any(mount.destination.rstrip("/") == "/dev" for mount in spec.mounts)
@@ -47,7 +48,7 @@ def prepare(spec: Spec, bundle: str, rootfs: str, in_user_ns: bool, join_cgroup:
         make_device(rootfs, device, in_user_ns, f"linux.devices[{index}]")
 
 
-def mount_one(mount: Mount, bundle: str, rootfs: str) -> None:
+def mount_one(mount: Mount, bundle: str, rootfs: str, own_cgroup_ns: bool = False) -> None:
     flags, propagation, data = m.parse_options(mount.options)
     target = m.resolve_in_root(rootfs, mount.destination)
     kind = mount.type
@@ -63,7 +64,8 @@ def mount_one(mount: Mount, bundle: str, rootfs: str) -> None:
             if remount_flags:
                 remount(target, remount_flags)
         elif kind == "cgroup":
-            mount_cgroups(target, flags)
+            from nsbox.runtime.cgroup_mount import mount_cgroups
+            mount_cgroups(target, flags, own_cgroup_ns)
         else:
             m.make_mount_point(target, is_file=False)
             try:
@@ -88,63 +90,6 @@ def remount(target: str, flags: int) -> None:
         if vfs & st_flag:
             locked |= ms_flag
     m.mount(None, target, None, m.MS_BIND | m.MS_REMOUNT | flags | locked)
-
-
-def mount_cgroups(target: str, flags: int) -> None:
-    """The cgroup mount: each host hierarchy, read-only unless asked otherwise.
-
-    With a cgroup namespace the kernel shows the container's own cgroup as each root."""
-    m.make_mount_point(target, is_file=False)
-    hierarchies = host_cgroup_hierarchies()
-    flags &= m.MS_RDONLY | m.MS_NOSUID | m.MS_NODEV | m.MS_NOEXEC | m.MS_RELATIME
-    if list(hierarchies) == [""]:
-        m.mount("cgroup", target, "cgroup2", flags)
-        return
-    m.mount("tmpfs", target, "tmpfs", m.MS_NOSUID | m.MS_NODEV | m.MS_NOEXEC, "mode=755")
-    from nsbox.cgroups.host import own_cgroups
-    own = own_cgroups()
-    for name, (fstype, options) in hierarchies.items():
-        directory = os.path.join(target, name or "unified")
-        os.mkdir(directory)
-        m.mount("cgroup", directory, fstype, flags, options or None)
-        # Without a cgroup namespace the hierarchy's root is the host's: show the container
-        # its own cgroup there instead, as runc does (a cgroup namespace makes this "/").
-        path = own_path_in(fstype, options, own)
-        if path != "/":
-            m.mount(os.path.join(directory, path.lstrip("/")), directory, None, m.MS_BIND)
-            m.mount(None, directory, None, m.MS_REMOUNT | m.MS_BIND | flags)
-    if flags & m.MS_RDONLY:
-        m.mount(None, target, None, m.MS_REMOUNT | m.MS_BIND | m.MS_RDONLY | m.MS_NOSUID | m.MS_NODEV | m.MS_NOEXEC)
-
-
-def own_path_in(fstype: str, options: str, own: tuple[dict[str, str], str | None]) -> str:
-    """This process's cgroup path in the hierarchy mounted with `fstype` and `options`."""
-    v1, unified = own
-    if fstype == "cgroup2":
-        return unified or "/"
-    return next((v1[option] for option in options.split(",") if option in v1), "/")
-
-
-def host_cgroup_hierarchies() -> dict[str, tuple[str, str]]:
-    """Name under /sys/fs/cgroup -> (fstype, superblock options) of every cgroup mount."""
-    found: dict[str, tuple[str, str]] = {}
-    with open("/proc/self/mountinfo") as info:
-        for line in info:
-            fields = line.split()
-            separator = fields.index("-")
-            fstype, super_options = fields[separator + 1], fields[separator + 3]
-            if fstype not in ("cgroup", "cgroup2"):
-                continue
-            mount_point = fields[4]
-            if not mount_point.startswith("/sys/fs/cgroup"):
-                continue
-            name = mount_point[len("/sys/fs/cgroup"):].strip("/")
-            if fstype == "cgroup2":
-                found[name] = ("cgroup2", "")
-            else:
-                options = [o for o in super_options.split(",") if o not in ("rw", "ro")]
-                found[name] = ("cgroup", ",".join(options))
-    return found
 
 
 def make_default_devices(rootfs: str, in_user_ns: bool) -> None:

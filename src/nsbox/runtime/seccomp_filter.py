@@ -12,7 +12,7 @@ import os
 from nsbox.oci import jsonio
 from nsbox.oci.seccomp import Seccomp
 
-CACHE_DIR = "seccomp-cache"
+CACHE_DIR = "@seccomp"  # in the state root; "@" is never in a container id
 FORMAT = "1"  # bump when the compiler changes what a profile compiles to
 
 

@@ -147,7 +147,8 @@ def list_ids(root: str) -> list[str]:
         names = os.listdir(root)
     except FileNotFoundError:
         return []
-    return sorted(name for name in names if os.path.isdir(os.path.join(root, name)))
+    # other entries (the seccomp cache, "@seccomp") are not containers
+    return sorted(name for name in names if set(name) <= _ID_CHARS and os.path.isdir(os.path.join(root, name)))
 
 
 def load(state_root: str, container_id: str) -> ContainerRecord:

@@ -1,0 +1,77 @@
+"""The container's /sys/fs/cgroup: its own cgroup of each hierarchy, and nothing above it.
+
+With a cgroup namespace the kernel already shows the container's cgroup as the root of a
+fresh cgroup mount. Without one (cgroup v1's default, as Docker's), a fresh mount would
+show the host's whole tree and the root's limits; so, as runc does, the container's own
+directory of each hierarchy is bound at that hierarchy's place, and co-mounted
+controllers ("cpu,cpuacct") get their links. Programs inside (JVMs, Go, Node) then read
+their own limits at the usual paths.
+"""
+from __future__ import annotations
+
+import os
+
+from nsbox.cgroups.host import own_cgroups
+from nsbox.linux import mounts as m
+
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def mount_cgroups(target: str, flags: int, own_namespace: bool) -> None:
+    """Mount at `target` (inside the rootfs), read-only unless `flags` lacks MS_RDONLY.
+
+    Called once the init is in its cgroup (and its cgroup namespace, if it has one)."""
+    m.make_mount_point(target, is_file=False)
+    hierarchies = host_cgroup_hierarchies()
+    flags &= m.MS_RDONLY | m.MS_NOSUID | m.MS_NODEV | m.MS_NOEXEC | m.MS_RELATIME
+    own = None if own_namespace else own_cgroups()
+    if list(hierarchies) == [""]:
+        _mount_hierarchy(target, "cgroup2", "", flags, own)
+        return
+    m.mount("tmpfs", target, "tmpfs", m.MS_NOSUID | m.MS_NODEV | m.MS_NOEXEC, "mode=755")
+    for name, (fstype, options) in hierarchies.items():
+        directory = os.path.join(target, name or "unified")
+        os.mkdir(directory)
+        _mount_hierarchy(directory, fstype, options, flags, own)
+        if "," in name:
+            for part in name.split(","):
+                if not os.path.lexists(os.path.join(target, part)):
+                    os.symlink(name, os.path.join(target, part))
+    if flags & m.MS_RDONLY:
+        m.mount(None, target, None, m.MS_REMOUNT | m.MS_BIND | m.MS_RDONLY | m.MS_NOSUID | m.MS_NODEV | m.MS_NOEXEC)
+
+
+def _mount_hierarchy(directory: str, fstype: str, options: str, flags: int,
+                     own: tuple[dict[str, str], str | None] | None) -> None:
+    """A fresh mount of the hierarchy; without a cgroup namespace, its root covered by the
+    container's own cgroup directory."""
+    m.mount("cgroup", directory, fstype, flags, options or None)
+    if own is None:
+        return
+    v1, unified = own
+    path = (unified if fstype == "cgroup2" else next((v1[o] for o in options.split(",") if o in v1), None)) or "/"
+    if path != "/":
+        m.mount(os.path.join(directory, path.lstrip("/")), directory, None, m.MS_BIND)
+        m.mount(None, directory, None, m.MS_BIND | m.MS_REMOUNT | flags | m.MS_NOSUID | m.MS_NODEV | m.MS_NOEXEC)
+
+
+def host_cgroup_hierarchies() -> dict[str, tuple[str, str]]:
+    """Name under /sys/fs/cgroup -> (fstype, superblock options) of every cgroup mount."""
+    found: dict[str, tuple[str, str]] = {}
+    with open("/proc/self/mountinfo") as info:
+        for line in info:
+            fields = line.split()
+            separator = fields.index("-")
+            fstype, super_options = fields[separator + 1], fields[separator + 3]
+            if fstype not in ("cgroup", "cgroup2"):
+                continue
+            mount_point = fields[4]
+            if not mount_point.startswith(CGROUP_ROOT):
+                continue
+            name = mount_point[len(CGROUP_ROOT):].strip("/")
+            if fstype == "cgroup2":
+                found[name] = ("cgroup2", "")
+            else:
+                options = [o for o in super_options.split(",") if o not in ("rw", "ro")]
+                found[name] = ("cgroup", ",".join(options))
+    return found
