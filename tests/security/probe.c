@@ -248,7 +248,21 @@ static void watch_exe(double seconds) {
             seen++;  /* a runtime that has joined the container and not yet exec'd the program */
             snprintf(path, sizeof path, "/proc/%d/exe", pid);
             int fd = open(path, O_RDONLY);
-            if (fd >= 0) { opened++; close(fd); snprintf(detail, sizeof detail, "opened the exe of %.150s", cmdline); }
+            if (fd < 0) continue;
+            close(fd);
+            /* It counts only if the process was still the runtime after the open: it may
+             * have exec'd the program (whose exe is the container's own file) meanwhile. */
+            char again[256] = "";
+            snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+            cmd = open(path, O_RDONLY);
+            n = cmd >= 0 ? read(cmd, again, sizeof again - 1) : 0;
+            if (cmd >= 0) close(cmd);
+            if (n <= 0) continue;
+            for (long i = 0; i < n; i++) if (!again[i]) again[i] = ' ';
+            again[n] = 0;
+            if (strcmp(again, cmdline) != 0) continue;
+            opened++;
+            snprintf(detail, sizeof detail, "opened the exe of %.150s", cmdline);
         }
         if (proc) closedir(proc);
         clock_gettime(CLOCK_MONOTONIC, &now);

@@ -21,10 +21,10 @@ SECCOMP_ARCH = {"amd64": "SCMP_ARCH_X86_64", "arm64": "SCMP_ARCH_AARCH64", "x86"
 
 
 def read_profile(path: str, flag: str = "--security-opt seccomp") -> dict:
-    import json
+    from nsbox.oci import jsonio
     try:
         with open(path, "rb") as f:
-            profile = json.loads(f.read())
+            profile = jsonio.loads(f.read())
     except OSError as error:
         raise ConfigError(flag, f"cannot read the profile {path}: {error.strerror}") from None
     except ValueError as error:
