@@ -54,6 +54,12 @@ class ImageNotFound(NotFound):
     exit_code = NO_SUCH_OBJECT_EXIT
 
 
+class VolumeNotFound(NotFound):
+    """No volume has that name: "No such volume: NAME", exit 1, as Docker."""
+
+    exit_code = NO_SUCH_OBJECT_EXIT
+
+
 class ObjectNotFound(NotFound):
     """`inspect` found neither a container nor an image: "No such object: REF", exit 1, as Docker."""
 

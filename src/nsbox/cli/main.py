@@ -22,7 +22,7 @@ COMMANDS: dict[str, str] = {
     "rename": "rename", "inspect": "inspect", "exec": "exec_", "top": "top", "stats": "stats",
     "update": "update", "cp": "cp", "export": "export", "info": "info", "version": "version",
     "explain": "explain",
-    "system": "system",
+    "system": "system", "container": "container", "volume": "volume", "history": "history",
 }
 
 USAGE = "usage: nsbox [--root DIR] [--debug] COMMAND [ARGS...]\n"
@@ -44,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
             root = flag.split("=", 1)[1]
         elif flag == "--debug":
             debug = True
+        elif flag in ("-v", "--version"):
+            from nsbox.cli.version import one_line
+            sys.stdout.write(one_line() + "\n")
+            return 0
         elif flag in ("-h", "--help"):
             sys.stdout.write(USAGE + "commands: " + ", ".join(sorted(COMMANDS)) + "\n")
             return 0

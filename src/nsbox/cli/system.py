@@ -54,20 +54,13 @@ def df(engine) -> None:
 
 
 def prune(engine, all_images: bool, volumes: bool) -> None:
-    import shutil
-
+    from nsbox.cli.container import prune_containers
     from nsbox.engine.quantities import format_size
-    from nsbox.engine.removal import sweep
-    removed = sweep(engine)  # what interrupted runs and removals left with no record
-    for record in engine.list(include_stopped=True):
-        if record["State"]["Status"] in ("exited", "created", "dead"):
-            engine.remove(record["Id"], volumes=True)
-            removed.append(record["Id"])
+    removed = prune_containers(engine)
     sys.stdout.write("Deleted Containers:\n" + "".join(cid + "\n" for cid in removed) if removed else "")
-    if volumes and os.path.isdir(engine.paths.volumes):
-        used = {m.get("Name") for r in engine.list(include_stopped=True) for m in r.get("Mounts") or []}
-        for name in sorted(set(os.listdir(engine.paths.volumes)) - used):
-            shutil.rmtree(os.path.join(engine.paths.volumes, name), ignore_errors=True)
+    if volumes:
+        from nsbox.engine.volumes import Volumes
+        for name in Volumes(engine).prune(every=True):
             sys.stdout.write(f"Deleted Volume: {name}\n")
     from nsbox.image.manage import prune as prune_images
     deleted, freed = prune_images(engine.root, dangling=not all_images)

@@ -1,22 +1,51 @@
-"""nsbox version: the versions of nsbox, Python and the kernel."""
+"""nsbox version (and --version): the versions of nsbox, Python and the kernel, in Docker's
+Client/Server shape for --format ('{{.Client.Version}}', '{{json .}}')."""
 from __future__ import annotations
+
+USAGE = "usage: nsbox version [-f|--format FORMAT]"
+
+
+def nsbox_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("nsbox")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def one_line() -> str:
+    """What `nsbox --version` prints (Docker: "Docker version 28.2.2, build e6534b4")."""
+    return f"nsbox version {nsbox_version()}"
+
+
+def versions() -> dict:
+    import os
+    import sys
+    uname = os.uname()
+    current = nsbox_version()
+    common = {"Version": current, "Os": uname.sysname.lower(), "Arch": {"x86_64": "amd64", "aarch64": "arm64"}
+              .get(uname.machine, uname.machine), "PythonVersion": sys.version.split()[0]}
+    return {"Client": dict(common, Platform={"Name": "nsbox"}, Context="default"),
+            "Server": dict(common, Platform={"Name": "nsbox (no daemon)"}, KernelVersion=uname.release,
+                           Components=[{"Name": "nsbox-runtime", "Version": current,
+                                        "Details": {"OCISpec": "1.1.0"}}])}
 
 
 def main(argv: list[str], root: str) -> int:
-    import os
     import sys
-    from importlib.metadata import PackageNotFoundError, version
 
     from nsbox.flags import parse
-    parse(argv, {}, "usage: nsbox version", stop_at_positional=False)
-    try:
-        nsbox_version = version("nsbox")
-    except PackageNotFoundError:
-        nsbox_version = "unknown (not installed)"
-    uname = os.uname()
-    sys.stdout.write(f"nsbox:          {nsbox_version}\n"
-                     f"Python:         {sys.version.split()[0]}\n"
-                     f"OCI runtime:    nsbox (in process), spec 1.1.0\n"
-                     f"Kernel:         {uname.release}\n"
-                     f"OS/Arch:        {uname.sysname.lower()}/{uname.machine}\n")
+    options, _ = parse(argv, {"-f=": "format", "--format=": "format"}, USAGE, stop_at_positional=False)
+    shown = versions()
+    form = options.get("format")
+    if form:
+        from nsbox.cli.formatting import render_each
+        sys.stdout.write(render_each("{{json .}}" if form == "json" else form, [shown]))  # type: ignore[arg-type]
+        return 0
+    client, server = shown["Client"], shown["Server"]
+    sys.stdout.write(f"Client:\n Version:           {client['Version']}\n Python version:    {client['PythonVersion']}\n"
+                     f" OS/Arch:           {client['Os']}/{client['Arch']}\n\n"
+                     f"Server: (none: nsbox has no daemon; containers are run by the nsbox command itself)\n"
+                     f" OCI runtime:       nsbox-runtime {server['Version']} (in process), spec 1.1.0\n"
+                     f" Kernel version:    {server['KernelVersion']}\n")
     return 0
