@@ -186,3 +186,29 @@ def test_no_such_container(pair, args):
     assert nsbox_result.returncode == docker_result.returncode, (docker_result.stderr, nsbox_result.stderr)
     wording = re.search(r"No such \w+: \w+", docker_result.stderr)
     assert wording is None or wording.group() in nsbox_result.stderr, (docker_result.stderr, nsbox_result.stderr)
+
+
+def test_management_commands_and_volumes(pair):
+    docker, nsbox = pair
+    run_both(pair, "-d", "--name", "mgmt", "-v", "vol-used:/data", "busybox", "sleep", "60")
+    for args in (("container", "ls", "--format", "{{.Names}} {{.State}}"), ("container", "ls", "-aq", "--no-trunc"),
+                 ("container", "inspect", "-f", "{{.Name}} {{.Config.Cmd}}", "mgmt"),
+                 ("container", "inspect", "busybox"), ("image", "ls", "--format", "{{.Repository}}:{{.Tag}}"),
+                 ("image", "inspect", "-f", "{{.Os}}", "busybox"), ("image", "rm", "nosuch"),
+                 ("volume", "create", "--label", "team=a", "vol-made"), ("volume", "ls"),
+                 ("volume", "ls", "-q", "--filter", "dangling=true"),
+                 ("volume", "ls", "--format", "{{.Name}} {{.Driver}} {{.Labels}}"),
+                 ("volume", "inspect", "-f", "{{.Name}} {{.Driver}} {{.Scope}} {{.Labels}}", "vol-made"),
+                 ("volume", "inspect", "nosuch"), ("volume", "rm", "vol-used"), ("volume", "rm", "nosuch"),
+                 ("volume", "rm", "-f", "nosuch"), ("volume", "rm", "vol-made")):
+        docker_result, nsbox_result = both(pair, *args)
+        if "ls" not in args or "--no-trunc" not in args:  # container IDs differ, their count does not
+            assert nsbox_result.stdout == docker_result.stdout, args
+        assert nsbox_result.returncode == docker_result.returncode, (args, docker_result.stderr, nsbox_result.stderr)
+    docker_view = json.loads(docker("volume", "inspect", "vol-used").stdout)[0]
+    nsbox_view = json.loads(nsbox.out("volume", "inspect", "vol-used"))[0]
+    assert list(nsbox_view) == list(docker_view)
+    assert nsbox_view["Mountpoint"].startswith(nsbox.root)  # nsbox's own store holds it, not Docker's
+    for run in (docker, nsbox):
+        run("rm", "-f", "mgmt")
+        run("volume", "rm", "vol-used")

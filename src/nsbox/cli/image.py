@@ -52,7 +52,7 @@ def _rows(root: str, full: bool) -> list[dict]:
     """One row per image name, as `docker images` templates see them (Docker's imageContext)."""
     from nsbox.cli.gotemplate import Struct
     from nsbox.cli.humanize import go_time, human_size
-    from nsbox.cli.show import ago
+    from nsbox.cli.container_text import ago
     from nsbox.image.reference import parse_reference
     from nsbox.image.store import UNTAGGED, ImageStore
     rows = []
@@ -118,7 +118,12 @@ def cmd_tag(args, root: str) -> int:
 
 def cmd_inspect(args, root: str) -> int:
     from nsbox.image.manage import describe
-    print(json.dumps([describe(root, name) for name in args.images], indent=4))
+    shown = [describe(root, name) for name in args.images]
+    if args.format and args.format != "json":
+        from nsbox.cli.formatting import render_each
+        sys.stdout.write(render_each(args.format, shown))
+    else:
+        print(json.dumps(shown, indent=4))
     return 0
 
 
@@ -232,6 +237,7 @@ def build_parser(prog: str) -> tuple[argparse.ArgumentParser, dict[str, argparse
 
     inspect = commands.add_parser("inspect", help="show images as JSON")
     inspect.add_argument("images", nargs="+")
+    inspect.add_argument("-f", "--format", help="a Go template, e.g. '{{.Id}}', or json")
     inspect.set_defaults(run=cmd_inspect)
 
     load = commands.add_parser("load", help="load a docker-save or OCI archive")

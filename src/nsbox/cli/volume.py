@@ -84,16 +84,24 @@ def main(argv: list[str], root: str) -> int:
 
 
 def _inspect(volumes, names: list[str], form: str | None) -> None:
-    from nsbox.cli.show import print_json
+    from nsbox.cli.formatting import print_json
     from nsbox.errors import ConfigError
     if not names:
         raise ConfigError("NAME", f"name at least one volume\n{USAGE}")
-    shown = [volumes.inspect(name) for name in names]
+    from nsbox.errors import VolumeNotFound
+    shown, missing = [], []
+    for name in names:
+        try:
+            shown.append(volumes.inspect(name))
+        except VolumeNotFound:
+            missing.append(name)
     if form and form != "json":
         from nsbox.cli.formatting import render_each
         sys.stdout.write(render_each(form, shown))
     else:
         print_json(shown)
+    if missing:
+        raise VolumeNotFound("\n".join(f"No such volume: {name}" for name in missing))
 
 
 def _remove(volumes, names: list[str], force: bool) -> int:
@@ -106,7 +114,9 @@ def _remove(volumes, names: list[str], force: bool) -> int:
             volumes.remove(name)
             print(name)
         except VolumeNotFound:
-            if not force:  # Docker: rm -f of a missing volume is no error
+            if force:  # Docker: rm -f of a missing volume is no error
+                print(name)
+            else:
                 sys.stderr.write(f"nsbox: No such volume: {name}\n")
                 failed = 1
         except NsboxError as error:
