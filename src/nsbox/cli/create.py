@@ -10,6 +10,7 @@ def main(argv: list[str], root: str) -> int:
     if options.get("explain"):
         from nsbox.cli.explain import show_plan
         return show_plan(Engine(root), options)
-    record = Engine(root).create(options)
+    from nsbox.cli.pull import create_pulling
+    record = create_pulling(Engine(root), options)
     print(record["Id"])
     return 0

@@ -38,8 +38,9 @@ def parse(argv: list[str]) -> tuple[str, str | None, tuple[str, ...]] | None:
     return None if image is None else (image, platform, tuple(insecure))
 
 
-def pull_image(image: str, platform: str | None, insecure: tuple[str, ...], root: str) -> int:
-    """Pull, with a progress bar per layer on a terminal, and print what Docker prints."""
+def pull_image(image: str, platform: str | None, insecure: tuple[str, ...], root: str, out=None) -> int:
+    """Pull, with a progress bar per layer on a terminal, and print what Docker prints (to
+    `out`, stdout by default)."""
     _tune_this_process()  # first: the imports below are a good part of a pull
     import contextlib
 
@@ -50,10 +51,36 @@ def pull_image(image: str, platform: str | None, insecure: tuple[str, ...], root
     progress = for_terminal(f"Pulling {image}")
     with progress or contextlib.nullcontext():
         pulled = pull(root, image, platform=chosen, insecure_registries=insecure, progress=progress)
-    print(f"Digest: {pulled.manifest_digest}")
-    print(f"Image ID: {pulled.id}")
-    print(str(parse_reference(image)))
+    print(f"Digest: {pulled.manifest_digest}", file=out)
+    print(f"Image ID: {pulled.id}", file=out)
+    print(str(parse_reference(image)), file=out)
     return 0
+
+
+def create_pulling(engine, options: dict) -> dict:
+    """engine.create(options), pulling the image first as `--pull` says (Docker's `run` and
+    `create`): missing (the default) pulls only when the image is not in the store, always
+    pulls every time, never does not pull. The pull's report goes to stderr, as Docker's."""
+    import sys
+
+    from nsbox.errors import ImageNotFound, InvalidOption
+    policy = options.get("pull") or "missing"
+    if policy not in ("missing", "always", "never"):
+        raise InvalidOption("--pull", f"must be missing, always or never, got {policy!r}")
+    if policy == "always" and not options.get("rootfs"):
+        pull_image(options["image"], None, (), engine.root, out=sys.stderr)
+        return engine.create(options)
+    try:
+        return engine.create(options)
+    except ImageNotFound:
+        if policy == "never" or options.get("rootfs"):
+            raise
+    sys.stderr.write(f"Unable to find image '{options['image']}' locally\n")
+    try:
+        pull_image(options["image"], None, (), engine.root, out=sys.stderr)
+    except OSError as error:
+        raise as_image_error(error) from error
+    return engine.create(options)
 
 
 def _tune_this_process() -> None:

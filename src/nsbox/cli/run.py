@@ -7,7 +7,7 @@ import os
 def main(argv: list[str], root: str) -> int:
     from nsbox.cli.run_flags import run_options
     from nsbox.engine.containers import Engine
-    from nsbox.errors import ConfigError
+    from nsbox.errors import ConfigError, ImageNotFound
     options = run_options(argv)
     if not options.get("detach") and (options.get("restart") or "no") != "no":
         raise ConfigError("--restart", "needs -d: the restart policy is applied by the detached container's monitor")
@@ -15,7 +15,15 @@ def main(argv: list[str], root: str) -> int:
     if options.get("explain"):
         from nsbox.cli.explain import show_plan
         return show_plan(engine, options)
-    record = engine.create(options)
+    if options.get("pull"):
+        from nsbox.cli.pull import create_pulling
+        record = create_pulling(engine, options)
+    else:
+        try:
+            record = engine.create(options)
+        except ImageNotFound:  # pulled as Docker pulls it (--pull missing), off the start-up path
+            from nsbox.cli.pull import create_pulling
+            record = create_pulling(engine, options)
     container_id = record["Id"]
     if options.get("detach"):
         from nsbox.engine.monitor import spawn_monitor

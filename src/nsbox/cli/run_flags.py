@@ -18,7 +18,7 @@ RUN_FLAGS: dict[str, str] = {
     "--cgroup-parent=": "cgroup_parent", "--ipc=": "ipc", "--pid=": "pid", "--uts=": "uts",
     "--userns=": "userns", "--cgroupns=": "cgroupns", "--timens": "timens", "--network=": "network",
     "--net=": "network", "--privileged": "privileged", "--cap-add=": "cap_add*", "--cap-drop=": "cap_drop*",
-    "--runtime=": "runtime", "--rootfs=": "rootfs", "--security-opt=": "security_opt*", "--device=": "device*",
+    "--runtime=": "runtime", "--rootfs=": "rootfs", "--pull=": "pull", "--security-opt=": "security_opt*", "--device=": "device*",
 }
 
 RUN_USAGE = """usage: nsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]
@@ -43,7 +43,8 @@ RUN_USAGE = """usage: nsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]
       --privileged        every capability, no seccomp, the host's devices, writable /sys and /proc/sys
       --security-opt seccomp=unconfined|PATH.json, no-new-privileges[=true]
       --device HOST[:CONTAINER][:rwm]
-      --runtime nsbox|runc|crun|PATH         --rootfs DIR (a root directory instead of an image)"""
+      --runtime nsbox|runc|crun|PATH         --rootfs DIR (a root directory instead of an image)
+      --pull missing|always|never  pull the image first: when it is not here (the default), always, never"""
 
 
 def run_options(argv: list[str], usage: str = RUN_USAGE) -> dict:
