@@ -3,15 +3,16 @@
 With a cgroup namespace the kernel already shows the container's cgroup as the root of a
 fresh cgroup mount. Without one (cgroup v1's default, as Docker's), a fresh mount would
 show the host's whole tree and the root's limits; so, as runc does, the container's own
-directory of each hierarchy is bound at that hierarchy's place, and co-mounted
-controllers ("cpu,cpuacct") get their links. Programs inside (JVMs, Go, Node) then read
-their own limits at the usual paths.
+directory of each hierarchy is bound from the host at that hierarchy's place (a bind,
+not a fresh mount: a user namespace may not mount cgroupfs), and co-mounted controllers
+("cpu,cpuacct") get their links. Programs inside (JVMs, Go, Node) then read their own
+limits at the usual paths.
 """
 from __future__ import annotations
 
 import os
 
-from nsbox.cgroups.host import own_cgroups
+from nsbox.cgroups.host import directory, mounts, own_cgroups
 from nsbox.linux import mounts as m
 
 CGROUP_ROOT = "/sys/fs/cgroup"
@@ -24,15 +25,15 @@ def mount_cgroups(target: str, flags: int, own_namespace: bool) -> None:
     m.make_mount_point(target, is_file=False)
     hierarchies = host_cgroup_hierarchies()
     flags &= m.MS_RDONLY | m.MS_NOSUID | m.MS_NODEV | m.MS_NOEXEC | m.MS_RELATIME
-    own = None if own_namespace else own_cgroups()
+    own = None if own_namespace else own_directories()
     if list(hierarchies) == [""]:
-        _mount_hierarchy(target, "cgroup2", "", flags, own)
+        _mount_hierarchy(target, "cgroup2", "", flags, own and own.get(""))
         return
     m.mount("tmpfs", target, "tmpfs", m.MS_NOSUID | m.MS_NODEV | m.MS_NOEXEC, "mode=755")
     for name, (fstype, options) in hierarchies.items():
         directory = os.path.join(target, name or "unified")
         os.mkdir(directory)
-        _mount_hierarchy(directory, fstype, options, flags, own)
+        _mount_hierarchy(directory, fstype, options, flags, own and own.get(name))
         if "," in name:
             for part in name.split(","):
                 if not os.path.lexists(os.path.join(target, part)):
@@ -41,18 +42,27 @@ def mount_cgroups(target: str, flags: int, own_namespace: bool) -> None:
         m.mount(None, target, None, m.MS_REMOUNT | m.MS_BIND | m.MS_RDONLY | m.MS_NOSUID | m.MS_NODEV | m.MS_NOEXEC)
 
 
-def _mount_hierarchy(directory: str, fstype: str, options: str, flags: int,
-                     own: tuple[dict[str, str], str | None] | None) -> None:
-    """A fresh mount of the hierarchy; without a cgroup namespace, its root covered by the
-    container's own cgroup directory."""
-    m.mount("cgroup", directory, fstype, flags, options or None)
-    if own is None:
+def _mount_hierarchy(directory: str, fstype: str, options: str, flags: int, source: str | None) -> None:
+    """The container's own cgroup directory `source` of the host bound there; without one
+    (in a cgroup namespace) a fresh mount of the hierarchy."""
+    if source is None:
+        m.mount("cgroup", directory, fstype, flags, options or None)
         return
-    v1, unified = own
-    path = (unified if fstype == "cgroup2" else next((v1[o] for o in options.split(",") if o in v1), None)) or "/"
-    if path != "/":
-        m.mount(os.path.join(directory, path.lstrip("/")), directory, None, m.MS_BIND)
-        m.mount(None, directory, None, m.MS_BIND | m.MS_REMOUNT | flags | m.MS_NOSUID | m.MS_NODEV | m.MS_NOEXEC)
+    m.mount(source, directory, None, m.MS_BIND)
+    m.mount(None, directory, None, m.MS_BIND | m.MS_REMOUNT | flags | m.MS_NOSUID | m.MS_NODEV | m.MS_NOEXEC)
+
+
+def own_directories() -> dict[str, str]:
+    """Name under /sys/fs/cgroup -> the host directory of this process's cgroup there."""
+    v1_mounts, unified_mount = mounts()
+    v1_own, unified_own = own_cgroups()
+    found: dict[str, str] = {}
+    for controller, mount in v1_mounts.items():
+        if controller in v1_own and mount[0].startswith(CGROUP_ROOT):
+            found[mount[0][len(CGROUP_ROOT):].strip("/")] = directory(mount, None, v1_own[controller])
+    if unified_mount is not None and unified_own is not None and unified_mount[0].startswith(CGROUP_ROOT):
+        found[unified_mount[0][len(CGROUP_ROOT):].strip("/")] = directory(unified_mount, None, unified_own)
+    return found
 
 
 def host_cgroup_hierarchies() -> dict[str, tuple[str, str]]:

@@ -59,9 +59,7 @@ def check_namespace_paths(spec: Spec) -> None:
 def check_process(process: Process, where: str) -> None:
     """Capability names known to this runtime; args and env within the kernel's execve limits."""
     if process.capabilities is not None:
-        from nsbox.linux.capabilities import mask
-        for kind, names in process.capabilities.items():
-            mask(names, f"{where}.capabilities.{kind}")
+        check_capabilities(process.capabilities, f"{where}.capabilities")
     total = 0
     for key, strings in (("args", process.args), ("env", process.env)):
         for index, text in enumerate(strings):
@@ -74,3 +72,16 @@ def check_process(process: Process, where: str) -> None:
     if total > limit:
         raise ConfigError(f"{where}.env", f"args and env together take {total} bytes; the kernel's limit "
                                           f"(ARG_MAX) is {limit}: pass large data in a file instead")
+
+
+def check_capabilities(capabilities: dict[str, list[str]], where: str) -> None:
+    """Known names; a warning for ambient ones the kernel cannot raise (not permitted and
+    inheritable): runc warns and goes on, and `runc spec`'s own config asks for them."""
+    from nsbox.linux.capabilities import mask, names
+    sets = {kind: mask(values, f"{where}.{kind}") for kind, values in capabilities.items()}
+    ambient = sets.get("ambient", 0)
+    unraisable = ambient & ~((sets.get("permitted", 0) | sets.get("effective", 0)) & sets.get("inheritable", 0))
+    if unraisable:
+        import sys
+        sys.stderr.write(f"nsbox-runtime: warning: {where}.ambient: {', '.join(names(unraisable))} not both "
+                         "permitted and inheritable, so the kernel cannot raise it; left out\n")

@@ -128,10 +128,11 @@ def set_capabilities(capabilities: dict[str, list[str]] | None) -> None:
                           "itself, so it cannot grant it; remove it from the config")
     try:
         caps.set_sets(effective, permitted | effective, inheritable)
-        caps.raise_ambient(ambient)
+        # The kernel raises an ambient capability only if it is permitted and inheritable;
+        # the others are left out, with the warning preflight gave (runc's behaviour).
+        caps.raise_ambient(ambient & (permitted | effective) & inheritable)
     except OSError as error:
-        raise ConfigError("process.capabilities", f"{error.strerror} (ambient capabilities must also be "
-                          "permitted and inheritable)") from None
+        raise ConfigError("process.capabilities", error.strerror) from None
 
 
 def restore_signals() -> None:

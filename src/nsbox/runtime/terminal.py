@@ -57,7 +57,7 @@ def proxy(master: int, pid: int) -> int:
 
     try:
         if interactive:
-            tty.setraw(stdin)
+            tty.setraw(stdin, termios.TCSANOW)  # TCSAFLUSH (the default) would drop what was typed ahead
             resize()
             signal.signal(signal.SIGWINCH, resize)
         sources = [master, stdin]
