@@ -14,6 +14,25 @@ from tests.conftest import CGROUP_PARENT
 from tests.interop.runtimes import OciRuntime, make_runtime
 
 PAUSE_IMAGE = "localhost/pause:nsbox"
+DAEMON_LOGS = pytest.StashKey[list]()
+
+
+def show_log_on_failure(request, path: str) -> None:
+    """Attach the tail of a daemon's log to the test's report if the test fails."""
+    request.node.stash.setdefault(DAEMON_LOGS, []).append(path)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and report.when == "call":
+        for path in item.stash.get(DAEMON_LOGS, []):
+            try:
+                with open(path, errors="replace") as log:
+                    report.sections.append((f"daemon log {path} (last 60 lines)", "".join(log.readlines()[-60:])))
+            except OSError:
+                pass
 
 
 @pytest.fixture(params=["nsbox", "runc"])

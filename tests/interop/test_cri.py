@@ -14,6 +14,7 @@ import time
 import pytest
 
 from tests.conftest import CGROUP_PARENT
+from tests.interop.conftest import show_log_on_failure
 from tests.interop.daemons import Containerd
 from tests.leaks import remove_cgroup_tree
 
@@ -34,9 +35,10 @@ def cri_messages(tmp_path_factory):
 
 
 @pytest.fixture
-def cri(tmp_path, oci_runtime, images_archive, cri_messages):
+def cri(request, tmp_path, oci_runtime, images_archive, cri_messages):
     from tests.interop.cri import CriClient
     daemon = Containerd(str(tmp_path), [oci_runtime])
+    show_log_on_failure(request, daemon.log)
     client = None
     try:
         daemon.ctr("images", "import", images_archive, namespace="k8s.io")

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.interop.conftest import cgroup_parent
+from tests.interop.conftest import cgroup_parent, show_log_on_failure
 from tests.interop.daemons import Containerd
 
 pytestmark = [
@@ -25,8 +25,9 @@ IMAGE = "docker.io/library/busybox:latest"
 
 
 @pytest.fixture
-def ctr(tmp_path, oci_runtime, images_archive):
+def ctr(request, tmp_path, oci_runtime, images_archive):
     daemon = Containerd(str(tmp_path), [oci_runtime])
+    show_log_on_failure(request, daemon.log)
     try:
         daemon.ctr("images", "import", images_archive)
         yield daemon

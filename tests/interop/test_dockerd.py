@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.interop.conftest import cgroup_parent
+from tests.interop.conftest import cgroup_parent, show_log_on_failure
 from tests.interop.daemons import Dockerd
 from tests.leaks import remove_cgroup_tree
 
@@ -25,9 +25,10 @@ pytestmark = [
 
 
 @pytest.fixture
-def docker(tmp_path, oci_runtime, images_archive):
+def docker(request, tmp_path, oci_runtime, images_archive):
     parent = cgroup_parent(f"docker-{tmp_path.name[-12:]}")
     daemon = Dockerd(str(tmp_path), [oci_runtime], parent)
+    show_log_on_failure(request, daemon.log)
     oci_runtime.root = daemon.runtime_root()
     try:
         daemon.docker("load", "-i", images_archive)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import socket
 import time
 
@@ -57,6 +58,35 @@ def test_joining_another_containers_namespaces_by_path(make_bundle, runtime):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["shared-uts", "1"]
     runtime("delete", "-f", "owner", check=True)
+
+
+def test_joining_a_network_namespace_bind_mounted_at_a_path(make_bundle, runtime, tmp_path):
+    """As `ip netns` and CNI keep them (podman, containerd's CRI): the path is a bind mount
+    of the namespace file, which /proc/self/fd shows by its path, not as net:[inode]."""
+    netns = tmp_path / "netns"
+    netns.touch()
+    subprocess.run(["unshare", f"--net={netns}", "true"], check=True)
+    try:
+        expected = os.stat(netns).st_ino
+
+        def edit(spec):
+            for ns in spec["linux"]["namespaces"]:
+                if ns["type"] == "network":
+                    ns["path"] = str(netns)
+        result = runtime("run", "--bundle", make_bundle(["readlink", "/proc/self/ns/net"], edit), "in-netns")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == f"net:[{expected}]"
+
+        def wrong_kind(spec):
+            spec.pop("hostname", None)
+            for ns in spec["linux"]["namespaces"]:
+                if ns["type"] == "uts":
+                    ns["path"] = str(netns)
+        result = runtime("run", "--bundle", make_bundle(["true"], wrong_kind), "wrong-kind")
+        assert result.returncode == 125
+        assert f"{netns} is not a uts namespace (it is a network namespace)" in result.stderr
+    finally:
+        subprocess.run(["umount", str(netns)], check=True)
 
 
 @pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2

@@ -31,6 +31,16 @@ KINDS: dict[str, tuple[int, str]] = {
 JOIN_ORDER = ("user", "ipc", "uts", "network", "cgroup", "pid", "time", "mount")
 
 
+NS_GET_NSTYPE = 0xB703  # ioctl on a namespace file: its CLONE_NEW* flag
+
+
+def type_flag(fd: int) -> int:
+    """The CLONE_NEW* flag of the namespace file open at `fd` (also a bind-mounted one, such
+    as /run/netns/NAME); OSError ENOTTY if it is not a namespace file."""
+    import fcntl
+    return fcntl.ioctl(fd, NS_GET_NSTYPE)
+
+
 def join(kind: str, path: str) -> None:
     flag, _ = KINDS[kind]
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)

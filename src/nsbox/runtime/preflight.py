@@ -12,9 +12,6 @@ from nsbox.oci.runtime_spec import Process, Spec
 
 HOST_NAME_MAX = 64  # the kernel's limit for sethostname and setdomainname
 MAX_ARG_STRLEN = 32 * 4096  # the kernel's limit for one argument or environment string
-# /proc/PID/ns/<file> of each OCI namespace type (readlink shows "<file>:[inode]")
-NAMESPACE_FILES = {"pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "uts": "uts", "user": "user",
-                   "cgroup": "cgroup", "time": "time"}
 
 
 def check(spec: Spec, rootfs: str) -> None:
@@ -47,13 +44,17 @@ def check_namespace_paths(spec: Spec) -> None:
         except OSError as error:
             hint = " (is the process whose namespace it names still running?)" if error.errno == 2 else ""
             raise ConfigError(field, f"cannot open {namespace.path}: {error.strerror}{hint}") from None
+        from nsbox.linux.namespaces import KINDS, type_flag
         try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
+            flag = type_flag(fd)
+        except OSError:
+            flag = 0
         finally:
             os.close(fd)
-        expected = NAMESPACE_FILES[namespace.type]
-        if not target.startswith(expected + ":["):
-            raise ConfigError(field, f"{namespace.path} is not a {namespace.type} namespace (it is {target})")
+        if flag != KINDS[namespace.type][0]:
+            kind = next((name for name, (bits, _) in KINDS.items() if bits == flag), "")
+            raise ConfigError(field, f"{namespace.path} is not a {namespace.type} namespace "
+                                     f"({'it is a ' + kind + ' namespace' if kind else 'not a namespace file at all'})")
 
 
 def check_process(process: Process, where: str) -> None:
