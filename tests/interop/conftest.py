@@ -22,10 +22,9 @@ def show_log_on_failure(request, path: str) -> None:
     request.node.stash.setdefault(DAEMON_LOGS, []).append(path)
 
 
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
+    report = yield
     if report.failed and report.when == "call":
         for path in item.stash.get(DAEMON_LOGS, []):
             try:
@@ -33,6 +32,7 @@ def pytest_runtest_makereport(item, call):
                     report.sections.append((f"daemon log {path} (last 60 lines)", "".join(log.readlines()[-60:])))
             except OSError:
                 pass
+    return report
 
 
 @pytest.fixture(params=["nsbox", "runc"])
