@@ -36,14 +36,16 @@ class CriClient:
         self.messages = messages
         self.channel = grpc.insecure_channel(f"unix://{socket_path}")
 
-    def call(self, method: str, timeout: float = 60, **fields):
+    def call(self, method: str, deadline: float = 60, **fields):
+        """`fields` make the request message (a field may be named timeout: ExecSync's,
+        StopContainer's); `deadline` is gRPC's, in seconds."""
         service = "ImageService" if method in self.IMAGE_METHODS else "RuntimeService"
         request_type = getattr(self.messages, f"{method}Request")
         response_type = getattr(self.messages, f"{method}Response")
         stub = self.channel.unary_unary(f"/runtime.v1.{service}/{method}",
                                         request_serializer=request_type.SerializeToString,
                                         response_deserializer=response_type.FromString)
-        return stub(request_type(**fields), timeout=timeout)
+        return stub(request_type(**fields), timeout=deadline)
 
     def close(self) -> None:
         self.channel.close()

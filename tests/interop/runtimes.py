@@ -79,3 +79,29 @@ def make_runtime(name: str, base: str) -> OciRuntime:
     if name == "nsbox":
         return OciRuntime(name, os.path.join(VENV_BIN, "nsbox-runtime"), root)
     return OciRuntime(name, RUNC, root)
+
+
+def replay(daemon_runtime: OciRuntime, container_id: str, base: str, cgroups_path: str) -> subprocess.CompletedProcess:
+    """Run the config.json a daemon wrote for a live container again, with nsbox-runtime.
+
+    The bundle is found through the runtime's own state. Changed are only what cannot be
+    shared with the live container: its id, its cgroup (a sibling's), a relative root.path
+    made absolute, and the program (one that prints and ends, with no terminal). Namespace
+    paths, mounts of the daemon's files, hooks, seccomp and the rest are replayed as written."""
+    root = daemon_runtime.state_dirs()[container_id]
+    state = json.loads(OciRuntime(daemon_runtime.name, daemon_runtime.binary, root).run("state", container_id).stdout)
+    with open(os.path.join(state["bundle"], "config.json")) as config:
+        spec = json.load(config)
+    if not spec["root"]["path"].startswith("/"):
+        spec["root"]["path"] = os.path.join(state["bundle"], spec["root"]["path"])
+    spec["process"]["terminal"] = False
+    spec["process"]["args"] = ["sh", "-c", "echo replayed as pid $$"]
+    spec["linux"]["cgroupsPath"] = cgroups_path
+    bundle = os.path.join(base, f"replay-{container_id[:12]}")
+    os.makedirs(bundle)
+    with open(os.path.join(bundle, "config.json"), "w") as config:
+        json.dump(spec, config)
+    nsbox = make_runtime("nsbox", base)
+    return subprocess.run([nsbox.binary, "--root", os.path.join(base, "replay-state"), "run", "--bundle", bundle,
+                           f"replay-{container_id[:12]}"], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)

@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import CGROUP_PARENT
 from tests.interop.conftest import show_log_on_failure
 from tests.interop.daemons import Containerd
+from tests.interop.runtimes import replay
 from tests.leaks import remove_cgroup_tree
 
 pytestmark = [
@@ -96,6 +97,9 @@ def test_cri_pod_lifecycle_with_the_runtime_handler(cri, oci_runtime, tmp_path):
         status = cri.call("ContainerStatus", container_id=container, verbose=True)
         assert status.status.state == m.CONTAINER_RUNNING
         oci_runtime.assert_runs(container)
+        for replayed_id in (pod, container):  # their config.json files run again with nsbox-runtime
+            replayed = replay(oci_runtime, replayed_id, str(tmp_path), f"{pod_parent}/replay-{replayed_id[:12]}")
+            assert (replayed.returncode, replayed.stdout) == (0, "replayed as pid 1\n"), replayed.stderr
 
         hostname = cri.call("ExecSync", container_id=container, cmd=["hostname"], timeout=30)
         assert (hostname.exit_code, hostname.stdout.decode().strip()) == (0, socket.gethostname())  # host network

@@ -14,6 +14,7 @@ import pytest
 
 from tests.interop.conftest import cgroup_parent, show_log_on_failure
 from tests.interop.daemons import Containerd
+from tests.interop.runtimes import replay
 
 pytestmark = [
     pytest.mark.slow,
@@ -72,12 +73,15 @@ def test_ctr_run_rm_is_pid_1_in_namespaces_of_its_own(ctr, oci_runtime):
     assert oci_runtime.ids() == []  # --rm: the runtime deleted its state
 
 
-def test_ctr_detached_task_exec_kill_delete(ctr, oci_runtime):
+def test_ctr_detached_task_exec_kill_delete(ctr, oci_runtime, tmp_path):
+    """... and the config.json containerd wrote for it runs again with nsbox-runtime."""
     ctr.ctr("run", "-d", *run_flags(oci_runtime, "svc"), IMAGE, "svc", "sleep", "1000")
     _, pid, status = task_row(ctr, "svc")
     assert status == "RUNNING"
     oci_runtime.assert_runs("svc", int(pid))
     assert open(f"/proc/{pid}/cmdline", "rb").read() == b"sleep\x001000\x00"
+    replayed = replay(oci_runtime, "svc", str(tmp_path), cgroup_parent("replay-svc"))
+    assert (replayed.returncode, replayed.stdout) == (0, "replayed as pid 1\n"), replayed.stderr
     inside = ctr.ctr("task", "exec", "--exec-id", "probe", "svc", "ps", "-o", "pid,comm").stdout.split()
     assert inside[2:4] == ["1", "sleep"]
     ctr.ctr("task", "pause", "svc")

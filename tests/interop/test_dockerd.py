@@ -15,6 +15,7 @@ import pytest
 
 from tests.interop.conftest import cgroup_parent, show_log_on_failure
 from tests.interop.daemons import Dockerd
+from tests.interop.runtimes import replay
 from tests.leaks import remove_cgroup_tree
 
 pytestmark = [
@@ -64,11 +65,15 @@ def test_docker_run_rm_with_memory_limit(docker, oci_runtime, tmp_path):
     assert oci_runtime.ids() == []
 
 
-def test_docker_detached_exec_stats_stop(docker, oci_runtime):
+def test_docker_detached_exec_stats_stop(docker, oci_runtime, tmp_path):
+    """... and the config.json dockerd wrote for it runs again with nsbox-runtime."""
     docker.docker("run", "--runtime", oci_runtime.name, "-d", "--name", "web", "-m", "64m", "busybox",
                   "sleep", "1000")
     pid = started_with(docker, oci_runtime, "web")
     assert open(f"/proc/{pid}/cmdline", "rb").read() == b"sleep\x001000\x00"
+    web_id = docker.docker("inspect", "--format", "{{.Id}}", "web").stdout.strip()
+    replayed = replay(oci_runtime, web_id, str(tmp_path), cgroup_parent(f"replay-{tmp_path.name[-12:]}"))
+    assert (replayed.returncode, replayed.stdout) == (0, "replayed as pid 1\n"), replayed.stderr
     inside = docker.docker("exec", "web", "ps", "-o", "pid,comm").stdout.split()
     assert inside[2:4] == ["1", "sleep"]
     stats = json.loads(docker.docker("stats", "--no-stream", "--format", "{{json .}}", "web").stdout)

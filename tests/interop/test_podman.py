@@ -20,6 +20,7 @@ import time
 import pytest
 
 from tests.interop.conftest import cgroup_parent
+from tests.interop.runtimes import replay
 
 pytestmark = [
     pytest.mark.slow,
@@ -116,10 +117,13 @@ def test_podman_run_interactive_terminal(podman, oci_runtime):
     assert b"on /dev/pts/0 pid 1" in output
 
 
-def test_podman_detached_exec_logs_stop(podman, oci_runtime):
+def test_podman_detached_exec_logs_stop(podman, oci_runtime, tmp_path):
+    """... and the config.json podman wrote for it runs again with nsbox-runtime."""
     podman(*podman.run_args("-d", "--name", "pw", "busybox", "sh", "-c", "echo started; exec sleep 1000"))
     pid = int(podman("inspect", "--format", "{{.State.Pid}}", "pw").stdout)
     oci_runtime.assert_runs(container_id(podman, "pw"), pid)
+    replayed = replay(oci_runtime, container_id(podman, "pw"), str(tmp_path), cgroup_parent(f"replay-{tmp_path.name[-12:]}"))
+    assert (replayed.returncode, replayed.stdout) == (0, "replayed as pid 1\n"), replayed.stderr
     inside = podman("exec", "pw", "ps", "-o", "pid,comm").stdout.split()
     assert inside[2:4] == ["1", "sleep"]
     assert podman("exec", "-t", "pw", "tty").stdout.strip().startswith("/dev/pts/")
