@@ -74,7 +74,7 @@ def main() -> int:
     record["load_after"] = load()
     # what the tools' own removal missed counts as left behind, even though the sweep ended it
     record["leftovers"] = [f"{item} (killed by the final sweep)" for item in swept]
-    record["leftovers"] += machine.leftovers(cgroups_before, bench.work)
+    record["leftovers"] += machine.leftovers(cgroups_before, bench.work, bench.parent)
     json_path, markdown_path = report.write(record, options.out)
     print(f"load average {record['load_before']} before, {record['load_after']} after; wrote {markdown_path}, {json_path}")
     if record["leftovers"]:

@@ -33,7 +33,10 @@ def draw(record: dict, path: str) -> str:
             label = f"{median:.0f} ms" if median >= 10 else f"{median:.1f} ms"
             if ratio:
                 label += f"  ({ratio['ratio']:.2f}x)" if ratio["claimed"] else "  (ratio refused: busy)"
-            axis.text(median, position, " " + label, va="center", fontsize=7)
+            if tool["extras"].get("helpers"):
+                label += f"  helper {tool['extras']['helper_pss_kib'] / 1024:.2f} MiB PSS"
+            axis.text(tool["wall"]["max"] * 1000, position, "  " + label, va="center", fontsize=7)
+        axis.set_xlim(right=max(tool["wall"]["max"] for tool in tools) * 1000 * 12)
     for axis in list(axes.flat)[len(cases):]:
         axis.axis("off")
     machine = record["machine"]

@@ -110,11 +110,19 @@ def remove_cgroup_tree(name: str) -> list[str]:
     return killed
 
 
-def leftovers(before: set[str], work: str) -> list[str]:
-    """What the run left behind: new cgroups at a hierarchy's root or below our own (any
-    tool's: another engineer's may show too, so they are reported, not removed), mounts
-    under the work directory, processes of the tools started from it."""
-    found = [f"cgroup {path}" for path in sorted(cgroup_snapshot() - before)]
+# where the tools compared put cgroups when told nothing (or when they read a relative
+# parent as absolute): podman's conmon, docker, containerd's namespaces, nsbox's default
+TOOL_CGROUP_NAMES = ("libpod_parent", "machine.slice", "system.slice", "docker", "moby", "default", "k8s.io",
+                     "nsbox", "podman")
+
+
+def leftovers(before: set[str], work: str, parent: str) -> list[str]:
+    """What the run left behind: new cgroups named after the run or a compared tool at a
+    hierarchy's root or below this process's own cgroup (other new cgroups belong to
+    whoever else uses the machine meanwhile: not reported), mounts under the work
+    directory, processes of the tools started from it."""
+    names = (parent, *TOOL_CGROUP_NAMES)
+    found = [f"cgroup {path}" for path in sorted(cgroup_snapshot() - before) if os.path.basename(path) in names]
     with open("/proc/self/mountinfo") as info:
         found += [f"mount {line.split()[4]}" for line in info if line.split()[4].startswith(work)]
     from benchmarks.harness import pids_matching

@@ -36,4 +36,4 @@ def contenders(bench: Bench) -> list[Contender]:
     return found
 
 
-CASES = [Case("run-rm", "run --rm --network none busybox /bin/true", contenders, order=20, runs=15)]
+CASES = [Case("run-rm", "run --rm --network none busybox /bin/true", contenders, order=20, runs=10)]

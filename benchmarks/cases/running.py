@@ -60,6 +60,6 @@ def stats_contenders(bench: Bench) -> list[Contender]:
     return found
 
 
-CASES = [Case("exec", "exec /bin/true in a running container", exec_contenders, order=50, runs=15),
+CASES = [Case("exec", "exec /bin/true in a running container", exec_contenders, order=50, runs=10),
          Case("stats", f"stats --no-stream with {STATS_CONTAINERS} running containers", stats_contenders,
-              order=55, runs=5, warmup=1)]
+              order=55, runs=3, warmup=1)]
