@@ -12,13 +12,12 @@ of the moment.
 """
 from __future__ import annotations
 
-import fcntl
 import os
 
 from nsbox.engine.names import check_name, new_id, random_name
 from nsbox.engine.paths import Paths
 from nsbox.errors import AlreadyExists, ContainerNotFound, DamagedRecord, NameInUse, NotFound, NsboxError, StateError
-from nsbox.linux.files import remove_tree, write_atomic
+from nsbox.linux.store_files import locked, remove_tree, write_atomic
 from nsbox.oci import jsonio
 
 RECORD = "container.json"
@@ -32,25 +31,6 @@ def checkpoint(step: str) -> None:
     nsbox at each step of `run` and `rm` this way, deterministically."""
     if os.environ.get("NSBOX_STOP_AT") == step:
         os.kill(os.getpid(), 19)
-
-
-class Lock:
-    """An exclusive fcntl lock on a file, held inside a `with` block."""
-
-    __slots__ = ("path", "fd")
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.fd = -1
-
-    def __enter__(self) -> Lock:
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        os.close(self.fd)  # closing releases the lock
-        self.fd = -1
 
 
 class ContainerStore:
@@ -207,10 +187,11 @@ class ContainerStore:
             write_atomic(self.paths.container(record["Id"], RECORD), jsonio.dumps(record).encode())
         live = self.live_path(record["Id"])
         os.makedirs(os.path.dirname(live), exist_ok=True)
-        replace_file(live, jsonio.dumps({key: record[key] for key in LIVE_KEYS if key in record}).encode())
+        write_atomic(live, jsonio.dumps({key: record[key] for key in LIVE_KEYS if key in record}).encode(),
+                     durable=False)  # /run: a reboot ends the container anyway
 
-    def lock(self, container_id: str) -> Lock:
-        return Lock(self.paths.container(container_id, "lock"))
+    def lock(self, container_id: str) -> locked:
+        return locked(self.paths.container(container_id, "lock"))
 
     def usable(self, record: dict) -> dict:
         """`record` if it is whole; else a StateError that says to remove it."""
@@ -300,8 +281,3 @@ def _decoded(data: bytes, path: str, required: tuple[str, ...]) -> dict:
 
 def _config_text(record: dict) -> str:
     return jsonio.dumps({key: value for key, value in record.items() if key not in LIVE_KEYS})
-
-
-def replace_file(path: str, data: bytes) -> None:
-    """Atomically replace `path` without fsync: for state on a tmpfs (a failed write leaves the old file)."""
-    write_atomic(path, data, 0o644, durable=False)

@@ -13,7 +13,7 @@ import time
 from nsbox.engine import checked_state
 from nsbox.engine.runconfig import make_record, now
 from nsbox.engine.runtimes import runtime_for
-from nsbox.engine.container_store import ContainerStore, checkpoint, replace_file
+from nsbox.engine.container_store import ContainerStore, checkpoint
 from nsbox.errors import NotFound, NsboxError, StateError
 from nsbox.linux import proc
 from nsbox.oci import jsonio
@@ -114,7 +114,8 @@ class Engine:
         if console_size and spec["process"]["terminal"]:
             spec["process"]["consoleSize"] = console_size
         # made again from the record at every start: atomic, but no need to survive a crash (no fsync)
-        replace_file(os.path.join(bundle, "config.json"), jsonio.dumps(spec).encode())
+        from nsbox.linux.store_files import write_atomic
+        write_atomic(os.path.join(bundle, "config.json"), jsonio.dumps(spec).encode(), durable=False)
         return bundle
 
     def launch(self, container_id: str, stdio: tuple[int, int, int], console_socket: str | None = None,

@@ -153,7 +153,7 @@ def _delete_runtime_state(engine, record: dict) -> None:
             if not isinstance(runtime, NsboxRuntime):
                 raise
             # its state.json is damaged: the cgroups step below finds the processes by name
-            from nsbox.linux.files import remove_tree
+            from nsbox.linux.store_files import remove_tree
             remove_tree(os.path.join(runtime.state_root, container_id))
 
 
@@ -195,7 +195,7 @@ def _remove_mounts(engine, record: dict) -> None:
 
 
 def _remove_anonymous_volumes(record: dict) -> None:
-    from nsbox.linux.files import remove_tree
+    from nsbox.linux.store_files import remove_tree
     for mount in record.get("Mounts") or []:
         if mount.get("Anonymous"):
             remove_tree(os.path.dirname(mount["Source"]))

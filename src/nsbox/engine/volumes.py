@@ -30,14 +30,14 @@ class Volumes:
 
     def create(self, name: str = "", labels: dict[str, str] | None = None) -> dict:
         from nsbox.engine.names import check_name, new_id
-        from nsbox.engine.container_store import replace_file
+        from nsbox.linux.store_files import write_atomic
         from nsbox.oci.timestamps import rfc3339_now
         name = check_name(name, "volume name") if name else new_id()
         directory = os.path.join(self.top, name)
         if not os.path.exists(os.path.join(directory, META)):  # Docker: creating an existing name is no error
             os.makedirs(os.path.join(directory, "_data"), exist_ok=True)
             meta = {"CreatedAt": rfc3339_now(), "Labels": labels or {}}
-            replace_file(os.path.join(directory, META), json.dumps(meta).encode())
+            write_atomic(os.path.join(directory, META), json.dumps(meta).encode(), durable=False)
         return self.inspect(name)
 
     def inspect(self, name: str) -> dict:

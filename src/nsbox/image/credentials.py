@@ -72,7 +72,7 @@ def lookup(root: str, registry: str) -> tuple[str, str] | None:
 def _write(root: str, auths: dict) -> None:
     import json
 
-    from nsbox.linux.files import write_atomic
+    from nsbox.linux.store_files import write_atomic
     os.makedirs(root, exist_ok=True)
     write_atomic(nsbox_auth_file(root), json.dumps({"auths": auths}, indent=1).encode(), mode=0o600)
 

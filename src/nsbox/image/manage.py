@@ -7,7 +7,8 @@ import shutil
 from nsbox.errors import ImageError, NotFound, StateError
 from nsbox.image.reference import parse_reference
 from nsbox.image.rootfs import image_users
-from nsbox.image.store import UNTAGGED, ImageStore, locked
+from nsbox.image.store import UNTAGGED, ImageStore
+from nsbox.linux.store_files import locked
 from nsbox.oci import image_spec
 
 

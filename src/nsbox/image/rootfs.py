@@ -63,7 +63,7 @@ def prepare_rootfs(root: str, image: str, container_id: str) -> str:
             from nsbox.linux.libc import mount
             mount("overlay", merged, "overlay", 0, overlay_options(lower_dirs, upper, work))
         except BaseException:
-            from nsbox.linux.files import remove_tree
+            from nsbox.linux.store_files import remove_tree
             try:
                 remove_tree(directory)
             except OSError:
@@ -85,7 +85,7 @@ def remove_rootfs(root: str, container_id: str) -> None:
             umount2(merged)
         except OSError:
             umount2(merged, 2)  # MNT_DETACH: a process still holds it; the kernel frees it when it exits
-    from nsbox.linux.files import remove_tree
+    from nsbox.linux.store_files import remove_tree
     remove_tree(directory)
 
 

@@ -15,11 +15,10 @@ concurrent pulls do the work once; pulls hold image/gc.lock shared, `image prune
 """
 from __future__ import annotations
 
-import fcntl
 import os
 
 from nsbox.errors import ImageError, ImageNotFound, NotFound
-from nsbox.linux.files import write_atomic
+from nsbox.linux.store_files import locked, write_atomic
 from nsbox.oci import image_spec, jsonio
 from nsbox.oci.image_spec import Descriptor, ImageConfig, Manifest
 
@@ -33,44 +32,6 @@ UNTAGGED = "<none>@"  # reference prefix of images that have no name (e.g. `nsbo
 def digest_hex(digest: str) -> str:
     image_spec.check_digest(digest, "digest")
     return digest[len("sha256:"):]
-
-
-def _unlink_if_there(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-class locked:
-    """`with locked(path):` holds an fcntl lock on the file at `path` (made if missing).
-
-    With `remove`, the file is deleted while the lock is still held; a waiter that got
-    the lock on a file deleted meanwhile notices (the inode differs) and starts again.
-    """
-
-    def __init__(self, path: str, exclusive: bool = True, remove: bool = False) -> None:
-        self.path = path
-        self.exclusive = exclusive
-        self.remove = remove
-        self.fd = -1
-
-    def __enter__(self) -> int:
-        while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            fcntl.flock(fd, fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH)
-            try:
-                if os.stat(self.path).st_ino == os.fstat(fd).st_ino:
-                    self.fd = fd
-                    return fd
-            except FileNotFoundError:
-                pass
-            os.close(fd)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.remove:
-            _unlink_if_there(self.path)
-        os.close(self.fd)
 
 
 class Image:

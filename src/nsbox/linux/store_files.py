@@ -1,8 +1,11 @@
-"""Files written so that a crash at any moment leaves either the old or the new content."""
+"""The file operations every store is made of (runtime state, containers, images): atomic
+writes, tree removal, and fcntl locks, so that a crash at any moment leaves either the old
+or the new content and concurrent writers take turns."""
 from __future__ import annotations
 
-import os
 import _thread
+import fcntl
+import os
 
 
 def write_atomic(path: str, data: bytes, mode: int = 0o644, durable: bool = True) -> None:
@@ -54,3 +57,49 @@ def remove_tree(path: str) -> None:
         os.rmdir(path)
     except FileNotFoundError:
         pass
+
+
+def unlink_if_there(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def lock_fd(fd: int, exclusive: bool = True) -> None:
+    """Wait for an fcntl (flock) lock on an open file or directory; closing the fd releases it."""
+    fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+
+
+class locked:
+    """`with locked(path):` holds an fcntl lock on the file at `path` (made if missing).
+
+    With `remove`, the file is deleted while the lock is still held; a waiter that got
+    the lock on a file deleted meanwhile notices (the inode differs) and starts again.
+    """
+
+    __slots__ = ("path", "exclusive", "remove", "fd")
+
+    def __init__(self, path: str, exclusive: bool = True, remove: bool = False) -> None:
+        self.path = path
+        self.exclusive = exclusive
+        self.remove = remove
+        self.fd = -1
+
+    def __enter__(self) -> int:
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            lock_fd(fd, self.exclusive)
+            try:
+                if os.stat(self.path).st_ino == os.fstat(fd).st_ino:
+                    self.fd = fd
+                    return fd
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.remove:
+            unlink_if_there(self.path)
+        os.close(self.fd)  # closing releases the lock
+        self.fd = -1

@@ -105,7 +105,7 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         del record.data["creating"]
         record.save()
         if pid_file:
-            from nsbox.linux.files import write_atomic
+            from nsbox.linux.store_files import write_atomic
             write_atomic(os.path.abspath(pid_file), str(init_pid).encode(), 0o644)
         return init_pid
     except BaseException as error:

@@ -84,7 +84,7 @@ def exec_process(state_root: str, container_id: str, process_data: dict, *, cons
     finally:
         channel.close()
     if pid_file:
-        from nsbox.linux.files import write_atomic
+        from nsbox.linux.store_files import write_atomic
         write_atomic(os.path.abspath(pid_file), str(pid).encode(), 0o644)
     return pid
 

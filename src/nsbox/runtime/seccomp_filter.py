@@ -59,17 +59,12 @@ def prepare(profile: Seccomp | None, state_root: str, container_id: str, bundle:
 
 def _store(path: str, program: bytes) -> None:
     """Write atomically; a cache that cannot be written only costs the next start a compile."""
-    temporary = f"{path}.{os.getpid()}.tmp"
+    from nsbox.linux.store_files import write_atomic
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        with open(temporary, "wb") as out:
-            out.write(program)
-        os.rename(temporary, path)
+        write_atomic(path, program, durable=False)
     except OSError:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
+        pass
 
 
 def connect_listener(seccomp_filter: Filter | None) -> None:

@@ -9,12 +9,11 @@ exec.fifo still there, is the cgroup frozen), so it can never go stale.
 """
 from __future__ import annotations
 
-import fcntl
 import os
 
 from nsbox.errors import AlreadyExists, ConfigError, NotFound, StateError
 from nsbox.linux import proc
-from nsbox.linux.files import write_atomic
+from nsbox.linux.store_files import lock_fd, write_atomic
 from nsbox.oci import jsonio
 
 DEFAULT_ROOT = "/run/nsbox-runtime"
@@ -55,7 +54,7 @@ class ContainerRecord:
         except FileExistsError:
             raise AlreadyExists(f"container {container_id!r} already exists in {root}") from None
         fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        lock_fd(fd)
         return cls(root, container_id, {"id": container_id, "pid": 0}, fd)
 
     @classmethod
@@ -67,7 +66,7 @@ class ContainerRecord:
         except FileNotFoundError:
             raise NotFound(f"container {container_id!r} does not exist (looked in {root})") from None
         if lock:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            lock_fd(fd)
         try:
             with open(os.path.join(directory, STATE_FILE), "rb") as f:
                 data = jsonio.loads(f.read())
