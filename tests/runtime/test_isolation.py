@@ -60,6 +60,25 @@ def test_joining_another_containers_namespaces_by_path(make_bundle, runtime):
     runtime("delete", "-f", "owner", check=True)
 
 
+def test_hostname_in_a_uts_namespace_joined_by_path(make_bundle, runtime):
+    """As runc: the joiner's hostname is set in the namespace it joined, which the owner sees."""
+    def first(spec):
+        spec["hostname"] = "before"
+    runtime("run", "-d", "--bundle", make_bundle(["sleep", "100"], first), "uts-owner", check=True)
+    pid = state_of(runtime, "uts-owner")["pid"]
+
+    def joiner(spec):
+        spec["hostname"] = "after"
+        for ns in spec["linux"]["namespaces"]:
+            if ns["type"] == "uts":
+                ns["path"] = f"/proc/{pid}/ns/uts"
+    result = runtime("run", "--bundle", make_bundle(["hostname"], joiner), "uts-joiner")
+    assert (result.returncode, result.stdout.strip()) == (0, "after"), result.stderr
+    owner_sees = subprocess.run(["nsenter", "--uts", "-t", str(pid), "hostname"], capture_output=True, text=True)
+    assert owner_sees.stdout.strip() == "after"
+    runtime("delete", "-f", "uts-owner", check=True)
+
+
 def test_joining_a_network_namespace_bind_mounted_at_a_path(make_bundle, runtime, tmp_path):
     """As `ip netns` and CNI keep them (podman, containerd's CRI): the path is a bind mount
     of the namespace file, which /proc/self/fd shows by its path, not as net:[inode]."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 
 def status_field(text: str, name: str) -> str:
     return [line for line in text.splitlines() if line.startswith(name + ":")][0].split()[1]
@@ -141,3 +143,22 @@ def test_preserve_fds_passes_extra_descriptors(make_bundle, runtime):
 def test_without_preserve_fds_extra_descriptors_are_closed(make_bundle, runtime):
     fds = run_detached_with_fd3(runtime, make_bundle(["sleep", "100"]), "nofds")
     assert sorted(fds) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("domain, machine", [("LINUX32", "i686"), ("LINUX", os.uname().machine)])
+def test_personality_domain(run_container, domain, machine):
+    if os.uname().machine != "x86_64":
+        pytest.skip("the LINUX32 persona shows as i686 on x86_64 only")
+
+    def edit(spec):
+        spec["linux"]["personality"] = {"domain": domain}
+    result = run_container(["uname", "-m"], edit)
+    assert (result.returncode, result.stdout.strip()) == (0, machine), result.stderr
+
+
+def test_personality_unknown_domain_is_refused_by_field(run_container):
+    def edit(spec):
+        spec["linux"]["personality"] = {"domain": "SVR4"}
+    result = run_container(["true"], edit)
+    assert result.returncode == 125
+    assert "linux.personality.domain: must be LINUX or LINUX32" in result.stderr

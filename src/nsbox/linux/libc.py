@@ -76,6 +76,10 @@ def capset(effective: int, permitted: int, inheritable: int) -> None:
     check(_libc.syscall(SYS_CAPSET, header, data), "capset", hex(effective), hex(permitted), hex(inheritable))
 
 
+def personality(persona: int) -> None:
+    check(_libc.personality(ctypes.c_ulong(persona)), "personality", hex(persona))
+
+
 def default_signal_action(number: int) -> None:
     """signal(number, SIG_DFL) without the signal module (it imports enum: ~5 ms here)."""
     _libc.signal(ctypes.c_int(number), None)

@@ -210,7 +210,10 @@ class Linux:
         if seccomp is not None:
             from nsbox.oci.seccomp import Seccomp
             self.seccomp = Seccomp(seccomp)
-        self.personality = f.raw("personality")
+        personality = f.obj("personality")
+        self.personality: int | None = None  # the persona for personality(2)
+        if personality is not None:
+            self.personality = parse_personality(personality)
         self.intel_rdt = f.raw("intelRdt")
 
     def namespace(self, kind: str) -> Namespace | None:
@@ -258,8 +261,6 @@ class Spec:
         linux = self.linux
         if linux.intel_rdt is not None:
             raise ConfigError("linux.intelRdt", "Intel RDT is not supported; remove the field")
-        if linux.personality is not None:
-            raise ConfigError("linux.personality", "personality is not supported; remove the field")
         if linux.mount_label:
             raise ConfigError("linux.mountLabel", "SELinux labels are not supported on this host; remove the field")
         if self.process is not None:
@@ -267,9 +268,6 @@ class Spec:
                 raise ConfigError("process.apparmorProfile", "AppArmor is not supported by nsbox-runtime; remove the field")
             if self.process.selinux_label:
                 raise ConfigError("process.selinuxLabel", "SELinux labels are not supported on this host; remove the field")
-        if linux.rootfs_propagation in ("shared", "rshared"):
-            raise ConfigError("linux.rootfsPropagation", "shared propagation is not supported yet (pivot_root "
-                              "refuses a shared root); use slave, rslave, private or rprivate")
         mount_ns = linux.namespace("mount")
         if mount_ns is None:
             raise ConfigError("linux.namespaces", "a mount namespace is required (add {\"type\": \"mount\"})")
@@ -284,8 +282,21 @@ class Spec:
             raise ConfigError("linux.uidMappings", "a new user namespace needs uidMappings and gidMappings")
         if linux.time_offsets and (linux.namespace("time") is None or linux.namespace("time").path):  # type: ignore[union-attr]
             raise ConfigError("linux.timeOffsets", "offsets need a new time namespace in linux.namespaces")
-        if (self.hostname or self.domainname) and (linux.namespace("uts") is None or linux.namespace("uts").path):  # type: ignore[union-attr]
-            raise ConfigError("hostname", "setting the hostname needs a new uts namespace in linux.namespaces")
+        if (self.hostname or self.domainname) and linux.namespace("uts") is None:
+            # a UTS namespace joined by path takes the name too (as runc): never the host's
+            raise ConfigError("hostname", "setting the hostname needs a uts namespace in linux.namespaces")
+
+
+PERSONALITY_DOMAINS = {"LINUX": 0x0000, "LINUX32": 0x0008}  # PER_LINUX, PER_LINUX32 of <linux/personality.h>
+
+
+def parse_personality(personality: Fields) -> int:
+    domain = personality.str("domain", required=True)
+    if domain not in PERSONALITY_DOMAINS:
+        raise ConfigError(personality.where("domain"), f"must be LINUX or LINUX32, got {domain!r}")
+    if personality.strs("flags"):
+        raise ConfigError(personality.where("flags"), "the runtime spec defines no flags yet; leave the list empty")
+    return PERSONALITY_DOMAINS[domain]
 
 
 def parse_config(data: bytes, source: str = "config.json") -> Spec:

@@ -137,11 +137,14 @@ def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
         if options.console is not None:
             import fcntl
             import struct
-        rootfs_setup.pivot(options.rootfs, options.no_pivot)
+        rootfs_setup.pivot(options.rootfs, options.no_pivot,
+                           spec.linux.rootfs_propagation in ("shared", "rshared"))
         if spec.hostname:
             libc.sethostname(spec.hostname)
         if spec.domainname:
             libc.setdomainname(spec.domainname)
+        if spec.linux.personality is not None:
+            libc.personality(spec.linux.personality)
         for key, value in spec.linux.sysctl.items():
             try:
                 with open("/proc/sys/" + key.replace(".", "/"), "w") as sysctl:

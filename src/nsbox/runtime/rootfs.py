@@ -31,6 +31,10 @@ def prepare(spec: Spec, bundle: str, rootfs: str, in_user_ns: bool, join_cgroup:
     overlap with the kernel's slow first cgroup migration (~15 ms on cgroup v1)."""
     propagation = m.PROPAGATION.get(spec.linux.rootfs_propagation or "rslave", m.MS_SLAVE | m.MS_REC)
     m.mount(None, "/", None, propagation)
+    if propagation & m.MS_SHARED:
+        # pivot_root refuses a shared new root or parent: as runc, the mount holding the
+        # rootfs goes private (so its bind below is private too); pivot() shares / again.
+        m.mount(None, mount_point_of(rootfs), None, m.MS_PRIVATE)
     m.mount(rootfs, rootfs, None, m.MS_BIND | m.MS_REC)
     joined = False
     own_cgroup_ns = spec.linux.namespace("cgroup") is not None
@@ -138,8 +142,21 @@ def make_device(rootfs: str, device: Device, in_user_ns: bool, field: str) -> No
         raise ConfigError(field, f"cannot create {device.path}: {error.strerror}") from None
 
 
-def pivot(rootfs: str, no_pivot: bool) -> None:
-    """Make `rootfs` the root: pivot_root(".", ".") then detach the old root; or chroot."""
+def mount_point_of(path: str) -> str:
+    """The mount point of the mount that holds `path` (the longest one above it)."""
+    path = os.path.realpath(path)
+    best = "/"
+    with open("/proc/self/mountinfo") as info:
+        for line in info:
+            point = line.split()[4]
+            if (path == point or path.startswith(point.rstrip("/") + "/")) and len(point) > len(best):
+                best = point
+    return best
+
+
+def pivot(rootfs: str, no_pivot: bool, shared: bool = False) -> None:
+    """Make `rootfs` the root: pivot_root(".", ".") then detach the old root; or chroot.
+    `shared`: rootfsPropagation (r)shared, applied to the new root once it is the root."""
     os.chdir(rootfs)
     if no_pivot:
         m.mount(rootfs, "/", None, m.MS_MOVE)
@@ -149,6 +166,8 @@ def pivot(rootfs: str, no_pivot: bool) -> None:
         m.mount(None, ".", None, m.MS_SLAVE | m.MS_REC)
         m.umount2(".", m.MNT_DETACH)
     os.chdir("/")
+    if shared:
+        m.mount(None, "/", None, m.MS_SHARED | m.MS_REC)
 
 
 def finish(spec: Spec) -> None:
