@@ -5,7 +5,7 @@ import os
 
 from nsbox.cgroups import freezer
 from nsbox.cgroups.interface_files import write
-from nsbox.linux.libc import SIGKILL
+from nsbox.linux.signals import SIGKILL
 
 
 def kill(cgroup, signal: int) -> None:

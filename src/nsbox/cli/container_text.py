@@ -4,22 +4,13 @@ from __future__ import annotations
 import time
 
 from nsbox.engine.names import SHORT_ID
-
-
-def parse_time(stamp: str) -> float:
-    """Seconds since the epoch from an RFC 3339 UTC stamp as the engine writes it."""
-    import calendar
-    if not stamp:
-        return 0.0
-    whole = calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
-    fraction = stamp[19:].rstrip("Z")
-    return whole + (float(fraction) if fraction.startswith(".") else 0.0)
+from nsbox.oci.timestamps import parse_rfc3339
 
 
 def ago(stamp: str) -> str:
     """"3 minutes", "About an hour", ... as Docker writes durations."""
     from nsbox.cli.humanize import human_duration
-    return human_duration(max(0.0, time.time() - parse_time(stamp)))
+    return human_duration(max(0.0, time.time() - parse_rfc3339(stamp)))
 
 
 def status_text(record: dict) -> str:

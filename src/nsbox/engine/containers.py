@@ -11,14 +11,15 @@ import os
 import time
 
 from nsbox.engine import checked_state
-from nsbox.engine.runconfig import make_record, now
+from nsbox.engine.runconfig import make_record
 from nsbox.engine.runtimes import runtime_for
 from nsbox.engine.container_store import ContainerStore, checkpoint
 from nsbox.errors import NotFound, NsboxError, StateError
 from nsbox.linux import proc
+from nsbox.linux.signals import SIGKILL
 from nsbox.oci import jsonio
+from nsbox.oci.timestamps import rfc3339_now
 
-SIGKILL = 9
 NAMESPACE_FILES = {"pid": "pid", "ipc": "ipc", "uts": "uts", "network": "net"}
 
 
@@ -138,7 +139,7 @@ class Engine:
 
         def running(record: dict) -> None:
             record["State"].update(Status="running", Running=True, Paused=False, Restarting=False, Pid=pid,
-                                   ExitCode=0, Error="", OOMKilled=False, StartedAt=now(), FinishedAt="")
+                                   ExitCode=0, Error="", OOMKilled=False, StartedAt=rfc3339_now(), FinishedAt="")
             record["InitStart"] = proc.start_time(pid)
             record["Monitor"] = {"Pid": monitor, "Start": proc.start_time(monitor)}
 
@@ -174,7 +175,7 @@ class Engine:
             if record["State"].get("Status") == "removing":
                 return
             record["State"].update(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0,
-                                   ExitCode=code, OOMKilled=oom_killed, Error=error, FinishedAt=now())
+                                   ExitCode=code, OOMKilled=oom_killed, Error=error, FinishedAt=rfc3339_now())
         try:
             return self.store.update(container_id, exited)
         except (NotFound, StateError):

@@ -40,7 +40,7 @@ def run_exec(engine, reference: str, args: list[str], env: list[str], user: str,
     stdio = (0 if interactive and not detach else devnull, devnull if detach else 1, devnull if detach else 2)
     if tty and not detach:
         from nsbox.engine import console
-        from nsbox.engine.foreground import _forward_signals, relay_terminal, window_size
+        from nsbox.engine.attach import forward_signals, relay_terminal, window_size
         size = window_size(0)
         if size:
             process["consoleSize"] = size
@@ -51,12 +51,12 @@ def run_exec(engine, reference: str, args: list[str], env: list[str], user: str,
         finally:
             listener.close()
             os.unlink(console_path)
-        _forward_signals(pid)
+        forward_signals(pid)
         return exit_code(relay_terminal(pid, master, interactive))
     pid = runtime.exec_process(record["Id"], process, stdio)
     os.close(devnull)
     if detach:
         return 0
-    from nsbox.engine.foreground import _forward_signals, _wait
-    _forward_signals(pid)
-    return exit_code(_wait(pid))
+    from nsbox.engine.attach import forward_signals, wait_status
+    forward_signals(pid)
+    return exit_code(wait_status(pid))

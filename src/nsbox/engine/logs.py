@@ -50,11 +50,11 @@ def parse_since(text: str) -> str:
                 number = ""
             else:
                 raise InvalidOption("--since", f"invalid duration {text!r}: use e.g. 10m, 1h or 2026-01-02T15:04:05")
-        stamp = time.time() - total
-        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp)) + f".{int(stamp % 1 * 1e9):09d}Z"
+        from nsbox.oci.timestamps import rfc3339
+        return rfc3339(time.time_ns() - int(total * 1e9))
     if text.isdigit():
-        stamp = int(text)
-        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp)) + ".000000000Z"
+        from nsbox.oci.timestamps import rfc3339
+        return rfc3339(int(text) * 1_000_000_000)
     if len(text) < 10 or text[4] != "-":
         raise InvalidOption("--since", f"invalid time {text!r}: use e.g. 10m, 1h or 2026-01-02T15:04:05")
     return text

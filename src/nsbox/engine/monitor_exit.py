@@ -14,6 +14,7 @@ import time
 
 from nsbox.engine.containers import Engine
 from nsbox.errors import NsboxError
+from nsbox.oci.timestamps import parse_rfc3339
 
 FIRST_DELAY = 0.1
 MAX_DELAY = 60.0
@@ -34,13 +35,9 @@ def should_restart(record: dict) -> bool:
 def restart_delay(record: dict) -> float:
     started, finished = record["State"].get("StartedAt"), record["State"].get("FinishedAt")
     count = record.get("RestartCount", 0)
-    if started and finished and _seconds(finished) - _seconds(started) >= STEADY_SECONDS:
+    if started and finished and parse_rfc3339(finished) - parse_rfc3339(started) >= STEADY_SECONDS:
         return FIRST_DELAY
     return min(FIRST_DELAY * 2 ** count, MAX_DELAY)
-
-
-def _seconds(stamp: str) -> float:
-    return time.mktime(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
 
 
 def main(argv: list[str]) -> str:

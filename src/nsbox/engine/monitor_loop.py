@@ -13,14 +13,9 @@ from __future__ import annotations
 import os
 import sys
 
+from nsbox.oci.timestamps import rfc3339_now
+
 READ_SIZE = 65536
-
-
-def _timestamp() -> bytes:
-    import time
-    stamp = time.time_ns()
-    return (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp // 1_000_000_000))
-            + f".{stamp % 1_000_000_000:09d}Z").encode()
 
 
 def log_chunk(log_fd: int, stream: bytes, data: bytes, pending: dict[bytes, bytes]) -> None:
@@ -28,7 +23,7 @@ def log_chunk(log_fd: int, stream: bytes, data: bytes, pending: dict[bytes, byte
     data = pending.pop(stream, b"") + data
     lines = data.split(b"\n")
     rest = lines.pop()
-    stamp = _timestamp()
+    stamp = rfc3339_now().encode()
     out = [b"%s %s F %s\n" % (stamp, stream, line.rstrip(b"\r")) for line in lines]
     if len(rest) >= READ_SIZE:
         out.append(b"%s %s P %s\n" % (stamp, stream, rest))
@@ -39,7 +34,7 @@ def log_chunk(log_fd: int, stream: bytes, data: bytes, pending: dict[bytes, byte
 
 
 def flush_pending(log_fd: int, pending: dict[bytes, bytes]) -> None:
-    stamp = _timestamp()
+    stamp = rfc3339_now().encode()
     for stream, rest in pending.items():
         os.write(log_fd, b"%s %s P %s\n" % (stamp, stream, rest))
     pending.clear()

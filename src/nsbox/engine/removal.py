@@ -16,8 +16,8 @@ import os
 from nsbox.engine import checked_state
 from nsbox.engine.undo import Steps
 from nsbox.errors import ContainerNotFound, NotFound, NsboxError, StateError
+from nsbox.linux.signals import SIGKILL
 
-SIGKILL = 9
 MONITOR_GRACE = 30.0  # seconds the monitor gets to record the exit before it is killed
 
 

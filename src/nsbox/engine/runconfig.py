@@ -8,22 +8,16 @@ nsbox.engine.spec turns it into an OCI config.json at each start.
 from __future__ import annotations
 
 import os
-import time
 
 from nsbox.linux.signals import parse_signal
 from nsbox.engine.quantities import SECONDS_MAX, parse_int, parse_size
 from nsbox.errors import InvalidOption
+from nsbox.oci.timestamps import rfc3339_now
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
 NAMESPACE_MODES = {"ipc": ("", "private", "shareable", "host"), "pid": ("", "host"), "uts": ("", "host")}
 NETWORK_MODES = ("none", "host")
-
-
-def now() -> str:
-    """RFC 3339 UTC time with nanoseconds, as Docker writes it."""
-    stamp = time.time_ns()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp // 1_000_000_000)) + f".{stamp % 1_000_000_000:09d}Z"
 
 
 def make_record(options: dict, image: dict | None, root: str) -> dict:
@@ -33,7 +27,7 @@ def make_record(options: dict, image: dict | None, root: str) -> dict:
     host = _host_config(options)
     mounts = _mounts(options, root)
     return {
-        "Created": now(),
+        "Created": rfc3339_now(),
         "Path": (config["Entrypoint"] or config["Cmd"] or [""])[0],
         "Args": ((config["Entrypoint"] or []) + (config["Cmd"] or []))[1:],
         "Image": (image or {}).get("id", ""),

@@ -19,13 +19,10 @@ from nsbox.image.store import UNTAGGED, Image, ImageStore
 from nsbox.image.unpack import entry_parts, layer_stream
 from nsbox.oci import image_spec
 from nsbox.oci.image_spec import Descriptor, Manifest
+from nsbox.oci.timestamps import rfc3339_now
 
 _CHUNK = 1 << 20
 CONTAINERD_NAME = "io.containerd.image.name"
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def _layer_media_type(path: str) -> str:
@@ -151,7 +148,7 @@ def import_rootfs(root: str, source, name: str | None = None, changes: list[str]
         os_name, architecture = platform or (host.os, host.architecture)
         config_section: dict = {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]}
         apply_changes(config_section, list(changes))
-        created = _now()
+        created = rfc3339_now()
         config = {"architecture": architecture, "os": os_name, "created": created, "config": config_section,
                   "rootfs": {"type": "layers", "diff_ids": [digest]},
                   "history": [{"created": created, "created_by": "nsbox import", "comment": "imported"}]}

@@ -50,11 +50,6 @@ def join(kind: str, path: str) -> None:
         os.close(fd)
 
 
-def open_namespace(kind: str, path: str) -> int:
+def open_namespace(path: str) -> int:
     """Open a namespace file early (before mounts change what paths mean); returns the fd."""
     return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-
-
-def inode(pid: int | str, kind: str) -> str:
-    """The namespace's identity as /proc shows it, e.g. 'pid:[4026532281]'."""
-    return os.readlink(f"/proc/{pid}/ns/{KINDS[kind][1]}")

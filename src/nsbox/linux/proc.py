@@ -36,11 +36,6 @@ def status(pid: int) -> dict[str, str]:
     return fields
 
 
-def ns_pids(pid: int) -> list[int]:
-    """The process's PID in each PID namespace it is in, outermost first (NSpid)."""
-    return [int(p) for p in status(pid).get("NSpid", str(pid)).split()]
-
-
 def is_alive(pid: int, started: int | None) -> bool:
     """True if `pid` runs and is the same process that started at `started` (not a zombie)."""
     letter = state_letter(pid)

@@ -5,6 +5,9 @@ import _signal
 
 from nsbox.errors import InvalidOption
 
+SIGKILL: int = _signal.SIGKILL
+SIGSTOP: int = _signal.SIGSTOP
+
 NUMBERS: dict[str, int] = {name: getattr(_signal, name) for name in dir(_signal)
                            if name.startswith("SIG") and not name.startswith("SIG_")}
 

@@ -12,3 +12,13 @@ def rfc3339_now() -> str:
 def rfc3339(nanoseconds: int) -> str:
     seconds, fraction = divmod(nanoseconds, 1_000_000_000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{fraction:09d}Z"
+
+
+def parse_rfc3339(stamp: str) -> float:
+    """Seconds since the epoch from a UTC stamp as written above ("" is 0.0)."""
+    import calendar
+    if not stamp:
+        return 0.0
+    whole = calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
+    fraction = stamp[19:].rstrip("Z")
+    return whole + (float(fraction) if fraction.startswith(".") else 0.0)

@@ -9,7 +9,7 @@ import os
 
 from nsbox.errors import NsboxError
 from nsbox.linux import libc, proc
-from nsbox.linux.libc import SIGKILL
+from nsbox.linux.signals import SIGKILL
 from nsbox.oci.runtime_spec import Spec
 from nsbox.oci.timestamps import rfc3339_now
 from nsbox.runtime.bundle import load_spec

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 from nsbox.errors import NsboxError, StateError
-from nsbox.linux.libc import SIGKILL
+from nsbox.linux.signals import SIGKILL
 from nsbox.runtime.bundle import load_spec
 from nsbox.runtime.state import ContainerRecord
 from nsbox.runtime.wait import wait_gone

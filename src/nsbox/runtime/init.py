@@ -66,7 +66,7 @@ def intermediate(options: InitOptions, channel: Channel) -> None:
         os.close(options.lock_fd)
         spec = options.spec
         linux = spec.linux
-        joins = [(ns_.type, ns.open_namespace(ns_.type, ns_.path)) for ns_ in linux.namespaces if ns_.path]
+        joins = [(ns_.type, ns.open_namespace(ns_.path)) for ns_ in linux.namespaces if ns_.path]
         joins.sort(key=lambda item: ns.JOIN_ORDER.index(item[0]))
         for kind, fd in joins:
             libc.setns(fd, ns.KINDS[kind][0], kind)

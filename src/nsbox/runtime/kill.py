@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 from nsbox.errors import StateError
-from nsbox.linux.libc import SIGKILL
+from nsbox.linux.signals import SIGKILL
 from nsbox.runtime.state import load
 
 
