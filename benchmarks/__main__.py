@@ -65,7 +65,8 @@ def main() -> int:
             for tool in entry["tools"]:
                 wall = tool["wall"]
                 median = f"{wall['median'] * 1000:9.1f} ms" if wall.get("runs") else f"skipped: {tool['skipped']}"
-                print(f"    {tool['tool']:42} {median}  {report.ratio_cell(tool)}  {report.extras_cell(tool['extras'])}",
+                cpu = f"  CPU {report.ratio_cell(tool, 'cpu_ratio')}" if tool.get("cpu_ratio") else ""
+                print(f"    {tool['tool']:42} {median}  {report.ratio_cell(tool)}{cpu}  {report.extras_cell(tool['extras'])}",
                       flush=True)
     finally:
         bench.close()

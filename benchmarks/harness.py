@@ -62,7 +62,10 @@ class Contender:
 @dataclass
 class Case:
     """A benchmark case. `baseline` names the contender the ratios are taken against;
-    `runs` is the number of timed rounds (the command line can change it)."""
+    `runs` is the number of timed rounds (the command line can change it). `cpu_comparable`:
+    every tool does all its work in processes the harness waits for (no daemon, no
+    double-forked helper), so their CPU times (user + system) compare too: steadier than
+    wall time on a busy machine."""
 
     name: str
     title: str
@@ -71,7 +74,7 @@ class Case:
     baseline: str = "nsbox"
     runs: int = 15
     warmup: int = 2
-    unit_note: str = ""
+    cpu_comparable: bool = False
 
 
 @dataclass

@@ -16,16 +16,19 @@ def case_record(case: Case, results: list[Result]) -> dict:
                  "note": result.note, "extras": result.extras, "skipped": result.skipped}
         if baseline is not None and result is not baseline and baseline.walls and result.walls:
             entry["ratio"] = paired_ratio(baseline.walls, result.walls)
+            if case.cpu_comparable:
+                entry["cpu_ratio"] = paired_ratio(baseline.cpus, result.cpus)
         tools.append(entry)
-    return {"name": case.name, "title": case.title, "baseline": case.baseline, "tools": tools}
+    return {"name": case.name, "title": case.title, "baseline": case.baseline, "cpu_comparable": case.cpu_comparable,
+            "tools": tools}
 
 
 def milliseconds(value: float) -> str:
     return f"{value * 1000:.1f}" if value < 10 else f"{value * 1000:.0f}"
 
 
-def ratio_cell(entry: dict) -> str:
-    ratio = entry.get("ratio")
+def ratio_cell(entry: dict, key: str = "ratio") -> str:
+    ratio = entry.get(key)
     if not ratio:
         return ""
     if not ratio["claimed"]:
@@ -49,11 +52,15 @@ def markdown(record: dict) -> str:
              f"{record['load_before']} before, {record['load_after']} after; {record['seconds']:.0f} s in all.", "",
              "Tools interleaved round by round. Ratio: the baseline's time as a fraction of the tool's, the median "
              "of per-round ratios (interquartile range in brackets); refused when that range is wider than "
-             f"{record['max_spread']:.0%} of the median (the machine's load moved more than the tools differ).", "",
+             f"{record['max_spread']:.0%} of the median (the machine's load moved more than the tools differ). "
+             "Where every tool's work happens in processes the benchmark waits for, their CPU time "
+             "(user + system) is compared too, by the same rule: it is steadier than wall time on a busy machine.", "",
              "Versions: " + ", ".join(f"{tool} {version}" for tool, version in machine["versions"].items()), ""]
     for case in record["cases"]:
-        lines += [f"## {case['title']}", "", f"| tool | median ms | min | max | runs | {case['baseline']} ÷ tool | |",
-                  "|---|---:|---:|---:|---:|---|---|"]
+        cpu = case.get("cpu_comparable")
+        lines += [f"## {case['title']}", "", f"| tool | median ms | min | max | runs | {case['baseline']} ÷ tool | "
+                  + (f"CPU ms | CPU: {case['baseline']} ÷ tool | |" if cpu else "|"),
+                  "|---|---:|---:|---:|---:|---|" + ("---:|---|---|" if cpu else "---|")]
         for entry in case["tools"]:
             wall = entry["wall"]
             if entry["skipped"] and not wall.get("runs"):
@@ -61,8 +68,9 @@ def markdown(record: dict) -> str:
                 continue
             name = f"**{entry['tool']}**" if entry["tool"] == case["baseline"] else entry["tool"]
             note = "; ".join(part for part in (entry["note"], extras_cell(entry["extras"]), entry["skipped"]) if part)
+            cpu_cells = f"{milliseconds(entry['cpu']['median'])} | {ratio_cell(entry, 'cpu_ratio')} | " if cpu else ""
             lines.append(f"| {name} | {milliseconds(wall['median'])} | {milliseconds(wall['min'])} | "
-                         f"{milliseconds(wall['max'])} | {wall['runs']} | {ratio_cell(entry)} | {note} |")
+                         f"{milliseconds(wall['max'])} | {wall['runs']} | {ratio_cell(entry)} | {cpu_cells}{note} |")
         lines.append("")
     if record["leftovers"]:
         lines += ["## Left behind (check these)", ""] + [f"- {item}" for item in record["leftovers"]] + [""]

@@ -44,5 +44,5 @@ def operation(key: str):
     return contenders
 
 
-CASES = [Case(key, title, operation(key), order=70, baseline="nsbox-runtime", runs=10)
+CASES = [Case(key, title, operation(key), order=70, baseline="nsbox-runtime", runs=10, cpu_comparable=True)
          for key, (title, _) in OPERATIONS.items()]

@@ -41,4 +41,4 @@ def contenders(bench: Bench) -> list[Contender]:
 
 
 CASES = [Case("runtime", "OCI runtime: run a /bin/true bundle (create, start, wait, delete)", contenders,
-              order=10, baseline="nsbox-runtime", runs=15)]
+              order=10, baseline="nsbox-runtime", runs=15, cpu_comparable=True)]
