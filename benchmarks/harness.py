@@ -75,6 +75,7 @@ class Case:
     runs: int = 15
     warmup: int = 2
     cpu_comparable: bool = False
+    note: str = ""  # how the case is run, shown under its table
 
 
 @dataclass

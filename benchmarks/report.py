@@ -20,6 +20,7 @@ def case_record(case: Case, results: list[Result]) -> dict:
                 entry["cpu_ratio"] = paired_ratio(baseline.cpus, result.cpus)
         tools.append(entry)
     return {"name": case.name, "title": case.title, "baseline": case.baseline, "cpu_comparable": case.cpu_comparable,
+            "note": case.note,
             "tools": tools}
 
 
@@ -71,6 +72,8 @@ def markdown(record: dict) -> str:
             cpu_cells = f"{milliseconds(entry['cpu']['median'])} | {ratio_cell(entry, 'cpu_ratio')} | " if cpu else ""
             lines.append(f"| {name} | {milliseconds(wall['median'])} | {milliseconds(wall['min'])} | "
                          f"{milliseconds(wall['max'])} | {wall['runs']} | {ratio_cell(entry)} | {cpu_cells}{note} |")
+        if case.get("note"):
+            lines += ["", case["note"]]
         lines.append("")
     if record["leftovers"]:
         lines += ["## Left behind (check these)", ""] + [f"- {item}" for item in record["leftovers"]] + [""]
