@@ -46,7 +46,8 @@ def description() -> dict:
     for tool, argv in VERSION_COMMANDS.items():
         if shutil.which(argv[0]):
             output = subprocess.run(argv, capture_output=True, text=True).stdout.strip().splitlines()
-            versions[tool] = output[0] if output else "?"
+            line = output[0] if output else "?"
+            versions[tool] = line.removeprefix(argv[0] + " ").removeprefix("version ").removeprefix("Docker version ")
     import sys
     versions["python"] = sys.version.split()[0]
     return {"cores": os.cpu_count(), "kernel": platform.release(), "cgroups": cgroup_layout(), "versions": versions}

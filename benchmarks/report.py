@@ -33,7 +33,9 @@ def ratio_cell(entry: dict, key: str = "ratio") -> str:
     if not ratio:
         return ""
     if not ratio["claimed"]:
-        return f"refused ({ratio['why']})"
+        if "low" in ratio:
+            return f"busy: {ratio['low']:.2f}-{ratio['high']:.2f}"
+        return f"refused: {ratio['why']}"
     return f"**{ratio['ratio']:.2f}x** ({ratio['low']:.2f}-{ratio['high']:.2f})"
 
 
@@ -53,7 +55,8 @@ def markdown(record: dict) -> str:
              f"{record['load_before']} before, {record['load_after']} after; {record['seconds']:.0f} s in all.", "",
              "Tools interleaved round by round. Ratio: the baseline's time as a fraction of the tool's, the median "
              "of per-round ratios (interquartile range in brackets); refused when that range is wider than "
-             f"{record['max_spread']:.0%} of the median (the machine's load moved more than the tools differ). "
+             f"{record['max_spread']:.0%} of the median (the machine's load moved more than the tools differ): "
+             "the cell then says busy and gives only the range. "
              "Where every tool's work happens in processes the benchmark waits for, their CPU time "
              "(user + system) is compared too, by the same rule: it is steadier than wall time on a busy machine.", "",
              "Versions: " + ", ".join(f"{tool} {version}" for tool, version in machine["versions"].items()), ""]
