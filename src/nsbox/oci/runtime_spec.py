@@ -270,7 +270,10 @@ class Spec:
                 raise ConfigError("process.selinuxLabel", "SELinux labels are not supported on this host; remove the field")
         mount_ns = linux.namespace("mount")
         if mount_ns is None:
-            raise ConfigError("linux.namespaces", "a mount namespace is required (add {\"type\": \"mount\"})")
+            # runc goes on in the caller's mount namespace: its rootfs bind and propagation
+            # change land in the host's mount table (and its bind stays there).
+            raise ConfigError("linux.namespaces", "a mount namespace is required (add {\"type\": \"mount\"}): "
+                              "without one the root filesystem would be set up in the host's own mount table")
         if linux.uid_mappings or linux.gid_mappings:
             user_ns = linux.namespace("user")
             if user_ns is None or user_ns.path:
