@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nsbox.cli.formatting import render, tabwrite
+from nsbox.cli.formatting import as_inspected, render, tabwrite
 from nsbox.cli.gotemplate import Struct, Template
 from nsbox.cli.gotemplate_values import TemplateError
 
@@ -53,6 +53,7 @@ CASES = [
     ("{{lt 1 2}} {{ge 2 3}} {{ne .Name \"x\"}}", "true false true"),
     ("{{slice .Name 1 3}}", "we"),
     ("{{`raw\\t`}}", "raw\\t"),
+    ("{{.Config.Labels.nope}}|{{.Nope}}", "<no value>|<no value>"),  # maps: Go's default for a missing key
 ]
 
 
@@ -79,7 +80,7 @@ ERRORS = [
 @pytest.mark.parametrize("text, message", ERRORS)
 def test_template_errors_read_as_go(text, message):
     with pytest.raises(TemplateError) as error:
-        Template(text).execute(DATA)
+        Template(text).execute(as_inspected(DATA))  # objects as inspect sees them: structs, maps under Labels
     assert str(error.value) == message
 
 
@@ -102,3 +103,10 @@ def test_table_directive_uses_headings_and_go_tabwriter_widths():
         "REPOSITORY   TAG       SIZE\nbusybox      latest    2MB\n"
     assert render("{{.Names}}", rows, {}, "") == "web\na-much-longer-name\n"
     assert render("json", rows[:1], {}, "") == '{"Names":"web","Status":"Up 3 seconds"}\n'
+
+
+def test_inspect_objects_are_structs_but_their_maps_are_maps():
+    shown = as_inspected(DATA)
+    assert Template("{{.Config.Labels.nope}}").execute(shown) == "<no value>"
+    with pytest.raises(TemplateError, match='map has no entry for key "Nope"'):
+        Template("{{.Config.Nope}}").execute(shown)

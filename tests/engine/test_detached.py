@@ -220,7 +220,7 @@ def test_system_df_prune_info_version(nsbox):
     assert nsbox.out("ps", "-a", "--format", "json").count("\n") == 1
     info = nsbox.out("info")
     assert "Running: 1" in info and "Default Network: none" in info and "Cgroup Version:" in info
-    assert nsbox.out("version").startswith("nsbox:")
+    assert nsbox.out("version").startswith("Client:\n Version:")  # Docker's shape: Client, then Server
     nsbox("rm", "-f", "live")
 
 

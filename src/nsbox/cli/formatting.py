@@ -77,13 +77,35 @@ def _heading(title: str):
     return heading
 
 
+# Keys of Docker's inspect output whose values are Go maps (a missing key is <no value>); the
+# other objects are structs (a missing field is an error)
+MAP_KEYS = frozenset({"Labels", "Attributes", "Options", "ExposedPorts", "Volumes", "Ports", "Networks",
+                      "Sysctls", "StorageOpt", "Tmpfs", "Data", "DriverOpts", "Config"})
+
+
+def as_inspected(value: Any, key: str = "", top: bool = True) -> Any:
+    """JSON data as Docker's inspect templates see it: objects are structs, but those under MAP_KEYS."""
+    from nsbox.cli.gotemplate import Struct
+    if isinstance(value, dict):
+        items = {k: as_inspected(v, k, False) for k, v in value.items()}
+        return items if key in MAP_KEYS and not top and not _is_struct_config(key, value) else Struct(None, items)
+    if isinstance(value, list):
+        return [as_inspected(item, "", False) for item in value]
+    return value
+
+
+def _is_struct_config(key: str, value: dict) -> bool:
+    """"Config" is a struct in a container or image (it has Cmd or Env); LogConfig's "Config" is a map."""
+    return key == "Config" and ("Env" in value or "Cmd" in value or "Hostname" in value)
+
+
 def render_each(form: str, objects: list[Any]) -> str:
     """inspect -f: the template run on each object, one output line each."""
     from nsbox.cli.gotemplate import Template, backslash_escapes
     from nsbox.cli.gotemplate_values import TemplateError
     try:
         template = Template(backslash_escapes(form))
-        return "".join(template.execute(value) + "\n" for value in objects)
+        return "".join(template.execute(as_inspected(value)) + "\n" for value in objects)
     except TemplateError as error:
         raise TemplateError(f"template parsing error: {error}") from None
 

@@ -20,11 +20,14 @@ from nsbox.cli.gotemplate_values import FUNCTIONS, TemplateError, go_str, truth
 
 
 class Struct(dict):
-    """A dict that stands for a Go struct: an unknown field is "can't evaluate field X in type T"."""
+    """A dict that stands for a Go struct: an unknown field is "can't evaluate field X in type T"
+    (with no type name: Docker's inspect fallback's "map has no entry for key X"). A plain dict
+    is a Go map: a missing key is <no value>, as Go's default missingkey option has it."""
 
-    def __init__(self, type_name: str, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, type_name: str | None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.type_name = type_name
+        self.json_value: Any = None  # what {{json .}} prints, when not the fields themselves
 
 
 class _Break(Exception):
@@ -295,7 +298,10 @@ class Template:
         for position, name in enumerate(chain):
             if isinstance(receiver, dict):
                 if name not in receiver and not hasattr(receiver, "__missing__"):
-                    if isinstance(receiver, Struct):
+                    if not isinstance(receiver, Struct):
+                        receiver = None
+                        continue
+                    if receiver.type_name:
                         raise self._error(token, f"can't evaluate field {name} in type {receiver.type_name}")
                     raise self._error(token, f'map has no entry for key "{name}"')
                 receiver = receiver[name]

@@ -181,6 +181,9 @@ def go_json(value: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
+    shown = getattr(value, "json_value", None)  # a row that stands for a Go value with JSON of its own
+    if shown is not None:
+        return shown
     if isinstance(value, dict):
         keys = sorted(value) if type(value) is not dict else list(value)
         return {key: _plain(value[key]) for key in keys if not callable(value[key])}

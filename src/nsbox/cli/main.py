@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "update": "update", "cp": "cp", "export": "export", "info": "info", "version": "version",
     "explain": "explain",
     "system": "system", "container": "container", "volume": "volume", "history": "history",
+    "events": "events",
 }
 
 USAGE = "usage: nsbox [--root DIR] [--debug] COMMAND [ARGS...]\n"

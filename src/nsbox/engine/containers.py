@@ -14,6 +14,7 @@ from nsbox.engine import checked_state
 from nsbox.engine.runconfig import make_record
 from nsbox.engine.runtimes import runtime_for
 from nsbox.engine.container_store import ContainerStore, checkpoint
+from nsbox.engine.events import emit
 from nsbox.errors import NotFound, NsboxError, StateError
 from nsbox.linux import proc
 from nsbox.linux.signals import SIGKILL
@@ -86,7 +87,9 @@ class Engine:
                     from nsbox.linux.mounts import resolve_in_root
                     os.makedirs(resolve_in_root(record["Rootfs"], record["Config"]["WorkingDir"]), exist_ok=True)
 
-        return self.store.add(record, options.get("name"), mount_rootfs)
+        record = self.store.add(record, options.get("name"), mount_rootfs)
+        emit(self.root, "create", record)
+        return record
 
     def image(self, reference: str) -> dict:
         """The image a container would be made from: its ID and its config."""
@@ -153,6 +156,7 @@ class Engine:
                 self._record_exit(container_id, -1, False, str(error))
             raise
         checkpoint("started")
+        emit(self.root, "start", record)
         return pid
 
     def finish(self, container_id: str, wait_status: int) -> dict:
@@ -177,9 +181,13 @@ class Engine:
             record["State"].update(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0,
                                    ExitCode=code, OOMKilled=oom_killed, Error=error, FinishedAt=rfc3339_now())
         try:
-            return self.store.update(container_id, exited)
+            record = self.store.update(container_id, exited)
         except (NotFound, StateError):
             return {}
+        if oom_killed:
+            emit(self.root, "oom", record)
+        emit(self.root, "die", record, exitCode=code)
+        return record
 
     def cgroup(self, record: dict):
         """The container's cgroup (nsbox.cgroups), while the runtime has the container."""
@@ -226,6 +234,7 @@ class Engine:
             raise StateError(f"container {record['Name']} is not running ({record['State']['Status']})")
         if signal == SIGKILL:
             self.store.update(record["Id"], lambda r: r.update(ManualStop=True))
+        emit(self.root, "kill", record, signal=signal)
         self.signal(record, signal, all_processes=signal == SIGKILL)
         return record
 
@@ -253,7 +262,9 @@ class Engine:
         if timeout < 0 or not wait_gone(pid, started, timeout):
             self.signal(record, SIGKILL, all_processes=True)
             wait_gone(pid, started, 30)
-        return self.wait_recorded(record["Id"])
+        stopped = self.wait_recorded(record["Id"])
+        emit(self.root, "stop", stopped)
+        return stopped
 
     def wait_recorded(self, container_id: str, timeout: float = 30.0) -> dict:
         """Wait for the monitor to record the exit; record it here if there is no monitor."""
@@ -279,7 +290,14 @@ class Engine:
         record left it in (nsbox.engine.removal). The monitor's own --rm passes
         wait_monitor=False."""
         from nsbox.engine.removal import remove
-        return remove(self, reference, force, volumes, wait_monitor)
+        try:
+            record: dict | None = self.get(reference)
+        except NsboxError:  # a damaged record, an orphan: removed all the same, with no event
+            record = None
+        removed = remove(self, reference, force, volumes, wait_monitor)
+        if record is not None and not os.path.exists(self.paths.container(record["Id"])):
+            emit(self.root, "destroy", record)
+        return removed
 
     # -- the rest of the lifecycle ---------------------------------------------------
 
@@ -288,6 +306,7 @@ class Engine:
         if record["State"]["Status"] != "running":
             raise StateError(f"container {record['Name']} is {record['State']['Status']}, not running")
         self.runtime(record).pause(record["Id"])
+        emit(self.root, "pause", record)
         return self.store.update(record["Id"], lambda r: r["State"].update(Status="paused", Paused=True))
 
     def unpause(self, reference: str) -> dict:
@@ -295,6 +314,7 @@ class Engine:
         if record["State"]["Status"] != "paused":
             raise StateError(f"container {record['Name']} is {record['State']['Status']}, not paused")
         self.runtime(record).resume(record["Id"])
+        emit(self.root, "unpause", record)
         return self.store.update(record["Id"], lambda r: r["State"].update(Status="running", Paused=False))
 
     def wait(self, reference: str) -> int:
@@ -312,7 +332,9 @@ class Engine:
 
     def restart(self, reference: str, timeout: int | None = None) -> dict:
         self.stop(reference, timeout)
-        return self.start(reference)
+        started = self.start(reference)
+        emit(self.root, "restart", started)
+        return started
 
     def update(self, reference: str, options: dict) -> dict:
         """Change resource limits (Docker's update flags); applied at once to a running container."""
@@ -325,7 +347,10 @@ class Engine:
         return self.store.update(record["Id"], lambda r: r.update(HostConfig=host))
 
     def rename(self, reference: str, new_name: str) -> None:
-        self.store.rename(self.store.lookup(reference), new_name)
+        container_id = self.store.lookup(reference)
+        old_name = self.store.load(container_id).get("Name") or ""
+        self.store.rename(container_id, new_name)
+        emit(self.root, "rename", self.store.load(container_id), oldName="/" + old_name)
 
 
 def wait_gone(pid: int, started: int | None, timeout: float | None) -> bool:
