@@ -68,7 +68,9 @@ def parse_options(options: list[str]) -> tuple[int, int, list[str]]:
             flags = flags & ~flag if clear else flags | flag
         elif option in PROPAGATION:
             propagation |= PROPAGATION[option]
-        elif option in ("tmpcopyup", "idmap", "ridmap", "recursive"):
+        elif option in ("idmap", "ridmap"):
+            continue  # runtime/idmapped_mounts.py reads these
+        elif option in ("tmpcopyup", "recursive"):
             from nsbox.errors import ConfigError
             raise ConfigError("mounts", f"mount option {option!r} is not supported by nsbox-runtime yet")
         else:

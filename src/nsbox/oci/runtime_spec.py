@@ -113,8 +113,11 @@ class Mount:
         self.options = f.strs("options")
         self.uid_mappings = [IdMapping(m) for m in f.objs("uidMappings")]
         self.gid_mappings = [IdMapping(m) for m in f.objs("gidMappings")]
-        if self.uid_mappings or self.gid_mappings:
-            raise ConfigError(f.where("uidMappings"), "id-mapped mounts are not supported by nsbox yet; remove the mapping")
+        if bool(self.uid_mappings) != bool(self.gid_mappings):
+            raise ConfigError(f.where("gidMappings" if self.uid_mappings else "uidMappings"),
+                              "an id-mapped mount needs both uidMappings and gidMappings")
+        if self.uid_mappings and not ("bind" in self.options or "rbind" in self.options or self.type == "bind"):
+            raise ConfigError(f.where("uidMappings"), "only bind mounts can be id-mapped")
 
 
 class IdMapping:

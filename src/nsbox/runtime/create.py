@@ -70,6 +70,9 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         if spec.linux.seccomp is not None:
             from nsbox.runtime.seccomp_filter import prepare
             options.seccomp = prepare(spec.linux.seccomp, state_root, container_id, bundle)
+        if any(m.uid_mappings or "idmap" in m.options or "ridmap" in m.options for m in spec.mounts):
+            from nsbox.runtime import idmapped_mounts
+            options.idmapped = idmapped_mounts.prepare(spec, bundle)
         intermediate_pid = os.fork()
         if intermediate_pid == 0:
             channel.close()
@@ -77,6 +80,8 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         child_channel.close()
         os.close(state_dir_fd)
         os.close(fifo_fd)
+        for tree in options.idmapped.values():
+            os.close(tree)
         if console is not None:
             console.close()
             console = None

@@ -25,7 +25,7 @@ TIOCSWINSZ = 0x5414
 
 class InitOptions:
     __slots__ = ("spec", "bundle", "rootfs", "state_dir_fd", "fifo_fd", "lock_fd", "no_pivot", "preserve_fds",
-                 "console", "stdio", "runtime_hooks", "seccomp")
+                 "console", "stdio", "runtime_hooks", "seccomp", "idmapped")
 
     def __init__(self, spec: Spec, bundle: str, rootfs: str, state_dir_fd: int, fifo_fd: int, lock_fd: int,
                  no_pivot: bool, preserve_fds: int, console: object | None,
@@ -44,6 +44,7 @@ class InitOptions:
         # only then do the runtime and the init take that turn.
         self.runtime_hooks = bool(spec.hooks.get("prestart") or spec.hooks.get("createRuntime"))
         self.seccomp: Filter | None = None  # compiled by the runtime, loaded last (seccomp_filter.install)
+        self.idmapped: dict[int, int] = {}  # mount index -> detached id-mapped tree (idmapped_mounts)
 
 
 def report_and_exit(channel: Channel, error: BaseException) -> None:
@@ -126,7 +127,7 @@ def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
             if cgroup_ns is not None and not cgroup_ns.path:
                 libc.unshare(ns.CLONE_NEWCGROUP)
         connect_listener(options.seccomp)
-        rootfs_setup.prepare(spec, options.bundle, options.rootfs, in_user_ns, join_cgroup)
+        rootfs_setup.prepare(spec, options.bundle, options.rootfs, in_user_ns, join_cgroup, options.idmapped)
         if options.runtime_hooks:
             channel.send("prestart")
             channel.expect("hooks-done")

@@ -23,7 +23,8 @@ DEV_LINKS = (("/dev/fd", "/proc/self/fd"), ("/dev/stdin", "/proc/self/fd/0"),
              ("/dev/core", "/proc/kcore"))
 
 
-def prepare(spec: Spec, bundle: str, rootfs: str, in_user_ns: bool, join_cgroup: object) -> None:
+def prepare(spec: Spec, bundle: str, rootfs: str, in_user_ns: bool, join_cgroup: object,
+            idmapped: dict[int, int] | None = None) -> None:
     """Everything before pivot_root.
 
     `join_cgroup()` returns once the init is in its cgroup (and cgroup namespace): it is
@@ -38,11 +39,11 @@ def prepare(spec: Spec, bundle: str, rootfs: str, in_user_ns: bool, join_cgroup:
     m.mount(rootfs, rootfs, None, m.MS_BIND | m.MS_REC)
     joined = False
     own_cgroup_ns = spec.linux.namespace("cgroup") is not None
-    for mount in spec.mounts:
+    for index, mount in enumerate(spec.mounts):
         if mount.type == "cgroup" and not joined:
             join_cgroup()  # type: ignore[operator]
             joined = True
-        mount_one(mount, bundle, rootfs, own_cgroup_ns)
+        mount_one(mount, bundle, rootfs, own_cgroup_ns, (idmapped or {}).get(index))
     if not joined:
         join_cgroup()  # type: ignore[operator]
     dev_is_mounted = any(mount.destination.rstrip("/") == "/dev" for mount in spec.mounts)
@@ -52,7 +53,8 @@ def prepare(spec: Spec, bundle: str, rootfs: str, in_user_ns: bool, join_cgroup:
         make_device(rootfs, device, in_user_ns, f"linux.devices[{index}]")
 
 
-def mount_one(mount: Mount, bundle: str, rootfs: str, own_cgroup_ns: bool = False) -> None:
+def mount_one(mount: Mount, bundle: str, rootfs: str, own_cgroup_ns: bool = False, tree: int | None = None) -> None:
+    """One config mount; `tree` is its id-mapped copy, made by the runtime, to attach."""
     flags, propagation, data = m.parse_options(mount.options)
     target = m.resolve_in_root(rootfs, mount.destination)
     kind = mount.type
@@ -60,10 +62,16 @@ def mount_one(mount: Mount, bundle: str, rootfs: str, own_cgroup_ns: bool = Fals
     try:
         if is_bind:
             source = mount.source if mount.source.startswith("/") else os.path.join(bundle, mount.source)
-            if not os.path.exists(source):
-                raise ConfigError(f"{mount.where}.source", f"{source} does not exist")
-            m.make_mount_point(target, is_file=not os.path.isdir(source))
-            m.mount(source, target, None, m.MS_BIND | (flags & m.MS_REC))
+            if tree is not None:  # opened by the runtime: the source may be out of this user's reach
+                from nsbox.linux.idmap import attach
+                m.make_mount_point(target, is_file=not stat.S_ISDIR(os.fstat(tree).st_mode))
+                attach(tree, target)
+                os.close(tree)
+            else:
+                if not os.path.exists(source):
+                    raise ConfigError(f"{mount.where}.source", f"{source} does not exist")
+                m.make_mount_point(target, is_file=not os.path.isdir(source))
+                m.mount(source, target, None, m.MS_BIND | (flags & m.MS_REC))
             remount_flags = flags & ~(m.MS_BIND | m.MS_REC | m.MS_REMOUNT)
             if remount_flags:
                 remount(target, remount_flags)
