@@ -35,7 +35,7 @@ def _layer_media_type(path: str) -> str:
     return image_spec.OCI_LAYER
 
 
-def _store_image(store: ImageStore, config: dict, layers: list[Descriptor], names: list[str]) -> Image:
+def store_image(store: ImageStore, config: dict, layers: list[Descriptor], names: list[str]) -> Image:
     """Write the config blob, then the manifest; unpack the layers; name the image."""
     config_bytes = image_spec.dumps(config)
     image_spec.parse_config(config_bytes, "config")
@@ -152,7 +152,7 @@ def import_rootfs(root: str, source, name: str | None = None, changes: list[str]
         config = {"architecture": architecture, "os": os_name, "created": created, "config": config_section,
                   "rootfs": {"type": "layers", "diff_ids": [digest]},
                   "history": [{"created": created, "created_by": "nsbox import", "comment": "imported"}]}
-        return _store_image(store, config, [Descriptor(image_spec.OCI_LAYER, digest, size)], names)
+        return store_image(store, config, [Descriptor(image_spec.OCI_LAYER, digest, size)], names)
 
 
 # load

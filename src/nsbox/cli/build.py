@@ -1,0 +1,112 @@
+"""nsbox build: an image from a Dockerfile and a context (a directory, a tar on stdin, or
+`-` with the Dockerfile on stdin and no context)."""
+from __future__ import annotations
+
+import os
+import sys
+
+USAGE = """usage: nsbox build [OPTIONS] PATH | -
+
+  -t, --tag NAME[:TAG]     name the image (may repeat)     -f, --file PATH   the Dockerfile (default PATH/Dockerfile)
+      --build-arg K=V      set a build-time variable       --target STAGE    build up to this stage
+      --no-cache           run every step again            --pull            pull FROM images even when here
+      --network MODE       RUN steps' network (none, host, bridge, ...; default none)
+      --label K=V          add a label to the image        --platform OS/ARCH  the image's platform
+  -q, --quiet              print only the image ID         --iidfile FILE    write the image ID to FILE"""
+FLAGS = {"-t=": "tag*", "--tag=": "tag*", "-f=": "file", "--file=": "file", "--build-arg=": "build_arg*",
+         "--target=": "target", "--no-cache": "no_cache", "--pull": "pull", "--network=": "network",
+         "--label=": "label*", "--platform=": "platform", "-q": "quiet", "--quiet": "quiet",
+         "--iidfile=": "iidfile"}
+
+
+def main(argv: list[str], root: str) -> int:
+    from nsbox.errors import ConfigError
+    from nsbox.flags import parse
+    values, positional = parse(argv, FLAGS, USAGE, stop_at_positional=False)
+    if len(positional) != 1:
+        raise ConfigError("PATH", f"give one build context: a directory, or - for stdin\n{USAGE}")
+    quiet = bool(values.get("quiet"))
+    out = sys.stderr if quiet else sys.stdout
+    saved = None
+    if quiet:  # RUN steps write to this process's stdout: keep it for the ID alone
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    try:
+        image = _build(root, positional[0], values, lambda line: print(line, file=out, flush=True))
+    finally:
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
+    if values.get("iidfile"):
+        with open(str(values["iidfile"]), "w") as f:
+            f.write(image.id)
+    if quiet:
+        print(image.id)
+    else:
+        print(f"Successfully built {image.id.removeprefix('sha256:')[:12]}")
+        for tag in values.get("tag") or []:  # type: ignore[attr-defined]
+            print(f"Successfully tagged {tag}")
+    return 0
+
+
+def _build(root: str, source: str, values: dict, say):
+    import tempfile
+
+    from nsbox.build.builder import Builder, BuildOptions
+    from nsbox.build.context import Context
+    from nsbox.build.dockerfile import parse
+    from nsbox.linux.store_files import remove_tree
+    scratch = tempfile.mkdtemp(prefix="nsbox-build-context.")
+    try:
+        directory, dockerfile_text, name = _context(source, values.get("file"), scratch)  # type: ignore[arg-type]
+        options = BuildOptions(tags=values.get("tag") or [], build_args=_pairs(values.get("build_arg"), "--build-arg"),
+                               target=values.get("target"), no_cache=bool(values.get("no_cache")),
+                               pull=bool(values.get("pull")), network=values.get("network"),
+                               labels=_pairs(values.get("label"), "--label"), platform=values.get("platform"),
+                               dockerfile_name=name, say=say)
+        return Builder(root, Context(directory), parse(dockerfile_text, name), options).build()
+    finally:
+        remove_tree(scratch)
+
+
+def _context(source: str, dockerfile: str | None, scratch: str) -> tuple[str | None, str, str]:
+    """(context directory or None, the Dockerfile's text, its name for messages)."""
+    from nsbox.errors import ConfigError, NotFound
+    if source == "-":
+        data = sys.stdin.buffer.read()
+        if len(data) > 262 and data[257:262] == b"ustar" or data[:2] == b"\x1f\x8b":
+            import io
+
+            from nsbox.image.unpack import unpack_layer
+            unpack_layer(io.BytesIO(data), scratch, "the build context on stdin")
+            directory: str | None = scratch
+        else:
+            if dockerfile:
+                raise ConfigError("-f", "with a Dockerfile on stdin there is no context to read it from")
+            return None, data.decode(), "Dockerfile"
+    else:
+        if not os.path.isdir(source):
+            raise NotFound(f"unable to prepare context: path {source!r} not found (give a directory)")
+        directory = os.path.abspath(source)
+    if dockerfile:  # -f: relative to the current directory, as the docker CLI reads it
+        path = os.path.abspath(dockerfile)
+    else:
+        path = os.path.join(directory, "Dockerfile")
+        if not os.path.exists(path) and os.path.exists(os.path.join(directory, "Containerfile")):
+            path = os.path.join(directory, "Containerfile")
+    try:
+        with open(path) as f:
+            return directory, f.read(), os.path.basename(path)
+    except FileNotFoundError:
+        raise NotFound(f"no Dockerfile at {path} (name another with -f)") from None
+
+
+def _pairs(items, flag: str) -> dict[str, str]:
+    from nsbox.errors import ConfigError
+    result = {}
+    for item in items or []:
+        name, has_value, value = str(item).partition("=")
+        if not name:
+            raise ConfigError(flag, f"{item!r}: give NAME=VALUE")
+        result[name] = value if has_value else os.environ.get(name, "")
+    return result
