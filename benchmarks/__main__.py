@@ -51,6 +51,8 @@ def main() -> int:
             machine.install_chart_extra()
     import compileall
     compileall.compile_dir(os.path.join(os.path.dirname(HERE), "src", "nsbox"), quiet=1)  # as installed
+    from nsbox.engine.monitor_build import compiled_loop
+    compiled_loop()  # as scripts/setup.sh builds it
     record = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine.description(),
               "load_before": load(), "max_spread": MAX_SPREAD, "cases": []}
     cgroups_before = machine.cgroup_snapshot()

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import tarfile
 import time
 
@@ -241,6 +242,24 @@ def test_monitor_is_small_and_outlives_the_cli(nsbox):
                    open(f"/proc/{monitor}/stat").read().split(")")[1].split()[0] == "Z", what="monitor gone")
     assert "(no monitor)" in nsbox.out("ps")
     nsbox("stop", "-t", "0", container_id)
+
+
+def test_the_python_monitor_loop_does_the_same_work(nsbox):
+    """Where the C loop was not built (no compiler), detached containers get monitor_loop.py:
+    forced here with NSBOX_MONITOR=python, it records exit codes and output, removes --rm
+    containers and restarts by policy."""
+    env = dict(os.environ, NSBOX_MONITOR="python")
+    nsbox("run", "-d", "--name", "coded", "busybox", "sh", "-c", "sleep 1; echo hi; echo oops >&2; exit 3", env=env)
+    monitor = nsbox.state("coded")["MonitorPid"]
+    assert os.readlink(f"/proc/{monitor}/exe").startswith(os.path.realpath(sys.base_prefix))  # an interpreter
+    nsbox.wait_for(lambda: nsbox.state("coded")["Status"] == "exited", what="the exit")
+    assert nsbox.state("coded")["ExitCode"] == 3
+    assert (nsbox("logs", "coded").stdout, nsbox("logs", "coded").stderr) == ("hi\n", "oops\n")
+    nsbox("run", "-d", "--rm", "--name", "gone", "busybox", "true", env=env)
+    nsbox.wait_for(lambda: "gone" not in nsbox.out("ps", "-a", "--format", "{{.Names}}"), what="--rm")
+    nsbox("run", "-d", "--name", "again", "--restart", "on-failure:2", "busybox", "sh", "-c", "exit 1", env=env)
+    nsbox.wait_for(lambda: nsbox.state("again")["Status"] == "exited" and nsbox.inspect("again")["RestartCount"] == 2,
+                   timeout=90, what="two restarts")
 
 
 def test_kill_9_of_one_monitor_keeps_the_others_exit_codes_and_logs(nsbox, tmp_path):

@@ -2,10 +2,10 @@
 
 `spawn_monitor` (in the CLI's process) forks a process that leaves the CLI's session,
 launches the container with its stdout and stderr on pipes (or a pseudo-terminal), reports
-the PID back and then execs the monitor loop: monitor_loop.c compiled (~0.2 MiB PSS; see
-monitor_build), or where no C compiler is at hand monitor_loop.py as a small script
-(`python -S -I ...`, near the bare interpreter's ~3 MiB). Both do the same; see
-monitor_loop.py for the rest of the monitor's life.
+the PID back and then execs the monitor loop: monitor_loop.c as built ahead of time (~0.2
+MiB PSS; see monitor_build), or where it was not built (no C compiler) monitor_loop.py as
+a small script (`python -I ...`, near the bare interpreter's ~3 MiB). Both do the
+same; see monitor_loop.py for the rest of the monitor's life.
 """
 from __future__ import annotations
 
@@ -120,8 +120,8 @@ def _report_failure(fd: int, error: BaseException) -> None:
 
 
 def _become_monitor(engine, container_id: str, report_fd: int) -> None:
-    from nsbox.engine.monitor_build import compiled_loop
-    compiled = compiled_loop()  # before the launch: a first compile must not hold up a running container
+    from nsbox.engine.monitor_build import built_loop
+    compiled = built_loop()
     devnull = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
@@ -154,4 +154,5 @@ def _become_monitor(engine, container_id: str, report_fd: int) -> None:
                  *map(str, readers), str(listener.fileno() if listener is not None else -1), console_path]
     if compiled is not None:
         os.execv(compiled, [compiled, sys.executable, *arguments])
-    os.execv(sys.executable, [sys.executable, "-S", "-I", loop_program(), *arguments])
+    # not -S: the loop imports nsbox.oci.timestamps, found through site (the venv, the editable install)
+    os.execv(sys.executable, [sys.executable, "-I", loop_program(), *arguments])

@@ -1,11 +1,13 @@
-"""The C monitor loop (monitor_loop.c), compiled once per source version with the host's C
+"""The C monitor loop (monitor_loop.c), compiled per version of its source with the host's C
 compiler into __pycache__ beside it, as Python caches bytecode there.
 
 A monitor per detached container is what keeps one container's exit code safe from a
 kill -9 of another's monitor; in C that monitor holds ~0.2 MiB where a Python interpreter
-holds ~3. Without a compiler (or a writable package directory) the Python loop runs instead.
+holds ~3. It is built ahead of time (scripts/setup.sh and scripts/test.sh run this module),
+never by `nsbox run`; where it was not built (no C compiler), or with NSBOX_MONITOR=python,
+detached containers get the Python loop (monitor_loop.py), which does the same work.
 
-    python -m nsbox.engine.monitor_build     # compile now (scripts/setup.sh does)
+    python -m nsbox.engine.monitor_build     # compile it now
 """
 from __future__ import annotations
 
@@ -17,9 +19,24 @@ COMPILERS = ("cc", "gcc", "clang")
 
 
 def binary_path() -> str:
-    """Where the binary of this version of the source lives (its mtime and size in the name)."""
-    info = os.stat(SOURCE)
-    return os.path.join(HERE, "__pycache__", f"monitor_loop-{int(info.st_mtime)}-{info.st_size}")
+    """Where the binary of this version of the source lives (the source's CRC-32 in its name:
+    a checkout that only touches the file's time keeps it)."""
+    import binascii
+    with open(SOURCE, "rb") as source:
+        digest = binascii.crc32(source.read())
+    return os.path.join(HERE, "__pycache__", f"monitor_loop-{digest:08x}")
+
+
+def built_loop() -> str | None:
+    """The binary for detached containers' monitors: None where it was not built, or when
+    NSBOX_MONITOR=python asks for the Python loop."""
+    if os.environ.get("NSBOX_MONITOR") == "python":
+        return None
+    try:
+        binary = binary_path()
+    except OSError:
+        return None
+    return binary if os.access(binary, os.X_OK) else None
 
 
 def compiled_loop() -> str | None:
