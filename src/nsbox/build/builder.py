@@ -39,7 +39,7 @@ class BuildOptions:
 
 class Builder:
     def __init__(self, root: str, context: Context, instructions: list[Instruction], options: BuildOptions) -> None:
-        from nsbox.image.pull import host_platform
+        from nsbox.image.platform import host_platform
         self.root = root
         self.store = ImageStore(root)
         self.store.create()

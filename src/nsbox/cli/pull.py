@@ -45,7 +45,8 @@ def pull_image(image: str, platform: str | None, insecure: tuple[str, ...], root
     import contextlib
 
     from nsbox.image.progress import for_terminal
-    from nsbox.image.pull import parse_platform, pull
+    from nsbox.image.platform import parse_platform
+    from nsbox.image.pull import pull
     from nsbox.image.reference import parse_reference
     chosen = parse_platform(platform) if platform else None
     progress = for_terminal(f"Pulling {image}")

@@ -119,7 +119,7 @@ def import_rootfs(root: str, source, name: str | None = None, changes: list[str]
 
     The layer is stored uncompressed, so its digest is its diff ID.
     """
-    from nsbox.image.pull import host_platform
+    from nsbox.image.platform import host_platform
     names = [str(parse_reference(name))] if name else []
     store = ImageStore(root)
     store.create()
@@ -273,7 +273,8 @@ def _load_docker(store: ImageStore, files: dict[str, _Spooled]) -> list[Image]:
 
 
 def _load_oci(store: ImageStore, files: dict[str, _Spooled]) -> list[Image]:
-    from nsbox.image.pull import host_platform, pick_platform
+    from nsbox.image.platform import host_platform
+    from nsbox.image.pull import pick_platform
 
     def blob(descriptor: Descriptor) -> _Spooled:
         spooled = _file(files, f"blobs/sha256/{descriptor.digest[len('sha256:'):]}", f"blob {descriptor.digest}")

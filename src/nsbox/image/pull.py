@@ -12,28 +12,11 @@ from nsbox.image.reference import Reference, parse_reference
 from nsbox.image.registry import RegistryClient
 from nsbox.image.store import Image, ImageStore
 from nsbox.oci import image_spec, jsonio
+from nsbox.image.platform import host_platform
 from nsbox.oci.image_spec import Platform
 
 PARALLEL_DOWNLOADS = 6
 PARALLEL_UNPACKS = PARALLEL_DOWNLOADS  # every layer in flight is unpacked as its bytes arrive
-
-_ARCHITECTURES = {"x86_64": ("amd64", None), "aarch64": ("arm64", "v8"), "armv7l": ("arm", "v7"),
-                  "armv6l": ("arm", "v6"), "i686": ("386", None), "i386": ("386", None),
-                  "ppc64le": ("ppc64le", None), "s390x": ("s390x", None), "riscv64": ("riscv64", None)}
-
-
-def host_platform() -> Platform:
-    architecture, variant = _ARCHITECTURES.get(os.uname().machine, (os.uname().machine, None))
-    return Platform("linux", architecture, variant)
-
-
-def parse_platform(text: str) -> Platform:
-    """'linux/arm64/v8' or 'linux/amd64' -> Platform."""
-    parts = text.split("/")
-    if len(parts) not in (2, 3) or not all(parts):
-        raise ImageError(f"invalid platform {text!r}: expected os/architecture[/variant], e.g. linux/amd64")
-    return Platform(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
-
 
 def pick_platform(index: image_spec.Index, wanted: Platform, name: str) -> image_spec.Descriptor:
     """The index entry for `wanted` (a missing variant matches any; arm64 accepts v8 or none)."""
