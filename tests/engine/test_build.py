@@ -139,3 +139,22 @@ def test_built_image_saved_loads_and_runs_in_podman(nsbox, tmp_path):
     finally:
         podman.stop()
         remove_cgroup_tree(podman.parent)
+
+
+def test_target_stage_quiet_iidfile_and_a_tar_context_on_stdin(nsbox, tmp_path):
+    import io
+    import tarfile
+    dockerfile = "FROM busybox AS first\nRUN echo first > /stage\nFROM busybox AS second\nRUN echo second > /stage\n"
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as archive:
+        entry = tarfile.TarInfo("Dockerfile")
+        entry.size = len(dockerfile)
+        archive.addfile(entry, io.BytesIO(dockerfile.encode()))
+    iidfile = tmp_path / "iid"
+    built = nsbox("build", "-q", "--target", "first", "--iidfile", str(iidfile), "-t", "staged", "-",
+                  input=data.getvalue(), stdin=None, text=False)
+    image_id = built.stdout.decode().strip()
+    assert image_id.startswith("sha256:") and iidfile.read_text() == image_id  # -q: the ID alone on stdout
+    assert nsbox.out("run", "--rm", "staged", "cat", "/stage") == "first\n"
+    missing = nsbox("build", "--target", "nosuch", "-", input=dockerfile, stdin=None, check=False)
+    assert missing.returncode == 125 and "no stage named 'nosuch'" in missing.stderr
