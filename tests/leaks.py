@@ -72,3 +72,42 @@ def remove_cgroup_tree(relative: str) -> None:
                 os.rmdir(dirpath)
             except OSError:
                 pass
+
+
+# The interop tests' daemons keep state and sockets in /run/<this prefix>...: one per test
+# session, so that a check sees only its own (other sessions may run the same tests).
+DAEMON_STATE_PREFIX = f"nsbox-test-{os.getpid()}-"
+# cgroups a daemon makes at a hierarchy's root when it reads a parent as absolute
+DAEMON_CGROUP_NAMES = ("docker", "conmon", "libpod_parent", "podman", "containerd", "k8s.io", "moby", "default",
+                       "kubepods", "system.slice", "machine.slice")
+
+
+def daemon_state_dirs() -> set[str]:
+    return {os.path.join("/run", name) for name in os.listdir("/run") if name.startswith(DAEMON_STATE_PREFIX)}
+
+
+def root_cgroups(names: tuple[str, ...] = DAEMON_CGROUP_NAMES) -> set[str]:
+    """Directories with these names at the root of each cgroup hierarchy."""
+    found = set()
+    for hierarchy in os.listdir(CGROUP_ROOT):
+        for name in names:
+            path = os.path.join(CGROUP_ROOT, hierarchy, name)
+            if os.path.isdir(path):
+                found.add(path)
+    return found
+
+
+def processes_naming(paths: set[str]) -> set[int]:
+    """PIDs whose command line names one of `paths` (a daemon or shim started for them)."""
+    pids = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                text = cmdline.read().decode(errors="replace")
+        except OSError:
+            continue
+        if any(path in text for path in paths):
+            pids.add(int(entry))
+    return pids

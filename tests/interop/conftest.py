@@ -35,6 +35,32 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+@pytest.fixture(autouse=True)
+def no_daemon_leaks(tmp_path):
+    """Beyond the suite's own check: no daemon, shim or conmon left running, no state
+    directory or mount left in /run, no cgroup a daemon made at a hierarchy's root."""
+    from tests import leaks
+    states_before, roots_before = leaks.daemon_state_dirs(), leaks.root_cgroups()
+    yield
+    new_states = leaks.daemon_state_dirs() - states_before
+    left = []
+    pids = leaks.processes_naming(new_states | {str(tmp_path)})
+    if pids:
+        left.append(f"processes: {sorted(pids)}")
+    with open("/proc/self/mountinfo") as info:
+        mounts = [line.split()[4] for line in info
+                  if line.split()[4].startswith(os.path.join("/run", leaks.DAEMON_STATE_PREFIX))]
+    if mounts:
+        left.append(f"mounts: {sorted(mounts)}")
+    if new_states:
+        left.append(f"state directories: {sorted(new_states)}")
+    new_roots = leaks.root_cgroups() - roots_before
+    if new_roots:
+        left.append(f"cgroups at a hierarchy's root: {sorted(new_roots)}")
+    if left:
+        pytest.fail("a daemon left behind " + "; ".join(left), pytrace=False)
+
+
 @pytest.fixture(params=["nsbox", "runc"])
 def oci_runtime(request, tmp_path) -> OciRuntime:
     runtime = make_runtime(request.param, str(tmp_path))

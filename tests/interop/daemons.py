@@ -14,6 +14,7 @@ import tempfile
 import time
 
 from tests.interop.runtimes import RUNC, OciRuntime
+from tests.leaks import DAEMON_STATE_PREFIX
 
 CONTAINERD_CONFIG = """version = 2
 root = "{root}"
@@ -86,7 +87,7 @@ class Containerd:
     def __init__(self, base: str, runtimes: list[OciRuntime], pause_image: str = "localhost/pause:nsbox") -> None:
         self.root = os.path.join(base, "containerd-root")
         # /run: a short path (unix sockets have 108 bytes) on tmpfs, as containerd expects.
-        self.state = tempfile.mkdtemp(prefix="nsbox-test-containerd-", dir="/run")
+        self.state = tempfile.mkdtemp(prefix=f"{DAEMON_STATE_PREFIX}containerd-", dir="/run")
         self.socket = os.path.join(self.state, "containerd.sock")
         self.log = os.path.join(base, "containerd.log")
         self.runtimes = {runtime.name: runtime for runtime in runtimes}
@@ -127,7 +128,7 @@ class Dockerd:
 
     def __init__(self, base: str, runtimes: list[OciRuntime], cgroup_parent: str) -> None:
         self.data_root = os.path.join(base, "docker-data")
-        self.exec_root = tempfile.mkdtemp(prefix="nsbox-test-docker-", dir="/run")
+        self.exec_root = tempfile.mkdtemp(prefix=f"{DAEMON_STATE_PREFIX}docker-", dir="/run")
         self.socket = os.path.join(self.exec_root, "docker.sock")
         self.log = os.path.join(base, "dockerd.log")
         client_config = os.path.join(base, "docker-client")

@@ -21,6 +21,7 @@ import pytest
 
 from tests.interop.conftest import cgroup_parent
 from tests.interop.runtimes import replay
+from tests.leaks import DAEMON_STATE_PREFIX
 
 pytestmark = [
     pytest.mark.slow,
@@ -31,7 +32,7 @@ pytestmark = [
 class Podman:
     def __init__(self, base: str, oci_runtime) -> None:
         self.storage = os.path.join(base, "podman-root")
-        self.run_root = tempfile.mkdtemp(prefix="nsbox-test-podman-", dir="/run")
+        self.run_root = tempfile.mkdtemp(prefix=f"{DAEMON_STATE_PREFIX}podman-", dir="/run")
         self.parent = cgroup_parent(f"podman-{os.path.basename(base)[-12:]}")
         self.base = ["podman", "--root", self.storage, "--runroot", self.run_root,
                      "--tmpdir", os.path.join(self.run_root, "tmp"), "--cgroup-manager", "cgroupfs",
