@@ -33,7 +33,7 @@ def memory(f, plan: Plan, where) -> None:
     elif _set(limit):
         memsw = read_int(os.path.join(d, "memory.memsw.limit_in_bytes"), -1)
         memsw_set = 0 <= memsw < UNLIMITED
-        if memsw_set and (limit == -1 or limit > memsw):  # type: ignore[operator]
+        if memsw_set and (limit == -1 or limit > memsw):
             raise CgroupError(f"linux.resources.memory.limit: {limit} is above the memory+swap limit {memsw} set "
                               "before; give linux.resources.memory.swap too (e.g. --memory-swap)")
         plan.add("memory.limit", d, "memory.limit_in_bytes", limit)

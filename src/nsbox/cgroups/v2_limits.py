@@ -48,11 +48,11 @@ def memory(f, plan: Plan, where) -> None:
     from nsbox.cgroups.v1_limits import check_below_usage
     check_below_usage(f, limit, os.path.join(d, "memory.current"))
     if _set(limit):
-        plan.add("memory.limit", d, "memory.max", _limit(limit))  # type: ignore[arg-type]
+        plan.add("memory.limit", d, "memory.max", _limit(limit))
     if _set(f.int("swap")):
-        plan.add("memory.swap", d, "memory.swap.max", _limit(swap_max(f.int("swap"), limit, f.where("swap"))))  # type: ignore[arg-type]
+        plan.add("memory.swap", d, "memory.swap.max", _limit(swap_max(f.int("swap"), limit, f.where("swap"))))
     if _set(f.int("reservation")):
-        plan.add("memory.reservation", d, "memory.low", _limit(f.int("reservation")))  # type: ignore[arg-type]
+        plan.add("memory.reservation", d, "memory.low", _limit(f.int("reservation")))
     for key in ("kernel", "kernelTCP"):
         if _set(f.int(key)):
             plan.warn(f"memory.{key}", "cgroup v2 has no separate kernel memory limit (it is counted in "
@@ -70,7 +70,7 @@ def cpu(f, plan: Plan, where) -> None:
     if _set(f.int("shares")) or f.has("quota") or _set(f.int("period")) or f.has("burst") or f.has("idle"):
         d = where("cpu", f.path)
         if _set(f.int("shares")):
-            plan.add("cpu.shares", d, "cpu.weight", shares_to_weight(f.int("shares")))  # type: ignore[arg-type]
+            plan.add("cpu.shares", d, "cpu.weight", shares_to_weight(f.int("shares")))
         quota, period = f.int("quota"), f.int("period")
         if (quota is not None and quota != 0) or _set(period):
             # cpu.max holds both: keep the half that is not being changed.
@@ -96,7 +96,7 @@ def block_io(f, plan: Plan, where) -> None:
     if _set(f.int("weight")):
         weight = f.int("weight")
         plan.add("blockIO.weight", d, "io.bfq.weight" if bfq else "io.weight",
-                 weight if bfq else f"default {blkio_to_io_weight(weight)}")  # type: ignore[arg-type]
+                 weight if bfq else f"default {blkio_to_io_weight(weight)}")
     if _set(f.int("leafWeight")):
         raise LimitUnsupported("linux.resources.blockIO.leafWeight", "cgroup v2 has no leaf weights; remove the option")
     for item in f.objs("weightDevice"):
@@ -106,7 +106,7 @@ def block_io(f, plan: Plan, where) -> None:
         if _set(item.int("weight")):
             weight = item.int("weight")
             plan.add(field + ".weight", d, "io.bfq.weight" if bfq else "io.weight",
-                     f"{device_numbers(item, item.path)} {weight if bfq else blkio_to_io_weight(weight)}")  # type: ignore[arg-type]
+                     f"{device_numbers(item, item.path)} {weight if bfq else blkio_to_io_weight(weight)}")
     for key, name in (("throttleReadBpsDevice", "rbps"), ("throttleWriteBpsDevice", "wbps"),
                       ("throttleReadIOPSDevice", "riops"), ("throttleWriteIOPSDevice", "wiops")):
         for item in f.objs(key):

@@ -42,7 +42,8 @@ def pids_stats(d: str) -> dict:
 
 
 def io_stats(d: str) -> dict:
-    service_bytes, serviced = [], []
+    service_bytes: list[dict] = []
+    serviced: list[dict] = []
     for line in (read_or(os.path.join(d, "io.stat"), "") or "").splitlines():
         device, *pairs = line.split()
         major, _, minor = device.partition(":")

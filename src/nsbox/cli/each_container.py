@@ -35,4 +35,4 @@ def for_each_container(argv: list[str], root: str, command: str, act: str, show_
 def stop_timeout(options: dict) -> tuple[int | None]:
     """-t/--time SECONDS of stop and restart (None: the container's own stop timeout)."""
     from nsbox.engine.quantities import SECONDS_MAX, parse_int
-    return (parse_int(options["time"], "--time", -1, SECONDS_MAX) if "time" in options else None,)  # type: ignore[arg-type]
+    return (parse_int(options["time"], "--time", -1, SECONDS_MAX) if "time" in options else None,)

@@ -16,8 +16,8 @@ def main(argv: list[str], root: str) -> int:
     if len(positional) < 2:
         raise ConfigError("COMMAND", f"name the container and the command to run in it\n{USAGE}")
     workdir = options.get("workdir") or ""
-    if workdir and not workdir.startswith("/"):  # type: ignore[union-attr]
+    if workdir and not workdir.startswith("/"):
         raise ConfigError("--workdir", f"must be an absolute path inside the container, got {workdir!r}")
-    return run_exec(Engine(root), positional[0], positional[1:], options.get("env") or [],  # type: ignore[arg-type]
-                    options.get("user") or "", workdir, bool(options.get("interactive")),  # type: ignore[arg-type]
+    return run_exec(Engine(root), positional[0], positional[1:], options.get("env") or [],
+                    options.get("user") or "", workdir, bool(options.get("interactive")),
                     bool(options.get("tty")), bool(options.get("detach")))

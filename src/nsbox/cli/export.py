@@ -18,7 +18,7 @@ def main(argv: list[str], root: str) -> int:
         raise ConfigError("-o", "refusing to write a tar archive to a terminal: use -o FILE or a redirect")
     engine = Engine(root)
     if options.get("output"):
-        with open(options["output"], "wb") as out:  # type: ignore[arg-type]
+        with open(options["output"], "wb") as out:
             export(engine, names[0], out)
     else:
         export(engine, names[0], sys.stdout.buffer)

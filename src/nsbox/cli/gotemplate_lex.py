@@ -106,8 +106,8 @@ def _lex_operand(text: str, pos: int, spaced: bool) -> Token:
     if char == "'":
         close = text.find("'", pos + 1)
         literal = text[pos + 1:close]
-        value = _ESCAPES.get(literal[1:], literal[1:]) if literal.startswith("\\") else literal
-        return Token("number", ord(value[:1] or "\0"), pos, close + 1, spaced)
+        character = _ESCAPES.get(literal[1:], literal[1:]) if literal.startswith("\\") else literal
+        return Token("number", ord(character[:1] or "\0"), pos, close + 1, spaced)
     if char.isdigit() or (char in "+-" and pos + 1 < len(text) and (text[pos + 1].isdigit() or text[pos + 1] == ".")):
         number = _NUMBER.match(text, pos)
         if number:

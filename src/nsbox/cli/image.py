@@ -48,7 +48,7 @@ IMAGES_HEADINGS = {"Repository": "REPOSITORY", "Tag": "TAG", "ID": "IMAGE ID", "
                    "SharedSize": "SHARED SIZE", "UniqueSize": "UNIQUE SIZE", "VirtualSize": "SIZE"}
 
 
-def _rows(root: str, full: bool) -> list[dict]:
+def _rows(root: str, full: bool) -> list:
     """One row per image name, as `docker images` templates see them (Docker's imageContext)."""
     from nsbox.cli.gotemplate import Struct
     from nsbox.cli.humanize import go_time, human_size
@@ -146,7 +146,7 @@ def cmd_save(args, root: str) -> int:
 def cmd_import(args, root: str) -> int:
     from nsbox.image.archive import import_rootfs
     source = sys.stdin.buffer if args.file == "-" else args.file
-    if source is not sys.stdin.buffer and not os.path.isfile(source):
+    if args.file != "-" and not os.path.isfile(args.file):
         from nsbox.errors import NotFound
         raise NotFound(f"{args.file}: no such file (give a root filesystem tarball, or - for stdin)")
     image = import_rootfs(root, source, args.reference, args.change or [])

@@ -68,7 +68,7 @@ def docker_shape(record: dict, root: str) -> dict:
 
 
 def _volumes(record: dict) -> dict | None:
-    volumes = {m["Destination"]: {} for m in record.get("Mounts") or [] if m.get("Type") == "volume"}
+    volumes: dict[str, dict] = {m["Destination"]: {} for m in record.get("Mounts") or [] if m.get("Type") == "volume"}
     return volumes or None
 
 
@@ -124,11 +124,11 @@ def main(argv: list[str], root: str) -> int:
     form = options.get("format")
     if form and form != "json":
         from nsbox.cli.formatting import render_each
-        sys.stdout.write(render_each(form, found))  # type: ignore[arg-type]
+        sys.stdout.write(render_each(form, found))
     else:
         print_json(found)
     if missing:
         from nsbox.errors import ContainerNotFound, ImageNotFound, ObjectNotFound
-        error = {"container": ContainerNotFound, "image": ImageNotFound}.get(kind, ObjectNotFound)  # type: ignore
+        error = {"container": ContainerNotFound, "image": ImageNotFound}.get(kind, ObjectNotFound)
         raise error("\n".join(f"No such {kind or 'object'}: {name}" for name in missing))
     return 0

@@ -12,7 +12,7 @@ def main(argv: list[str], root: str) -> int:
     options, names = parse(argv, {"-s=": "signal", "--signal=": "signal"}, USAGE, stop_at_positional=False)
     if not names:
         raise ConfigError("CONTAINER", f"name at least one container\n{USAGE}")
-    number = parse_signal(options.get("signal") or "SIGKILL")  # type: ignore[arg-type]
+    number = parse_signal(options.get("signal") or "SIGKILL")
     engine = Engine(root)
     for name in names:
         engine.kill(name, number)

@@ -18,8 +18,8 @@ def main(argv: list[str], root: str) -> int:
     engine = Engine(root)
     container_id = engine.store.lookup(names[0])
     tail_text = options.get("tail")
-    tail = None if tail_text in (None, "all") else parse_int(tail_text, "--tail", 0)  # type: ignore[arg-type]
-    since = logs.parse_since(options["since"]) if options.get("since") else None  # type: ignore[arg-type]
+    tail = None if tail_text in (None, "all") else parse_int(tail_text, "--tail", 0)
+    since = logs.parse_since(options["since"]) if options.get("since") else None
 
     def still_running() -> bool:
         try:

@@ -88,7 +88,7 @@ def main(argv: list[str], root: str) -> int:
     last = 1 if options.get("latest") else parse_int(str(options.get("last", -1)), "--last", -1)
     engine = Engine(root)
     records = [r for r in engine.list(include_stopped=bool(options.get("all") or filters or last > 0))
-               if matches(r, filters)]  # type: ignore[arg-type]
+               if matches(r, filters)]
     if last >= 0:
         records = sorted(records, key=lambda r: r.get("Created") or "", reverse=True)[:last]
     full = bool(options.get("no_trunc"))
@@ -99,7 +99,7 @@ def main(argv: list[str], root: str) -> int:
     sizes = {r["Id"]: container_size(engine, r) for r in records} if options.get("size") else {}
     rows = [container_context(r, full, sizes.get(r["Id"], "0B")) for r in records]
     default = DEFAULT + ("\t{{.Size}}" if options.get("size") else "")
-    sys.stdout.write(render(options.get("format"), rows, HEADINGS, default))  # type: ignore[arg-type]
+    sys.stdout.write(render(options.get("format"), rows, HEADINGS, default))
     return 0
 
 

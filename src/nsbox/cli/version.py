@@ -40,7 +40,7 @@ def main(argv: list[str], root: str) -> int:
     form = options.get("format")
     if form:
         from nsbox.cli.formatting import render_each
-        sys.stdout.write(render_each("{{json .}}" if form == "json" else form, [shown]))  # type: ignore[arg-type]
+        sys.stdout.write(render_each("{{json .}}" if form == "json" else form, [shown]))
         return 0
     client, server = shown["Client"], shown["Server"]
     sys.stdout.write(f"Client:\n Version:           {client['Version']}\n Python version:    {client['PythonVersion']}\n"

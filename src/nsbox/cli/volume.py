@@ -61,19 +61,19 @@ def main(argv: list[str], root: str) -> int:
     if command == "create":
         if options.get("driver") not in (None, "local"):
             raise ConfigError("--driver", "only the local driver is supported")
-        labels = dict(item.partition("=")[::2] for item in options.get("label") or [])  # type: ignore[union-attr]
+        labels = dict(item.partition("=")[::2] for item in options.get("label") or [])
         print(volumes.create(names[0] if names else "", labels)["Name"])
     elif command == "ls":
         users = volumes.users()
         rows = [_row(volumes.inspect(name)) for name in volumes.names()]
-        rows = [row for row in rows if _matches(row, users.get(row["Name"], []), options.get("filter") or [])]  # type: ignore[arg-type]
+        rows = [row for row in rows if _matches(row, users.get(row["Name"], []), options.get("filter") or [])]
         if options.get("quiet"):
             sys.stdout.write("".join(row["Name"] + "\n" for row in rows))
         else:
             from nsbox.cli.formatting import render
-            sys.stdout.write(render(options.get("format"), rows, HEADINGS, LS_DEFAULT))  # type: ignore[arg-type]
+            sys.stdout.write(render(options.get("format"), rows, HEADINGS, LS_DEFAULT))
     elif command == "inspect":
-        _inspect(volumes, names, options.get("format"))  # type: ignore[arg-type]
+        _inspect(volumes, names, options.get("format"))
     elif command == "rm":
         return _remove(volumes, names, bool(options.get("force")))
     else:

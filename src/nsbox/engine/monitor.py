@@ -84,7 +84,7 @@ def _read_reply(read_end: int) -> str:
     return data.partition(b"\n")[2].decode(errors="replace")
 
 
-def loop_program() -> str:
+def loop_program() -> str | None:
     """monitor_loop's bytecode, fresh (compiled now if it is missing or older than the
     source), else its source: run from bytecode the monitor skips compiling the script,
     which saves ~0.3 MiB of each monitor's memory."""

@@ -60,8 +60,8 @@ class NsboxRuntime:
         return exec_process(self.state_root, container_id, process, stdio=stdio, console_socket=console_socket)
 
     def update(self, container_id: str, resources: dict) -> None:
-        from nsbox.runtime.state import load
-        load(self.state_root, container_id).cgroup.update(resources)
+        from nsbox.runtime.state import live_cgroup
+        live_cgroup(self.state_root, container_id, "update")[1].update(resources)
 
 
 class BinaryRuntime:

@@ -61,7 +61,7 @@ def rootfs(pid: int, spec: dict) -> dict:
     readonly = [{"path": path, "read_only": path in by_target and "ro" in by_target[path]["options"].split(",")}
                 for path in linux.get("readonlyPaths", [])]
     return {"root": {"type": root["type"] if root else "", "source": root["source"] if root else "",
-                     "read_only": bool(root) and "ro" in root["options"].split(","), "overlay": overlay,
+                     "read_only": root is not None and "ro" in root["options"].split(","), "overlay": overlay,
                      "host_path": spec.get("root", {}).get("path", "")},
             "mounts": [{"target": m["target"], "type": m["type"], "source": m["source"], "options": m["options"]}
                        for m in mounts if m["target"] != "/"],

@@ -27,7 +27,7 @@ def _check(name: str, ok: bool, detail: str, fix: str = "", required: bool = Tru
 def _layout() -> dict:
     from nsbox.cgroups import host
     v1, unified = host.mounts()
-    layout = {"mode": "v2" if not v1 else ("hybrid" if unified else "v1"),
+    layout: dict = {"mode": "v2" if not v1 else ("hybrid" if unified else "v1"),
               "v1": {controller: mount[0] for controller, mount in sorted(v1.items())},
               "v2_mount": unified[0] if unified else None, "v2_controllers": []}
     if unified:

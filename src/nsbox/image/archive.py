@@ -175,7 +175,7 @@ def load(root: str, source) -> list[str]:
                 raise ImageError("the archive has neither manifest.json (docker save) nor index.json (OCI layout)")
     finally:
         shutil.rmtree(spool, ignore_errors=True)
-    loaded = []
+    loaded: list[str] = []
     for image in images:
         loaded.extend(name for name in image.names if not name.startswith(UNTAGGED))
         if not any(not name.startswith(UNTAGGED) for name in image.names):

@@ -49,7 +49,7 @@ def configured_insecure_registries(root: str) -> tuple[str, ...]:
     path = os.path.join(root, "registries.json")
     try:
         with open(path, "rb") as source:
-            listed = jsonio.loads(source.read()).get("insecure-registries", [])  # type: ignore[attr-defined]
+            listed = jsonio.loads(source.read()).get("insecure-registries", [])
     except FileNotFoundError:
         return ()
     except (ValueError, AttributeError) as error:

@@ -173,7 +173,7 @@ class RegistryClient:
         text = raw.read()[:2000]
         detail = text.decode(errors="replace").strip()
         try:
-            errors = jsonio.loads(text).get("errors") or []  # type: ignore[attr-defined]
+            errors = jsonio.loads(text).get("errors") or []
             detail = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors) or detail
         except (ValueError, AttributeError):
             pass
@@ -218,7 +218,7 @@ class RegistryClient:
                                 f"{raw.status} {raw.reason}{hint}")
         try:
             answer = jsonio.loads(text)
-            token = answer.get("token") or answer.get("access_token")  # type: ignore[attr-defined]
+            token = answer.get("token") or answer.get("access_token")
         except (ValueError, AttributeError):
             token = None
         if not isinstance(token, str) or not token:

@@ -204,7 +204,7 @@ class ImageStore:
             return []
         except ValueError as error:
             raise ImageError(f"{self.path}/index.json is damaged ({error})") from None
-        return document.get("manifests", [])  # type: ignore[union-attr]
+        return document.get("manifests", [])
 
     def references(self) -> dict[str, Descriptor]:
         """reference string -> manifest descriptor, for every name in the store."""

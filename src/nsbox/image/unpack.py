@@ -163,7 +163,7 @@ def _gunzip(raw, data: bytes):
         in_member = True
         try:
             output = decompressor.decompress(data, _CHUNK)
-        except zlib_ng.error as error:
+        except zlib_ng.error as error:  # type: ignore[misc]  # zlib_ng has no type stubs for its error
             raise ImageError(f"the layer's gzip stream is damaged ({error})") from None
         held = len(output) == _CHUNK  # zlib may hold more output for the input it has taken
         data = decompressor.unconsumed_tail
@@ -231,7 +231,7 @@ class _Unpacker:
         self.stream = stream
         self.can_mknod = os.geteuid() == 0
         self.parent_cache: tuple[str, int] | None = None
-        self.dir_times: list[tuple[str, int]] = []
+        self.dir_times: list[tuple[str, float]] = []
 
     def close(self) -> None:
         self._forget_parent()
@@ -326,7 +326,9 @@ class _Unpacker:
                     self._write_contents(fd, member)
                 else:  # a GNU sparse file: tarfile knows where its holes are
                     with os.fdopen(os.dup(fd), "wb", buffering=0) as out:
-                        shutil.copyfileobj(tar.extractfile(member), out, _CHUNK)  # type: ignore[misc]
+                        source = tar.extractfile(member)
+                        assert source is not None  # a regular file always has contents
+                        shutil.copyfileobj(source, out, _CHUNK)
                 self._set_metadata(fd, member)
             finally:
                 os.close(fd)

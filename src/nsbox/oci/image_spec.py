@@ -42,7 +42,7 @@ def is_digest(text: object) -> bool:
 def check_digest(digest: object, field: str) -> str:
     if not is_digest(digest):
         raise ConfigError(field, f"must be a sha256 digest (sha256:<64 hex digits>), got {digest!r}")
-    return digest
+    return str(digest)
 
 
 class Platform:
@@ -133,7 +133,7 @@ def parse_index(data: bytes, what: str = "index") -> Index:
     media_type = f.str("mediaType", OCI_INDEX)
     if media_type not in INDEX_TYPES:
         raise ConfigError(f.where("mediaType"), f"must be one of {', '.join(INDEX_TYPES)}, got {media_type!r}")
-    return Index([Descriptor.from_fields(entry) for entry in f.objs("manifests")], media_type,  # type: ignore[arg-type]
+    return Index([Descriptor.from_fields(entry) for entry in f.objs("manifests")], media_type,
                  f.str_map("annotations"))
 
 
@@ -173,7 +173,7 @@ def parse_manifest(data: bytes, what: str = "manifest") -> Manifest:
         if descriptor.media_type not in LAYER_TYPES:
             raise ConfigError(layer.where("mediaType"), f"is not a layer type nsbox can unpack: {descriptor.media_type!r}")
         layers.append(descriptor)
-    return Manifest(config, layers, media_type, f.str_map("annotations"))  # type: ignore[arg-type]
+    return Manifest(config, layers, media_type, f.str_map("annotations"))
 
 
 def media_type_of(data: bytes) -> str:
@@ -200,7 +200,7 @@ class ImageConfig:
                  "working_dir", "user", "exposed_ports", "volumes", "labels", "stop_signal")
 
     def __init__(self, f: Fields) -> None:
-        self.raw: dict = f.data  # type: ignore[assignment]
+        self.raw: dict = f.data
         self.architecture = f.str("architecture", "")
         self.os = f.str("os", "")
         self.variant = f.str("variant")

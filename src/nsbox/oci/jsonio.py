@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import _json
 
+TYPE_CHECKING = False  # typing costs ~12 ms to import: only the type checker reads this
+if TYPE_CHECKING:
+    from typing import Any
+
 
 class _ScannerContext:
     """The attributes _json.make_scanner reads from a json.JSONDecoder."""
@@ -24,11 +28,11 @@ class _ScannerContext:
         return float(name.replace("Infinity", "inf"))
 
 
-_scan = _json.make_scanner(_ScannerContext())
+_scan = _json.make_scanner(_ScannerContext())  # type: ignore[arg-type]  # duck-typed context, as json.decoder passes
 _WHITESPACE = " \t\n\r"
 
 
-def loads(text: str | bytes) -> object:
+def loads(text: str | bytes) -> Any:
     """Decode a JSON document; raises ValueError (json.JSONDecodeError) saying where it broke."""
     if isinstance(text, (bytes, bytearray)):
         text = text.decode("utf-8-sig")

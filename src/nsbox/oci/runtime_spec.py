@@ -34,10 +34,10 @@ class User:
         self.gid: int = f.int("gid", 0, minimum=0, maximum=ID_MAX)  # type: ignore[assignment]
         self.umask: int | None = f.int("umask", minimum=0, maximum=0o777)
         gids = f._get("additionalGids", (list,), "an array of integers", [], False)
-        for index, gid in enumerate(gids):  # type: ignore[arg-type]
+        for index, gid in enumerate(gids):
             if not isinstance(gid, int) or isinstance(gid, bool) or not 0 <= gid <= ID_MAX:
                 raise ConfigError(f"{f.where('additionalGids')}[{index}]", f"must be an integer from 0 to {ID_MAX}")
-        self.additional_gids: list[int] = gids  # type: ignore[assignment]
+        self.additional_gids: list[int] = gids
         if f.has("username"):
             raise ConfigError(f.where("username"), "is for Windows containers; use uid and gid")
 

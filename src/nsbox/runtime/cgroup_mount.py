@@ -27,13 +27,13 @@ def mount_cgroups(target: str, flags: int, own_namespace: bool) -> None:
     flags &= m.MS_RDONLY | m.MS_NOSUID | m.MS_NODEV | m.MS_NOEXEC | m.MS_RELATIME
     own = None if own_namespace else own_directories()
     if list(hierarchies) == [""]:
-        _mount_hierarchy(target, "cgroup2", "", flags, own and own.get(""))
+        _mount_hierarchy(target, "cgroup2", "", flags, own.get("") if own else None)
         return
     m.mount("tmpfs", target, "tmpfs", m.MS_NOSUID | m.MS_NODEV | m.MS_NOEXEC, "mode=755")
     for name, (fstype, options) in hierarchies.items():
         directory = os.path.join(target, name or "unified")
         os.mkdir(directory)
-        _mount_hierarchy(directory, fstype, options, flags, own and own.get(name))
+        _mount_hierarchy(directory, fstype, options, flags, own.get(name) if own else None)
         if "," in name:
             for part in name.split(","):
                 if not os.path.lexists(os.path.join(target, part)):

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         from nsbox.flags import parse
         options, rest = parse(args, GLOBAL_FLAGS, USAGE)
         ctx.root = str(options.get("root", ctx.root))
-        ctx.log = options.get("log")  # type: ignore[assignment]
+        ctx.log = options.get("log")
         ctx.log_format = str(options.get("log_format", "text"))
         ctx.debug = bool(options.get("debug"))
         if ctx.log_format not in ("text", "json"):

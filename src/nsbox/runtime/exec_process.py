@@ -130,7 +130,7 @@ def enter(joins: list[tuple[str, int]], process: Process, channel: Channel, cons
         pid = os.fork()
         if pid == 0:
             run_process(process, channel, console, stdio, preserve_fds,
-                        (fcntl, struct) if console is not None else None, seccomp_filter)  # type: ignore[possibly-undefined]
+                        (fcntl, struct) if console is not None else None, seccomp_filter)
         channel.send("pid", pid)
         os._exit(0)
     except BaseException as error:  # noqa: BLE001

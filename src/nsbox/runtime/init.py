@@ -155,7 +155,7 @@ def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
                 raise ConfigError(f"linux.sysctl.{key}", f"cannot set: {error.strerror}") from None
         rootfs_setup.finish(spec)
         if options.console is not None:
-            setup_terminal(options.console, process.console_size, fcntl, struct)  # type: ignore[possibly-undefined]
+            setup_terminal(options.console, process.console_size, fcntl, struct)
         proc_setup.set_rlimits(process)
         proc_setup.set_oom_score_adj(process)
         env = proc_setup.environment(process)
@@ -210,7 +210,7 @@ def creating_state(options: InitOptions, status: str) -> dict:
     return state_document("", status, os.getpid(), options.bundle, options.spec.annotations)
 
 
-def setup_terminal(console: object, size: tuple[int, int] | None, fcntl: object, struct: object) -> None:
+def setup_terminal(console: object, size: tuple[int | None, int | None] | None, fcntl: object, struct: object) -> None:
     """A new pty: the master goes to the console socket, the slave becomes stdio and /dev/console."""
     master, slave = os.openpty()
     if size is not None and size[0] and size[1]:

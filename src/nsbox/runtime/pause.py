@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from nsbox.errors import StateError
-from nsbox.runtime.state import load
+from nsbox.runtime.state import live_cgroup
 
 
 def pause(state_root: str, container_id: str) -> None:
-    record = load(state_root, container_id)
+    record, cgroup = live_cgroup(state_root, container_id, "pause")
     if record.status() != "running":
         raise StateError(f"container {container_id!r} is {record.status()}; only a running container can be paused")
-    record.cgroup.freeze()
+    cgroup.freeze()
 
 
 def resume(state_root: str, container_id: str) -> None:
-    record = load(state_root, container_id)
+    record, cgroup = live_cgroup(state_root, container_id, "resume")
     if record.status() != "paused":
         raise StateError(f"container {container_id!r} is {record.status()}; only a paused container can be resumed")
-    record.cgroup.thaw()
+    cgroup.thaw()

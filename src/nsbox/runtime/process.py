@@ -132,7 +132,7 @@ def set_capabilities(capabilities: dict[str, list[str]] | None) -> None:
         # the others are left out, with the warning preflight gave (runc's behaviour).
         caps.raise_ambient(ambient & (permitted | effective) & inheritable)
     except OSError as error:
-        raise ConfigError("process.capabilities", error.strerror) from None
+        raise ConfigError("process.capabilities", error.strerror or str(error)) from None
 
 
 def restore_signals() -> None:

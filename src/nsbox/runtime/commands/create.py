@@ -15,11 +15,11 @@ def create_from(options: dict, positionals: list[str], ctx: Context, command: st
     from nsbox.runtime.cli import UsageError
     container_id = one_id(positionals, command)
     try:
-        preserve = int(options.get("preserve_fds", 0))  # type: ignore[arg-type]
+        preserve = int(options.get("preserve_fds", 0))
     except ValueError:
         raise UsageError(f"--preserve-fds needs a number, not {options.get('preserve_fds')!r}") from None
     pid = create(ctx.root, container_id, str(options.get("bundle", ".")),
-                     pid_file=options.get("pid_file"), console_socket=options.get("console_socket"),  # type: ignore[arg-type]
+                     pid_file=options.get("pid_file"), console_socket=options.get("console_socket"),
                      no_pivot=bool(options.get("no_pivot")), preserve_fds=preserve, spec=spec)  # type: ignore[arg-type]
     return container_id, pid
 

@@ -75,8 +75,8 @@ def run(options: dict, positionals: list[str], ctx: Context) -> int:
         from nsbox.runtime.commands.run import SignalForwarder
         forwarder = SignalForwarder()
     try:
-        pid = exec_process(ctx.root, container_id, process, console_socket=options.get("console_socket"),  # type: ignore[arg-type]
-                           pid_file=options.get("pid_file"), preserve_fds=int(options.get("preserve_fds", 0)))  # type: ignore[arg-type]
+        pid = exec_process(ctx.root, container_id, process, console_socket=options.get("console_socket"),
+                           pid_file=options.get("pid_file"), preserve_fds=int(options.get("preserve_fds", 0)))
         master = receiver.master() if receiver is not None else None
     finally:
         if receiver is not None:

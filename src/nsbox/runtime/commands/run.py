@@ -49,6 +49,7 @@ def run(options: dict, positionals: list[str], ctx: Context) -> int:
         finally:
             if not options.get("keep"):
                 delete(ctx.root, container_id, force=True)
+    assert forwarder is not None  # made above for a foreground run without a terminal
     forwarder.target(pid)
     try:
         code = wait_exit(pid)
