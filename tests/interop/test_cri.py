@@ -112,6 +112,13 @@ def test_cri_pod_lifecycle_with_the_runtime_handler(cri, oci_runtime, tmp_path):
         assert int(host_cgroup_file(lines, "cpu", "cpu.cfs_period_us")) == CPU_PERIOD
         assert int(host_cgroup_file(lines, "cpu", "cpu.shares")) == 512
 
+        # the kubelet resizes a running container: the shim pipes the resources to `update -r -`
+        cri.call("UpdateContainerResources", container_id=container,
+                 linux=m.LinuxContainerResources(memory_limit_in_bytes=2 * MEMORY_LIMIT, cpu_period=CPU_PERIOD,
+                                                 cpu_quota=2 * CPU_QUOTA, cpu_shares=512))
+        assert int(host_cgroup_file(lines, "memory", "memory.limit_in_bytes")) == 2 * MEMORY_LIMIT
+        assert int(host_cgroup_file(lines, "cpu", "cpu.cfs_quota_us")) == 2 * CPU_QUOTA
+
         stats = cri.call("ContainerStats", container_id=container).stats
         assert stats.attributes.id == container
         assert stats.cpu.usage_core_nano_seconds.value > 0

@@ -88,7 +88,10 @@ def test_ctr_detached_task_exec_kill_delete(ctr, oci_runtime, tmp_path):
     assert task_row(ctr, "svc")[2] == "PAUSED"
     ctr.ctr("task", "resume", "svc")
     assert task_row(ctr, "svc")[2] == "RUNNING"
-    ctr.ctr("task", "kill", "-s", "SIGKILL", "svc")
+    ctr.ctr("task", "exec", "-d", "--exec-id", "second", "svc", "sleep", "999")
+    rows = [line.split()[0] for line in ctr.ctr("task", "ps", "svc").stdout.splitlines()[1:]]
+    assert pid in rows and len(rows) == 2, rows  # the shim asked `ps --format json`: the init and the exec
+    ctr.ctr("task", "kill", "--all", "-s", "SIGKILL", "svc")
     wait_stopped(ctr, "svc")
     ctr.ctr("task", "delete", "svc")
     assert oci_runtime.ids() == []
