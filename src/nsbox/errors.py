@@ -91,6 +91,10 @@ class StateError(NsboxError):
     """The object is in the wrong state for the operation (e.g. start of a running container)."""
 
 
+class WaitTimeout(StateError, TimeoutError):
+    """A wait for a container ran out of time; the container still runs."""
+
+
 class CgroupError(NsboxError):
     """A cgroup could not be made, limited, read or removed."""
 
@@ -116,21 +120,22 @@ class NetworkError(NsboxError):
     """A network could not be set up or torn down."""
 
 
-class ContainerStartError(NsboxError):
-    """The container's process could not be started; exit_code is 126 or 127 where Docker uses them."""
-
-    def __init__(self, message: str, exit_code: int = ENGINE_EXIT) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
 class RuntimeFailed(NsboxError):
-    """A container's program (with check=True) or an OCI runtime binary exited non-zero."""
+    """A container's program failed: it exited non-zero (with check=True), or could not start
+    (ContainerStartError). exit_code is its exit code (the CLI exits with it), stderr its error output."""
 
     def __init__(self, message: str, exit_code: int, stderr: bytes | str = b"") -> None:
         super().__init__(message)
         self.exit_code = exit_code
         self.stderr = stderr
+
+
+class ContainerStartError(RuntimeFailed):
+    """The container's process could not be started; exit_code is 126 or 127 where Docker
+    uses them (the program is not executable, or not found), and stderr says why."""
+
+    def __init__(self, message: str, exit_code: int = ENGINE_EXIT) -> None:
+        super().__init__(message, exit_code, message)
 
 
 def user_message(error: BaseException) -> str:

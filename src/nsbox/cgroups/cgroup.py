@@ -143,6 +143,12 @@ class Cgroup:
         from nsbox.cgroups import stats
         return stats.stats(self)
 
+    def peak_usage(self) -> tuple[int | None, int | None]:
+        """(memory high-water mark in bytes, CPU time in ns): two small reads for a container
+        that just ended (None where this host keeps no such count)."""
+        from nsbox.cgroups import stats
+        return stats.peak_usage(self)
+
     def oom_kills(self) -> int:
         """How many processes the OOM killer has killed in this cgroup so far."""
         from nsbox.cgroups import oom

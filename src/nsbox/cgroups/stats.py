@@ -21,3 +21,21 @@ def stats(cgroup) -> dict:
         elif cgroup.unified is not None and v2_name in controllers(cgroup.unified):
             data[key] = v2_reader(cgroup.unified)
     return data
+
+
+def peak_usage(cgroup) -> tuple[int | None, int | None]:
+    import os
+
+    from nsbox.cgroups.interface_files import read_int, read_or
+    memory = cpu = None
+    if "memory" in cgroup.v1:
+        memory = read_int(os.path.join(cgroup.v1["memory"], "memory.max_usage_in_bytes")) or None
+    elif cgroup.unified is not None:
+        memory = read_int(os.path.join(cgroup.unified, "memory.peak")) or None
+    if "cpuacct" in cgroup.v1:
+        cpu = read_int(os.path.join(cgroup.v1["cpuacct"], "cpuacct.usage"))
+    elif cgroup.unified is not None:
+        for line in (read_or(os.path.join(cgroup.unified, "cpu.stat"), "") or "").splitlines():
+            if line.startswith("usage_usec "):
+                cpu = int(line.split()[1]) * 1000
+    return memory, cpu

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-DEFAULT_ROOT = "/var/lib/nsbox"
+from nsbox.engine.paths import default_root
 
 # command name -> module under nsbox.cli
 COMMANDS: dict[str, str] = {
@@ -35,7 +35,7 @@ STARTING = ("run", "create")
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    root = os.environ.get("NSBOX_ROOT", DEFAULT_ROOT)
+    root = default_root()
     debug = False
     while args and args[0].startswith("-"):
         flag = args.pop(0)

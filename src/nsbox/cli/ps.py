@@ -19,30 +19,6 @@ HEADINGS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "Creat
             "Networks": "NETWORKS", "Platform": "PLATFORM", "Label": "LABEL"}
 
 
-def matches(record: dict, filters: list[str]) -> bool:
-    from nsbox.errors import ConfigError
-    for item in filters:
-        key, _, value = item.partition("=")
-        state = record["State"]
-        if key == "name":
-            ok = value in (record.get("Name") or "")
-        elif key == "id":
-            ok = record["Id"].startswith(value)
-        elif key == "status":
-            ok = state.get("Status") == value
-        elif key == "exited":
-            ok = state.get("Status") == "exited" and str(state.get("ExitCode")) == value
-        elif key == "label":
-            name, has_value, wanted = value.partition("=")
-            labels = (record.get("Config") or {}).get("Labels") or {}
-            ok = name in labels and (not has_value or labels[name] == wanted)
-        else:
-            raise ConfigError("--filter", f"unknown filter {key!r}: use name, id, status, exited or label")
-        if not ok:
-            return False
-    return True
-
-
 def ellipsis(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
@@ -83,7 +59,9 @@ def main(argv: list[str], root: str) -> int:
     options, rest = parse(argv, FLAGS, USAGE, stop_at_positional=False)
     if rest:
         raise ConfigError(rest[0], f"ps takes no arguments\n{USAGE}")
+    from nsbox.engine.filters import check, matches
     filters = options.get("filter") or []
+    check(filters)  # type: ignore[arg-type]
     from nsbox.engine.quantities import parse_int
     last = 1 if options.get("latest") else parse_int(str(options.get("last", -1)), "--last", -1)
     engine = Engine(root)

@@ -317,18 +317,30 @@ class Engine:
         emit(self.root, "unpause", record)
         return self.store.update(record["Id"], lambda r: r["State"].update(Status="running", Paused=False))
 
-    def wait(self, reference: str) -> int:
-        """Block until the container's process has exited and its exit is recorded; its exit code."""
+    def wait(self, reference: str, timeout: float | None = None) -> int:
+        """Block until the container's process has exited and its exit is recorded; its exit
+        code. After `timeout` seconds (None: never) a WaitTimeout."""
         container_id = self.store.lookup(reference)
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            record = self.store.load(container_id)
-            state = record["State"]
-            if not state.get("Running"):
-                return state["ExitCode"]
-            if not checked_state.monitor_alive(record):  # nobody will record it: wait for the process itself
-                wait_gone(state["Pid"], record.get("InitStart"), None)
-                return self.wait_recorded(container_id)["State"]["ExitCode"]
+            code = self.exit_code_if_done(container_id, 0.05)
+            if code is not None:
+                return code
+            if deadline is not None and time.monotonic() >= deadline:
+                from nsbox.errors import WaitTimeout
+                raise WaitTimeout(f"container {container_id[:12]} still runs after {timeout} s")
             time.sleep(0.05)
+
+    def exit_code_if_done(self, container_id: str, patience: float = 0.0) -> int | None:
+        """The exit code once the exit is recorded, else None. A process that nobody will
+        record (its monitor is gone) is waited for up to `patience` seconds and recorded here."""
+        record = self.store.load(container_id)
+        state = record["State"]
+        if not state.get("Running"):
+            return state["ExitCode"]
+        if not checked_state.monitor_alive(record) and wait_gone(state["Pid"], record.get("InitStart"), patience):
+            return self.wait_recorded(container_id)["State"]["ExitCode"]
+        return None
 
     def restart(self, reference: str, timeout: int | None = None) -> dict:
         self.stop(reference, timeout)

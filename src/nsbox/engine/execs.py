@@ -26,14 +26,27 @@ def exec_process_spec(engine, record: dict, args: list[str], env: list[str], use
     }
 
 
-def run_exec(engine, reference: str, args: list[str], env: list[str], user: str, workdir: str,
-             interactive: bool, tty: bool, detach: bool) -> int:
-    """Run the process; its exit code (0 at once with `detach`)."""
-    from nsbox.engine.containers import exit_code
+def start_exec(engine, reference: str, args: list[str], env: list[str], user: str, workdir: str,
+               stdio: tuple[int, int, int]) -> int:
+    """Start the process (no terminal) with `stdio`; its host PID, a child of the caller."""
+    record = running(engine, reference)
+    process = exec_process_spec(engine, record, args, env, user, workdir, False)
+    return engine.runtime(record).exec_process(record["Id"], process, stdio)
+
+
+def running(engine, reference: str) -> dict:
     record = engine.get(reference)
     if record["State"]["Status"] != "running":
         raise StateError(f"container {record['Name']} is {record['State']['Status']}, not running: "
                          "exec needs a running container")
+    return record
+
+
+def run_exec(engine, reference: str, args: list[str], env: list[str], user: str, workdir: str,
+             interactive: bool, tty: bool, detach: bool) -> int:
+    """Run the process; its exit code (0 at once with `detach`)."""
+    from nsbox.engine.containers import exit_code
+    record = running(engine, reference)
     process = exec_process_spec(engine, record, args, env, user, workdir, tty and not detach)
     runtime = engine.runtime(record)
     devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)

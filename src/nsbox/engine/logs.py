@@ -60,42 +60,38 @@ def parse_since(text: str) -> str:
     return text
 
 
-def write_logs(path: str, tail: int | None, since: str | None, timestamps: bool, follow, out: int, err: int) -> None:
-    """Print the log to the out/err fds; with `follow()` returning True, keep printing new lines."""
-    try:
-        with open(path, "rb") as log:
-            data = log.read()
-    except FileNotFoundError:
-        data = b""
-    complete = data[:data.rfind(b"\n") + 1]
-    lines = list(entries(complete))
+def read_log(path: str, tail: int | None, since: str | None, follow=None):
+    """(time, stream, text with newline) for each line of the log; with `follow()`
+    returning True, keep yielding new lines as they come (checked every 0.1 s)."""
+    lines, offset = _entries_from(path, 0)
     if since:
         lines = [entry for entry in lines if entry[0] >= since]
     if tail is not None:
         lines = lines[-tail:] if tail > 0 else []
-    _emit(lines, timestamps, out, err)
-    offset = len(complete)
+    yield from lines
     while follow is not None and follow():
         time.sleep(0.1)
-        offset = _emit_new(path, offset, timestamps, out, err)
+        lines, offset = _entries_from(path, offset)
+        yield from lines
     if follow is not None:
-        _emit_new(path, offset, timestamps, out, err)
+        yield from _entries_from(path, offset)[0]
 
 
-def _emit_new(path: str, offset: int, timestamps: bool, out: int, err: int) -> int:
+def _entries_from(path: str, offset: int) -> tuple[list, int]:
+    """The whole lines written from `offset` on, and the offset after them."""
     try:
         with open(path, "rb") as log:
             log.seek(offset)
             data = log.read()
     except FileNotFoundError:
-        return offset
+        return [], offset
     complete = data[:data.rfind(b"\n") + 1]
-    _emit(list(entries(complete)), timestamps, out, err)
-    return offset + len(complete)
+    return list(entries(complete)), offset + len(complete)
 
 
-def _emit(lines: list, timestamps: bool, out: int, err: int) -> None:
-    for stamp, stream, text in lines:
+def write_logs(path: str, tail: int | None, since: str | None, timestamps: bool, follow, out: int, err: int) -> None:
+    """Print the log to the out/err fds; with `follow()` returning True, keep printing new lines."""
+    for stamp, stream, text in read_log(path, tail, since, follow):
         data = (stamp.encode() + b" " + text) if timestamps and stamp else text
         target = err if stream == "stderr" else out
         view = memoryview(data)

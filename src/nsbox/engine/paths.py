@@ -7,6 +7,11 @@ DEFAULT_ROOT = "/var/lib/nsbox"
 DEFAULT_RUN = "/run/nsbox"
 
 
+def default_root() -> str:
+    """The root a face uses when not told: $NSBOX_ROOT, else /var/lib/nsbox."""
+    return os.environ.get("NSBOX_ROOT", DEFAULT_ROOT)
+
+
 class Paths:
     """The on-disk layout of one nsbox root.
 

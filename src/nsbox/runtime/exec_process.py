@@ -19,7 +19,7 @@ from nsbox.runtime.bundle import load_spec
 from nsbox.runtime.console_socket import connect_console
 from nsbox.runtime.state import load
 from nsbox.runtime.channel import Channel, ChannelClosed
-from nsbox.runtime.init import report_and_exit, setup_terminal
+from nsbox.runtime.init import close_inherited_fds, report_and_exit, setup_terminal
 from nsbox.runtime.seccomp_filter import Filter, install
 
 PR_SET_DUMPABLE = 4
@@ -120,6 +120,8 @@ def enter(joins: list[tuple[str, int]], process: Process, channel: Channel, cons
     process it forks (until execve) can be ptraced or have /proc/PID/exe (the runtime's
     interpreter on the host) opened: CVE-2019-5736's way out."""
     try:
+        close_inherited_fds([channel.read_fd, channel.write_fd, *(fd for _, fd in joins), *(stdio or ()),
+                             *([console.fileno()] if console is not None else [])], preserve_fds)  # type: ignore[attr-defined]
         libc.prctl(PR_SET_DUMPABLE, 0)
         channel.expect("cgroup-joined")
         for kind, fd in joins:

@@ -61,10 +61,42 @@ def report_and_exit(channel: Channel, error: BaseException) -> None:
     os._exit(code if code < 256 else ENGINE_EXIT)
 
 
+def close_inherited_fds(keep: list[int], preserve_fds: int) -> None:
+    """First thing in a forked child: close every descriptor above 2 except `keep` and the
+    preserved ones. The fork copied all of the caller's, and a caller with threads (the
+    Python API) has other threads' locks and pipes among them: held here until execve,
+    they would make those threads wait for this container (and it for them)."""
+    import gc
+    gc.disable()  # an object of another thread, collected here, would close a reused number
+    low = 3 + preserve_fds
+    for fd in sorted(set(fd for fd in keep if fd >= low)):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 1 << 20)
+
+
+def import_child_modules() -> None:
+    """Import now every module the children import lazily. A caller with threads (the
+    Python API) calls this before its first create: a child forked while another thread is
+    importing a module would wait forever for that module's import lock. Keep it in step
+    with the lazy imports of init.py, rootfs.py, process.py, cgroup_mount.py,
+    seccomp_filter.py and exec_process.py."""
+    import fcntl  # noqa: F401
+    import socket  # noqa: F401
+    import struct  # noqa: F401
+
+    from nsbox.linux import capabilities, mounts, netdev, seccomp  # noqa: F401
+    from nsbox.oci import runtime_spec  # noqa: F401
+    from nsbox.runtime import cgroup_mount, hooks  # noqa: F401
+
+
 def intermediate(options: InitOptions, channel: Channel) -> None:
     """Runs in the first child; never returns."""
     try:
         os.close(options.lock_fd)
+        console = [options.console.fileno()] if options.console is not None else []  # type: ignore[attr-defined]
+        close_inherited_fds([channel.read_fd, channel.write_fd, options.state_dir_fd, options.fifo_fd,
+                             *(options.stdio or ()), *console], options.preserve_fds)
         spec = options.spec
         linux = spec.linux
         joins = [(ns_.type, ns.open_namespace(ns_.path)) for ns_ in linux.namespaces if ns_.path]

@@ -10,12 +10,14 @@ from nsbox.linux import proc
 def wait_gone(pid: int, started: int | None, timeout: float = 10.0) -> None:
     """Wait until `pid` has exited (reaped by whoever is its parent)."""
     deadline = time.monotonic() + timeout
-    while proc.is_alive(pid, started) and time.monotonic() < deadline:
+    while True:
         try:
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:  # our child (or orphan: we are a subreaper)
                 return
         except ChildProcessError:
             pass
+        if not proc.is_alive(pid, started) or time.monotonic() >= deadline:
+            return
         time.sleep(0.002)
 
 

@@ -1,0 +1,98 @@
+"""Case: the Python API. `nsbox.run("busybox", ["true"])` in this process, sequentially and
+from 4 threads, against docker-py driving a private dockerd (--bridge none) the same way,
+and against `subprocess.run(["nsbox", "run", "--rm", ...])`. A sample is a batch of
+BATCH runs; with the default 10 rounds that is 200 runs per contender; the table's
+extras give runs per second. All run with --network none (dockerd has no bridge)."""
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+
+from benchmarks.bench import Bench
+from benchmarks.harness import Case, Contender, Skip
+
+BATCH = 20
+THREADS = 4
+
+
+def batch(contender: Contender, one) -> None:
+    """Make `contender` time BATCH calls of one() in a row; and from THREADS threads with `threads`."""
+    def step(index: int) -> float:
+        began = time.perf_counter()
+        for _ in range(BATCH):
+            one()
+        elapsed = time.perf_counter() - began
+        contender.extras["runs_per_s"] = round(BATCH / elapsed, 1)
+        return elapsed
+    contender.step = step
+
+
+def threaded(contender: Contender, one) -> None:
+    def step(index: int) -> float:
+        errors: list[BaseException] = []
+
+        def worker() -> None:
+            try:
+                for _ in range(BATCH // THREADS):
+                    one()
+            except BaseException as error:  # reported by the step
+                errors.append(error)
+        workers = [threading.Thread(target=worker) for _ in range(THREADS)]
+        began = time.perf_counter()
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join()
+        elapsed = time.perf_counter() - began
+        if errors:
+            raise errors[0]
+        contender.extras["runs_per_s"] = round(BATCH / elapsed, 1)
+        return elapsed
+    contender.step = step
+
+
+def contenders(bench: Bench) -> list[Contender]:
+    import nsbox
+    client = nsbox.Client(bench.nsbox[2])
+
+    def api_run() -> None:
+        result = client.run("busybox", ["true"], network="none")
+        if result.exit_code != 0:
+            raise RuntimeError(f"nsbox.run exited {result.exit_code}: {result.stderr!r}")
+
+    sequential, parallel = Contender("nsbox.run"), Contender(f"nsbox.run, {THREADS} threads")
+    batch(sequential, api_run)
+    threaded(parallel, api_run)
+    found = [sequential, parallel]
+    command = [*bench.nsbox, "run", "--rm", "--network", "none", "busybox", "true"]
+    subprocess_run = Contender("subprocess nsbox run --rm")
+    batch(subprocess_run, lambda: subprocess.run(command, check=True, stdout=subprocess.DEVNULL))
+    found.append(subprocess_run)
+    try:
+        found += docker_py(bench)
+    except Skip as why:
+        bench.log(f"    docker-py: {why}")
+    return found
+
+
+def docker_py(bench: Bench) -> list[Contender]:
+    try:
+        import docker
+    except ImportError:
+        raise Skip("docker-py is not installed (pip install -e '.[bench]')") from None
+    socket = bench.docker[2]  # docker -H unix://PATH: the private dockerd's socket
+    client = docker.DockerClient(base_url=socket, timeout=120)
+    bench.on_close(client.close)
+
+    def docker_run() -> None:
+        client.containers.run("busybox:bench", ["true"], remove=True, network_mode="none")
+
+    sequential, parallel = Contender("docker-py + dockerd"), Contender(f"docker-py + dockerd, {THREADS} threads")
+    batch(sequential, docker_run)
+    threaded(parallel, docker_run)
+    return [sequential, parallel]
+
+
+CASES = [Case("python-api", f"nsbox.run vs docker-py vs subprocess, batches of {BATCH} runs of busybox true",
+              contenders, order=65, baseline="nsbox.run", runs=10, warmup=1)]

@@ -1,0 +1,219 @@
+"""nsbox.run: a container in this process, like subprocess.run — created, started, its
+output collected, its exit recorded, removed — through the engine, as `nsbox run --rm`.
+
+The runtime forks this process (os.fork) to make the container's init. A process with
+threads may fork: only the calling thread goes on in the child, which runs nsbox's own
+runtime code up to execve and takes no lock of the caller's other threads — with one
+exception made safe here: a module import. Every module the child may import is imported
+before the first fork (nsbox.runtime.init.import_child_modules), so the child never
+waits for an import lock another thread held at the fork.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from nsbox.api import monitors
+from nsbox.api.capture import Captured, capture
+from nsbox.api.result import Result
+from nsbox.engine.containers import Engine, exit_code
+from nsbox.errors import NsboxError
+from nsbox.runtime.init import import_child_modules
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+import_child_modules()
+
+SIGKILL = 9
+
+
+class ForegroundRun:
+    """One container run to its end by the calling thread; cancel() from another thread
+    (or an asyncio task) kills it."""
+
+    __slots__ = ("engine", "record", "launched", "cancelled")
+
+    def __init__(self, engine: Engine, options: dict[str, Any]) -> None:
+        monitors.reap()
+        self.engine = engine
+        self.record = engine.create(options)
+        self.launched = False
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self.launched:
+            self.kill()
+
+    def kill(self) -> None:
+        self.engine.signal(self.record, SIGKILL, all_processes=True)
+
+    def run(self, stdin: bytes | int | None, timeout: float | None, text: bool) -> Result:
+        """Launch, collect, record the exit, and (with AutoRemove) remove the container."""
+        engine, container_id = self.engine, self.record["Id"]
+        remove = bool(self.record["HostConfig"].get("AutoRemove"))
+        started = time.monotonic()
+        try:
+            captured, usage = self._launch_and_capture(stdin, timeout, remove)
+            final = engine.finish(container_id, captured.wait_status)
+        finally:
+            if remove:
+                engine.remove(container_id, force=True, volumes=True, wait_monitor=False)
+        stdout: bytes | str = captured.stdout
+        stderr: bytes | str = captured.stderr
+        if text:
+            stdout, stderr = captured.stdout.decode(errors="replace"), captured.stderr.decode(errors="replace")
+        peak, cpu = usage
+        return Result([self.record["Path"], *self.record["Args"]], exit_code(captured.wait_status), stdout, stderr,
+                      oom_killed=bool(final.get("State", {}).get("OOMKilled")), timed_out=captured.timed_out,
+                      wall_time=time.monotonic() - started, cpu_time=None if cpu is None else cpu / 1e9,
+                      peak_memory=peak, container_id=container_id, name=self.record["Name"].lstrip("/"))
+
+    def _launch_and_capture(self, stdin: bytes | int | None, timeout: float | None,
+                            remove: bool) -> tuple[Captured, tuple[int | None, int | None]]:
+        engine, container_id = self.engine, self.record["Id"]
+        feed = stdin if isinstance(stdin, bytes) else b""
+        child_fds: list[int] = []
+        own_fds: list[int] = []
+        try:
+            if isinstance(stdin, int):
+                stdin_fd, feed_fd = stdin, -1
+            elif feed:
+                stdin_fd, feed_fd = os.pipe2(os.O_CLOEXEC)
+                child_fds.append(stdin_fd)
+            else:
+                stdin_fd, feed_fd = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC), -1
+                child_fds.append(stdin_fd)
+            out_read, out_write = os.pipe2(os.O_CLOEXEC)
+            err_read, err_write = os.pipe2(os.O_CLOEXEC)
+            child_fds += [out_write, err_write]
+            own_fds += [out_read, err_read]
+            if self.cancelled:
+                from nsbox.errors import StateError
+                raise StateError("the run was cancelled before it started")
+            try:
+                pid = engine.launch(container_id, (stdin_fd, out_write, err_write))
+            except NsboxError as error:
+                _add_stderr_note(error, err_read)
+                raise
+            self.launched = True
+            if self.cancelled:
+                self.kill()
+            for fd in child_fds:
+                os.close(fd)
+            child_fds.clear()
+            log, flush = (None, None) if remove else _log_writer(engine, container_id, own_fds)
+            try:
+                captured = capture(pid, out_read, err_read, feed_fd, feed, timeout, self.kill, log)
+            except BaseException:  # e.g. KeyboardInterrupt: end the container, record its exit
+                self.kill()
+                engine.finish(container_id, os.waitpid(pid, 0)[1])
+                raise
+            finally:
+                feed_fd = -1  # capture closed it
+            if flush is not None:
+                flush()
+            # the cgroup goes with the runtime's state in finish(): read it first
+            return captured, engine.cgroup(self.record).peak_usage()
+        except BaseException:
+            if feed_fd >= 0:
+                os.close(feed_fd)
+            raise
+        finally:
+            for fd in child_fds + own_fds:
+                os.close(fd)
+
+
+def _add_stderr_note(error: NsboxError, err_read: int) -> None:
+    """What the container's init wrote to stderr before it failed, as a note of the error."""
+    os.set_blocking(err_read, False)
+    try:
+        said = os.read(err_read, 65536).decode(errors="replace").strip()
+    except OSError:
+        return
+    if said and said not in str(error):
+        error.add_note(f"the container's stderr: {said}")
+
+
+def _log_writer(engine: Engine, container_id: str,
+                own_fds: list[int]) -> tuple[Callable[[bytes, bytes], None], Callable[[], None]]:
+    """log(stream, data) into the container's log, as a monitor writes it (`nsbox logs`)."""
+    from nsbox.engine.monitor_loop import flush_pending, log_chunk
+    log_fd = os.open(engine.paths.container(container_id, "container.log"),
+                     os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+    own_fds.append(log_fd)
+    pending: dict[bytes, bytes] = {}
+
+    def log(stream: bytes, data: bytes) -> None:
+        log_chunk(log_fd, stream, data, pending)
+    return log, lambda: flush_pending(log_fd, pending)
+
+
+def run(engine: Engine, image: str, command: list[str] | str | None, stdin: bytes | str | int | None,
+        timeout: float | None, text: bool, check: bool, remove: bool, name: str | None,
+        options: dict[str, object]) -> Result:
+    """nsbox.run and containers.run(detach=False): see Client.run."""
+    result = ForegroundRun(engine, run_settings(image, command, remove, name, options)).run(
+        stdin_bytes(stdin), timeout, text)
+    if check:
+        result.check_returncode()
+    return result
+
+
+def run_settings(image: str, command: list[str] | str | None, remove: bool, name: str | None,
+                 options: dict[str, object]) -> dict[str, Any]:
+    from nsbox.api.options import engine_options
+    settings = engine_options(image, command, dict(options, name=name, remove=remove))
+    if settings.get("tty"):
+        from nsbox.errors import InvalidOption
+        raise InvalidOption("tty", "run() collects the output: a terminal is for containers.run(detach=True) "
+                                   "or the nsbox command")
+    return settings
+
+
+def stdin_bytes(stdin: bytes | str | int | None) -> bytes | int | None:
+    return stdin.encode() if isinstance(stdin, str) else stdin
+
+
+def run_exec(engine: Engine, reference: str, command: list[str], env: list[str], user: str, workdir: str,
+             stdin: bytes, timeout: float | None, text: bool) -> Result:
+    """Container.exec: another process in a running container, its output collected."""
+    from nsbox.engine.execs import start_exec
+    started = time.monotonic()
+    fds: list[int] = []
+    try:
+        if stdin:
+            stdin_fd, feed_fd = os.pipe2(os.O_CLOEXEC)
+        else:
+            stdin_fd, feed_fd = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC), -1
+        out_read, out_write = os.pipe2(os.O_CLOEXEC)
+        err_read, err_write = os.pipe2(os.O_CLOEXEC)
+        fds += [out_read, err_read]
+        try:
+            pid = start_exec(engine, reference, command, env, user, workdir, (stdin_fd, out_write, err_write))
+        except BaseException:
+            if feed_fd >= 0:
+                os.close(feed_fd)
+            raise
+        finally:
+            for fd in (stdin_fd, out_write, err_write):
+                os.close(fd)
+
+        def kill() -> None:
+            try:
+                os.kill(pid, SIGKILL)
+            except ProcessLookupError:
+                pass
+        captured = capture(pid, out_read, err_read, feed_fd, stdin, timeout, kill)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    stdout: bytes | str = captured.stdout
+    stderr: bytes | str = captured.stderr
+    if text:
+        stdout, stderr = captured.stdout.decode(errors="replace"), captured.stderr.decode(errors="replace")
+    return Result(command, exit_code(captured.wait_status), stdout, stderr, timed_out=captured.timed_out,
+                  wall_time=time.monotonic() - started)

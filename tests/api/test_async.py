@@ -1,0 +1,80 @@
+"""asyncio: await nsbox.arun(...) and container.wait_async() block no event loop and
+leave no thread behind."""
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+
+import pytest
+
+import nsbox
+
+
+def test_arun_runs_many_at_once(client):
+    async def main() -> list:
+        return await asyncio.gather(*(client.arun("busybox", ["sh", "-c", f"sleep 0.5; echo {n}"]) for n in range(4)))
+    started = time.monotonic()
+    results = asyncio.run(main())
+    assert [r.stdout for r in results] == [f"{n}\n".encode() for n in range(4)]
+    assert time.monotonic() - started < 4 * 0.5 + 1.5  # together, not one after another
+    assert threading.active_count() == 1
+
+
+def test_the_loop_stays_responsive(client):
+    async def main() -> int:
+        ticks = 0
+        task = asyncio.ensure_future(client.arun("busybox", ["sleep", "0.5"]))
+        while not task.done():
+            await asyncio.sleep(0.01)
+            ticks += 1
+        await task
+        return ticks
+    assert asyncio.run(main()) > 10
+
+
+def test_arun_errors_and_check(client):
+    async def main() -> None:
+        with pytest.raises(nsbox.ImageNotFound):
+            await client.arun("nosuch", ["true"])
+        with pytest.raises(nsbox.RuntimeFailed):
+            await client.arun("busybox", ["false"], check=True)
+        result = await client.arun("busybox", ["sleep", "10"], timeout=0.3)
+        assert result.timed_out
+    asyncio.run(main())
+
+
+def test_cancelling_arun_kills_and_removes_the_container(client):
+    async def main() -> None:
+        task = asyncio.ensure_future(client.arun("busybox", ["sleep", "30"], name="cancelled"))
+        while not client.containers.list():
+            await asyncio.sleep(0.02)
+        pid = client.containers.get("cancelled").pid
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not client.containers.list(all=True)
+        assert not os.path.exists(f"/proc/{pid}")  # killed and reaped
+    started = time.monotonic()
+    asyncio.run(main())
+    assert time.monotonic() - started < 10
+
+
+def test_wait_async(client):
+    async def main(container) -> dict:
+        return await container.wait_async(timeout=30)
+    container = client.containers.run("busybox", ["sh", "-c", "sleep 0.3; exit 7"], detach=True)
+    try:
+        assert asyncio.run(main(container)) == {"StatusCode": 7, "OOMKilled": False, "Error": None}
+        assert threading.active_count() == 1
+    finally:
+        container.remove(force=True)
+
+
+def test_wait_async_timeout(client):
+    async def main(container) -> None:
+        with pytest.raises(nsbox.WaitTimeout):
+            await container.wait_async(timeout=0.2)
+    with client.containers.run("busybox", ["sleep", "30"], detach=True) as container:
+        asyncio.run(main(container))
