@@ -74,7 +74,8 @@ class Images:
              insecure_registries: tuple[str, ...] = ()) -> Image:
         """Pull from its registry. `progress(event)` gets {"id": layer digest, "status":
         "download"|..., "current": bytes so far, "total": size} as layers arrive."""
-        from nsbox.image.pull import parse_platform, pull
+        from nsbox.image.platform import parse_platform
+        from nsbox.image.pull import pull
         pulled = pull(self._engine.root, reference, parse_platform(platform) if platform else None,
                       insecure_registries, _CallbackProgress(progress) if progress else None)
         return self.get(pulled.id)

@@ -61,7 +61,7 @@ def main(argv: list[str], root: str) -> int:
         raise ConfigError(rest[0], f"ps takes no arguments\n{USAGE}")
     from nsbox.engine.filters import check, matches
     filters = options.get("filter") or []
-    check(filters)  # type: ignore[arg-type]
+    check(filters)
     from nsbox.engine.quantities import parse_int
     last = 1 if options.get("latest") else parse_int(str(options.get("last", -1)), "--last", -1)
     engine = Engine(root)
