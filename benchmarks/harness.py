@@ -125,7 +125,7 @@ def run_case(case: Case, bench: "Bench", runs: int | None = None, log: Callable[
                 try:
                     wall, cpu = contender.sample(index)
                 except (Skip, RuntimeError, OSError, subprocess.TimeoutExpired) as error:
-                    result.skipped = str(error).strip().splitlines()[-1][:300] if str(error).strip() else repr(error)
+                    result.skipped = str(error).strip().splitlines()[-1][-300:] if str(error).strip() else repr(error)
                     log(f"    {contender.tool}: stopped ({result.skipped})")
                     continue
                 if index >= case.warmup:
