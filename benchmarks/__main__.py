@@ -1,6 +1,6 @@
 """benchmarks/run: every benchmark case, every tool present, interleaved, in one run.
 
-    sudo benchmarks/run [--runs N] [--case NAME ...] [--list] [--no-install] [--no-chart]
+    sudo benchmarks/run [--runs N] [--case NAME ...] [--list] [--no-install] [--no-chart] [--readme]
 
 Writes benchmarks/results/results.{md,json} and results.png (the README embeds them).
 """
@@ -28,6 +28,7 @@ def main() -> int:
     parser.add_argument("--no-install", action="store_true", help="do not apt-get install missing anchors")
     parser.add_argument("--no-chart", action="store_true", help="skip the PNG chart (no matplotlib needed)")
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="directory for the results")
+    parser.add_argument("--readme", action="store_true", help="put the run's summary into README.md")
     options = parser.parse_args()
     cases = all_cases()
     if options.list:
@@ -80,6 +81,8 @@ def main() -> int:
     record["leftovers"] += machine.leftovers(cgroups_before, bench.work, bench.parent)
     json_path, markdown_path = report.write(record, options.out)
     print(f"load average {record['load_before']} before, {record['load_after']} after; wrote {markdown_path}, {json_path}")
+    if options.readme and report.update_readme(record, os.path.join(os.path.dirname(HERE), "README.md")):
+        print("README.md: summary updated")
     if record["leftovers"]:
         print("left behind:\n  " + "\n  ".join(record["leftovers"]))
     if not options.no_chart:

@@ -86,6 +86,47 @@ def markdown(record: dict) -> str:
     return "\n".join(lines)
 
 
+def summary_markdown(record: dict) -> str:
+    """One row per case, for the README: the baseline's median, then each tool's median with
+    the ratio (or the busy range), and the CPU ratio where it compares."""
+    lines = [f"Run of {record['date']}; load average {record['load_before']} before, {record['load_after']} after "
+             f"({record['machine']['cores']} cores). Full tables: [results.md](benchmarks/results/results.md).", "",
+             "| case | baseline | the others: median (baseline ÷ tool) |", "|---|---|---|"]
+    for case in record["cases"]:
+        tools = [tool for tool in case["tools"] if tool["wall"].get("runs")]
+        base = next((tool for tool in tools if tool["tool"] == case["baseline"]), None)
+        if base is None:
+            continue
+        others = []
+        for tool in tools:
+            if tool is base:
+                continue
+            cell = f"{tool['tool']} {milliseconds(tool['wall']['median'])} ms ({ratio_cell(tool) or '-'}"
+            cell += f"; CPU {ratio_cell(tool, 'cpu_ratio')})" if tool.get("cpu_ratio") else ")"
+            if tool["extras"].get("helpers"):
+                cell += f", helper {tool['extras']['helper_pss_kib'] / 1024:.2f} MiB PSS"
+            others.append(cell)
+        memory = (f", helper {base['extras']['helper_pss_kib'] / 1024:.2f} MiB PSS"
+                  if base["extras"].get("helpers") else "")
+        lines.append(f"| {case['title']} | {base['tool']} {milliseconds(base['wall']['median'])} ms{memory} | "
+                     + "; ".join(others) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(record: dict, readme: str) -> bool:
+    """Replace the README's text between the benchmark markers with this run's summary."""
+    start, end = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+    with open(readme) as text:
+        content = text.read()
+    if start not in content or end not in content:
+        return False
+    head, rest = content.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    with open(readme, "w") as text:
+        text.write(f"{head}{start}\n{summary_markdown(record)}{end}{tail}")
+    return True
+
+
 def write(record: dict, directory: str) -> tuple[str, str]:
     os.makedirs(directory, exist_ok=True)
     json_path = os.path.join(directory, "results.json")
