@@ -33,6 +33,9 @@ def draw(record: dict, path: str) -> str:
             label = f"{median:.0f} ms" if median >= 10 else f"{median:.1f} ms"
             if ratio:
                 label += f"  ({ratio['ratio']:.2f}x)" if ratio["claimed"] else "  (ratio refused: busy)"
+            cpu = tool.get("cpu_ratio")
+            if cpu and cpu["claimed"]:
+                label += f"  CPU {cpu['ratio']:.2f}x"
             if tool["extras"].get("helpers"):
                 label += f"  helper {tool['extras']['helper_pss_kib'] / 1024:.2f} MiB PSS"
             axis.text(tool["wall"]["max"] * 1000, position, "  " + label, va="center", fontsize=7)
