@@ -18,7 +18,7 @@ RUN_FLAGS: dict[str, str] = {
     "--cgroup-parent=": "cgroup_parent", "--ipc=": "ipc", "--pid=": "pid", "--uts=": "uts",
     "--userns=": "userns", "--cgroupns=": "cgroupns", "--timens": "timens", "--network=": "network",
     "--net=": "network", "--privileged": "privileged", "--cap-add=": "cap_add*", "--cap-drop=": "cap_drop*",
-    "--runtime=": "runtime", "--rootfs=": "rootfs", "--pull=": "pull", "--security-opt=": "security_opt*", "--device=": "device*",
+    "--runtime=": "runtime", "--rootfs=": "rootfs", "--pull=": "pull", "--detach-keys=": "detach_keys", "--security-opt=": "security_opt*", "--device=": "device*",
 }
 
 RUN_USAGE = """usage: nsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]
@@ -44,7 +44,8 @@ RUN_USAGE = """usage: nsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]
       --security-opt seccomp=unconfined|PATH.json, no-new-privileges[=true]
       --device HOST[:CONTAINER][:rwm]
       --runtime nsbox|runc|crun|PATH         --rootfs DIR (a root directory instead of an image)
-      --pull missing|always|never  pull the image first: when it is not here (the default), always, never"""
+      --pull missing|always|never  pull the image first: when it is not here (the default), always, never
+      --detach-keys KEYS  leave a `run -it` running with these keys (default ctrl-p,ctrl-q; "" for none)"""
 
 
 def run_options(argv: list[str], usage: str = RUN_USAGE) -> dict:

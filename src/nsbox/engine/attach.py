@@ -55,9 +55,14 @@ def copy_window_size(source: int, master: int) -> None:
         pass  # not a terminal: the pty keeps its default size
 
 
-def relay_terminal(pid: int, master: int, interactive: bool, log_fd: int | None = None) -> int:
+DETACHED = -1  # relay_terminal's answer when the user typed the detach keys (never a wait status)
+
+
+def relay_terminal(pid: int, master: int, interactive: bool, log_fd: int | None = None,
+                   detach_keys: bytes = b"") -> int:
     """Copy between our terminal and the container's pty master until `pid` exits
-    (and what the container prints into the log at `log_fd`)."""
+    (and what the container prints into the log at `log_fd`); its wait status, or DETACHED
+    when the user typed `detach_keys` (then `master` stays open and `pid` running)."""
     import select
     saved = None
     stdin_is_tty = os.isatty(0)
@@ -78,6 +83,8 @@ def relay_terminal(pid: int, master: int, interactive: bool, log_fd: int | None 
     status = None
     master_open = True
     pending: dict[bytes, bytes] = {}
+    from nsbox.engine.attach_server import DetachWatch
+    watch = DetachWatch(detach_keys)
     try:
         while status is None:
             for fd, _ in poller.poll():
@@ -86,10 +93,18 @@ def relay_terminal(pid: int, master: int, interactive: bool, log_fd: int | None 
                     if not master_open:
                         poller.unregister(master)
                 elif fd == 0:
-                    if not _pump(0, master):
+                    if not _pump(0, master, watch=watch):
                         poller.unregister(0)
+                    if watch.matched == len(watch.keys) and watch.keys:
+                        status = DETACHED
+                        break
                 elif fd == pidfd:
                     status = wait_status(pid)
+        if status == DETACHED:
+            if log_fd is not None:
+                from nsbox.engine.monitor_loop import flush_pending
+                flush_pending(log_fd, pending)
+            return status
         if master_open:
             from nsbox.engine.monitor_loop import drain
             os.set_blocking(master, False)
@@ -101,13 +116,17 @@ def relay_terminal(pid: int, master: int, interactive: bool, log_fd: int | None 
         if saved is not None:
             import termios
             termios.tcsetattr(0, termios.TCSADRAIN, saved)
+            _signal.signal(_signal.SIGWINCH, _signal.SIG_DFL)
         os.close(pidfd)
-        os.close(master)
+        if status != DETACHED:
+            os.close(master)
     return status
 
 
-def _pump(source: int, target: int, log_fd: int | None = None, pending: dict[bytes, bytes] | None = None) -> bool:
-    """Copy what is readable now from `source` to `target` (and as stdout into the log)."""
+def _pump(source: int, target: int, log_fd: int | None = None, pending: dict[bytes, bytes] | None = None,
+          watch=None) -> bool:
+    """Copy what is readable now from `source` to `target` (and as stdout into the log); with
+    `watch` (a DetachWatch), what comes before the detach keys only."""
     from nsbox.engine.monitor_loop import log_chunk, write_all
     try:
         data = os.read(source, 65536)
@@ -115,6 +134,10 @@ def _pump(source: int, target: int, log_fd: int | None = None, pending: dict[byt
         return False
     if not data:
         return False
+    if watch is not None:
+        data, detached = watch.feed(data)
+        if detached:
+            watch.matched = len(watch.keys)
     write_all(target, data)
     if log_fd is not None:
         log_chunk(log_fd, b"stdout", data, pending)  # type: ignore[arg-type]

@@ -10,7 +10,17 @@ import os
 from nsbox.engine.attach import forward_signals, relay_terminal, window_size
 
 
-def run_foreground(engine, container_id: str, interactive: bool, tty: bool) -> int:
+def run_foreground(engine, container_id: str, interactive: bool, tty: bool, detach_keys: bytes = b"") -> int:
+    if tty and interactive and detach_keys and os.isatty(0):
+        from nsbox.engine.detachable import run_detachable
+        return run_detachable(engine, container_id, detach_keys)
+    return run_attached(engine, container_id, interactive, tty)
+
+
+def run_attached(engine, container_id: str, interactive: bool, tty: bool, detach_keys: bytes = b"",
+                 on_detach=None) -> int:
+    """Run the container with this process as its parent; its exit code. With `detach_keys`
+    typed, `on_detach(pid, master, log_fd)` takes over the running container instead."""
     from nsbox.engine.containers import exit_code
     from nsbox.engine.monitor_loop import relay
     devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
@@ -18,7 +28,7 @@ def run_foreground(engine, container_id: str, interactive: bool, tty: bool) -> i
     log_fd = os.open(engine.paths.container(container_id, "container.log"),
                      os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
     if tty:
-        wait_status = _run_with_terminal(engine, container_id, stdin, interactive, log_fd)
+        wait_status = _run_with_terminal(engine, container_id, stdin, interactive, log_fd, detach_keys, on_detach)
     else:
         out_read, out_write = os.pipe2(os.O_CLOEXEC)
         err_read, err_write = os.pipe2(os.O_CLOEXEC)
@@ -39,8 +49,10 @@ def run_foreground(engine, container_id: str, interactive: bool, tty: bool) -> i
     return exit_code(wait_status)
 
 
-def _run_with_terminal(engine, container_id: str, stdin: int, interactive: bool, log_fd: int) -> int:
+def _run_with_terminal(engine, container_id: str, stdin: int, interactive: bool, log_fd: int,
+                       detach_keys: bytes = b"", on_detach=None) -> int:
     from nsbox.engine import console
+    from nsbox.engine.attach import DETACHED
     listener, console_path = console.listen(engine.paths.container(container_id), f"console-{os.getpid()}.sock")
     try:
         pid = engine.launch(container_id, (stdin, 1, 2), console_path, console_size=window_size(0))
@@ -49,4 +61,7 @@ def _run_with_terminal(engine, container_id: str, stdin: int, interactive: bool,
         listener.close()
         os.unlink(console_path)
     forward_signals(pid)
-    return relay_terminal(pid, master, interactive, log_fd)
+    status = relay_terminal(pid, master, interactive, log_fd, detach_keys)
+    if status == DETACHED:
+        return on_detach(pid, master, log_fd)
+    return status

@@ -146,12 +146,20 @@ def _become_monitor(engine, container_id: str, report_fd: int) -> None:
     # the small script, not before
     os.write(report_fd, f"ok {pid}\n".encode())
     passed = [fd for fd in readers if fd >= 0]
+    attach = None
     if listener is not None:
         passed.append(listener.fileno())
+        from nsbox.engine import console
+        from nsbox.engine.attach_server import SOCKET
+        attach, _ = console.listen(engine.paths.container(container_id), SOCKET)
+        passed.append(attach.fileno())
     for fd in passed:
         os.set_inheritable(fd, True)
     arguments = [engine.root, container_id, str(pid), engine.paths.container(container_id, "container.log"),
                  *map(str, readers), str(listener.fileno() if listener is not None else -1), console_path]
+    if attach is not None:  # the loop as a module, with site-packages: it imports nsbox.engine.attach_server
+        os.execv(sys.executable, [sys.executable, "-m", "nsbox.engine.monitor_loop", *arguments,
+                                  str(attach.fileno())])
     if compiled is not None:
         os.execv(compiled, [compiled, sys.executable, *arguments])
     # not -S: the loop imports nsbox.oci.timestamps, found through site (the venv, the editable install)

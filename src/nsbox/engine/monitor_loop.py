@@ -155,6 +155,7 @@ def main(argv: list[str]) -> None:
     fds = argv[4:8]
     listener = int(argv[8])
     console_path = argv[9] if len(argv) > 9 else ""
+    attach_fd = int(argv[10]) if len(argv) > 10 else -1  # a terminal container's attach socket
     out_read, err_read = int(fds[0]), int(fds[1])
     log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
     pid = int(pid_text)
@@ -162,7 +163,15 @@ def main(argv: list[str]) -> None:
         streams = {out_read: b"stdout"}
         if err_read >= 0:
             streams[err_read] = b"stderr"
-        status = relay(pid, log_fd, streams)
+        if attach_fd >= 0:
+            import socket
+
+            from nsbox.engine.attach_server import serve_terminal
+            attach = socket.socket(fileno=attach_fd)
+            status = serve_terminal(pid, out_read, log_fd, attach)
+            attach.detach()
+        else:
+            status = relay(pid, log_fd, streams)
         new_pid = after_exit(root, container_id, status, fds, console_path)
         if new_pid is None:
             return

@@ -1,0 +1,135 @@
+"""nsbox attach: back to a running container's terminal (served on its attach.sock by whoever
+holds the pty) or, for a container without one, its output as it comes; leave it running
+with the detach keys (default ^P^Q). Also `start -a`."""
+from __future__ import annotations
+
+import os
+import sys
+
+USAGE = "usage: nsbox attach [--detach-keys KEYS] [--no-stdin] CONTAINER"
+FLAGS = {"--detach-keys=": "detach_keys", "--no-stdin": "no_stdin", "--sig-proxy": "sig_proxy"}
+
+
+def main(argv: list[str], root: str) -> int:
+    from nsbox.engine.containers import Engine
+    from nsbox.errors import ConfigError
+    from nsbox.flags import parse
+    options, names = parse(argv, FLAGS, USAGE, stop_at_positional=False)
+    if len(names) != 1:
+        raise ConfigError("CONTAINER", f"name one container\n{USAGE}")
+    return attach(Engine(root), names[0], options.get("detach_keys"), not options.get("no_stdin"))  # type: ignore
+
+
+def attach(engine, reference: str, detach_keys: str | None, with_stdin: bool) -> int:
+    """Attach to the running container; its exit code when it ends, 0 when the user detached."""
+    from nsbox.engine.attach_server import DEFAULT_DETACH_KEYS, SOCKET, parse_detach_keys
+    from nsbox.errors import StateError
+    record = engine.get(reference)
+    if record["State"]["Status"] not in ("running", "paused", "restarting"):
+        error = StateError("You cannot attach to a stopped container, start it first")
+        error.exit_code = 1  # Docker's
+        raise error
+    keys = parse_detach_keys(DEFAULT_DETACH_KEYS if detach_keys is None else detach_keys)
+    path = engine.paths.container(record["Id"], SOCKET)
+    if record["Config"].get("Tty") and os.path.exists(path):
+        return _attach_terminal(engine, record["Id"], path, keys, with_stdin)
+    return _follow_output(engine, record["Id"])
+
+
+def _connect(path: str):
+    import socket
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if len(path.encode()) > 107:  # deep roots: through a directory descriptor, as console.listen does
+        directory = os.open(os.path.dirname(path), os.O_PATH | os.O_DIRECTORY)
+        path = f"/proc/self/fd/{directory}/{os.path.basename(path)}"
+    client.connect(path)
+    return client
+
+
+def _attach_terminal(engine, container_id: str, path: str, keys: bytes, with_stdin: bool) -> int:
+    import select
+
+    import _signal
+
+    from nsbox.engine.attach import window_size
+    from nsbox.engine.attach_server import DetachWatch, FrameReader, frame
+    from nsbox.engine.containers import exit_code
+    try:
+        client = _connect(path)
+    except OSError:  # its terminal's server is gone: the container has just ended
+        return engine.wait(container_id)
+
+    def send_size(*_: object) -> None:
+        size = window_size(0)
+        if size:
+            try:
+                client.sendall(frame(b"W", f"{size['height']} {size['width']}".encode()))
+            except OSError:
+                pass
+    saved = None
+    if with_stdin and os.isatty(0):
+        import termios
+        import tty
+        saved = termios.tcgetattr(0)
+        tty.setraw(0, termios.TCSADRAIN)  # not TCSAFLUSH: keys typed before the attach are kept
+        send_size()
+        _signal.signal(_signal.SIGWINCH, send_size)
+    watch, reader = DetachWatch(keys), FrameReader()
+    poller = select.poll()
+    poller.register(client.fileno(), select.POLLIN)
+    if with_stdin:
+        poller.register(0, select.POLLIN)
+    try:
+        while True:
+            for fd, _ in poller.poll():
+                if fd == 0:
+                    data = os.read(0, 65536)
+                    if not data:
+                        poller.unregister(0)
+                        continue
+                    passed, detached = watch.feed(data)
+                    if passed:
+                        client.sendall(frame(b"D", passed))
+                    if detached:
+                        return 0
+                    continue
+                try:
+                    data = client.recv(65536)
+                except OSError:
+                    data = b""
+                if not data:  # the server went away without an exit frame
+                    return engine.wait(container_id)
+                for kind, payload in reader.feed(data):
+                    if kind == b"D":
+                        os.write(1, payload)
+                    elif kind == b"X":
+                        return exit_code(int(payload))
+    finally:
+        if saved is not None:
+            import termios
+            termios.tcsetattr(0, termios.TCSADRAIN, saved)
+        client.close()
+
+
+def _follow_output(engine, container_id: str) -> int:
+    """A container with no terminal: its output from now on, until it exits; its exit code."""
+    from nsbox.engine import checked_state, logs
+    path = engine.paths.container(container_id, "container.log")
+    try:
+        start = os.path.getsize(path)
+    except OSError:
+        start = 0
+
+    def running() -> bool:
+        try:
+            return bool(checked_state.current_state(engine.store.load(container_id))["Running"])
+        except Exception:
+            return False
+    offset = start
+    while running():
+        import time
+        time.sleep(0.1)
+        offset = logs._emit_new(path, offset, False, 1, 2)
+    logs._emit_new(path, offset, False, 1, 2)
+    sys.stdout.flush()
+    return engine.wait(container_id)
