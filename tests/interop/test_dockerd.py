@@ -99,3 +99,13 @@ def test_docker_oom_is_reported(docker, oci_runtime):
     state = json.loads(docker.docker("inspect", "--format", "{{json .State}}", "hog").stdout)
     assert state["OOMKilled"] is True and state["ExitCode"] == 137
     docker.docker("rm", "hog")
+
+
+def test_docker_run_exit_codes_for_a_program_that_cannot_run(docker, oci_runtime):
+    """dockerd reads the runtime's error text to give Docker's 127 (not found) and 126 (not
+    executable), as it does for runc's."""
+    missing = docker.docker("run", "--runtime", oci_runtime.name, "--rm", "busybox", "/no/such/program", check=False)
+    assert missing.returncode == 127, missing.stderr
+    assert oci_runtime.failed("create") in missing.stderr  # the runtime's own --log line, passed on
+    not_executable = docker.docker("run", "--runtime", oci_runtime.name, "--rm", "busybox", "/etc/passwd", check=False)
+    assert not_executable.returncode == 126, not_executable.stderr

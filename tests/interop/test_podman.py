@@ -135,3 +135,12 @@ def test_podman_detached_exec_logs_stop(podman, oci_runtime, tmp_path):
     state = json.loads(podman("inspect", "--format", "{{json .State}}", "pw").stdout)
     assert (state["Status"], state["ExitCode"]) == ("exited", 137)  # sleep as PID 1 ignores SIGTERM
     podman("rm", "pw")
+
+
+def test_podman_exit_codes_for_a_program_that_cannot_run(podman, oci_runtime):
+    """podman reads the runtime's error text to give 127 (not found) and 126 (not executable)."""
+    missing = podman(*podman.run_args("--rm", "busybox", "/no/such/program"), check=False)
+    assert missing.returncode == 127, missing.stderr
+    assert f"{oci_runtime.binary}: " in missing.stderr  # the runtime's own error, passed on
+    not_executable = podman(*podman.run_args("--rm", "busybox", "/etc/passwd"), check=False)
+    assert not_executable.returncode == 126, not_executable.stderr
