@@ -90,3 +90,21 @@ def test_runc_spec_rootless_runs_as_root(tmp_path, busybox_rootfs, runtime):
     lines = result.stdout.splitlines()
     assert lines[0] == "pid 1 uid 0"
     assert lines[1].split() == ["0", "0", "1"]  # the rootless spec maps the caller's uid only
+
+
+def test_warnings_go_to_the_log_file_only_when_there_is_one(tmp_path, busybox_rootfs, runtime):
+    """As runc: a shim hands `create` the container's own stdio, so with --log a warning
+    must not reach stderr (it would be in the container's log)."""
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    spec = runc_spec(bundle, busybox_rootfs)
+    spec["process"]["terminal"] = False
+    spec["process"]["args"] = ["true"]
+    (bundle / "config.json").write_text(json.dumps(spec))
+    log = tmp_path / "runtime.log"
+    result = runtime("--log", str(log), "--log-format", "json", "run", "--bundle", str(bundle), "logged")
+    assert (result.returncode, result.stderr) == (0, "")
+    record = json.loads(log.read_text().splitlines()[-1])
+    assert record["level"] == "warning" and "not both permitted and inheritable" in record["msg"]
+    result = runtime("run", "--bundle", str(bundle), "unlogged")
+    assert "warning: process.capabilities.ambient" in result.stderr

@@ -59,7 +59,8 @@ class Context:
 
     def report(self, level: str, message: str) -> None:
         """Write a message to stderr and, with --log, to the log file (containerd reads it)."""
-        sys.stderr.write(f"nsbox-runtime: {message}\n" if level == "error" else f"nsbox-runtime: {level}: {message}\n")
+        if level == "error" or not self.log:  # with --log, warnings go there only (see runtime.notices)
+            sys.stderr.write(f"nsbox-runtime: {message}\n" if level == "error" else f"nsbox-runtime: {level}: {message}\n")
         if not self.log:
             return
         if level == "error" and self.command:
@@ -98,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         ctx.debug = bool(options.get("debug"))
         if ctx.log_format not in ("text", "json"):
             raise UsageError(f"--log-format must be text or json, not {ctx.log_format!r}")
+        if ctx.log:
+            from nsbox.runtime import notices
+            notices.send_to(lambda message: ctx.report("warning", message))
         if options.get("version"):
             from nsbox.runtime.commands.features import version_text
             sys.stdout.write(version_text())

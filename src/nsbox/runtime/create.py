@@ -52,6 +52,8 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         os.chmod(record.fifo, 0o622)  # writable by the container's root even in a user namespace
         from nsbox.cgroups import open_cgroup
         cgroup = open_cgroup(spec.linux.cgroups_path, container_id)
+        from nsbox.runtime.notices import warn
+        cgroup.warn = warn
         cgroup.create()
         record.data["cgroup"] = cgroup.to_state()
         record.save()

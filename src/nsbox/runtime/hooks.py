@@ -1,8 +1,6 @@
 """OCI hooks: programs run at fixed moments of the lifecycle, the container state on stdin."""
 from __future__ import annotations
 
-import sys
-
 from nsbox.errors import NsboxError
 from nsbox.oci import jsonio
 from nsbox.oci.runtime_spec import Hook
@@ -37,4 +35,5 @@ def run_hooks(kind: str, hooks: list[Hook], state: dict, warn_only: bool = False
         message = f"{kind} hook {index} ({hook.path}) {problem}"
         if not warn_only:
             raise HookFailed(message)
-        sys.stderr.write(f"nsbox-runtime: warning: {message}\n")
+        from nsbox.runtime.notices import warn
+        warn(message)

@@ -83,6 +83,6 @@ def check_capabilities(capabilities: dict[str, list[str]], where: str) -> None:
     ambient = sets.get("ambient", 0)
     unraisable = ambient & ~((sets.get("permitted", 0) | sets.get("effective", 0)) & sets.get("inheritable", 0))
     if unraisable:
-        import sys
-        sys.stderr.write(f"nsbox-runtime: warning: {where}.ambient: {', '.join(names(unraisable))} not both "
-                         "permitted and inheritable, so the kernel cannot raise it; left out\n")
+        from nsbox.runtime.notices import warn
+        warn(f"{where}.ambient: {', '.join(names(unraisable))} not both permitted and inheritable, "
+             "so the kernel cannot raise it; left out")

@@ -82,6 +82,7 @@ def run(options: dict, positionals: list[str], ctx: Context) -> int:
         raise UsageError("update needs --resources FILE|- or at least one limit flag (--memory, --cpu-quota, ...)")
     from nsbox.runtime.state import live_cgroup
     _, cgroup = live_cgroup(ctx.root, container_id, "update")
-    cgroup.warn = lambda message: ctx.report("warning", message)
+    from nsbox.runtime.notices import warn
+    cgroup.warn = warn
     cgroup.update(resources)
     return 0
