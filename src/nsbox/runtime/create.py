@@ -87,16 +87,17 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         if console is not None:
             console.close()
             console = None
+        # The kernel's first cgroup migration of a burst waits for an RCU grace period (~15 ms
+        # on cgroup v1): the intermediate makes the namespaces meanwhile, and the init it then
+        # forks is born in the cgroup.
+        cgroup.add_process(intermediate_pid)
         user_ns = spec.linux.namespace("user")
         if user_ns is not None and not user_ns.path:
             channel.expect("userns")
             write_id_maps(intermediate_pid, spec)
             channel.send("mapped")
-        init_pid = int(channel.expect("pid")[0])
-        # The init mounts its root filesystem meanwhile: the kernel's first migration of a
-        # burst waits for an RCU grace period (~15 ms on cgroup v1), so it must not be alone.
-        cgroup.add_process(init_pid)
         channel.send("cgroup-joined")
+        init_pid = int(channel.expect("pid")[0])
         os.waitpid(intermediate_pid, 0)
         intermediate_pid = 0
         record.data.update(pid=init_pid, started=proc.start_time(init_pid))

@@ -96,7 +96,7 @@ def intermediate(options: InitOptions, channel: Channel) -> None:
         os.close(options.lock_fd)
         console = [options.console.fileno()] if options.console is not None else []  # type: ignore[attr-defined]
         close_inherited_fds([channel.read_fd, channel.write_fd, options.state_dir_fd, options.fifo_fd,
-                             *(options.stdio or ()), *console], options.preserve_fds)
+                             *(options.stdio or ()), *console, *options.idmapped.values()], options.preserve_fds)
         spec = options.spec
         linux = spec.linux
         joins = [(ns_.type, ns.open_namespace(ns_.path)) for ns_ in linux.namespaces if ns_.path]
@@ -126,6 +126,7 @@ def intermediate(options: InitOptions, channel: Channel) -> None:
                     offsets.write(f"{clock} {secs} {nanosecs}\n")
         # The init waits until its PID is reported, so that the runtime reads "pid" first.
         reported_read, reported_write = os.pipe2(os.O_CLOEXEC)
+        channel.expect("cgroup-joined")  # so that the init is born in the container's cgroup
         pid = os.fork()
         if pid == 0:
             os.close(reported_write)
@@ -153,8 +154,7 @@ def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
                 if fd != target:
                     os.dup2(fd, target)
         proc_setup.set_inheritable_fds(options.preserve_fds)
-        def join_cgroup() -> None:
-            channel.expect("cgroup-joined")
+        def join_cgroup() -> None:  # born in its cgroup: only the cgroup namespace is left
             cgroup_ns = spec.linux.namespace("cgroup")
             if cgroup_ns is not None and not cgroup_ns.path:
                 libc.unshare(ns.CLONE_NEWCGROUP)
