@@ -212,3 +212,25 @@ def test_management_commands_and_volumes(pair):
     for run in (docker, nsbox):
         run("rm", "-f", "mgmt")
         run("volume", "rm", "vol-used")
+
+
+def test_diff_commit_history(pair):
+    docker, nsbox = pair
+    script = "echo new > /newfile; rm /etc/passwd; mkdir -p /tmp/x; echo y > /etc/extra"
+    run_both(pair, "--name", "changer", "busybox", "sh", "-c", script)
+    docker_result, nsbox_result = both(pair, "diff", "changer")  # (dockerd lists them in no fixed order)
+    assert sorted(nsbox_result.stdout.splitlines()) == sorted(docker_result.stdout.splitlines())
+    assert nsbox_result.returncode == 0 and "D /etc/passwd" in nsbox_result.stdout
+    for run in (docker, nsbox):
+        run("commit", "-m", "my change", "-c", 'CMD ["cat", "/newfile"]', "changer", "committed:v1")
+    docker_result, nsbox_result = both(pair, "run", "--rm", "--network", "none", "committed:v1")
+    assert nsbox_result.stdout == docker_result.stdout == "new\n"
+    docker_result, nsbox_result = both(pair, "run", "--rm", "--network", "none", "committed:v1", "ls", "/etc/passwd")
+    assert nsbox_result.returncode == docker_result.returncode == 1
+    template = "{{.CreatedBy}}|{{.Comment}}"
+    docker_result, nsbox_result = both(pair, "history", "--no-trunc", "--format", template, "committed:v1")
+    assert nsbox_result.stdout == docker_result.stdout
+    docker_result, nsbox_result = both(pair, "history", "committed:v1")
+    assert nsbox_result.stdout.splitlines()[0].split() == docker_result.stdout.splitlines()[0].split()
+    for run in (docker, nsbox):
+        run("rmi", "committed:v1")

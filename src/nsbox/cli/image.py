@@ -288,6 +288,9 @@ def _run(parser: argparse.ArgumentParser, argv: list[str], root: str) -> int:
 
 def main(argv: list[str], root: str) -> int:
     """`nsbox image SUBCOMMAND ...`"""
+    if argv and argv[0] == "history":
+        from nsbox.cli.history import main as history
+        return history(argv[1:], root)
     return _run(build_parser("nsbox image")[0], argv, root)
 
 

@@ -23,7 +23,7 @@ COMMANDS: dict[str, str] = {
     "update": "update", "cp": "cp", "export": "export", "info": "info", "version": "version",
     "explain": "explain", "build": "build", "builder": "builder",
     "system": "system", "container": "container", "volume": "volume", "history": "history",
-    "events": "events", "attach": "attach",
+    "events": "events", "attach": "attach", "diff": "diff", "commit": "commit",
 }
 
 USAGE = "usage: nsbox [--root DIR] [--debug] COMMAND [ARGS...]\n"

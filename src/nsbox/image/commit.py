@@ -1,0 +1,114 @@
+"""A container's changes as a new image (`nsbox commit`), and the list of them (`nsbox diff`).
+
+The changes are the container's overlay upper directory: a whiteout there (a character
+device 0/0) is a deletion, a directory with trusted.overlay.opaque=y hides what is below it.
+In a layer tar they become the OCI's `.wh.NAME` and `.wh..wh..opq` entries.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tarfile
+import tempfile
+
+from nsbox.image.store import ImageStore
+
+OPAQUE_XATTR = "trusted.overlay.opaque"
+
+
+def _is_whiteout(info: os.stat_result) -> bool:
+    return stat.S_ISCHR(info.st_mode) and info.st_rdev == 0
+
+
+def _is_opaque(path: str) -> bool:
+    try:
+        return os.getxattr(path, OPAQUE_XATTR, follow_symlinks=False) == b"y"
+    except OSError:
+        return False
+
+
+def changes(upper: str, lower_dirs: list[str]) -> list[tuple[str, str]]:
+    """Docker's `diff`: (kind, path) with kind A (added), C (changed) or D (deleted), by path."""
+    found = []
+    for directory, names, files in os.walk(upper):
+        relative = os.path.relpath(directory, upper)
+        for name in sorted(names + files):
+            path = os.path.join(directory, name)
+            inside = "/" + os.path.normpath(os.path.join(relative, name)).lstrip("./")
+            info = os.lstat(path)
+            if _is_whiteout(info):
+                found.append(("D", inside))
+            elif any(os.path.lexists(os.path.join(lower, inside.lstrip("/"))) for lower in lower_dirs):
+                found.append(("C", inside))
+            else:
+                found.append(("A", inside))
+    return sorted(found, key=lambda change: change[1])
+
+
+def _layer_tar(upper: str, out) -> None:
+    """The upper directory as an OCI layer tar (whiteouts and opaque directories converted)."""
+    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as archive:
+        for directory, names, files in os.walk(upper):
+            names.sort()
+            relative = os.path.relpath(directory, upper)
+            if relative != "." and _is_opaque(directory):
+                marker = tarfile.TarInfo(os.path.join(relative, ".wh..wh..opq"))
+                archive.addfile(marker)
+            for name in sorted(names + files):
+                path = os.path.join(directory, name)
+                arcname = os.path.normpath(os.path.join(relative, name))
+                info = os.lstat(path)
+                if _is_whiteout(info):
+                    archive.addfile(tarfile.TarInfo(os.path.join(os.path.dirname(arcname), ".wh." + name)))
+                    continue
+                entry = archive.gettarinfo(path, arcname)
+                if entry.isreg():
+                    with open(path, "rb") as data:
+                        archive.addfile(entry, data)
+                else:
+                    archive.addfile(entry)
+
+
+def commit(root: str, base_id: str, upper: str, container_config: dict, names: list[str], changes_text: list[str],
+           message: str, author: str, created_by: str):
+    """A new image: the base image's layers and one more holding `upper`, with the container's config."""
+    from nsbox.image.archive import apply_changes, store_image
+    from nsbox.oci import image_spec
+    from nsbox.oci.image_spec import Descriptor
+    from nsbox.oci.timestamps import rfc3339_now
+    store = ImageStore(root)
+    base = store.resolve(base_id)
+    with store.pulling():
+        handle, temporary = tempfile.mkstemp(prefix="commit-", dir=store.ingest_dir)
+        try:
+            with os.fdopen(handle, "w+b") as out:
+                _layer_tar(upper, out)
+                out.seek(0)
+                sha256 = hashlib.sha256()
+                while chunk := out.read(1 << 20):
+                    sha256.update(chunk)
+            digest = "sha256:" + sha256.hexdigest()
+            size = os.path.getsize(temporary)
+            store.adopt(temporary, digest)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+            raise
+        config = dict(base.config.raw)
+        section = {key: value for key, value in container_config.items()
+                   if key in ("User", "Env", "Cmd", "Entrypoint", "WorkingDir", "Labels", "ExposedPorts",
+                              "StopSignal", "Volumes") and value not in (None, "", [], {})}
+        apply_changes(section, changes_text)
+        created = rfc3339_now()
+        config.update(created=created, config=section,
+                      rootfs={"type": "layers", "diff_ids": list(base.config.diff_ids) + [digest]})
+        entry = {"created": created, "created_by": created_by}
+        if message:
+            entry["comment"] = message
+        if author:
+            entry["author"] = author
+            config["author"] = author
+        config["history"] = list(config.get("history") or []) + [entry]
+        layers = list(base.manifest.layers) + [Descriptor(image_spec.OCI_LAYER, digest, size)]
+        return store_image(store, config, layers, names)
