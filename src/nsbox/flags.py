@@ -40,7 +40,7 @@ def parse(argv: list[str], spec: dict[str, str], usage: str, stop_at_positional:
                 positional.extend(argv[index:])
                 break
             continue
-        if arg in ("-h", "--help"):
+        if arg == "--help" or (arg == "-h" and "-h" not in spec and "-h=" not in spec):  # run's -h is --hostname
             import sys
             sys.stdout.write(usage + "\n")
             raise SystemExit(0)

@@ -1,10 +1,12 @@
 """Docker's flags as the engine reads them, and the OCI config it writes (no containers run)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from nsbox.flags import parse
-from nsbox.cli.run_flags import RUN_FLAGS, run_options
+from nsbox.cli.run_flags import RUN_FLAGS, RUN_USAGE, run_options
 from nsbox.engine.runconfig import make_record, update_host_config
 from nsbox.engine.spec import DOCKER_CAPABILITIES, make_spec
 from nsbox.engine.quantities import format_size, parse_size
@@ -24,7 +26,16 @@ def test_flag_spellings():
         run_options(["--name"])
     values, rest = parse(["-a", "x", "-q"], {"-a": "all", "-q": "quiet"}, "usage", stop_at_positional=False)
     assert values == {"all": True, "quiet": True} and rest == ["x"]
-    assert all(key.rstrip("=") in RUN_FLAGS or key in RUN_FLAGS for key in RUN_FLAGS)
+
+
+def test_every_run_flag_parses_to_its_option_and_is_in_the_help():
+    for flag, key in RUN_FLAGS.items():
+        name = flag.rstrip("=")
+        options = run_options([name, "x", "busybox"] if flag.endswith("=") else [name, "busybox"])
+        assert key.rstrip("*") in options, f"{name} does not set {key}"
+        assert options.get("image", "busybox") == "busybox", f"{name} took the wrong number of arguments"
+        assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", RUN_USAGE), f"{name} is missing from run --help"
+    assert run_options(["-h", "box", "busybox"])["hostname"] == "box"  # -h is --hostname for run, not help
 
 
 def test_sizes():

@@ -31,15 +31,16 @@ RUN_USAGE = """usage: nsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]
       --name NAME         name the container       -e, --env NAME=VALUE, --env-file FILE
   -w, --workdir DIR       -u, --user UID[:GID]|NAME[:GROUP]    --entrypoint CMD   -h, --hostname NAME
   -m, --memory SIZE       --memory-swap SIZE|-1    --memory-reservation SIZE
-      --cpus N            --cpu-shares N           --cpuset-cpus LIST   --cpuset-mems LIST
-      --pids-limit N      --blkio-weight N         --device-{read,write}-{bps,iops} DEV:RATE
+      --cpus N            -c, --cpu-shares N       --cpuset-cpus LIST   --cpuset-mems LIST
+      --pids-limit N      --blkio-weight N
+      --device-read-bps, --device-write-bps, --device-read-iops, --device-write-iops DEV:RATE
       --ulimit NAME=SOFT[:HARD]
   -v, --volume SRC:DST[:ro]   --mount type=bind|volume|tmpfs,source=,target=   --tmpfs DST[:OPTS]
       --read-only         --init                   --stop-signal SIG    --stop-timeout SECONDS
       --restart no|on-failure[:N]|always|unless-stopped     -l, --label KEY=VALUE
       --cgroup-parent PATH    --ipc/--pid/--uts host|container:NAME   --cgroupns host|private
       --userns host       --timens (a new time namespace)
-      --network none|host|container:NAME     --cap-add CAP   --cap-drop CAP   (ALL for every one)
+      --network, --net none|host|container:NAME     --cap-add CAP   --cap-drop CAP   (ALL for every one)
       --privileged        every capability, no seccomp, the host's devices, writable /sys and /proc/sys
       --security-opt seccomp=unconfined|PATH.json, no-new-privileges[=true]
       --device HOST[:CONTAINER][:rwm]
