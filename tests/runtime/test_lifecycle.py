@@ -112,19 +112,38 @@ def test_ps_lists_the_host_pids_of_every_process(make_bundle, runtime):
     runtime("delete", "-f", "pslist", check=True)
 
 
+def _host_pid_namespace(spec):
+    spec["linux"]["namespaces"] = [n for n in spec["linux"]["namespaces"] if n["type"] != "pid"]
+
+
+def _running(pids) -> list[int]:
+    alive = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] != "Z":
+                    alive.append(pid)
+        except FileNotFoundError:
+            pass
+    return alive
+
+
 @pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
 def test_kill_all_signals_every_process(make_bundle, runtime):
-    bundle = make_bundle(["sh", "-c", "sleep 100 & sleep 100 & wait"])
+    # In the host's PID namespace the end of the init does not end the others: only
+    # --all (every process of the cgroup) reaches the two background sleeps.
+    bundle = make_bundle(["sh", "-c", "sleep 100 & sleep 100 & wait"], edit=_host_pid_namespace)
     runtime("run", "-d", "--bundle", bundle, "killall", check=True)
     deadline = time.monotonic() + 15
     while len(json.loads(runtime("ps", "-f", "json", "killall").stdout)) < 3 and time.monotonic() < deadline:
         time.sleep(0.02)
     pids = json.loads(runtime("ps", "-f", "json", "killall", check=True).stdout)
+    assert len(pids) == 3, pids
     runtime("kill", "--all", "killall", "9", check=True)
     deadline = time.monotonic() + 15
-    while any(os.path.exists(f"/proc/{p}") and open(f"/proc/{p}/stat").read().split()[2] != "Z" for p in pids) \
-            and time.monotonic() < deadline:
+    while _running(pids) and time.monotonic() < deadline:
         time.sleep(0.02)
+    assert _running(pids) == [], "kill --all left processes of the container running"
     assert state_of(runtime, "killall")["status"] == "stopped"
     runtime("delete", "killall", check=True)
 
