@@ -59,9 +59,37 @@ def test_concurrent_deletes_and_kills_of_one_container(make_bundle, runtime):
     assert runtime("list", "-q", check=True).stdout == ""
 
 
+WRITER = """
+import sys
+from nsbox.runtime.state import ContainerRecord
+record = ContainerRecord.load(sys.argv[1], "atomic", lock=False)
+round = 0
+while True:  # rewrite the state (4 MiB: each write takes a while) until killed
+    round += 1
+    record.data["annotations"] = {"padding": str(round) + "x" * (4 << 20)}
+    record.save()
+"""
+
+
 def test_state_file_is_never_half_written(make_bundle, runtime):
+    """Writers killed (SIGKILL) at random moments of rewriting state.json, and readers
+    meanwhile: every read is a whole state, the old one or the new one."""
+    import random
+    import sys
     runtime("create", "--bundle", make_bundle(["sleep", "100"]), "atomic", check=True)
     directory = os.path.join(runtime.root, "atomic")
     assert sorted(os.listdir(directory)) == ["exec.fifo", "state.json"]
-    json.loads(open(os.path.join(directory, "state.json")).read())
+    path = os.path.join(directory, "state.json")
+    chance = random.Random(os.getpid())
+    for _ in range(25):
+        writer = subprocess.Popen([sys.executable, "-c", WRITER, runtime.root])
+        deadline = time.monotonic() + chance.uniform(0.1, 0.4)
+        while time.monotonic() < deadline:
+            with open(path, "rb") as state:
+                assert json.loads(state.read())["id"] == "atomic"
+        writer.kill()
+        writer.wait()
+        with open(path, "rb") as state:
+            assert json.loads(state.read())["id"] == "atomic"
+    assert json.loads(runtime("state", "atomic", check=True).stdout)["status"] == "created"
     runtime("delete", "atomic", check=True)
