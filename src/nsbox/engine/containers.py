@@ -192,7 +192,8 @@ class Engine:
     def cgroup(self, record: dict):
         """The container's cgroup (nsbox.cgroups), while the runtime has the container."""
         from nsbox.cgroups import open_cgroup
-        return open_cgroup(record["HostConfig"]["CgroupParent"].rstrip("/") + "/" + record["Id"], record["Id"])
+        from nsbox.engine.spec import cgroups_path
+        return open_cgroup(cgroups_path(record), record["Id"])
 
     def oom_killed(self, record: dict) -> bool:
         try:

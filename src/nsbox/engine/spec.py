@@ -29,6 +29,11 @@ INIT_PATH = "/dev/init"
 CPU_PERIOD = 100_000
 
 
+def cgroups_path(record: dict) -> str:
+    """The OCI linux.cgroupsPath of a container: its own cgroup below --cgroup-parent."""
+    return record["HostConfig"]["CgroupParent"].rstrip("/") + "/" + record["Id"]
+
+
 def capabilities(host: dict) -> list[str]:
     """Docker's default set changed by --cap-add/--cap-drop; with --privileged (or ALL) every
     capability this process holds (a runtime cannot grant more: root here lacks CAP_SYS_RESOURCE)."""
@@ -211,7 +216,7 @@ def make_spec(record: dict, rootfs: str, namespace_path) -> dict:
     linux: dict = {
         "namespaces": namespaces,
         "resources": dict(resources(host), devices=_devices(privileged)),
-        "cgroupsPath": host["CgroupParent"].rstrip("/") + "/" + record["Id"],
+        "cgroupsPath": cgroups_path(record),
     }
     if not privileged:
         linux["maskedPaths"] = list(MASKED_PATHS)
