@@ -148,17 +148,43 @@ def test_kill_all_signals_every_process(make_bundle, runtime):
     runtime("delete", "killall", check=True)
 
 
+def switches(pid: int) -> int:
+    """The process's voluntary context switches so far (it counts while the process runs)."""
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("voluntary_ctxt_switches"))
+
+
+def freezer_says_frozen(runtime, container_id: str) -> bool:
+    """The kernel's own word: v1 freezer.state, or v2 cgroup.events' frozen."""
+    with open(os.path.join(runtime.root, container_id, "state.json")) as state:
+        cgroup = json.load(state)["cgroup"]
+    if "freezer" in cgroup["v1"]:
+        with open(os.path.join(cgroup["v1"]["freezer"], "freezer.state")) as freezer:
+            return freezer.read().strip() == "FROZEN"
+    with open(os.path.join(cgroup["unified"], "cgroup.events")) as events:
+        return "frozen 1" in events.read().splitlines()
+
+
 @pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
 def test_pause_and_resume_freeze_the_container(make_bundle, runtime):
     bundle = make_bundle(["sh", "-c", "while true; do sleep 0.01; done"])
     runtime("run", "-d", "--bundle", bundle, "frozen", check=True)
+    pid = state_of(runtime, "frozen")["pid"]
     runtime("pause", "frozen", check=True)
     assert state_of(runtime, "frozen")["status"] == "paused"
-    pid = state_of(runtime, "frozen")["pid"]
-    time.sleep(0.1)
-    assert open(f"/proc/{pid}/stat").read().split()[2] in ("D", "S")  # frozen tasks sleep
+    assert freezer_says_frozen(runtime, "frozen")
+    # The loop waits for a sleep ten times a second: each wait is a context switch. Frozen,
+    # the count stands still (a sleeping but unfrozen loop would go on counting).
+    before = switches(pid)
+    time.sleep(0.5)
+    assert switches(pid) == before, "the container's loop went on running while paused"
     runtime("resume", "frozen", check=True)
     assert state_of(runtime, "frozen")["status"] == "running"
+    assert not freezer_says_frozen(runtime, "frozen")
+    deadline = time.monotonic() + 10
+    while switches(pid) == before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert switches(pid) > before, "the loop did not go on after resume"
     runtime("delete", "--force", "frozen", check=True)
 
 
