@@ -296,3 +296,7 @@ def test_gnu_sparse_files_keep_their_holes_and_data(host, tmp_path):
     directory = store.ensure_layer(L.sha256(data), store.write_blob(data))
     with open(os.path.join(directory, "sparse"), "rb") as content:
         assert content.read() == (source / "sparse").read_bytes()
+    unpacked = os.stat(os.path.join(directory, "sparse"))
+    assert unpacked.st_size == (8 << 20) + 3
+    # The holes stay holes: a few KiB of data allocated, not 8 MiB of zeros.
+    assert unpacked.st_blocks * 512 <= 64 << 10, f"{unpacked.st_blocks * 512} bytes allocated: the holes were filled"

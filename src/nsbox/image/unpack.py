@@ -325,10 +325,7 @@ class _Unpacker:
                 if member.sparse is None:
                     self._write_contents(fd, member)
                 else:  # a GNU sparse file: tarfile knows where its holes are
-                    with os.fdopen(os.dup(fd), "wb", buffering=0) as out:
-                        source = tar.extractfile(member)
-                        assert source is not None  # a regular file always has contents
-                        shutil.copyfileobj(source, out, _CHUNK)
+                    _write_sparse(fd, tar, member)
                 self._set_metadata(fd, member)
             finally:
                 os.close(fd)
@@ -469,3 +466,26 @@ def unpack_layer(blob, directory: str, source: str, diff_id: str | None = None) 
     if diff_id is not None and actual != diff_id:
         raise ImageError(f"{source}: uncompressed content is {actual}, but the image config says {diff_id}")
     return actual
+
+
+def _write_sparse(fd: int, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    """Only the data regions of a GNU sparse member, at their offsets: the holes stay holes.
+    The layer is a stream, so the file is read in order and what lies in a hole is dropped."""
+    source = tar.extractfile(member)
+    assert source is not None and member.sparse is not None  # a sparse regular file
+    regions: list[tuple[int, int]] = member.sparse  # type: ignore[assignment]  # typeshed has it as int
+    position = 0
+    for offset, size in regions:
+        while position < offset:  # a hole: tarfile gives zeros, which are not written
+            skipped = len(source.read(min(offset - position, _CHUNK)))
+            if not skipped:
+                raise ImageError(f"{member.name}: the layer's sparse file ends early")
+            position += skipped
+        while size > 0:
+            data = source.read(min(size, _CHUNK))
+            if not data:
+                raise ImageError(f"{member.name}: the layer's sparse file ends early")
+            os.pwrite(fd, data, position)
+            position += len(data)
+            size -= len(data)
+    os.ftruncate(fd, member.size)
