@@ -61,6 +61,7 @@ def test_exec_process_file_detach_and_pid_file(make_bundle, runtime, tmp_path):
         except ChildProcessError:
             pass
         time.sleep(0.01)
+    assert not os.path.exists(f"/proc/{pid}"), "delete -f left the exec'd process running"
 
 
 def test_exec_into_a_stopped_container_is_refused(make_bundle, runtime):
