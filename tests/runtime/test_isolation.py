@@ -162,8 +162,10 @@ def test_without_cgroup_namespace_the_host_path_shows(run_container):
         spec["linux"]["namespaces"] = [ns for ns in spec["linux"]["namespaces"] if ns["type"] != "cgroup"]
     result = run_container(["cat", "/proc/self/cgroup"], edit)
     assert result.returncode == 0, result.stderr
-    assert all("nsbox-test-" in line.split(":", 2)[2] for line in result.stdout.splitlines()
-               if line.split(":")[1] in ("pids", "")), result.stdout  # v1 pids, or the v2 hierarchy
+    checked = [line.split(":", 2)[2] for line in result.stdout.splitlines()
+               if line.split(":")[1] in ("pids", "")]  # v1 pids, or the v2 hierarchy
+    assert checked, f"no pids or cgroup2 line to check in {result.stdout!r}"
+    assert all("nsbox-test-" in path for path in checked), result.stdout
 
 
 def test_domainname_and_sysctl(run_container):

@@ -26,13 +26,6 @@ TRASH_PREFIX = ".removed-"  # a record being deleted: no longer a container
 LIVE_KEYS = ("State", "Monitor", "InitStart", "ManualStop", "RestartCount")
 
 
-def checkpoint(step: str) -> None:
-    """Stop here (SIGSTOP to self) when NSBOX_STOP_AT names this step: the tests kill -9
-    nsbox at each step of `run` and `rm` this way, deterministically."""
-    if os.environ.get("NSBOX_STOP_AT") == step:
-        os.kill(os.getpid(), 19)
-
-
 class ContainerStore:
     """Container records below one nsbox root."""
 
@@ -229,7 +222,6 @@ class ContainerStore:
             os.rename(self.paths.container(container_id), trash)
         except FileNotFoundError:
             pass
-        checkpoint("record-removed")
         if name and self._name_owner(name) == container_id:
             try:
                 os.unlink(os.path.join(self.paths.names, name))

@@ -13,7 +13,7 @@ import time
 from nsbox.engine import checked_state
 from nsbox.engine.runconfig import make_record
 from nsbox.engine.runtimes import runtime_for
-from nsbox.engine.container_store import ContainerStore, checkpoint
+from nsbox.engine.container_store import ContainerStore
 from nsbox.engine.events import emit
 from nsbox.errors import NotFound, NsboxError, StateError
 from nsbox.linux import proc
@@ -77,7 +77,6 @@ class Engine:
         record = make_record(options, image, self.root)
 
         def mount_rootfs(record: dict) -> None:
-            checkpoint("named")
             if not record["Config"]["Hostname"] and not record["HostConfig"]["UTSMode"]:
                 record["Config"]["Hostname"] = record["Id"][:12]
             if image is not None:
@@ -137,7 +136,6 @@ class Engine:
         if runtime.status(container_id) is not None:  # left by a kill -9 before the exit was recorded
             runtime.delete(container_id, force=True)
         pid = runtime.create(container_id, bundle, stdio, console_socket)
-        checkpoint("created")
         monitor = monitor_pid or os.getpid()
 
         def running(record: dict) -> None:
@@ -155,7 +153,6 @@ class Engine:
             finally:
                 self._record_exit(container_id, -1, False, str(error))
             raise
-        checkpoint("started")
         emit(self.root, "start", record)
         return pid
 

@@ -1,0 +1,66 @@
+"""Test-only fault injection: loaded only by processes a test starts with tests/faults on
+PYTHONPATH and NSBOX_TEST_STOP_AT=<step>. nsbox then stops itself (SIGSTOP) right after
+that step of `run` or `rm`, so that the test's kill -9 lands exactly there; the product
+itself has no such hook. The steps:
+
+    named           the ID and name are taken, the record is not written yet
+    created         the runtime has created the container (its init waits for start)
+    started         the container runs and its record says so
+    record-removed  `rm` has moved the record away, the name link is still there
+"""
+import os
+
+STEP = os.environ.get("NSBOX_TEST_STOP_AT")
+
+
+def stop_at(step: str) -> None:
+    if step == STEP:
+        os.kill(os.getpid(), 19)  # SIGSTOP
+
+
+def _install() -> None:
+    from nsbox.engine import runtimes
+    from nsbox.engine.container_store import ContainerStore
+
+    add = ContainerStore.add
+
+    def add_stopping_once_named(self, record, name, prepare=None):
+        def prepare_after_naming(record):
+            stop_at("named")
+            if prepare is not None:
+                prepare(record)
+        return add(self, record, name, prepare_after_naming)
+
+    remove_files = ContainerStore._remove_files
+    name_owner = ContainerStore._name_owner
+    removing = []
+
+    def remove_files_stopping(self, container_id, name):
+        removing.append(container_id)
+        try:
+            return remove_files(self, container_id, name)
+        finally:
+            removing.pop()
+
+    def name_owner_stopping(self, name):
+        if removing:  # _remove_files looks at the name link right after moving the record away
+            stop_at("record-removed")
+        return name_owner(self, name)
+
+    ContainerStore.add = add_stopping_once_named
+    ContainerStore._remove_files = remove_files_stopping
+    ContainerStore._name_owner = name_owner_stopping
+
+    for runtime in (runtimes.NsboxRuntime, runtimes.BinaryRuntime):
+        def wrap(method, step):
+            def stopping(self, *args, **kwargs):
+                result = method(self, *args, **kwargs)
+                stop_at(step)
+                return result
+            return stopping
+        runtime.create = wrap(runtime.create, "created")
+        runtime.start = wrap(runtime.start, "started")
+
+
+if STEP:
+    _install()
