@@ -143,8 +143,11 @@ def no_leaks(request, tmp_path):
         return
     mounts_before = leaks.host_mounts()
     cgroups_before = leaks.cgroup_dirs(CGROUP_PARENT)
+    subids_before = leaks.subordinate_ids()
     yield
     left = []
+    if leaks.subordinate_ids() != subids_before:  # --userns remap must use the test's own files
+        left.append("a change to /etc/subuid or /etc/subgid")
     # Only mounts below this test's own directories count: other suites may run beside this one.
     own = (str(tmp_path), os.path.join(TEST_ROOT, "nsbox-tests."))
     new_mounts = {path for path in leaks.host_mounts() - mounts_before if path.startswith(own)}

@@ -111,3 +111,15 @@ def processes_naming(paths: set[str]) -> set[int]:
         if any(path in text for path in paths):
             pids.add(int(entry))
     return pids
+
+
+def subordinate_ids() -> tuple[bytes, bytes]:
+    """The host's /etc/subuid and /etc/subgid, which only `--userns remap` outside tests writes."""
+    contents = []
+    for path in ("/etc/subuid", "/etc/subgid"):
+        try:
+            with open(path, "rb") as f:
+                contents.append(f.read())
+        except FileNotFoundError:
+            contents.append(b"")
+    return contents[0], contents[1]

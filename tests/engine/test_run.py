@@ -215,9 +215,7 @@ def test_namespace_modes(nsbox):
     first_pid = nsbox.state("first")["Pid"]
     for kind, flag in (("net", "--network"), ("pid", "--pid"), ("ipc", "--ipc"), ("uts", "--uts")):
         assert ns(nsbox, kind, flag, "container:first") == os.readlink(f"/proc/{first_pid}/ns/{kind}")
-    nsbox("rm", "-f", "first")
-    refused = run(nsbox, "--userns", "remap", "busybox", "true")
-    assert refused.returncode == 125 and "--userns" in refused.stderr
+    nsbox("rm", "-f", "first")  # --userns remap: tests/security/test_userns.py
 
 
 def test_runc_as_the_runtime(nsbox):

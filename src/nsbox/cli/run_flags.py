@@ -18,7 +18,8 @@ RUN_FLAGS: dict[str, str] = {
     "--cgroup-parent=": "cgroup_parent", "--ipc=": "ipc", "--pid=": "pid", "--uts=": "uts",
     "--userns=": "userns", "--cgroupns=": "cgroupns", "--timens": "timens", "--network=": "network",
     "--net=": "network", "--privileged": "privileged", "--cap-add=": "cap_add*", "--cap-drop=": "cap_drop*",
-    "--runtime=": "runtime", "--rootfs=": "rootfs", "--pull=": "pull", "--detach-keys=": "detach_keys", "--security-opt=": "security_opt*", "--device=": "device*",
+    "--runtime=": "runtime", "--rootfs=": "rootfs", "--pull=": "pull", "--detach-keys=": "detach_keys",
+    "--security-opt=": "security_opt*", "--device=": "device*", "--uidmap=": "uidmap*", "--gidmap=": "gidmap*",
 }
 
 RUN_USAGE = """usage: nsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]
@@ -39,7 +40,8 @@ RUN_USAGE = """usage: nsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]
       --read-only         --init                   --stop-signal SIG    --stop-timeout SECONDS
       --restart no|on-failure[:N]|always|unless-stopped     -l, --label KEY=VALUE
       --cgroup-parent PATH    --ipc/--pid/--uts host|container:NAME   --cgroupns host|private
-      --userns host       --timens (a new time namespace)
+      --userns host|remap|auto  (remap/auto: root inside is the "nsbox" range of /etc/subuid, /etc/subgid)
+      --uidmap/--gidmap CONTAINER_ID:HOST_ID:SIZE    --timens (a new time namespace)
       --network, --net none|host|container:NAME     --cap-add CAP   --cap-drop CAP   (ALL for every one)
       --privileged        every capability, no seccomp, the host's devices, writable /sys and /proc/sys
       --security-opt seccomp=unconfined|PATH.json, no-new-privileges[=true]

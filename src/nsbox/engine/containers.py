@@ -81,7 +81,13 @@ class Engine:
                 record["Config"]["Hostname"] = record["Id"][:12]
             if image is not None:
                 from nsbox.image.rootfs import prepare_rootfs
-                record["Rootfs"] = prepare_rootfs(self.root, image["id"], record["Id"])
+                mappings = record["HostConfig"].get("IdMappings")
+                from nsbox.engine.userns import check_reachable, map_lines
+                id_maps = None
+                if mappings:
+                    check_reachable(self.root)
+                    id_maps = (map_lines(mappings["UidMap"]), map_lines(mappings["GidMap"]))
+                record["Rootfs"] = prepare_rootfs(self.root, image["id"], record["Id"], id_maps)
                 if record["Config"]["WorkingDir"]:  # Docker makes a missing working directory
                     from nsbox.linux.mounts import resolve_in_root
                     os.makedirs(resolve_in_root(record["Rootfs"], record["Config"]["WorkingDir"]), exist_ok=True)

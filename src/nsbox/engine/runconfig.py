@@ -196,10 +196,8 @@ def _host_config(options: dict) -> dict:
                                                         and len(host["NetworkMode"]) > 10):
         raise InvalidOption("--network", f"unsupported network {host['NetworkMode']!r}: nsbox supports none "
                                        "(the default), host and container:NAME until bridge networks come")
-    userns = options.get("userns") or ""
-    if userns not in ("", "host"):
-        raise InvalidOption("--userns", f"unsupported mode {userns!r}: only host (no user namespace) is supported")
-    host["UsernsMode"] = userns
+    from nsbox.engine import userns
+    host.update(userns.host_config(options))
     from nsbox.engine import security
     host.update(security.host_config(options))
     # Docker's default: a private cgroup namespace on cgroup v2, the host's on v1

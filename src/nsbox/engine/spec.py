@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 
+from nsbox.engine.userns import host_root
 from nsbox.errors import InvalidOption
 
 DOCKER_CAPABILITIES = ("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
@@ -163,8 +164,11 @@ def _mounts(record: dict, privileged: bool) -> list[dict]:
             mounts.append({"destination": mount["Destination"], "type": "tmpfs", "source": "tmpfs",
                            "options": options + [access]})
         else:
-            if mount["Type"] == "volume":
-                os.makedirs(mount["Source"], exist_ok=True)
+            if mount["Type"] == "volume" and not os.path.isdir(mount["Source"]):
+                os.makedirs(mount["Source"])
+                owner = host_root(record["HostConfig"].get("IdMappings"))
+                if owner is not None:  # a new volume belongs to the container's root, as Docker's
+                    os.chown(mount["Source"], *owner)
             mounts.append({"destination": mount["Destination"], "type": "bind", "source": mount["Source"],
                            "options": ["rbind", access, mount.get("Propagation") or "rprivate"]})
     if record["HostConfig"].get("Init"):
@@ -213,11 +217,17 @@ def make_spec(record: dict, rootfs: str, namespace_path) -> dict:
         namespaces.append({"type": "cgroup"})
     if host.get("Timens"):
         namespaces.append({"type": "time"})
+    mappings = host.get("IdMappings")
+    if mappings:
+        namespaces.append({"type": "user"})
     linux: dict = {
         "namespaces": namespaces,
         "resources": dict(resources(host), devices=_devices(privileged)),
         "cgroupsPath": cgroups_path(record),
     }
+    if mappings:
+        linux["uidMappings"] = [{"containerID": c, "hostID": h, "size": n} for c, h, n in mappings["UidMap"]]
+        linux["gidMappings"] = [{"containerID": c, "hostID": h, "size": n} for c, h, n in mappings["GidMap"]]
     if not privileged:
         linux["maskedPaths"] = list(MASKED_PATHS)
         linux["readonlyPaths"] = list(READONLY_PATHS)

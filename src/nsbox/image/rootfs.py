@@ -35,11 +35,13 @@ def overlay_options(lower_dirs: list[str], upper: str, work: str) -> str:
     return data
 
 
-def prepare_rootfs(root: str, image: str, container_id: str) -> str:
+def prepare_rootfs(root: str, image: str, container_id: str, id_maps: tuple[str, str] | None = None) -> str:
     """Mount a fresh writable root filesystem for `container_id` from `image`; return its path.
 
     `image` is a reference or an image ID. A missing layer directory (an image loaded by
-    an older nsbox) is unpacked first.
+    an older nsbox) is unpacked first. With `id_maps` (uid_map and gid_map lines of a user
+    namespace) the layers are seen through id-mapped mounts, so that the container's root
+    owns the image's files while the layers stay shared and unchanged on disk.
     """
     store = ImageStore(root)
     directory = _container_dir(store, container_id)
@@ -61,7 +63,13 @@ def prepare_rootfs(root: str, image: str, container_id: str) -> str:
                 lower_dirs = [os.path.join(directory, "empty")]
                 os.mkdir(lower_dirs[0], 0o755)
             from nsbox.linux.libc import mount
-            mount("overlay", merged, "overlay", 0, overlay_options(lower_dirs, upper, work))
+            if id_maps is not None:
+                from nsbox.image.idmapped_layers import mount_mapped
+                for path in (directory, store.rootfs_dir, store.path, root):  # the container's root must
+                    os.chmod(path, os.stat(path).st_mode | 0o111)           # reach merged/ (search only)
+                mount_mapped(directory, lower_dirs, upper, work, merged, id_maps)
+            else:
+                mount("overlay", merged, "overlay", 0, overlay_options(lower_dirs, upper, work))
         except BaseException:
             from nsbox.linux.store_files import remove_tree
             try:

@@ -64,11 +64,17 @@ def user_namespace(uid_lines: str, gid_lines: str) -> int:
         os.waitpid(pid, 0)
 
 
+def detached_tree(source: str, recursive: bool) -> int:
+    """A detached copy of the mount tree at `source` (an fd for move_mount), as a bind mount
+    would make: it can be attached later by a process that cannot reach `source` itself."""
+    flags = OPEN_TREE_CLONE | os.O_CLOEXEC | (AT_RECURSIVE if recursive else 0)
+    return _check(_libc.syscall(ctypes.c_long(SYS_OPEN_TREE), ctypes.c_int(-100), source.encode(),
+                                ctypes.c_uint(flags)), "open_tree", source)
+
+
 def idmapped_tree(source: str, userns_fd: int, recursive: bool) -> int:
     """A detached, id-mapped copy of the mount tree at `source` (an fd for move_mount)."""
-    flags = OPEN_TREE_CLONE | os.O_CLOEXEC | (AT_RECURSIVE if recursive else 0)
-    fd = _check(_libc.syscall(ctypes.c_long(SYS_OPEN_TREE), ctypes.c_int(-100), source.encode(), ctypes.c_uint(flags)),
-                "open_tree", source)
+    fd = detached_tree(source, recursive)
     attr = _MountAttr(MOUNT_ATTR_IDMAP, 0, 0, userns_fd)
     try:
         _check(_libc.syscall(ctypes.c_long(SYS_MOUNT_SETATTR), ctypes.c_int(fd), b"",

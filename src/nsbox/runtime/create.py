@@ -72,8 +72,8 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         if spec.linux.seccomp is not None:
             from nsbox.runtime.seccomp_filter import prepare
             options.seccomp = prepare(spec.linux.seccomp, state_root, container_id, bundle)
-        if any(m.uid_mappings or "idmap" in m.options or "ridmap" in m.options for m in spec.mounts):
-            from nsbox.runtime import idmapped_mounts
+        from nsbox.runtime import idmapped_mounts
+        if idmapped_mounts.needed(spec):
             options.idmapped = idmapped_mounts.prepare(spec, bundle)
         intermediate_pid = os.fork()
         if intermediate_pid == 0:

@@ -80,7 +80,12 @@ def _rlim(value: int) -> int:
 
 
 def set_oom_score_adj(process: Process) -> None:
+    """Written only when it changes: in a user namespace the init's /proc files belong to the
+    host's root (its ids changed, so it is not dumpable) and cannot be written."""
     if process.oom_score_adj is not None:
+        with open("/proc/self/oom_score_adj") as current:
+            if current.read().strip() == str(process.oom_score_adj):
+                return
         with open("/proc/self/oom_score_adj", "w") as f:
             f.write(str(process.oom_score_adj))
 
