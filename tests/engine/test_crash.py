@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -21,7 +22,8 @@ STEPS = ("named", "created", "started")
 def stopped_process(command: list[str], step: str) -> subprocess.Popen:
     faults = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "faults")
     environment = dict(os.environ, NSBOX_TEST_STOP_AT=step, PYTHONPATH=faults)
-    process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
+    # the launcher through the interpreter with site: its own `python -S` loads no sitecustomize
+    process = subprocess.Popen([sys.executable, *command], env=environment, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     return process
 
