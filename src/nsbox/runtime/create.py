@@ -62,7 +62,7 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
             console = connect_console(console_socket)
         libc.set_child_subreaper()
         channel, child_channel = Channel.pair()
-        from nsbox.runtime.init import InitOptions, intermediate
+        from nsbox.runtime.init_options import InitOptions  # not runtime.init: the intermediate imports it
         # The init gets its own handle on the state directory (not the locked one: it keeps
         # it while it waits for start, and start must be able to take the lock).
         state_dir_fd = os.open(record.dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -77,8 +77,12 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
             options.idmapped = idmapped_mounts.prepare(spec, bundle)
         intermediate_pid = os.fork()
         if intermediate_pid == 0:
-            channel.close()
-            intermediate(options, child_channel)
+            try:
+                channel.close()
+                from nsbox.runtime.init import intermediate  # during its move into the cgroup, below
+                intermediate(options, child_channel)  # never returns
+            finally:
+                os._exit(125)
         child_channel.close()
         os.close(state_dir_fd)
         os.close(fifo_fd)
@@ -88,8 +92,8 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
             console.close()
             console = None
         # The kernel's first cgroup migration of a burst waits for an RCU grace period (~15 ms
-        # on cgroup v1): the intermediate makes the namespaces meanwhile, and the init it then
-        # forks is born in the cgroup.
+        # on cgroup v1): the intermediate imports the children's code and makes the namespaces
+        # meanwhile, and the init it then forks is born in the cgroup.
         cgroup.add_process(intermediate_pid)
         user_ns = spec.linux.namespace("user")
         if user_ns is not None and not user_ns.path:

@@ -13,38 +13,14 @@ import os
 from nsbox.errors import ENGINE_EXIT, NsboxError
 from nsbox.linux import libc
 from nsbox.linux import namespaces as ns
-from nsbox.oci.runtime_spec import Spec
 from nsbox.runtime import process as proc_setup
 from nsbox.runtime import rootfs as rootfs_setup
 from nsbox.runtime.channel import Channel
-from nsbox.runtime.seccomp_filter import Filter, connect_listener, install
+from nsbox.runtime.init_options import InitOptions
+from nsbox.runtime.seccomp_filter import connect_listener, install
 
 TIOCSCTTY = 0x540E
 TIOCSWINSZ = 0x5414
-
-
-class InitOptions:
-    __slots__ = ("spec", "bundle", "rootfs", "state_dir_fd", "fifo_fd", "lock_fd", "no_pivot", "preserve_fds",
-                 "console", "stdio", "runtime_hooks", "seccomp", "idmapped")
-
-    def __init__(self, spec: Spec, bundle: str, rootfs: str, state_dir_fd: int, fifo_fd: int, lock_fd: int,
-                 no_pivot: bool, preserve_fds: int, console: object | None,
-                 stdio: tuple[int, int, int] | None) -> None:
-        self.spec = spec
-        self.bundle = bundle
-        self.rootfs = rootfs
-        self.state_dir_fd = state_dir_fd
-        self.fifo_fd = fifo_fd  # an O_PATH handle on exec.fifo, for when the directory is out of reach
-        self.lock_fd = lock_fd  # the runtime's locked handle: the children must not keep it
-        self.no_pivot = no_pivot
-        self.preserve_fds = preserve_fds
-        self.console = console  # a connected socket.socket to send the pty master over, or None
-        self.stdio = stdio
-        # prestart and createRuntime hooks run in the runtime, between mounts and pivot_root:
-        # only then do the runtime and the init take that turn.
-        self.runtime_hooks = bool(spec.hooks.get("prestart") or spec.hooks.get("createRuntime"))
-        self.seccomp: Filter | None = None  # compiled by the runtime, loaded last (seccomp_filter.install)
-        self.idmapped: dict[int, int] = {}  # mount index -> detached id-mapped tree (idmapped_mounts)
 
 
 def report_and_exit(channel: Channel, error: BaseException) -> None:
