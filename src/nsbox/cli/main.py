@@ -21,7 +21,7 @@ COMMANDS: dict[str, str] = {
     "kill": "kill", "rm": "rm", "wait": "wait", "restart": "restart", "pause": "pause", "unpause": "unpause",
     "rename": "rename", "inspect": "inspect", "exec": "exec_", "top": "top", "stats": "stats",
     "update": "update", "cp": "cp", "export": "export", "info": "info", "version": "version",
-    "explain": "explain", "build": "build", "builder": "builder",
+    "explain": "explain", "build": "build", "builder": "builder", "serve": "serve",
     "system": "system", "container": "container", "volume": "volume", "history": "history",
     "events": "events", "attach": "attach", "diff": "diff", "commit": "commit",
 }

@@ -1,0 +1,301 @@
+"""/containers/...: create, start, attach, wait, logs, inspect, list, stop, kill, remove, ..."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from nsbox.serve.http import ApiError, frame
+
+
+def _engine(handler):
+    from nsbox.engine.containers import Engine
+    return Engine(handler.root)
+
+
+def nsbox_command(handler, *args: str) -> None:
+    """Run `nsbox --root R ARGS` (steps that fork a monitor or an exec'd process run in a child,
+    not in this threaded server); its error becomes the answer's."""
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-m", "nsbox.cli.main", "--root", handler.root, *args],
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if result.returncode != 0:
+        message = result.stderr.strip().removeprefix("nsbox: ").splitlines()[0] if result.stderr.strip() else \
+            f"nsbox {args[0]} exited {result.returncode}"
+        status = 404 if "No such" in message or "no such" in message else 500
+        raise ApiError(status, message)
+
+
+def create(handler, request) -> None:
+    from nsbox.errors import ImageNotFound
+    from nsbox.serve.container_body import run_options
+    options = run_options(request.json(), request.query.get("name"))
+    try:
+        record = _engine(handler).create(options)
+    except ImageNotFound:
+        raise ApiError(404, f"No such image: {options['image']}") from None
+    handler.send_json({"Id": record["Id"], "Warnings": []}, 201)
+
+
+def inspect(handler, request, name: str) -> None:
+    from nsbox.cli.inspect import docker_shape
+    record = _engine(handler).get(name)
+    handler.send_json(docker_shape(record, handler.root))
+
+
+def list_(handler, request) -> None:
+    from nsbox.cli.container_text import command_text, status_text
+    filters = json.loads(request.query.get("filters") or "{}")
+    records = _engine(handler).list(include_stopped=request.flag("all"))
+    shown = []
+    for record in records:
+        if not _matches(record, filters):
+            continue
+        config = record.get("Config") or {}
+        shown.append({"Id": record["Id"], "Names": ["/" + (record.get("Name") or "")],
+                      "Image": config.get("Image") or "", "ImageID": record.get("Image") or "",
+                      "Command": command_text(record), "Created": int(_epoch(record.get("Created") or "")),
+                      "State": record["State"]["Status"], "Status": status_text(record), "Ports": [],
+                      "Labels": config.get("Labels") or {}, "Mounts": [],
+                      "HostConfig": {"NetworkMode": record["HostConfig"].get("NetworkMode") or "none"},
+                      "NetworkSettings": {"Networks": {}}})
+    handler.send_json(shown)
+
+
+def _epoch(stamp: str) -> float:
+    from nsbox.oci.timestamps import parse_rfc3339
+    return parse_rfc3339(stamp)
+
+
+def _matches(record: dict, filters: dict) -> bool:
+    for key, wanted in filters.items():
+        values = list(wanted) if isinstance(wanted, (list, dict)) else [wanted]
+        labels = (record.get("Config") or {}).get("Labels") or {}
+        checks = {"status": lambda v: record["State"]["Status"] == v,
+                  "name": lambda v: v in (record.get("Name") or ""),
+                  "id": lambda v: record["Id"].startswith(v),
+                  "ancestor": lambda v: v in ((record.get("Config") or {}).get("Image") or "", record.get("Image")),
+                  "label": lambda v: (v.partition("=")[0] in labels and
+                                      ("=" not in v or labels[v.partition("=")[0]] == v.partition("=")[2]))}
+        if key in checks and not any(checks[key](value) for value in values):
+            return False
+    return True
+
+
+def start(handler, request, name: str) -> None:
+    record = _engine(handler).get(name)
+    if record["State"]["Status"] in ("running", "paused"):
+        handler.send_empty(304)
+        return
+    nsbox_command(handler, "start", record["Id"])
+    handler.send_empty(204)
+
+
+def stop(handler, request, name: str) -> None:
+    record = _engine(handler).get(name)
+    if record["State"]["Status"] not in ("running", "paused"):
+        handler.send_empty(304)
+        return
+    timeout = request.query.get("t") or request.query.get("timeout")
+    nsbox_command(handler, "stop", *(["-t", timeout] if timeout else []), record["Id"])
+    handler.send_empty(204)
+
+
+def kill(handler, request, name: str) -> None:
+    signal = request.query.get("signal") or "KILL"
+    nsbox_command(handler, "kill", "-s", signal, _engine(handler).get(name)["Id"])
+    handler.send_empty(204)
+
+
+def restart(handler, request, name: str) -> None:
+    timeout = request.query.get("t")
+    nsbox_command(handler, "restart", *(["-t", timeout] if timeout else []), _engine(handler).get(name)["Id"])
+    handler.send_empty(204)
+
+
+def pause(handler, request, name: str) -> None:
+    _engine(handler).pause(name)
+    handler.send_empty(204)
+
+
+def unpause(handler, request, name: str) -> None:
+    _engine(handler).unpause(name)
+    handler.send_empty(204)
+
+
+def remove(handler, request, name: str) -> None:
+    engine = _engine(handler)
+    record = engine.get(name)
+    if record["State"]["Status"] in ("running", "paused") and not request.flag("force"):
+        raise ApiError(409, f"You cannot remove a running container {record['Id']}. Stop the container before "
+                       "attempting removal or force remove")
+    nsbox_command(handler, "rm", *(["-f"] if request.flag("force") else []),
+                  *(["-v"] if request.flag("v") else []), record["Id"])
+    handler.send_empty(204)
+
+
+def resize(handler, request, name: str) -> None:
+    handler.send_empty(200)
+
+
+def wait(handler, request, name: str) -> None:
+    """not-running (default): the exit code once it is not running; next-exit: of the next exit;
+    removed: once it is gone — read from the engine's event journal, so that a container removed
+    right after its exit (--rm) still gives its code. The headers go first, as Docker's do: the
+    docker CLI starts the container only once its wait is answered."""
+    engine = _engine(handler)
+    record = engine.get(name)
+    handler.start_stream()
+    code = _wait_for(handler, engine, record, request.query.get("condition") or "not-running")
+    handler.chunk(json.dumps({"StatusCode": code, "Error": None}).encode() + b"\n")
+    handler.end_stream()
+
+
+def _wait_for(handler, engine, record: dict, condition: str) -> int:
+    from nsbox.engine.events import journal_path
+    from nsbox.errors import NotFound
+    path = journal_path(handler.root)
+    offset = os.path.getsize(path) if os.path.exists(path) else 0
+    if condition == "not-running" and record["State"]["Status"] not in ("running", "paused", "restarting"):
+        return record["State"].get("ExitCode", 0)
+    code = None
+    while True:
+        offset, events = _new_events(path, offset, record["Id"])
+        for event in events:
+            if event["Action"] == "die":
+                code = int(event["Actor"]["Attributes"].get("exitCode", "0"))
+                if condition != "removed":
+                    return code
+            if event["Action"] == "destroy" and condition == "removed":
+                return code if code is not None else 0
+        if condition == "removed":
+            try:
+                engine.get(record["Id"])
+            except NotFound:
+                return code if code is not None else 0
+        time.sleep(0.05)
+
+
+def _new_events(path: str, offset: int, container_id: str) -> tuple[int, list[dict]]:
+    try:
+        with open(path, "rb") as journal:
+            journal.seek(offset)
+            data = journal.read()
+    except FileNotFoundError:
+        return offset, []
+    complete = data[:data.rfind(b"\n") + 1]
+    events = [json.loads(line) for line in complete.splitlines() if line.strip()]
+    return offset + len(complete), [e for e in events if e.get("id") == container_id]
+
+
+def logs(handler, request, name: str) -> None:
+    record = _engine(handler).get(name)
+    follow = request.flag("follow")
+    tail = request.query.get("tail")
+    handler.start_stream("application/vnd.docker.raw-stream" if record["Config"].get("Tty")
+                         else "application/vnd.docker.multiplexed-stream")
+    _stream_log(handler, record, follow, int(tail) if tail and tail != "all" else None, from_end=False,
+                chunked=True, stdout=request.flag("stdout", True), stderr=request.flag("stderr", True))
+    handler.end_stream()
+
+
+def attach(handler, request, name: str) -> None:
+    """The container's output as it comes (from its log), until it exits."""
+    record = _engine(handler).get(name)
+    tty = bool(record["Config"].get("Tty"))
+    handler.hijack(tty)
+    _stream_log(handler, record, True, None, from_end=not request.flag("logs"), chunked=False,
+                stdout=request.flag("stdout", True), stderr=request.flag("stderr", True))
+
+
+def _stream_log(handler, record: dict, follow: bool, tail: int | None, from_end: bool, chunked: bool,
+                stdout: bool, stderr: bool) -> None:
+    from nsbox.engine.logs import entries
+    path = _engine(handler).paths.container(record["Id"], "container.log")
+    tty = bool(record["Config"].get("Tty"))
+    offset = os.path.getsize(path) if from_end and os.path.exists(path) else 0
+    first = True
+    while True:
+        running = _running(handler, record["Id"])
+        try:
+            with open(path, "rb") as log:
+                log.seek(offset)
+                data = log.read()
+        except FileNotFoundError:
+            data = b""
+        complete = data[:data.rfind(b"\n") + 1]
+        offset += len(complete)
+        lines = list(entries(complete))
+        if first and tail is not None:
+            lines = lines[-tail:] if tail > 0 else []
+        first = False
+        out = b"".join(text if tty else frame(2 if stream == "stderr" else 1, text)
+                       for _, stream, text in lines if (stdout if stream != "stderr" else stderr))
+        if chunked:
+            handler.chunk(out)
+        elif out:
+            handler.wfile.write(out)
+            handler.wfile.flush()
+        if not follow or not running:
+            return
+        time.sleep(0.05)
+
+
+def _running(handler, container_id: str) -> bool:
+    from nsbox.errors import NotFound
+    try:
+        record = _engine(handler).get(container_id)
+    except NotFound:
+        return False
+    return record["State"]["Status"] in ("running", "paused", "restarting", "created")
+
+
+def top(handler, request, name: str) -> None:
+    from nsbox.engine.checked_state import running_record
+    from nsbox.engine.top import processes
+    engine = _engine(handler)
+    rows = processes(engine, running_record(engine, name))
+    handler.send_json({"Titles": ["UID", "PID", "PPID", "CMD"],
+                       "Processes": [[p["User"], str(p["PID"]), str(p["PPID"]), p["Command"]] for p in rows]})
+
+
+def stats(handler, request, name: str) -> None:
+    """Docker's stats object (cpu_stats with precpu_stats a moment before, so a client computes
+    CPU %), once (stream=false) or every second."""
+    from nsbox.engine.checked_state import running_record
+    from nsbox.engine.stats import sample
+    engine = _engine(handler)
+    record = running_record(engine, name)
+    stream = request.flag("stream", True) and not request.flag("one-shot")
+    before = sample(engine, record)
+    if stream:
+        handler.start_stream()
+    while True:
+        time.sleep(0.5 if not stream else 1.0)
+        after = sample(engine, record)
+        body = json.dumps(_docker_stats(record, before, after)).encode() + b"\n"
+        if not stream:
+            handler.send_json(json.loads(body))
+            return
+        handler.chunk(body)
+        before = after
+
+
+def _docker_stats(record: dict, before: dict, after: dict) -> dict:
+    from nsbox.oci.timestamps import rfc3339_now
+    def cpu(reading: dict) -> dict:
+        usage = reading["cgroup"].get("cpu", {}).get("usage", {})
+        return {"cpu_usage": {"total_usage": usage.get("total", 0), "usage_in_kernelmode": usage.get("kernel", 0),
+                              "usage_in_usermode": usage.get("user", 0)},
+                "system_cpu_usage": int(reading["time"] * 1e9) * (os.cpu_count() or 1),
+                "online_cpus": os.cpu_count() or 1, "throttling_data": {}}
+    memory = after["cgroup"].get("memory", {})
+    return {"read": rfc3339_now(), "preread": rfc3339_now(), "id": record["Id"], "name": "/" + (record.get("Name") or ""),
+            "cpu_stats": cpu(after), "precpu_stats": cpu(before),
+            "memory_stats": {"usage": memory.get("usage", {}).get("usage", 0),
+                             "limit": memory.get("usage", {}).get("limit", 0) or os.sysconf("SC_PAGE_SIZE")
+                             * os.sysconf("SC_PHYS_PAGES"), "stats": memory.get("raw", {})},
+            "pids_stats": {"current": after["cgroup"].get("pids", {}).get("current", 0)},
+            "blkio_stats": {"io_service_bytes_recursive": after["cgroup"].get("blkio", {}).get("ioServiceBytesRecursive")},
+            "networks": {"eth0": {"rx_bytes": after["net"][0], "tx_bytes": after["net"][1]}}}

@@ -1,0 +1,65 @@
+"""/images/...: list, inspect, create (pull, with Docker's streamed JSON progress), tag, remove."""
+from __future__ import annotations
+
+import json
+
+from nsbox.serve.http import ApiError
+
+
+def list_(handler, request) -> None:
+    from nsbox.image.manage import describe
+    from nsbox.image.store import ImageStore
+    from nsbox.oci.timestamps import parse_rfc3339
+    shown = []
+    for image in ImageStore(handler.root).images():
+        described = describe(handler.root, image.id)
+        shown.append({"Id": described["Id"], "ParentId": "", "RepoTags": described["RepoTags"] or ["<none>:<none>"],
+                      "RepoDigests": described["RepoDigests"], "Size": described["Size"], "SharedSize": -1,
+                      "VirtualSize": described["Size"], "Labels": (described.get("Config") or {}).get("Labels") or {},
+                      "Containers": -1,
+                      "Created": int(parse_rfc3339(described.get("Created") or ""))})
+    handler.send_json(shown)
+
+
+def inspect(handler, request, name: str) -> None:
+    from nsbox.image.manage import describe
+    handler.send_json(describe(handler.root, name))
+
+
+def create(handler, request) -> None:
+    """POST /images/create?fromImage=NAME&tag=TAG: a pull, reported as Docker's JSON lines."""
+    from nsbox.image.pull import configured_insecure_registries, pull
+    image = request.query.get("fromImage")
+    if not image:
+        raise ApiError(400, "fromImage: name the image to pull (import of a tarball is not supported)")
+    tag = request.query.get("tag")
+    if tag and not tag.startswith("sha256:") and ":" not in image.rsplit("/", 1)[-1] and "@" not in image:
+        image = f"{image}:{tag}"
+    handler.start_stream()
+    handler.chunk(json.dumps({"status": f"Pulling from {image}", "id": tag or "latest"}).encode() + b"\n")
+    try:
+        pulled = pull(handler.root, image, insecure_registries=configured_insecure_registries(handler.root))
+    except Exception as error:  # the stream has begun: Docker reports a failed pull in it
+        handler.chunk(json.dumps({"errorDetail": {"message": str(error)}, "error": str(error)}).encode() + b"\n")
+        handler.end_stream()
+        return
+    for line in ({"status": f"Digest: {pulled.manifest_digest}"},
+                 {"status": f"Status: Downloaded newer image for {image}"}):
+        handler.chunk(json.dumps(line).encode() + b"\n")
+    handler.end_stream()
+
+
+def tag(handler, request, name: str) -> None:
+    from nsbox.image.manage import tag as tag_image
+    repository = request.query.get("repo")
+    if not repository:
+        raise ApiError(400, "repo: name the repository to tag into")
+    tag_image(handler.root, name, f"{repository}:{request.query.get('tag') or 'latest'}")
+    handler.send_empty(201)
+
+
+def remove(handler, request, name: str) -> None:
+    from nsbox.image.manage import remove_image
+    lines = remove_image(handler.root, name, force=request.flag("force"))
+    handler.send_json([{"Untagged" if line.startswith("Untagged") else "Deleted": line.split(": ", 1)[-1]}
+                       for line in lines])

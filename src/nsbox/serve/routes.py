@@ -1,0 +1,49 @@
+"""Which handler answers which method and path (Docker Engine API paths, without /v1.xx)."""
+from __future__ import annotations
+
+import re
+
+from nsbox.serve.http import ApiError
+
+ID = r"(?P<name>[^/]+)"
+
+
+class Routes:
+    def __init__(self) -> None:
+        self.table: list[tuple[str, re.Pattern, object]] = []
+
+    def add(self, method: str, pattern: str, handler) -> None:
+        self.table.append((method, re.compile(pattern + "$"), handler))
+
+    def find(self, method: str, path: str):
+        lookup = "GET" if method == "HEAD" else method
+        for route_method, pattern, handler in self.table:
+            match = pattern.match(path)
+            if match and (route_method == method or route_method == lookup):
+                return handler, match.groupdict()
+        raise ApiError(404, f"page not found: {method} {path}")
+
+
+def all_routes() -> Routes:
+    from nsbox.serve import containers, execs, images, system
+    routes = Routes()
+    for method, pattern, handler in (
+            ("GET", "/_ping", system.ping), ("HEAD", "/_ping", system.ping), ("GET", "/version", system.version),
+            ("GET", "/info", system.info), ("GET", "/events", system.events),
+            ("GET", "/containers/json", containers.list_), ("POST", "/containers/create", containers.create),
+            ("GET", f"/containers/{ID}/json", containers.inspect), ("POST", f"/containers/{ID}/start", containers.start),
+            ("POST", f"/containers/{ID}/attach", containers.attach), ("POST", f"/containers/{ID}/wait", containers.wait),
+            ("POST", f"/containers/{ID}/stop", containers.stop), ("POST", f"/containers/{ID}/kill", containers.kill),
+            ("POST", f"/containers/{ID}/restart", containers.restart),
+            ("POST", f"/containers/{ID}/pause", containers.pause), ("POST", f"/containers/{ID}/unpause", containers.unpause),
+            ("DELETE", f"/containers/{ID}", containers.remove), ("GET", f"/containers/{ID}/logs", containers.logs),
+            ("GET", f"/containers/{ID}/top", containers.top), ("GET", f"/containers/{ID}/stats", containers.stats),
+            ("POST", f"/containers/{ID}/resize", containers.resize),
+            ("POST", f"/containers/{ID}/exec", execs.create), ("POST", f"/exec/{ID}/start", execs.start),
+            ("GET", f"/exec/{ID}/json", execs.inspect), ("POST", f"/exec/{ID}/resize", containers.resize),
+            ("GET", "/images/json", images.list_), ("POST", "/images/create", images.create),
+            ("GET", r"/images/(?P<name>.+)/json", images.inspect), ("POST", r"/images/(?P<name>.+)/tag", images.tag),
+            ("DELETE", r"/images/(?P<name>.+)", images.remove),
+            ("GET", "/networks", system.networks), ("GET", "/volumes", system.volumes)):
+        routes.add(method, pattern, handler)
+    return routes

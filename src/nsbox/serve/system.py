@@ -1,0 +1,90 @@
+"""/_ping, /version, /info, /events, and the network and volume listings."""
+from __future__ import annotations
+
+import os
+import time
+
+from nsbox.serve.http import API_VERSION, MIN_API_VERSION
+
+
+def ping(handler, request) -> None:
+    handler.send_response(200)
+    for name, value in (("Api-Version", API_VERSION), ("OSType", "linux"), ("Docker-Experimental", "false"),
+                        ("Builder-Version", "1"), ("Content-Type", "text/plain; charset=utf-8"),
+                        ("Cache-Control", "no-cache, no-store, must-revalidate"), ("Content-Length", "2")):
+        handler.send_header(name, value)
+    handler.end_headers()
+    if request.method != "HEAD":
+        handler.wfile.write(b"OK")
+
+
+def version(handler, request) -> None:
+    import platform
+    from importlib.metadata import version as package_version
+    uname = os.uname()
+    current = package_version("nsbox")
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(uname.machine, uname.machine)
+    handler.send_json({
+        "Platform": {"Name": "nsbox"}, "Version": current, "ApiVersion": API_VERSION,
+        "MinAPIVersion": MIN_API_VERSION, "GitCommit": "", "GoVersion": f"python{platform.python_version()}",
+        "Os": "linux", "Arch": arch, "KernelVersion": uname.release, "BuildTime": "",
+        "Components": [{"Name": "Engine", "Version": current,
+                        "Details": {"ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION, "Os": "linux",
+                                    "Arch": arch, "KernelVersion": uname.release}}]})
+
+
+def info(handler, request) -> None:
+    from nsbox.engine.containers import Engine
+    from nsbox.image.store import ImageStore
+    records = Engine(handler.root).list(include_stopped=True)
+    states = [r["State"]["Status"] for r in records]
+    uname = os.uname()
+    handler.send_json({
+        "ID": "nsbox", "Containers": len(records), "ContainersRunning": states.count("running"),
+        "ContainersPaused": states.count("paused"), "ContainersStopped": len(records) - states.count("running")
+        - states.count("paused"), "Images": len(ImageStore(handler.root).images()), "Driver": "overlay",
+        "DockerRootDir": handler.root, "OperatingSystem": "nsbox (no daemon)", "OSType": "linux",
+        "Architecture": uname.machine, "KernelVersion": uname.release, "NCPU": os.cpu_count(),
+        "MemTotal": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"), "Name": uname.nodename,
+        "ServerVersion": _version(), "CgroupDriver": "cgroupfs", "DefaultRuntime": "nsbox",
+        "Runtimes": {"nsbox": {"path": "nsbox-runtime"}}, "SecurityOptions": ["name=seccomp,profile=default"],
+        "Plugins": {"Volume": ["local"], "Network": ["bridge", "host", "none"], "Log": ["json-file"]},
+        "Labels": [], "Warnings": []})
+
+
+def _version() -> str:
+    from importlib.metadata import version as package_version
+    return package_version("nsbox")
+
+
+def events(handler, request) -> None:
+    """The engine's event journal from now on (or --since), one JSON object per event."""
+    from nsbox.engine.events import journal_path
+    path = journal_path(handler.root)
+    handler.start_stream()
+    offset = os.path.getsize(path) if os.path.exists(path) and "since" not in request.query else 0
+    until = float(request.query["until"]) if request.query.get("until") else None
+    while until is None or time.time() < until:
+        try:
+            with open(path, "rb") as journal:
+                journal.seek(offset)
+                data = journal.read()
+        except FileNotFoundError:
+            data = b""
+        complete = data[:data.rfind(b"\n") + 1]
+        offset += len(complete)
+        handler.chunk(complete)
+        time.sleep(0.2)
+    handler.end_stream()
+
+
+def networks(handler, request) -> None:
+    handler.send_json([{"Name": name, "Id": name, "Driver": name if name != "bridge" else "bridge", "Scope": "local"}
+                       for name in ("bridge", "host", "none")])
+
+
+def volumes(handler, request) -> None:
+    directory = os.path.join(handler.root, "volumes")
+    names = sorted(os.listdir(directory)) if os.path.isdir(directory) else []
+    handler.send_json({"Volumes": [{"Name": name, "Driver": "local", "Mountpoint": os.path.join(directory, name, "_data"),
+                                    "Scope": "local"} for name in names], "Warnings": []})

@@ -1,0 +1,122 @@
+"""nsbox serve driven by the real clients: the docker CLI installed here and docker-py. Every
+test also asks nsbox itself (its own `ps`, its store) so that it fails if any other daemon
+had answered."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+
+import pytest
+
+DOCKER = shutil.which("docker")
+pytestmark = pytest.mark.skipif(DOCKER is None, reason="the docker CLI is not installed")
+
+
+class Served:
+    def __init__(self, nsbox, socket: str) -> None:
+        self.nsbox = nsbox
+        self.socket = socket
+        self.env = {key: value for key, value in os.environ.items() if key != "DOCKER_CONTEXT"}
+        self.env["DOCKER_HOST"] = f"unix://{socket}"
+        self.env["DOCKER_CONFIG"] = os.path.join(os.path.dirname(socket), "docker-config")
+
+    def docker(self, *args: str, check: bool = True, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
+        kwargs.setdefault("stdin", subprocess.DEVNULL)
+        result = subprocess.run([DOCKER, *args], capture_output=True, text=True, timeout=timeout, env=self.env,
+                                **kwargs)
+        if check and result.returncode != 0:
+            raise AssertionError(f"docker {' '.join(args)} exited {result.returncode}: {result.stderr}")
+        return result
+
+
+@pytest.fixture
+def served(nsbox, tmp_path):
+    socket = str(tmp_path / "nsbox.sock")
+    server = subprocess.Popen(nsbox.command("serve", "-H", f"unix://{socket}"), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    nsbox.wait_for(lambda: os.path.exists(socket), timeout=30, what="the socket")
+    yield Served(nsbox, socket)
+    server.terminate()
+    assert server.wait(timeout=30) == 0
+    assert not os.path.exists(socket)
+
+
+def test_ping_and_version_negotiation(served):
+    version = json.loads(served.docker("version", "--format", "{{json .}}").stdout)
+    assert version["Server"]["ApiVersion"] == "1.44" and version["Server"]["Platform"]["Name"] == "nsbox"
+    assert version["Client"]["ApiVersion"] == "1.44"  # the client negotiated down to nsbox's version
+
+
+def test_docker_run_rm_gives_output_exit_code_and_oom(served):
+    assert served.docker("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2").stdout == "out\n"
+    assert served.docker("run", "--rm", "busybox", "sh", "-c", "exit 3", check=False).returncode == 3
+    oom = served.docker("run", "--name", "hog", "-m", "32m", "busybox", "sh", "-c", "x=a; while true; do x=$x$x; done",
+                        check=False)
+    assert oom.returncode == 137
+    assert served.docker("inspect", "-f", "{{.State.OOMKilled}} {{.HostConfig.Memory}}", "hog").stdout == "true 33554432\n"
+    assert "hog" in served.nsbox.out("ps", "-a")  # nsbox's own store holds what docker made
+    assert served.nsbox.out("ps", "-aq") != "" and served.docker("rm", "hog").returncode == 0
+    assert served.nsbox.out("ps", "-aq") == ""
+
+
+def test_detached_container_ps_logs_exec_stats_top_stop_rm(served):
+    container_id = served.docker("run", "-d", "--name", "web", "-m", "64m", "busybox", "sh", "-c",
+                                 "echo started; exec sleep 1000").stdout.strip()
+    assert served.nsbox.inspect("web")["Id"] == container_id
+    pid = served.nsbox.state("web")["Pid"]
+    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+        assert cmdline.read() == b"sleep\x001000\x00"  # a real process on the host, started by nsbox
+    assert served.docker("ps", "--format", "{{.Names}} {{.Image}}").stdout == "web busybox\n"
+    served.nsbox.wait_for(lambda: served.docker("logs", "web").stdout == "started\n", what="the log line")
+    ps = served.docker("exec", "web", "ps").stdout.splitlines()
+    assert [line.split()[0] for line in ps if "sleep 1000" in line] == ["1"]
+    assert served.docker("exec", "web", "sh", "-c", "exit 4", check=False).returncode == 4
+    stats = served.docker("stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}", "web").stdout
+    assert stats.startswith("web ") and stats.rstrip().endswith("/ 64MiB")
+    assert str(pid) in served.docker("top", "web").stdout
+    served.docker("stop", "-t", "1", "web")
+    assert served.docker("ps", "-a", "--filter", "status=exited", "--format", "{{.Names}}").stdout == "web\n"
+    assert served.docker("ps", "--format", "{{.Names}}").stdout == ""
+    served.docker("rm", "web")
+    assert served.nsbox.out("ps", "-aq") == ""
+
+
+def test_errors_come_back_as_dockers(served):
+    missing = served.docker("inspect", "nosuch", check=False)
+    assert missing.returncode == 1 and "No such" in missing.stderr
+    served.docker("run", "-d", "--name", "busy", "busybox", "sleep", "1000")
+    conflict = served.docker("rm", "busy", check=False)
+    assert conflict.returncode == 1 and "cannot remove a running container" in conflict.stderr
+    served.docker("rm", "-f", "busy")
+
+
+def test_docker_py_runs_containers_and_exec(served):
+    docker = pytest.importorskip("docker")
+    client = docker.DockerClient(base_url=f"unix://{served.socket}", version="auto")
+    assert client.containers.run("busybox", ["echo", "from docker-py"], remove=True) == b"from docker-py\n"
+    container = client.containers.run("busybox", ["sleep", "1000"], detach=True, name="pyweb")
+    try:
+        assert served.nsbox.state("pyweb")["Status"] == "running"
+        code, output = container.exec_run(["sh", "-c", "echo inside; exit 5"])
+        assert (code, output) == (5, b"inside\n")
+        assert client.containers.get("pyweb").status == "running"
+        with pytest.raises(docker.errors.NotFound):
+            client.containers.get("nosuch")
+    finally:
+        container.remove(force=True)
+    assert served.nsbox.out("ps", "-aq") == ""
+    client.close()
+
+
+def test_images_listing_through_the_api(served):
+    lines = served.docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+    assert lines == ["busybox:latest"]
+    served.docker("tag", "busybox", "copy:1")
+    assert sorted(served.docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()) == \
+        ["busybox:latest", "copy:1"]
+    served.docker("rmi", "copy:1")
+    assert "copy" not in served.nsbox.out("images")
+
