@@ -53,6 +53,14 @@ class OciRuntime:
     def ids(self) -> list[str]:
         return sorted(self.state_dirs())
 
+    def assert_deleted(self, timeout: float = 15) -> None:
+        """No container is left in the runtime's state (a shim deletes it once it has seen
+        the exit, which may be just after the daemon's own answer)."""
+        deadline = time.monotonic() + timeout
+        while self.ids() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert self.ids() == [], f"{self.name} still holds {self.ids()} in {self.root}"
+
     def assert_runs(self, container_id: str, pid: int | None = None, timeout: float = 0) -> dict:
         """This runtime's `state` says the container runs (with `pid`, when the daemon told it);
         with a timeout, waits that long for it to get there (a daemon that is starting it)."""

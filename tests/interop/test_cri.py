@@ -130,11 +130,10 @@ def test_cri_pod_lifecycle_with_the_runtime_handler(cri, oci_runtime, tmp_path):
         status = cri.call("ContainerStatus", container_id=container).status
         assert status.state == m.CONTAINER_EXITED
         assert status.exit_code == 137  # sleep as PID 1 ignores SIGTERM: killed after the timeout
-        assert container not in oci_runtime.ids()  # the runtime deleted it when the task was deleted
         cri.call("RemoveContainer", container_id=container)
         cri.call("StopPodSandbox", pod_sandbox_id=pod)
         cri.call("RemovePodSandbox", pod_sandbox_id=pod)
-        assert oci_runtime.ids() == []
+        oci_runtime.assert_deleted()
     finally:
         remove_cgroup_tree(pod_parent)  # the kubelet removes a pod's cgroup parent; here the test does
 
@@ -157,7 +156,7 @@ def test_cri_runtime_handler_failure_is_reported(cri, oci_runtime, tmp_path):
         cri.call("RemoveContainer", container_id=created.container_id)
         cri.call("StopPodSandbox", pod_sandbox_id=pod)
         cri.call("RemovePodSandbox", pod_sandbox_id=pod)
-        assert oci_runtime.ids() == []
+        oci_runtime.assert_deleted()
     finally:
         remove_cgroup_tree(pod_parent)
 

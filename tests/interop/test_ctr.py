@@ -70,7 +70,7 @@ def test_ctr_run_rm_is_pid_1_in_namespaces_of_its_own(ctr, oci_runtime):
     assert pid == "1"
     assert uts.startswith("uts:[") and uts != os.readlink("/proc/self/ns/uts")
     assert net.startswith("net:[") and net != os.readlink("/proc/self/ns/net")
-    assert oci_runtime.ids() == []  # --rm: the runtime deleted its state
+    oci_runtime.assert_deleted()  # --rm: the runtime deleted its state
 
 
 def test_ctr_detached_task_exec_kill_delete(ctr, oci_runtime, tmp_path):
@@ -94,7 +94,7 @@ def test_ctr_detached_task_exec_kill_delete(ctr, oci_runtime, tmp_path):
     ctr.ctr("task", "kill", "--all", "-s", "SIGKILL", "svc")
     wait_stopped(ctr, "svc")
     ctr.ctr("task", "delete", "svc")
-    assert oci_runtime.ids() == []
+    oci_runtime.assert_deleted()
     ctr.ctr("containers", "rm", "svc")
 
 

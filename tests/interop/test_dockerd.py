@@ -62,7 +62,7 @@ def test_docker_run_rm_with_memory_limit(docker, oci_runtime, tmp_path):
     assert run.returncode == 0, err
     # the container sees its own memory cgroup at /sys/fs/cgroup/memory, as runc shows it
     assert out.split() == ["1", str(64 << 20)]
-    assert oci_runtime.ids() == []
+    oci_runtime.assert_deleted()
 
 
 def test_docker_detached_exec_stats_stop(docker, oci_runtime, tmp_path):
@@ -86,7 +86,7 @@ def test_docker_detached_exec_stats_stop(docker, oci_runtime, tmp_path):
     assert time.monotonic() - started < 15
     state = json.loads(docker.docker("inspect", "--format", "{{json .State}}", "web").stdout)
     assert (state["Status"], state["ExitCode"]) == ("exited", 137)  # sleep as PID 1 ignores SIGTERM
-    assert oci_runtime.ids() == []
+    oci_runtime.assert_deleted()
     docker.docker("rm", "web")
 
 
