@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import sys
 import threading
 
 from nsbox.serve.http import ApiError, frame
@@ -48,7 +47,8 @@ def inspect(handler, request, name: str) -> None:
 
 def _command(root: str, found: dict) -> list[str]:
     body = found["body"]
-    args = [sys.executable, "-m", "nsbox.cli.main", "--root", root, "exec"]
+    from nsbox.serve.containers import nsbox_program
+    args = [*nsbox_program(), "--root", root, "exec"]
     if found["Tty"]:
         args.append("-t")
     if found["OpenStdin"]:
