@@ -6,7 +6,9 @@ The template evaluator is imported only when a template is given, so the default
 """
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def tabwrite(lines: list[str], minwidth: int = 10, padding: int = 3) -> str:
@@ -42,9 +44,12 @@ def render(form: str | None, rows: list[Any], headings: dict[str, str], default:
         form = default
     if form == "json":
         form = "{{json .}}"
+    is_table = form.startswith("table")
+    plain = _render_plain((form[len("table"):] if is_table else form).strip(" "), rows, headings, is_table)
+    if plain is not None:
+        return plain
     from nsbox.cli.gotemplate import Template, backslash_escapes
     from nsbox.cli.gotemplate_values import HEADER_FUNCTIONS, TemplateError
-    is_table = form.startswith("table")
     text = backslash_escapes((form[len("table"):] if is_table else form).strip(" "))
     try:
         template = Template(text)
@@ -58,6 +63,47 @@ def render(form: str | None, rows: list[Any], headings: dict[str, str], default:
         return "".join(line + "\n" for line in body)
     heading = Template(text, HEADER_FUNCTIONS).execute(_Headings(headings))
     return tabwrite("\n".join([heading] + body).split("\n"))
+
+
+def _render_plain(text: str, rows: list[Any], headings: dict[str, str], is_table: bool) -> str | None:
+    """What the evaluator would print for a template of text and {{.Field}} actions only, on
+    rows whose fields are strings (the default tables: `nsbox ps` without the evaluator's
+    imports, ~25 ms here); None for anything else, which the evaluator renders."""
+    parts = _plain_parts(text)
+    if parts is None:
+        return None
+    fields = parts[1::2]
+    if is_table and not all(field in headings for field in fields):
+        return None
+    if not all(isinstance(row, dict) and all(isinstance(row.get(field), str) for field in fields) for row in rows):
+        return None
+
+    def fill(values: dict) -> str:
+        return "".join(part if index % 2 == 0 else values[part] for index, part in enumerate(parts))
+
+    body = [fill(row) for row in rows]
+    if not is_table:
+        return "".join(line + "\n" for line in body)
+    return tabwrite("\n".join([fill(headings)] + body).split("\n"))
+
+
+def _plain_parts(text: str) -> list[str] | None:
+    """[text, field, text, field, ..., text] for a template of text and {{.Field}} actions
+    only (no backslash escapes, trimming, functions or pipelines), else None."""
+    if "\\" in text:
+        return None
+    parts: list[str] = []
+    rest = text
+    while "{{" in rest:
+        before, _, after = rest.partition("{{")
+        action, closed, rest = after.partition("}}")
+        name = action.strip()
+        if not closed or action != action.strip(" ") or not name.startswith(".") or not name[1:].isidentifier():
+            return None
+        parts += [before, name[1:]]
+    if "}}" in rest:
+        return None
+    return parts + [rest]
 
 
 class _Headings(dict):

@@ -15,19 +15,9 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+from nsbox.cli.gostruct import Struct
 from nsbox.cli.gotemplate_lex import Token, lex
 from nsbox.cli.gotemplate_values import FUNCTIONS, TemplateError, go_str, truth
-
-
-class Struct(dict):
-    """A dict that stands for a Go struct: an unknown field is "can't evaluate field X in type T"
-    (with no type name: Docker's inspect fallback's "map has no entry for key X"). A plain dict
-    is a Go map: a missing key is <no value>, as Go's default missingkey option has it."""
-
-    def __init__(self, type_name: str | None, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.type_name = type_name
-        self.json_value: Any = None  # what {{json .}} prints, when not the fields themselves
 
 
 class _Break(Exception):

@@ -30,8 +30,8 @@ def command_words(record: dict) -> list[str]:
 
 def container_context(record: dict, full: bool, size: str = "0B"):
     """One row of `docker ps` as its templates see it (Docker's ContainerContext)."""
-    import json
-    from nsbox.cli.gotemplate import Struct
+    from nsbox.cli.gostruct import Struct
+    from nsbox.oci.jsonio import quote
     from nsbox.cli.humanize import go_time
     from nsbox.cli.container_text import ago, short, status_text
     config = record.get("Config") or {}
@@ -40,7 +40,7 @@ def container_context(record: dict, full: bool, size: str = "0B"):
     command = " ".join(f"'{arg}'" if " " in arg else arg for arg in command_words(record))
     return Struct("*formatter.ContainerContext", {
         "ID": short(record["Id"], full), "Image": config.get("Image") or record.get("Rootfs") or "",
-        "Command": json.dumps(command if full else ellipsis(command, 20), ensure_ascii=False),
+        "Command": quote(command if full else ellipsis(command, 20)),
         "CreatedAt": go_time(record.get("Created") or ""),
         "RunningFor": f"{ago(record['Created'])} ago" if record.get("Created") else "",
         "Ports": "", "State": record["State"].get("Status") or "", "Status": status_text(record), "Size": size,

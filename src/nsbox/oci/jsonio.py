@@ -92,3 +92,8 @@ def _encode(value: object, parts: list[str]) -> None:
         parts.append("]")
     else:
         raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def quote(text: str) -> str:
+    """A JSON string literal that keeps non-ASCII characters (json.dumps(text, ensure_ascii=False))."""
+    return _json.encode_basestring(text)
