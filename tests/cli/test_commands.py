@@ -58,3 +58,37 @@ def test_cp_tar_streams_and_missing_host_directory(nsbox, tmp_path):
 
 def test_workdir_that_does_not_exist_is_made(nsbox):
     assert nsbox.out("run", "--rm", "-w", "/not/yet/here", "busybox", "pwd") == "/not/yet/here\n"
+
+
+def test_logs_until_top_with_ps_options_and_attach_without_terminal(nsbox):
+    import time
+    nsbox("run", "-d", "--name", "talker", "busybox", "sh", "-c",
+          "echo first; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo second; sleep 0.5; echo third; exit 3")
+    nsbox.wait_for(lambda: nsbox.out("logs", "talker") == "first\n", what="the first line")
+    time.sleep(1.1)
+    before_second = str(int(time.time()))
+    time.sleep(1.1)
+    top = nsbox.out("top", "talker", "-o", "pid,comm").splitlines()
+    assert top[0].split() == ["PID", "COMMAND"] and "sh" in {line.split()[1] for line in top[1:]}
+    pid = nsbox.state("talker")["Pid"]
+    assert str(pid) in [line.split()[0] for line in top[1:]]  # host PIDs, from the host's ps
+    no_pid = nsbox("top", "talker", "-o", "comm", check=False)
+    assert no_pid.returncode == 125 and "Couldn't find PID field" in no_pid.stderr
+    attached = subprocess.Popen(nsbox.command("attach", "talker"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1)
+    nsbox("exec", "talker", "touch", "/tmp/go")
+    out, _ = attached.communicate(timeout=30)
+    assert attached.returncode == 3 and out == b"second\nthird\n"  # what came after the attach, then its exit code
+    assert nsbox.out("logs", "--until", before_second, "talker") == "first\n"
+    assert nsbox.out("logs", "talker") == "first\nsecond\nthird\n"
+
+
+def test_info_and_stats_templates(nsbox):
+    nsbox("run", "-d", "--name", "counted", "-m", "64m", "busybox", "sleep", "60")
+    assert nsbox.out("info", "--format", "{{.ContainersRunning}} {{.DockerRootDir}}") == f"1 {nsbox.root}\n"
+    shown = nsbox.out("stats", "--no-stream", "--format", "table {{.Name}}\t{{.PIDs}}\t{{.MemUsage}}").splitlines()
+    assert shown[0].split() == ["NAME", "PIDS", "MEM", "USAGE", "/", "LIMIT"]
+    assert shown[1].split()[:2] == ["counted", "1"] and shown[1].endswith("/ 64MiB")
+    row = json.loads(nsbox.out("stats", "--no-stream", "--format", "{{json .}}", "counted"))
+    assert row["Name"] == "counted" and row["PIDs"] == "1" and row["CPUPerc"].endswith("%")
+    nsbox("rm", "-f", "counted")

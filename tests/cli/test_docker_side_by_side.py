@@ -234,3 +234,8 @@ def test_diff_commit_history(pair):
     assert nsbox_result.stdout.splitlines()[0].split() == docker_result.stdout.splitlines()[0].split()
     for run in (docker, nsbox):
         run("rmi", "committed:v1")
+
+
+def test_info_template(pair):
+    docker_result, nsbox_result = both(pair, "info", "--format", "{{.OSType}} {{.Architecture}} {{.NCPU}}")
+    assert nsbox_result.stdout == docker_result.stdout and nsbox_result.returncode == 0

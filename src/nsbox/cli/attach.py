@@ -114,22 +114,12 @@ def _attach_terminal(engine, container_id: str, path: str, keys: bytes, with_std
 def _follow_output(engine, container_id: str) -> int:
     """A container with no terminal: its output from now on, until it exits; its exit code."""
     from nsbox.engine import checked_state, logs
-    path = engine.paths.container(container_id, "container.log")
-    try:
-        start = os.path.getsize(path)
-    except OSError:
-        start = 0
 
     def running() -> bool:
         try:
             return bool(checked_state.current_state(engine.store.load(container_id))["Running"])
         except Exception:
             return False
-    offset = start
-    while running():
-        import time
-        time.sleep(0.1)
-        offset = logs._emit_new(path, offset, False, 1, 2)
-    logs._emit_new(path, offset, False, 1, 2)
+    logs.write_logs(engine.paths.container(container_id, "container.log"), 0, None, False, running, 1, 2)
     sys.stdout.flush()
     return engine.wait(container_id)

@@ -1,17 +1,14 @@
-"""nsbox info: the root, the counts of containers and images, cgroups, runtimes, networks."""
+"""nsbox info: the root, the counts of containers and images, cgroups, runtimes, networks;
+with --format, those as Docker's info fields ('{{.Containers}}', '{{.DockerRootDir}}', '{{json .}}')."""
 from __future__ import annotations
 
 import sys
 
 
-def main(argv: list[str], root: str) -> int:
+def facts(engine) -> dict:
+    """What `info` tells, under Docker's field names."""
     import os
     import shutil
-
-    from nsbox.flags import parse
-    from nsbox.engine.containers import Engine
-    parse(argv, {}, "usage: nsbox info", stop_at_positional=False)
-    engine = Engine(root)
     records = engine.list(include_stopped=True)
     states = [r["State"]["Status"] for r in records]
     try:
@@ -20,24 +17,57 @@ def main(argv: list[str], root: str) -> int:
     except Exception:  # an unreadable image store must not hide the rest
         images = 0
     cgroup_version = "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1"
-    if cgroup_version == "1" and os.path.exists("/sys/fs/cgroup/unified"):
-        cgroup_version = "1 (hybrid: v1 controllers plus a cgroup2 mount)"
-    runtimes = ["nsbox"] + [name for name in ("runc", "crun") if shutil.which(name)]
     uname = os.uname()
+    from nsbox.cli.version import nsbox_version
+    return {"Containers": len(records), "ContainersRunning": states.count("running"),
+            "ContainersPaused": states.count("paused"),
+            "ContainersStopped": len(states) - states.count("running") - states.count("paused"),
+            "Images": images, "Driver": "overlay", "DockerRootDir": engine.root, "RunDir": engine.paths.run,
+            "CgroupDriver": "cgroupfs", "CgroupVersion": cgroup_version,
+            "CgroupParent": os.environ.get("NSBOX_CGROUP_PARENT") or "/nsbox",
+            "Runtimes": {name: {"path": name} for name in ["nsbox"] + [n for n in ("runc", "crun") if shutil.which(n)]},
+            "DefaultRuntime": os.environ.get("NSBOX_RUNTIME") or "nsbox", "KernelVersion": uname.release,
+            "OperatingSystem": _os_name(), "OSType": uname.sysname.lower(), "Architecture": uname.machine,
+            "NCPU": os.cpu_count(), "Name": uname.nodename, "ServerVersion": nsbox_version()}
+
+
+def _os_name() -> str:
+    try:
+        with open("/etc/os-release") as release:
+            for line in release:
+                if line.startswith("PRETTY_NAME="):
+                    return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return ""
+
+
+def main(argv: list[str], root: str) -> int:
+    from nsbox.flags import parse
+    from nsbox.engine.containers import Engine
+    options, _ = parse(argv, {"-f=": "format", "--format=": "format"}, "usage: nsbox info [-f FORMAT]",
+                       stop_at_positional=False)
+    shown = facts(Engine(root))
+    form = options.get("format")
+    if form:
+        from nsbox.cli.formatting import render_each
+        sys.stdout.write(render_each("{{json .}}" if form == "json" else form, [shown]))  # type: ignore[arg-type]
+        return 0
+    hybrid = shown["CgroupVersion"] == "1" and __import__("os").path.exists("/sys/fs/cgroup/unified")
     sys.stdout.write(
-        f"Containers: {len(records)}\n"
-        f" Running: {states.count('running')}\n Paused: {states.count('paused')}\n"
-        f" Stopped: {len(states) - states.count('running') - states.count('paused')}\n"
-        f"Images: {images}\n"
-        f"Root Dir: {engine.root}\n"
-        f"Run Dir: {engine.paths.run}\n"
+        f"Containers: {shown['Containers']}\n"
+        f" Running: {shown['ContainersRunning']}\n Paused: {shown['ContainersPaused']}\n"
+        f" Stopped: {shown['ContainersStopped']}\n"
+        f"Images: {shown['Images']}\n"
+        f"Root Dir: {shown['DockerRootDir']}\n"
+        f"Run Dir: {shown['RunDir']}\n"
         f"Storage Driver: overlay\n"
-        f"Cgroup Version: {cgroup_version}\n"
-        f"Cgroup Parent: {os.environ.get('NSBOX_CGROUP_PARENT') or '/nsbox'}\n"
-        f"Runtimes: {' '.join(runtimes)}\n"
-        f"Default Runtime: {os.environ.get('NSBOX_RUNTIME') or 'nsbox'}\n"
+        f"Cgroup Version: {shown['CgroupVersion']}{' (hybrid: v1 controllers plus a cgroup2 mount)' if hybrid else ''}\n"
+        f"Cgroup Parent: {shown['CgroupParent']}\n"
+        f"Runtimes: {' '.join(shown['Runtimes'])}\n"
+        f"Default Runtime: {shown['DefaultRuntime']}\n"
         f"Networks: none (the default until bridge networks come), host, container:NAME\n"
         f"Default Network: none\n"
-        f"Kernel Version: {uname.release}\n"
-        f"CPUs: {os.cpu_count()}\n")
+        f"Kernel Version: {shown['KernelVersion']}\n"
+        f"CPUs: {shown['NCPU']}\n")
     return 0

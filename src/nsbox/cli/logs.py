@@ -1,9 +1,9 @@
 """nsbox logs: a container's output (stdout and stderr kept apart), -f, --tail, -t, --since."""
 from __future__ import annotations
 
-USAGE = "usage: nsbox logs [-f] [--tail N|all] [-t] [--since TIME|DURATION] CONTAINER"
+USAGE = "usage: nsbox logs [-f] [--tail N|all] [-t] [--since TIME|DURATION] [--until TIME|DURATION] CONTAINER"
 FLAGS = {"-f": "follow", "--follow": "follow", "--tail=": "tail", "-n=": "tail", "-t": "timestamps",
-         "--timestamps": "timestamps", "--since=": "since"}
+         "--timestamps": "timestamps", "--since=": "since", "--until=": "until"}
 
 
 def main(argv: list[str], root: str) -> int:
@@ -20,6 +20,7 @@ def main(argv: list[str], root: str) -> int:
     tail_text = options.get("tail")
     tail = None if tail_text in (None, "all") else parse_int(tail_text, "--tail", 0)
     since = logs.parse_since(options["since"]) if options.get("since") else None
+    until = logs.parse_since(options["until"]) if options.get("until") else None
 
     def still_running() -> bool:
         try:
@@ -30,6 +31,11 @@ def main(argv: list[str], root: str) -> int:
         return bool(state["Running"] or state.get("Restarting")) or (
             checked_state.monitor_alive(record) and record["State"].get("Running"))
 
+    follow = still_running if options.get("follow") else None
+    if until is not None and follow is not None:  # following ends at --until, as Docker's does
+        def follow() -> bool:
+            from nsbox.oci.timestamps import rfc3339_now
+            return still_running() and rfc3339_now() <= until
     logs.write_logs(engine.paths.container(container_id, "container.log"), tail, since,
-                    bool(options.get("timestamps")), still_running if options.get("follow") else None, 1, 2)
+                    bool(options.get("timestamps")), follow, 1, 2, until=until)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-USAGE = "usage: nsbox stats [-a] [--no-stream] [--format table|json] [CONTAINER...]"
+USAGE = "usage: nsbox stats [-a] [--no-stream] [--format table|json|TEMPLATE] [CONTAINER...]"
 FLAGS = {"-a": "all", "--all": "all", "--no-stream": "no_stream", "--format=": "format"}
 HEADERS = ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"]
 
@@ -26,8 +26,6 @@ def main(argv: list[str], root: str) -> int:
     from nsbox.errors import ConfigError, NsboxError
     options, names = parse(argv, FLAGS, USAGE, stop_at_positional=False)
     fmt = options.get("format") or "table"
-    if fmt not in ("table", "json"):
-        raise ConfigError("--format", f"must be table or json, got {fmt!r}")
     engine = Engine(root)
 
     def records() -> list[dict]:
@@ -49,6 +47,14 @@ def main(argv: list[str], root: str) -> int:
     _, previous = readings({})
     time.sleep(0.5)
     entries, previous = readings(previous)
+    if fmt not in ("table", "json"):  # a Go template: printed each second, or once with --no-stream
+        while True:
+            _print(entries, fmt)  # type: ignore[arg-type]
+            if options.get("no_stream"):
+                return 0
+            sys.stdout.flush()
+            time.sleep(1)
+            entries, previous = readings(previous)
     if options.get("no_stream") or fmt == "json" and not sys.stdout.isatty():
         _print(entries, fmt)
         return 0
@@ -73,11 +79,26 @@ def main(argv: list[str], root: str) -> int:
             live.update(render(entries), refresh=True)
 
 
+TEMPLATE_HEADINGS = {"Container": "CONTAINER", "ID": "CONTAINER ID", "Name": "NAME", "CPUPerc": "CPU %",
+                     "MemUsage": "MEM USAGE / LIMIT", "MemPerc": "MEM %", "NetIO": "NET I/O", "BlockIO": "BLOCK I/O",
+                     "PIDs": "PIDS"}
+
+
+def _context(entry: dict):
+    """An entry as Docker's stats templates see it (its statsContext: text fields)."""
+    from nsbox.cli.gotemplate import Struct
+    row = _row(entry)
+    return Struct("*formatter.statsContext", Container=entry["Name"], ID=row[0], Name=row[1], CPUPerc=row[2],
+                  MemUsage=row[3], MemPerc=row[4], NetIO=row[5], BlockIO=row[6], PIDs=row[7])
+
+
 def _print(entries: list[dict], fmt: str) -> None:
-    from nsbox.cli.formatting import table
+    from nsbox.cli.formatting import render, table
     if fmt == "json":
         import json
         for entry in entries:
             sys.stdout.write(json.dumps(entry) + "\n")
-    else:
+    elif fmt == "table":
         sys.stdout.write(table(HEADERS, [_row(entry) for entry in entries]))
+    else:
+        sys.stdout.write(render(fmt, [_context(entry) for entry in entries], TEMPLATE_HEADINGS, ""))

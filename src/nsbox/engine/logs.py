@@ -60,12 +60,15 @@ def parse_since(text: str) -> str:
     return text
 
 
-def read_log(path: str, tail: int | None, since: str | None, follow=None):
-    """(time, stream, text with newline) for each line of the log; with `follow()`
-    returning True, keep yielding new lines as they come (checked every 0.1 s)."""
+def read_log(path: str, tail: int | None, since: str | None, follow=None, until: str | None = None):
+    """(time, stream, text with newline) for each line of the log (stamped from `since` to
+    `until`); with `follow()` returning True, keep yielding new lines as they come (checked
+    every 0.1 s)."""
     lines, offset = _entries_from(path, 0)
     if since:
         lines = [entry for entry in lines if entry[0] >= since]
+    if until:
+        lines = [entry for entry in lines if entry[0] <= until]
     if tail is not None:
         lines = lines[-tail:] if tail > 0 else []
     yield from lines
@@ -89,9 +92,11 @@ def _entries_from(path: str, offset: int) -> tuple[list, int]:
     return list(entries(complete)), offset + len(complete)
 
 
-def write_logs(path: str, tail: int | None, since: str | None, timestamps: bool, follow, out: int, err: int) -> None:
-    """Print the log to the out/err fds; with `follow()` returning True, keep printing new lines."""
-    for stamp, stream, text in read_log(path, tail, since, follow):
+def write_logs(path: str, tail: int | None, since: str | None, timestamps: bool, follow, out: int, err: int,
+               until: str | None = None) -> None:
+    """Print the log to the out/err fds (the lines stamped from `since` to `until`); with
+    `follow()` returning True, keep printing new lines."""
+    for stamp, stream, text in read_log(path, tail, since, follow, until):
         data = (stamp.encode() + b" " + text) if timestamps and stamp else text
         target = err if stream == "stderr" else out
         view = memoryview(data)
