@@ -21,7 +21,8 @@ def clean(stderr: str) -> list[str]:
 def test_no_such_container_exits_1_with_dockers_line(nsbox, command):
     result = nsbox(*command, check=False)
     assert result.returncode == 1, result.stderr
-    assert result.stderr == "nsbox: No such container: nosuch\n"
+    kind = "object" if command[0] == "inspect" else "container"  # (docker inspect looks at every kind)
+    assert result.stderr == f"nsbox: No such {kind}: nosuch\n"
 
 
 def test_rm_force_of_a_missing_container_reports_and_exits_0(nsbox):
@@ -81,4 +82,4 @@ def test_run_failures_exit_125_and_debug_shows_the_traceback(nsbox):
     assert other.returncode == 125 and "No such container: nosuch" in other.stderr
     debug = nsbox("--debug", "inspect", "nosuch", check=False)
     assert debug.returncode == 1 and "Traceback" in debug.stderr
-    assert debug.stderr.splitlines()[-1] == "nsbox: No such container: nosuch"
+    assert debug.stderr.splitlines()[-1] == "nsbox: No such object: nosuch"

@@ -5,7 +5,6 @@ records the exit once there is room."""
 from __future__ import annotations
 
 import errno
-import json
 import os
 import subprocess
 
@@ -26,17 +25,18 @@ class Disk:
 
     def fill(self, leave: int = 0) -> None:
         """Write until the disk is full (then give back `leave` bytes)."""
-        with open(self.filler, "ab") as filler:
-            chunk = b"\0" * (1 << 20)
+        fd = os.open(self.filler, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            chunk = 1 << 20
             while chunk:
                 try:
-                    filler.write(chunk)
-                    filler.flush()
+                    if os.write(fd, b"\0" * chunk) < chunk:
+                        chunk //= 2
                 except OSError as error:
                     assert error.errno == errno.ENOSPC
-                    chunk = chunk[:len(chunk) // 2]
-                    filler.seek(0, os.SEEK_END)
-                    filler.truncate()
+                    chunk //= 2
+        finally:
+            os.close(fd)
         if leave:
             os.truncate(self.filler, max(0, os.path.getsize(self.filler) - leave))
 
@@ -126,7 +126,11 @@ def test_run_on_a_full_disk_leaves_nothing_half_made(disk, leave, rm):
     nsbox("rmi", "busybox")  # nothing holds the image any more
 
 
-def test_monitor_survives_enospc_on_its_log(disk):
+@pytest.mark.parametrize("loop", ["c", "python"])
+def test_monitor_survives_enospc_on_its_log(disk, loop, monkeypatch):
+    """Both monitor loops: the C one (built by setup.sh) and the Python one (NSBOX_MONITOR=python)."""
+    if loop == "python":
+        monkeypatch.setenv("NSBOX_MONITOR", "python")
     nsbox, small = disk
     script = "i=0; while [ $i -lt 400 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); sleep 0.01; done; exit 7"
     nsbox("run", "-d", "--name", "chatty", "busybox", "sh", "-c", script)
@@ -138,6 +142,7 @@ def test_monitor_survives_enospc_on_its_log(disk):
     small.free()
     nsbox.wait_for(lambda: nsbox.state("chatty")["Status"] == "exited", what="the exit recorded")
     assert nsbox.state("chatty")["ExitCode"] == 7
+    nsbox.wait_for(lambda: "dropped" in nsbox("logs", "chatty").stderr, what="the note of dropped lines")
     with open(os.path.join(nsbox.root, "containers", nsbox.inspect("chatty")["Id"], "container.log"), "rb") as log:
         lines = log.read().split(b"\n")
     assert lines[-1] == b""  # no torn last line
@@ -145,6 +150,4 @@ def test_monitor_survives_enospc_on_its_log(disk):
         stamp, stream, tag, text = line.split(b" ", 3)
         assert stream in (b"stdout", b"stderr") and tag in (b"F", b"P")
         assert text.startswith(b"line-") and text.endswith(b"x") or b"dropped" in text, line
-    logs = nsbox("logs", "chatty")
-    assert "dropped" in logs.stderr + logs.stdout
-    json.dumps(nsbox.inspect("chatty"))
+    assert any(b"dropped" in line for line in lines)

@@ -3,6 +3,7 @@ anything is created, in one line that names the field, never a Python exception 
 (issue 11, cases 6-9)."""
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -89,3 +90,30 @@ def test_debug_prints_the_traceback(make_bundle, runtime):
     result = runtime("--debug", "run", "--bundle", bundle, "debugged")
     assert result.returncode == 125
     assert "Traceback" in result.stderr and "process.user.uid" in result.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize("damage", [b"", b"{\"pid\": 12", b"[1]", b"\xff\xfe"])
+def test_damaged_state_is_listed_and_delete_force_removes_it(make_bundle, runtime, damage):
+    """A torn state.json breaks neither `list` nor the other containers; `delete --force`
+    removes the record and says what it could not do."""
+    runtime("create", "--bundle", make_bundle(["sleep", "30"]), "whole", check=True)
+    runtime("create", "--bundle", make_bundle(["sleep", "30"]), "torn", check=True)
+    with open(os.path.join(runtime.root, "torn", "state.json"), "rb") as state:
+        kept = json.loads(state.read())
+    with open(os.path.join(runtime.root, "torn", "state.json"), "wb") as state:
+        state.write(damage)
+    listing = runtime("list")
+    assert listing.returncode == 0, listing.stderr
+    rows = {line.split()[0]: line.split()[2] for line in listing.stdout.splitlines()[1:]}
+    assert rows == {"whole": "created", "torn": "damaged"}
+    state = runtime("state", "torn")
+    assert state.returncode == 125 and "damaged" in one_clean_line(state.stderr)
+    deleted = runtime("delete", "--force", "torn")
+    assert "damaged" in one_clean_line(deleted.stderr)
+    assert runtime("list", "-q").stdout == "whole\n"
+    runtime("delete", "--force", "whole", check=True)
+    # what it said it could not find, the test (which kept the state) cleans
+    from nsbox.cgroups import Cgroup
+    cgroup = Cgroup.from_state(kept["cgroup"])
+    cgroup.kill(9)
+    cgroup.remove()

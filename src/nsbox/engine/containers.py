@@ -15,6 +15,7 @@ from nsbox.engine.runconfig import make_record
 from nsbox.engine.runtimes import runtime_for
 from nsbox.engine.container_store import ContainerStore
 from nsbox.engine.events import emit
+from nsbox.engine.undo import Steps
 from nsbox.errors import NotFound, NsboxError, StateError
 from nsbox.linux import proc
 from nsbox.linux.signals import SIGKILL
@@ -75,24 +76,30 @@ class Engine:
         else:
             image = self.image(options.get("image") or "")
         record = make_record(options, image, self.root)
+        undo = Steps()  # what was made, undone in reverse if a later step fails (a full disk)
 
         def mount_rootfs(record: dict) -> None:
             if not record["Config"]["Hostname"] and not record["HostConfig"]["UTSMode"]:
                 record["Config"]["Hostname"] = record["Id"][:12]
             if image is not None:
-                from nsbox.image.rootfs import prepare_rootfs
+                from nsbox.image.rootfs import prepare_rootfs, remove_rootfs
                 mappings = record["HostConfig"].get("IdMappings")
                 from nsbox.engine.userns import check_reachable, map_lines
                 id_maps = None
                 if mappings:
                     check_reachable(self.root)
                     id_maps = (map_lines(mappings["UidMap"]), map_lines(mappings["GidMap"]))
+                undo.add("root filesystem", lambda: remove_rootfs(self.root, record["Id"]))
                 record["Rootfs"] = prepare_rootfs(self.root, image["id"], record["Id"], id_maps)
                 if record["Config"]["WorkingDir"]:  # Docker makes a missing working directory
                     from nsbox.linux.mounts import resolve_in_root
                     os.makedirs(resolve_in_root(record["Rootfs"], record["Config"]["WorkingDir"]), exist_ok=True)
 
-        record = self.store.add(record, options.get("name"), mount_rootfs)
+        try:
+            record = self.store.add(record, options.get("name"), mount_rootfs)  # (which undoes its own files)
+        except BaseException:
+            undo.undo()
+            raise
         emit(self.root, "create", record)
         return record
 
@@ -157,7 +164,10 @@ class Engine:
             try:
                 runtime.delete(container_id, force=True)
             finally:
-                self._record_exit(container_id, -1, False, str(error))
+                try:
+                    self._record_exit(container_id, -1, False, str(error))
+                except OSError:
+                    pass  # (a full disk: the error being raised says more)
             raise
         emit(self.root, "start", record)
         return pid
@@ -237,10 +247,18 @@ class Engine:
         if record["State"]["Status"] not in ("running", "paused"):
             raise StateError(f"container {record['Name']} is not running ({record['State']['Status']})")
         if signal == SIGKILL:
-            self.store.update(record["Id"], lambda r: r.update(ManualStop=True))
+            self._note_manual_stop(record["Id"])
         emit(self.root, "kill", record, signal=signal)
         self.signal(record, signal, all_processes=signal == SIGKILL)
         return record
+
+    def _note_manual_stop(self, container_id: str) -> None:
+        """Tell the monitor not to restart the container. Best effort: a full disk must not
+        keep a user from stopping anything (the monitor's relaunch would fail there anyway)."""
+        try:
+            self.store.update(container_id, lambda r: r.update(ManualStop=True))
+        except OSError:
+            pass
 
     def stop(self, reference: str, timeout: int | None = None) -> dict:
         """The stop signal, then SIGKILL after `timeout` seconds; returns once the exit is recorded."""
@@ -248,7 +266,7 @@ class Engine:
         record = self.get(reference)
         if record["State"]["Status"] not in ("running", "paused", "restarting"):
             return record
-        self.store.update(record["Id"], lambda r: r.update(ManualStop=True))
+        self._note_manual_stop(record["Id"])
         if record["State"]["Status"] == "restarting":  # the monitor sees ManualStop before relaunching
             deadline = time.monotonic() + 10
             while record["State"]["Status"] == "restarting" and time.monotonic() < deadline:
@@ -279,8 +297,19 @@ class Engine:
                 return checked_state.with_current_state(record)
             if not checked_state.monitor_alive(record) or time.monotonic() > deadline:
                 break
+            if time.monotonic() > deadline - timeout + 2 and self._disk_full():
+                # the process is gone; the monitor holds its exit code until it can write it
+                return checked_state.with_current_state(record)
             time.sleep(0.01)
         return checked_state.with_current_state(self.finish_unwatched(container_id))
+
+    def _disk_full(self) -> bool:
+        """Whether the live state's filesystem has no room for a record."""
+        try:
+            info = os.statvfs(self.paths.run)
+        except OSError:
+            return False
+        return info.f_bavail * info.f_frsize < 64 << 10
 
     def finish_unwatched(self, container_id: str) -> dict:
         """Clean up after a process whose monitor is gone (its exit code is unknown)."""

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,19 +37,6 @@ struct stream {
     size_t pending_size; /* a partial line kept until its end comes */
 };
 
-static void write_all(int fd, const char *data, size_t size) {
-    while (size > 0) {
-        ssize_t written = write(fd, data, size);
-        if (written < 0) {
-            if (errno == EINTR)
-                continue;
-            return;
-        }
-        data += written;
-        size -= (size_t)written;
-    }
-}
-
 static void stamp(char *out, size_t size) {
     struct timespec now;
     struct tm utc;
@@ -56,6 +44,46 @@ static void stamp(char *out, size_t size) {
     gmtime_r(&now.tv_sec, &utc);
     size_t length = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &utc);
     snprintf(out + length, size - length, ".%09ldZ", now.tv_nsec);
+}
+
+/* Lines a full disk (ENOSPC, EDQUOT) kept out of the log, said in the next line that fits. */
+static long dropped;
+
+/* Append one whole line, or nothing: a short write is cut back, never left torn. */
+static int append_whole(int log_fd, const char *line, size_t size) {
+    off_t end = lseek(log_fd, 0, SEEK_END);
+    size_t done = 0;
+    while (done < size) {
+        ssize_t written = write(log_fd, line + done, size - done);
+        if (written < 0 && errno == EINTR)
+            continue;
+        if (written <= 0) {
+            if (end >= 0 && ftruncate(log_fd, end) != 0)
+                errno = 0; /* nothing more to do: the line is counted as dropped */
+            return 0;
+        }
+        done += (size_t)written;
+    }
+    return 1;
+}
+
+/* "nsbox: N log lines dropped" once there is room again; 1 if nothing is owed any more. */
+static int note_dropped(int log_fd) {
+    if (dropped == 0)
+        return 1;
+    char stamp_text[64], note[160];
+    struct timespec now;
+    struct tm utc;
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &utc);
+    size_t length = strftime(stamp_text, sizeof stamp_text, "%Y-%m-%dT%H:%M:%S", &utc);
+    snprintf(stamp_text + length, sizeof stamp_text - length, ".%09ldZ", now.tv_nsec);
+    int size = snprintf(note, sizeof note, "%s stderr F nsbox: %ld log lines dropped: no space left for the log\n",
+                        stamp_text, dropped);
+    if (!append_whole(log_fd, note, (size_t)size))
+        return 0;
+    dropped = 0;
+    return 1;
 }
 
 static void log_line(int log_fd, const char *stamp_text, const char *stream, char tag, const char *text,
@@ -68,7 +96,8 @@ static void log_line(int log_fd, const char *stamp_text, const char *stream, cha
     memcpy(line, head, (size_t)head_length);
     memcpy(line + head_length, text, length);
     line[head_length + length] = '\n';
-    write_all(log_fd, line, (size_t)head_length + length + 1);
+    if (!note_dropped(log_fd) || !append_whole(log_fd, line, (size_t)head_length + length + 1))
+        dropped++;
     free(line);
 }
 
@@ -184,8 +213,8 @@ static int relay(pid_t pid, int log_fd, struct stream *streams, int count) {
     return status;
 }
 
-/* monitor_exit does the bookkeeping; returns the PID of a restarted init, or 0. */
-static pid_t after_exit(char **argv, int status) {
+/* One run of monitor_exit: 1 with *restarted set when it answered, 0 when it failed (a full disk). */
+static int run_helper(char **argv, int status, pid_t *restarted) {
     char status_text[16], monitor_text[16];
     snprintf(status_text, sizeof status_text, "%d", status);
     snprintf(monitor_text, sizeof monitor_text, "%d", (int)getpid());
@@ -216,7 +245,45 @@ static pid_t after_exit(char **argv, int status) {
     while (!failed && waitpid(helper, NULL, 0) < 0 && errno == EINTR)
         ;
     long pid = 0;
-    return sscanf(reply, "restart %ld", &pid) == 1 ? (pid_t)pid : 0;
+    *restarted = 0;
+    if (sscanf(reply, "restart %ld", &pid) == 1) {
+        *restarted = (pid_t)pid;
+        return 1;
+    }
+    return strncmp(reply, "exit", 4) == 0;
+}
+
+static int container_exists(char **argv) {
+    char path[4096];
+    struct stat info;
+    snprintf(path, sizeof path, "%s/containers/%s", argv[2], argv[3]);
+    return stat(path, &info) == 0;
+}
+
+/* monitor_exit does the bookkeeping; returns the PID of a restarted init, or 0. When it
+ * fails (a full disk), it is run again, backing off to 5 s, until it succeeds or the
+ * container is gone: the exit status waits here, in memory. */
+static pid_t after_exit(char **argv, int status, int log_fd) {
+    struct timespec delay = {.tv_sec = 0, .tv_nsec = 100000000};
+    pid_t restarted = 0;
+    for (;;) {
+        note_dropped(log_fd);
+        if (run_helper(argv, status, &restarted) || !container_exists(argv))
+            break;
+        nanosleep(&delay, NULL);
+        if (delay.tv_sec < 5) {
+            delay.tv_nsec *= 2;
+            if (delay.tv_nsec >= 1000000000) {
+                delay.tv_sec += 1;
+                delay.tv_nsec -= 1000000000;
+            }
+        }
+    }
+    while (!restarted && !note_dropped(log_fd) && container_exists(argv)) {
+        struct timespec wait = {.tv_sec = 1, .tv_nsec = 0};
+        nanosleep(&wait, NULL); /* the note of what a full disk dropped is worth the wait too */
+    }
+    return restarted;
 }
 
 /* The pty master a restarted terminal container's runtime sends over the console socket. */
@@ -254,7 +321,7 @@ int main(int argc, char **argv) {
         streams[0] = (struct stream){.fd = out_read, .name = "stdout"};
         streams[1] = (struct stream){.fd = err_read, .name = "stderr"};
         int status = relay(pid, log_fd, streams, err_read >= 0 ? 2 : 1);
-        pid = after_exit(argv, status);
+        pid = after_exit(argv, status, log_fd);
         if (pid <= 0)
             return 0;
         if (listener >= 0) { /* a terminal container: the new process's pty master */

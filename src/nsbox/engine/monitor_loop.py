@@ -18,8 +18,47 @@ from nsbox.oci.timestamps import rfc3339_now
 READ_SIZE = 65536
 
 
-def log_chunk(log_fd: int, stream: bytes, data: bytes, pending: dict[bytes, bytes]) -> None:
-    """Append `data` to the log as CRI lines: "TIME STREAM F text" (P for a partial line)."""
+class Log:
+    """The container's log file, appended to in whole lines only: a write the disk cannot
+    take (ENOSPC, EDQUOT) is cut back to the last whole line and its lines are counted, and
+    the next write that fits says how many were dropped. The monitor never dies of it."""
+
+    __slots__ = ("fd", "dropped")
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.dropped = 0
+
+    def write(self, lines: list[bytes]) -> None:
+        if not lines and not self.dropped:
+            return
+        if self.dropped:
+            note = b"%s stderr F nsbox: %d log lines dropped: no space left for the log\n" % (rfc3339_now().encode(), self.dropped)
+            lines = [note] + lines
+        data = b"".join(lines)
+        try:
+            end = os.lseek(self.fd, 0, os.SEEK_END)
+        except OSError:
+            end = -1
+        try:
+            if os.write(self.fd, data) == len(data):
+                self.dropped = 0
+                return
+        except OSError:
+            pass
+        if end >= 0:
+            try:
+                os.ftruncate(self.fd, end)  # no torn line
+            except OSError:
+                pass
+        self.dropped += len(lines) - (1 if self.dropped else 0)
+
+
+def log_chunk(log: Log | int, stream: bytes, data: bytes, pending: dict[bytes, bytes]) -> None:
+    """Append `data` to the log (a Log, or a file descriptor) as CRI lines: "TIME STREAM F
+    text" (P for a partial line)."""
+    if isinstance(log, int):
+        log = Log(log)
     data = pending.pop(stream, b"") + data
     lines = data.split(b"\n")
     rest = lines.pop()
@@ -30,22 +69,26 @@ def log_chunk(log_fd: int, stream: bytes, data: bytes, pending: dict[bytes, byte
     elif rest:
         pending[stream] = rest
     if out:
-        os.write(log_fd, b"".join(out))
+        log.write(out)
 
 
-def flush_pending(log_fd: int, pending: dict[bytes, bytes]) -> None:
+def flush_pending(log: Log | int, pending: dict[bytes, bytes]) -> None:
+    if isinstance(log, int):
+        log = Log(log)
     stamp = rfc3339_now().encode()
-    for stream, rest in pending.items():
-        os.write(log_fd, b"%s %s P %s\n" % (stamp, stream, rest))
+    lines = [b"%s %s P %s\n" % (stamp, stream, rest) for stream, rest in pending.items()]
+    if lines:
+        log.write(lines)
     pending.clear()
 
 
-def relay(pid: int, log_fd: int, streams: dict[int, bytes], echo: dict[int, int] | None = None) -> int:
+def relay(pid: int, log_fd: int | Log, streams: dict[int, bytes], echo: dict[int, int] | None = None) -> int:
     """Copy the container's output into the log until its init exits; its wait status.
 
     `echo` maps a stream's fd to an fd that gets a copy too (a foreground run's own
     stdout and stderr)."""
     echo = echo or {}
+    log = log_fd if isinstance(log_fd, Log) else Log(log_fd)
     import select
     pidfd = os.pidfd_open(pid)
     poller = select.poll()
@@ -60,15 +103,15 @@ def relay(pid: int, log_fd: int, streams: dict[int, bytes], echo: dict[int, int]
         for fd, _ in poller.poll(10_000):
             if fd == pidfd:
                 status = _reap(pid)
-            elif fd in open_streams and not _copy(fd, open_streams[fd], log_fd, pending, echo.get(fd)):
+            elif fd in open_streams and not _copy(fd, open_streams[fd], log, pending, echo.get(fd)):
                 poller.unregister(fd)
                 del open_streams[fd]
         if status is None:
             status = _reap(pid, block=False)
     for fd, stream in open_streams.items():  # what the process wrote just before it exited
-        drain(fd, lambda: _copy(fd, stream, log_fd, pending, echo.get(fd)))
+        drain(fd, lambda: _copy(fd, stream, log, pending, echo.get(fd)))
         poller.unregister(fd)
-    flush_pending(log_fd, pending)
+    flush_pending(log, pending)
     os.close(pidfd)
     return status
 
@@ -85,7 +128,7 @@ def drain(fd: int, copy) -> None:
             pass
 
 
-def _copy(fd: int, stream: bytes, log_fd: int, pending: dict[bytes, bytes], echo_fd: int | None = None) -> bool:
+def _copy(fd: int, stream: bytes, log: Log, pending: dict[bytes, bytes], echo_fd: int | None = None) -> bool:
     """Move what is readable now into the log (and to `echo_fd`); False at end of file
     (or EIO: pty closed)."""
     try:
@@ -98,7 +141,7 @@ def _copy(fd: int, stream: bytes, log_fd: int, pending: dict[bytes, bytes], echo
         return False
     if echo_fd is not None:
         write_all(echo_fd, data)
-    log_chunk(log_fd, stream, data, pending)
+    log_chunk(log, stream, data, pending)
     return True
 
 
@@ -126,14 +169,46 @@ def _reap(pid: int, block: bool = True) -> int | None:
             found = status
 
 
-def after_exit(root: str, container_id: str, status: int, fds: list[str], console_path: str) -> int | None:
-    """Run monitor_exit for the bookkeeping; the new PID if it restarted the container."""
+def after_exit(root: str, container_id: str, status: int, fds: list[str], console_path: str,
+               log: Log | None = None) -> int | None:
+    """Have monitor_exit record the exit (and apply --rm or the restart policy); the new PID
+    if it restarted the container. A helper that fails (a full disk) is run again, later,
+    until it succeeds or the container is gone: the exit code waits here, in memory."""
+    import time
+    delay = 0.1
+    container_dir = os.path.join(root, "containers", container_id)
+    while True:
+        if log is not None:
+            log.write([])  # (says how many lines a full disk dropped, once there is room)
+        words = _run_helper(root, container_id, status, fds, console_path).split()
+        if len(words) == 2 and words[0] == b"restart":
+            return int(words[1])
+        if not os.path.isdir(container_dir):
+            return None
+        if words == [b"exit"]:
+            while log is not None and log.dropped and os.path.isdir(container_dir):
+                time.sleep(delay)  # the note of what a full disk dropped is worth the wait too
+                delay = min(delay * 2, 5.0)
+                log.write([])
+            return None
+        time.sleep(delay)
+        delay = min(delay * 2, 5.0)
+
+
+def _run_helper(root: str, container_id: str, status: int, fds: list[str], console_path: str) -> bytes:
+    """`python -m nsbox.engine.monitor_exit ...`; what it printed ("exit", "restart PID", or
+    nothing when it failed)."""
     read_end, write_end = os.pipe()
-    helper = os.posix_spawn(sys.executable, [sys.executable, "-m", "nsbox.engine.monitor_exit", root,
-                                             container_id, str(status), str(os.getpid()), fds[2], fds[3],
-                                             console_path],
-                            os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, write_end, 1),
-                                                      (os.POSIX_SPAWN_CLOSE, read_end)])
+    try:
+        helper = os.posix_spawn(sys.executable, [sys.executable, "-m", "nsbox.engine.monitor_exit", root,
+                                                 container_id, str(status), str(os.getpid()), fds[2], fds[3],
+                                                 console_path],
+                                os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, write_end, 1),
+                                                          (os.POSIX_SPAWN_CLOSE, read_end)])
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return b""
     os.close(write_end)
     reply = b""
     while True:
@@ -146,8 +221,7 @@ def after_exit(root: str, container_id: str, status: int, fds: list[str], consol
         os.waitpid(helper, 0)
     except ChildProcessError:
         pass
-    words = reply.split()
-    return int(words[1]) if len(words) == 2 and words[0] == b"restart" else None
+    return reply
 
 
 def main(argv: list[str]) -> None:
@@ -157,7 +231,7 @@ def main(argv: list[str]) -> None:
     console_path = argv[9] if len(argv) > 9 else ""
     attach_fd = int(argv[10]) if len(argv) > 10 else -1  # a terminal container's attach socket
     out_read, err_read = int(fds[0]), int(fds[1])
-    log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+    log = Log(os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640))
     pid = int(pid_text)
     while True:
         streams = {out_read: b"stdout"}
@@ -168,11 +242,11 @@ def main(argv: list[str]) -> None:
 
             from nsbox.engine.attach_server import serve_terminal
             attach = socket.socket(fileno=attach_fd)
-            status = serve_terminal(pid, out_read, log_fd, attach)
+            status = serve_terminal(pid, out_read, log.fd, attach)
             attach.detach()
         else:
-            status = relay(pid, log_fd, streams)
-        new_pid = after_exit(root, container_id, status, fds, console_path)
+            status = relay(pid, log, streams)
+        new_pid = after_exit(root, container_id, status, fds, console_path, log)
         if new_pid is None:
             return
         pid = new_pid

@@ -11,7 +11,11 @@ from nsbox.runtime.wait import wait_gone
 
 
 def delete(state_root: str, container_id: str, force: bool = False) -> None:
-    record = ContainerRecord.load(state_root, container_id)
+    record = ContainerRecord.load(state_root, container_id, damaged_ok=force)
+    if "damaged" in record.data:
+        record.remove()
+        raise StateError(f"removed container {container_id!r}, whose state was damaged ({record.data['damaged']}); "
+                         "its processes and cgroup, which only that state named, were not looked for")
     try:
         status = record.status()
         if status in ("running", "paused") and not force:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from nsbox.errors import AlreadyExists, ConfigError, NotFound, StateError
+from nsbox.errors import AlreadyExists, ConfigError, DamagedRecord, NotFound, StateError
 from nsbox.linux import proc
 from nsbox.linux.store_files import lock_fd, write_atomic
 from nsbox.oci import jsonio
@@ -62,7 +62,9 @@ class ContainerRecord:
         return cls(root, container_id, {"id": container_id, "pid": 0}, fd)
 
     @classmethod
-    def load(cls, root: str, container_id: str, lock: bool = True) -> ContainerRecord:
+    def load(cls, root: str, container_id: str, lock: bool = True, damaged_ok: bool = False) -> ContainerRecord:
+        """The container's record; a damaged state.json is a DamagedRecord error (or, with
+        damaged_ok, a record whose data holds only the id and "damaged": the reason)."""
         check_id(container_id)
         directory = os.path.join(root, container_id)
         try:
@@ -71,15 +73,19 @@ class ContainerRecord:
             raise NotFound(f"container {container_id!r} does not exist (looked in {root})") from None
         if lock:
             lock_fd(fd)
+        path = os.path.join(directory, STATE_FILE)
         try:
-            with open(os.path.join(directory, STATE_FILE), "rb") as f:
+            with open(path, "rb") as f:
                 data = jsonio.loads(f.read())
+            if not isinstance(data, dict) or not isinstance(data.get("pid", 0), int):
+                raise ValueError("not a state record (an object with the init's pid)")
         except FileNotFoundError:
             data = {"id": container_id, "pid": 0, "creating": True}
-        except ValueError as error:
-            os.close(fd)
-            raise StateError(f"state of container {container_id!r} is unreadable ({error}); "
-                             f"remove {directory} by hand") from None
+        except (ValueError, UnicodeDecodeError) as error:
+            if not damaged_ok:
+                os.close(fd)
+                raise DamagedRecord(path, f"{error}; `nsbox-runtime delete --force {container_id}` removes it") from None
+            data = {"id": container_id, "pid": 0, "damaged": f"{path}: {error}"}
         return cls(root, container_id, data, fd)
 
     def save(self) -> None:

@@ -11,16 +11,21 @@ FLAGS = {
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:
-    from nsbox.errors import NotFound
+    from nsbox.errors import DamagedRecord, NotFound
     from nsbox.runtime.state import list_ids, load
     output_format = options.get("format", "table")
     if output_format not in ("table", "json"):
         raise UsageError(f"--format must be table or json, not {output_format!r}")
-    rows = []
+    rows: list[dict] = []
     for container_id in list_ids(ctx.root):
         try:
             record = load(ctx.root, container_id)
         except NotFound:
+            continue
+        except DamagedRecord as damage:  # shown as such; the others are listed as usual
+            rows.append({"ociVersion": "1.1.0", "id": container_id, "pid": 0, "status": "damaged",
+                         "bundle": "", "rootfs": "", "created": "", "owner": "", "annotations": {},
+                         "damaged": damage.path})
             continue
         status = record.status()
         rows.append({"ociVersion": "1.1.0", "id": container_id, "pid": record.pid if status != "stopped" else 0,
