@@ -76,7 +76,7 @@ def test_stop_time_out_of_range(nsbox):
 
 
 def test_run_failures_exit_125_and_debug_shows_the_traceback(nsbox):
-    missing = nsbox("run", "nosuchimage", "true", check=False)
+    missing = nsbox("run", "--rootfs", "/no/such/dir", "true", check=False)
     assert missing.returncode == 125 and len(clean(missing.stderr)) == 1
     other = nsbox("run", "--network", "container:nosuch", "busybox", "true", check=False)
     assert other.returncode == 125 and "No such container: nosuch" in other.stderr
