@@ -120,3 +120,42 @@ def test_images_listing_through_the_api(served):
     served.docker("rmi", "copy:1")
     assert "copy" not in served.nsbox.out("images")
 
+
+
+def test_docker_cp_both_ways_and_volumes(served, tmp_path):
+    served.docker("run", "-d", "--name", "files", "busybox", "sleep", "1000")
+    source = tmp_path / "from-host.txt"
+    source.write_text("from the host\n")
+    served.docker("cp", str(source), "files:/")
+    assert served.docker("exec", "files", "cat", "/from-host.txt").stdout == "from the host\n"
+    served.docker("exec", "files", "sh", "-c", "echo from the container > /made-inside.txt")
+    served.docker("cp", "files:/made-inside.txt", str(tmp_path / "back.txt"))
+    assert (tmp_path / "back.txt").read_text() == "from the container\n"
+    served.docker("rm", "-f", "files")
+    served.docker("volume", "create", "shared")
+    assert "shared" in served.nsbox.out("volume", "ls")  # nsbox's own volume store holds it
+    served.docker("run", "--rm", "-v", "shared:/data", "busybox", "sh", "-c", "echo kept > /data/f")
+    assert served.docker("run", "--rm", "-v", "shared:/data", "busybox", "cat", "/data/f").stdout == "kept\n"
+    served.docker("volume", "rm", "shared")
+    assert "shared" not in served.nsbox.out("volume", "ls")
+
+
+def test_twenty_clients_at_once_and_a_client_killed_mid_stream(served):
+    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(lambda i: served.docker("run", "--rm", "busybox", "echo", f"client {i}",
+                                                        timeout=180).stdout, range(20)))
+    assert sorted(results) == sorted(f"client {i}\n" for i in range(20))
+    served.docker("run", "-d", "--name", "talker", "busybox", "sh", "-c", "while true; do echo tick; sleep 0.1; done")
+    server_pid = int(subprocess.run(["fuser", served.socket], capture_output=True, text=True).stdout.split()[0]) \
+        if shutil.which("fuser") else None
+    fds_before = len(os.listdir(f"/proc/{server_pid}/fd")) if server_pid else 0
+    follower = subprocess.Popen([DOCKER, "logs", "-f", "talker"], env=served.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL)
+    assert follower.stdout.readline() == b"tick\n"  # type: ignore[union-attr]
+    follower.kill()
+    follower.wait()
+    served.docker("rm", "-f", "talker")
+    if server_pid:  # the stream's thread noticed the dead client and let go of its connection
+        served.nsbox.wait_for(lambda: len(os.listdir(f"/proc/{server_pid}/fd")) <= fds_before, timeout=30,
+                              what="the server to close the dead client's connection")

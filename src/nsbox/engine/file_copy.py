@@ -59,7 +59,8 @@ def copy_to_from_tar(engine, reference: str, stream, destination: str) -> None:
     if not os.path.isdir(target):
         raise NotFound(f"destination {destination} must be a directory in container {reference} "
                        "to extract a tar stream into")
-    unpack_layer(stream, target, "the tar stream on stdin")
+    # "/." : the root of a running container is /proc/PID/root, a link the unpacker would not follow
+    unpack_layer(stream, os.path.join(target, "."), "the tar stream on stdin")
 
 
 def copy_to(engine, reference: str, source: str, destination: str) -> None:

@@ -112,6 +112,7 @@ class Handler(BaseHTTPRequestHandler):
         except BaseException as error:  # every failure is an answer, never a dropped connection
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
                 raise
+            self.close_connection = True  # a body the handler did not read must not pass for a request
             self.send_json({"message": str(error) or type(error).__name__}, status_for(error))
 
     def do_GET(self) -> None:
@@ -187,6 +188,7 @@ def frame(stream: int, data: bytes) -> bytes:
 
 class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    request_queue_size = 128  # many clients connect at once (the default backlog is 5)
     allow_reuse_address = True
 
     def get_request(self):  # BaseHTTPRequestHandler wants an address it can print

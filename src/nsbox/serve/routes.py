@@ -16,11 +16,11 @@ class Routes:
         self.table.append((method, re.compile(pattern + "$"), handler))
 
     def find(self, method: str, path: str):
-        lookup = "GET" if method == "HEAD" else method
-        for route_method, pattern, handler in self.table:
-            match = pattern.match(path)
-            if match and (route_method == method or route_method == lookup):
-                return handler, match.groupdict()
+        for wanted in (method, "GET") if method == "HEAD" else (method,):  # HEAD falls back to GET
+            for route_method, pattern, handler in self.table:
+                match = pattern.match(path)
+                if match and route_method == wanted:
+                    return handler, match.groupdict()
         raise ApiError(404, f"page not found: {method} {path}")
 
 
@@ -44,6 +44,11 @@ def all_routes() -> Routes:
             ("GET", "/images/json", images.list_), ("POST", "/images/create", images.create),
             ("GET", r"/images/(?P<name>.+)/json", images.inspect), ("POST", r"/images/(?P<name>.+)/tag", images.tag),
             ("DELETE", r"/images/(?P<name>.+)", images.remove),
-            ("GET", "/networks", system.networks), ("GET", "/volumes", system.volumes)):
+            ("GET", "/networks", system.networks), ("GET", "/volumes", system.volumes),
+            ("POST", "/volumes/create", system.volume_create), ("GET", f"/volumes/{ID}", system.volume_inspect),
+            ("DELETE", f"/volumes/{ID}", system.volume_remove),
+            ("GET", f"/containers/{ID}/archive", containers.archive_get),
+            ("HEAD", f"/containers/{ID}/archive", containers.archive_head),
+            ("PUT", f"/containers/{ID}/archive", containers.archive_put)):
         routes.add(method, pattern, handler)
     return routes

@@ -83,8 +83,26 @@ def networks(handler, request) -> None:
                        for name in ("bridge", "host", "none")])
 
 
+def _volumes(handler):
+    from nsbox.engine.containers import Engine
+    from nsbox.engine.volumes import Volumes
+    return Volumes(Engine(handler.root))
+
+
 def volumes(handler, request) -> None:
-    directory = os.path.join(handler.root, "volumes")
-    names = sorted(os.listdir(directory)) if os.path.isdir(directory) else []
-    handler.send_json({"Volumes": [{"Name": name, "Driver": "local", "Mountpoint": os.path.join(directory, name, "_data"),
-                                    "Scope": "local"} for name in names], "Warnings": []})
+    found = _volumes(handler)
+    handler.send_json({"Volumes": [found.inspect(name) for name in found.names()], "Warnings": []})
+
+
+def volume_create(handler, request) -> None:
+    body = request.json()
+    handler.send_json(_volumes(handler).create(body.get("Name") or "", body.get("Labels") or {}), 201)
+
+
+def volume_inspect(handler, request, name: str) -> None:
+    handler.send_json(_volumes(handler).inspect(name))
+
+
+def volume_remove(handler, request, name: str) -> None:
+    _volumes(handler).remove(name, force=request.flag("force"))
+    handler.send_empty(204)
