@@ -73,6 +73,10 @@ def test_kill_9_of_foreground_run(nsbox, step):
     assert shown["State"] == expected, shown
     if step == "named":  # the ID and name are taken, the record not yet written
         assert shown["Names"] == "victim" and shown["Status"] == "Dead"
+    if step == "created":  # its init waits on exec.fifo for a start that will not come: ps says so
+        state = nsbox.state("victim")
+        assert shown["Status"] == f"Created (init {state['Pid']} waiting, its nsbox gone)", shown
+        assert os.path.exists(f"/proc/{state['Pid']}") and "waits for a start" in state["Error"]
     if step == "started":
         assert "(no monitor)" in shown["Status"]
         assert os.path.exists(f"/proc/{nsbox.state('victim')['Pid']}")

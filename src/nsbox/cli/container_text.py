@@ -31,7 +31,7 @@ def status_text(record: dict) -> str:
         return f"Exited ({shown}) {ago(state.get('FinishedAt') or '')} ago" if state.get("FinishedAt") \
             else f"Exited ({shown})"
     if status == "created":
-        return "Created"
+        return f"Created (init {state['Pid']} waiting, its nsbox gone)" if state.get("Pid") else "Created"
     if status == "removing":
         return "Removal In Progress"
     if record.get("Damaged"):

@@ -9,6 +9,8 @@ from __future__ import annotations
 from nsbox.linux import proc
 
 LOST_EXIT = "the container's process ended while no monitor was watching: its exit code is unknown"
+ORPHAN_INIT = ("its init (PID {pid}) waits for a start that will not come: the nsbox starting it was killed; "
+               "remove it with `nsbox rm -f`")
 LOST_MONITOR = "monitor process gone: the exit code will not be recorded"
 
 
