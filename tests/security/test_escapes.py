@@ -108,3 +108,20 @@ def test_symlink_in_image_at_mount_destination_stays_inside(nsbox, busybox_tar, 
     assert (source / "written").read_text() == "escaped\n"  # the volume itself got the write
     mounts = subprocess.run(["findmnt", "-rn", "-o", "TARGET"], capture_output=True, text=True).stdout.split()
     assert str(host_target) not in mounts
+
+
+def test_cwd_through_a_host_descriptor_is_refused(make_bundle, runtime, tmp_path):
+    """CVE-2024-21626: process.cwd /proc/self/fd/N naming a host directory the runtime holds
+    put the program's working directory outside the root. Here fd 3 is the host's /etc,
+    passed on purpose with --preserve-fds: the start must fail, the program never run."""
+    import subprocess
+
+    def edit(spec):
+        spec["process"]["cwd"] = "/proc/self/fd/3"
+    bundle = make_bundle(["sh", "-c", "ls passwd && echo escaped"], edit)
+    result = subprocess.run(["sh", "-c", 'exec 3</etc; exec "$@"', "sh", runtime.binary, "--root", runtime.root,
+                             "run", "--preserve-fds", "1", "--bundle", bundle, "cwd-escape"],
+                            capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert "escaped" not in result.stdout
+    assert result.returncode != 0 and "outside the container's root" in result.stderr, result.stderr
+    runtime("delete", "-f", "cwd-escape")

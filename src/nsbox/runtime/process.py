@@ -113,9 +113,12 @@ def change_directory(cwd: str) -> None:
     through a descriptor the runtime leaked (/proc/self/fd/N) was CVE-2024-21626's way out."""
     try:
         os.chdir(cwd)
-        inside = os.getcwd()  # glibc fails with ENOENT for an "(unreachable)" directory
     except OSError as error:
         raise ConfigError("process.cwd", f"cannot change into {cwd}: {error.strerror}") from None
+    try:
+        inside = os.getcwd()  # glibc fails with ENOENT for an "(unreachable)" directory
+    except FileNotFoundError:
+        inside = ""
     if not inside.startswith("/"):
         raise ConfigError("process.cwd", f"{cwd} is outside the container's root filesystem")
 
