@@ -43,6 +43,7 @@ EXIT_CASES = [
     ("run", "--rm", "--network", "none", "busybox", "/etc"),
     ("run", "--rm", "--network", "none", "--no-such-flag", "busybox", "true"),
     ("run", "--rm", "--network", "none", "-w", "/made/by/run", "busybox", "pwd"),
+    ("run", "--rm", "--network", "none", "-it", "busybox", "true"),  # stdin is no terminal here: Docker refuses
 ]
 
 
@@ -239,3 +240,13 @@ def test_diff_commit_history(pair):
 def test_info_template(pair):
     docker_result, nsbox_result = both(pair, "info", "--format", "{{.OSType}} {{.Architecture}} {{.NCPU}}")
     assert nsbox_result.stdout == docker_result.stdout and nsbox_result.returncode == 0
+
+
+def test_system_df_shape(pair):
+    docker_result, nsbox_result = both(pair, "system", "df", "--format", "{{.Type}}")
+    assert nsbox_result.stdout == docker_result.stdout  # Images, Containers, Local Volumes, Build Cache
+    docker_result, nsbox_result = both(pair, "system", "df")
+    assert nsbox_result.stdout.splitlines()[0] == docker_result.stdout.splitlines()[0]
+    docker_result, nsbox_result = both(pair, "system", "df", "-v")
+    headings = [line for line in docker_result.stdout.splitlines() if line.endswith("usage:")]
+    assert headings == [line for line in nsbox_result.stdout.splitlines() if line.endswith("usage:")]

@@ -11,6 +11,9 @@ def main(argv: list[str], root: str) -> int:
     options = run_options(argv)
     if not options.get("detach") and (options.get("restart") or "no") != "no":
         raise ConfigError("--restart", "needs -d: the restart policy is applied by the detached container's monitor")
+    if options.get("tty") and options.get("interactive") and not options.get("detach") and not os.isatty(0):
+        from nsbox.errors import ContainerStartError
+        raise ContainerStartError("the input device is not a TTY: drop -t (or -i), or run from a terminal", 1)
     engine = Engine(root)
     if options.get("explain"):
         from nsbox.cli.explain import show_plan
