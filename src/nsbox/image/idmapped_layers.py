@@ -32,7 +32,14 @@ def mount_mapped(directory: str, lower_dirs: list[str], upper: str, work: str, m
         for index, layer in enumerate(lower_dirs):
             point = os.path.join(directory, f"layer{index}")
             os.mkdir(point, 0o700)
-            tree = idmap.idmapped_tree(layer, userns, False)
+            try:
+                tree = idmap.idmapped_tree(layer, userns, False)
+            except OSError as error:
+                from nsbox.errors import ImageError
+                raise ImageError(f"cannot give the remapped container the image's layers: {error.strerror} for an "
+                                 f"id-mapped mount of {layer} (its filesystem must support id-mapped mounts, as ext4, "
+                                 "xfs, btrfs and tmpfs do; overlayfs does not): put nsbox's --root on one, or run "
+                                 "without --userns remap") from None
             try:
                 idmap.attach(tree, point)
             finally:
