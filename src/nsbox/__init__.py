@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from nsbox.api.images import Image as Image
     from nsbox.api.images import Images
     from nsbox.api.result import Result as Result
+    from nsbox.api.volumes import Volume as Volume
+    from nsbox.api.volumes import Volumes
     from nsbox.errors import AlreadyExists as AlreadyExists
     from nsbox.errors import CgroupError as CgroupError
     from nsbox.errors import ConfigError as ConfigError
@@ -30,10 +32,12 @@ if TYPE_CHECKING:
     from nsbox.errors import NsboxError as NsboxError
     from nsbox.errors import RuntimeFailed as RuntimeFailed
     from nsbox.errors import StateError as StateError
+    from nsbox.errors import VolumeNotFound as VolumeNotFound
     from nsbox.errors import WaitTimeout as WaitTimeout
 
     containers: Containers
     images: Images
+    volumes: Volumes
 
     def run(image: str, command: list[str] | str | None = None, *, stdin: bytes | str | int | None = None,
             timeout: float | None = None, text: bool = False, check: bool = False, remove: bool = True,
@@ -44,13 +48,13 @@ if TYPE_CHECKING:
                    name: str | None = None, **options: object) -> Result: ...
 
 _CLASSES = {"Client": "nsbox.api.client", "Container": "nsbox.api.containers", "Image": "nsbox.api.images",
-            "Result": "nsbox.api.result"}
+            "Result": "nsbox.api.result", "Volume": "nsbox.api.volumes"}
 _ERRORS = ("NsboxError", "NotFound", "ContainerNotFound", "ImageNotFound", "AlreadyExists", "NameInUse",
            "ConfigError", "InvalidOption", "CgroupError", "LimitUnsupported", "RuntimeFailed", "StateError",
-           "WaitTimeout")
-_OF_DEFAULT_CLIENT = ("run", "arun", "containers", "images")
+           "WaitTimeout", "VolumeNotFound")
+_OF_DEFAULT_CLIENT = ("run", "arun", "containers", "images", "volumes")
 
-__all__ = ["run", "arun", "containers", "images", *_CLASSES, *_ERRORS]
+__all__ = ["run", "arun", "containers", "images", "volumes", *_CLASSES, *_ERRORS]
 
 
 def __getattr__(name: str) -> object:

@@ -122,6 +122,15 @@ def test_stats_and_top(client):
         assert [(p["PID"], p["NSPID"], p["Command"]) for p in processes] == [(container.pid, 1, "sleep 30")]
 
 
+def test_explain_reads_the_kernels_view(client):
+    with client.containers.run("busybox", ["sleep", "30"], detach=True) as container:
+        report = container.explain()
+        assert report["container"]["host_pid"] == container.pid and report["container"]["container_pid"] == 1
+        isolated = {entry["proc_name"] for entry in report["namespaces"] if entry["isolated"]}
+        assert {"pid", "mnt", "uts", "ipc", "net"} <= isolated
+        assert report["commands"]
+
+
 def test_archives_in_and_out(client):
     with client.containers.run("busybox", ["sleep", "30"], detach=True) as container:
         data = io.BytesIO()

@@ -11,6 +11,7 @@ import threading
 from nsbox.api.containers import Containers
 from nsbox.api.images import Images
 from nsbox.api.result import Result
+from nsbox.api.volumes import Volumes
 from nsbox.engine.containers import Engine
 
 TYPE_CHECKING = False
@@ -24,13 +25,14 @@ if TYPE_CHECKING:
 class Client:
     """nsbox below `root` (default: $NSBOX_ROOT, else /var/lib/nsbox)."""
 
-    __slots__ = ("engine", "containers", "images")
+    __slots__ = ("engine", "containers", "images", "volumes")
 
     def __init__(self, root: str | None = None) -> None:
         from nsbox.engine.paths import default_root
         self.engine = Engine(root or default_root())
         self.containers = Containers(self.engine)
         self.images = Images(self.engine)
+        self.volumes = Volumes(self.engine)
 
     @property
     def root(self) -> str:

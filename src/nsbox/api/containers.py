@@ -212,6 +212,13 @@ class Container:
         from nsbox.engine.top import processes
         return processes(self._engine, running_record(self._engine, self.id))
 
+    def explain(self) -> dict[str, Any]:
+        """`nsbox explain`'s report of the running container: what the kernel shows of it
+        (namespaces, id maps, processes, cgroups, root filesystem, network, confinement)
+        beside the host's, and the equivalent manual commands under "commands"."""
+        from nsbox.explain.container import explain_container
+        return explain_container(self._engine, self.id)
+
     def get_archive(self, path: str) -> bytes:
         """A tar archive of `path` in the container (docker-py returns a stream and a stat)."""
         import io

@@ -27,9 +27,9 @@ def prepare(spec: Spec, bundle: str, rootfs: str, in_user_ns: bool, join_cgroup:
             idmapped: dict[int, int] | None = None) -> None:
     """Everything before pivot_root.
 
-    `join_cgroup()` returns once the init is in its cgroup (and cgroup namespace): it is
-    called before the first cgroup mount, or at the end, so that the mounts before it
-    overlap with the kernel's slow first cgroup migration (~15 ms on cgroup v1)."""
+    `join_cgroup()` makes the init's cgroup namespace (the init is born in its cgroup: the
+    runtime moved the intermediate that forked it); it is called before the first cgroup
+    mount, or at the end."""
     propagation = m.PROPAGATION.get(spec.linux.rootfs_propagation or "rslave", m.MS_SLAVE | m.MS_REC)
     m.mount(None, "/", None, propagation)
     if propagation & m.MS_SHARED:
