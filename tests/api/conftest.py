@@ -29,12 +29,20 @@ def root(tmp_path, busybox_tar):  # noqa: F811
     assert not engine_leftovers(path), f"engine state left behind: {engine_leftovers(path)}"
     assert threading.active_count() == threads, f"threads left running: {threading.enumerate()}"
     assert not zombie_children(), f"unreaped children: {zombie_children()}"
+    assert not is_subreaper(), "the API left this process a child subreaper"
 
 
 @pytest.fixture
 def client(root):
     import nsbox
     return nsbox.Client(root)
+
+
+def is_subreaper() -> bool:
+    import ctypes
+    flag = ctypes.c_int(0)
+    ctypes.CDLL(None, use_errno=True).prctl(37, ctypes.byref(flag), 0, 0, 0)  # PR_GET_CHILD_SUBREAPER
+    return bool(flag.value)
 
 
 def zombie_children() -> list[int]:

@@ -84,7 +84,6 @@ class Container:
     def start(self) -> None:
         """Start it under a monitor (a created or exited container)."""
         monitors.reap()
-        monitors.adopt_orphans()
         self.attrs = self._engine.start(self.id)
         monitors.note(self.attrs)
 
@@ -121,7 +120,6 @@ class Container:
         self.reload()
 
     def restart(self, timeout: int | None = None) -> None:
-        monitors.adopt_orphans()
         self.attrs = self._engine.restart(self.id, timeout)
         monitors.note(self.attrs)
         monitors.reap()
@@ -263,7 +261,6 @@ class Containers:
         settings = engine_options(image, command, dict(options, name=name, remove=remove))
         record = self._engine.create(settings)
         monitors.reap()
-        monitors.adopt_orphans()
         try:
             container = Container(self._engine, self._engine.start(record["Id"]))
             monitors.note(container.attrs)

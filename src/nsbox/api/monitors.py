@@ -1,28 +1,47 @@
-"""The monitors of detached containers this process started, reaped once they exit.
+"""This process as a child subreaper only while it needs to be, and the monitors of the
+detached containers it started, reaped once they exit.
 
-The runtime makes its caller a child subreaper (the container's init must be reparented
-to it), and so does adopt_orphans before a detached start: a monitor this process spawns,
-orphaned by design, becomes this process's child, and without a wait it would stay a
-zombie. Every API call reaps those that ended.
+The runtime makes its caller a child subreaper: a container's init (or an exec'd
+process) is orphaned by the runtime's intermediate process and must be reparented to
+the caller, which waits for it. A program using the API would otherwise stay a
+subreaper for good and collect, as zombies, every orphan of its other children; so
+`subreaper()` holds the flag only around the starts, counted across threads. A monitor
+spawned while another thread holds it becomes this process's child: `note` and `reap`
+wait for those.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 
+from nsbox.linux.libc import PR_SET_CHILD_SUBREAPER, prctl
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 _adopted: set[int] = set()
 _lock = threading.Lock()
+_holders = 0
 
 
-def adopt_orphans() -> None:
-    """Become a child subreaper before spawning a monitor, so that it is ours to reap (not
-    a subreaper's further up, which would never wait for it)."""
-    from nsbox.linux.libc import set_child_subreaper
-    set_child_subreaper()
+@contextlib.contextmanager
+def subreaper() -> Iterator[None]:
+    """Be a child subreaper inside the block (and while any other thread is in one)."""
+    global _holders
+    with _lock:
+        if _holders == 0:
+            prctl(PR_SET_CHILD_SUBREAPER, 1)
+        _holders += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _holders -= 1
+            if _holders == 0:
+                prctl(PR_SET_CHILD_SUBREAPER, 0)
 
 
 def note(record: dict[str, Any]) -> None:
@@ -39,7 +58,7 @@ def reap() -> None:
         for pid in list(_adopted):
             try:
                 done, _ = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:  # not ours (we were no subreaper yet): init reaps it
+            except ChildProcessError:  # not ours: the process it was orphaned to reaps it
                 done = pid
             if done:
                 _adopted.discard(pid)

@@ -95,7 +95,8 @@ class ForegroundRun:
                 from nsbox.errors import StateError
                 raise StateError("the run was cancelled before it started")
             try:
-                pid = engine.launch(container_id, (stdin_fd, out_write, err_write))
+                with monitors.subreaper():  # until the init is reparented to this process
+                    pid = engine.launch(container_id, (stdin_fd, out_write, err_write))
             except NsboxError as error:
                 _add_stderr_note(error, err_read)
                 raise
@@ -193,7 +194,8 @@ def run_exec(engine: Engine, reference: str, command: list[str], env: list[str],
         err_read, err_write = os.pipe2(os.O_CLOEXEC)
         fds += [out_read, err_read]
         try:
-            pid = start_exec(engine, reference, command, env, user, workdir, (stdin_fd, out_write, err_write))
+            with monitors.subreaper():
+                pid = start_exec(engine, reference, command, env, user, workdir, (stdin_fd, out_write, err_write))
         except BaseException:
             if feed_fd >= 0:
                 os.close(feed_fd)

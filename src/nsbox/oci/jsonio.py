@@ -56,42 +56,19 @@ def loads(text: str | bytes) -> Any:
     return value
 
 
+def _refuse(value: object) -> object:
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+# json.encoder's C encoder (markers, default, string encoder, indent, key separator, item
+# separator, sort_keys, skipkeys, allow_nan): compact, ASCII, no cycle check
+_encoder = _json.make_encoder(None, _refuse, _json.encode_basestring_ascii, None, ":", ",",  # type: ignore[attr-defined]
+                              False, False, True)
+
+
 def dumps(value: object) -> str:
     """Encode plain data (dict, list, str, int, float, bool, None) compactly."""
-    parts: list[str] = []
-    _encode(value, parts)
-    return "".join(parts)
-
-
-def _encode(value: object, parts: list[str]) -> None:
-    if isinstance(value, str):
-        parts.append(_json.encode_basestring_ascii(value))
-    elif value is None:
-        parts.append("null")
-    elif value is True:
-        parts.append("true")
-    elif value is False:
-        parts.append("false")
-    elif isinstance(value, (int, float)):
-        parts.append(repr(value))
-    elif isinstance(value, dict):
-        parts.append("{")
-        for index, (key, item) in enumerate(value.items()):
-            if index:
-                parts.append(",")
-            parts.append(_json.encode_basestring_ascii(str(key)))
-            parts.append(":")
-            _encode(item, parts)
-        parts.append("}")
-    elif isinstance(value, (list, tuple)):
-        parts.append("[")
-        for index, item in enumerate(value):
-            if index:
-                parts.append(",")
-            _encode(item, parts)
-        parts.append("]")
-    else:
-        raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+    return "".join(_encoder(value, 0))
 
 
 def quote(text: str) -> str:
