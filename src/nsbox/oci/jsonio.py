@@ -62,7 +62,7 @@ def _refuse(value: object) -> object:
 
 # json.encoder's C encoder (markers, default, string encoder, indent, key separator, item
 # separator, sort_keys, skipkeys, allow_nan): compact, ASCII, no cycle check
-_encoder = _json.make_encoder(None, _refuse, _json.encode_basestring_ascii, None, ":", ",",  # type: ignore[attr-defined]
+_encoder = _json.make_encoder(None, _refuse, _json.encode_basestring_ascii, None, ":", ",",
                               False, False, True)
 
 
