@@ -162,3 +162,14 @@ def test_personality_unknown_domain_is_refused_by_field(run_container):
     result = run_container(["true"], edit)
     assert result.returncode == 125
     assert "linux.personality.domain: must be LINUX or LINUX32" in result.stderr
+
+
+@pytest.mark.parametrize("extra, expected", [((), "1"), (("--no-new-keyring",), "0")])
+def test_session_keyring_of_its_own_unless_no_new_keyring(run_container, extra, expected):
+    """As runc: the init joins a new session keyring named after the container (shown in
+    /proc/keys, unmasked here), and --no-new-keyring keeps the caller's."""
+    def edit(spec):
+        spec["linux"]["maskedPaths"] = []
+    name = f"keyring-{os.getpid()}-{len(extra)}"
+    result = run_container(["sh", "-c", f"grep -c ' {name}: ' /proc/keys || true"], edit, name=name, extra=extra)
+    assert (result.returncode, result.stdout.strip()) == (0, expected), result.stderr

@@ -12,6 +12,8 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 SYS_PIVOT_ROOT = 155  # x86_64
 SYS_CAPSET = 126
+SYS_KEYCTL = 250
+KEYCTL_JOIN_SESSION_KEYRING = 1
 PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -72,6 +74,12 @@ def capset(effective: int, permitted: int, inheritable: int) -> None:
     data = (ctypes.c_uint32 * 6)(effective & 0xFFFFFFFF, permitted & 0xFFFFFFFF, inheritable & 0xFFFFFFFF,
                                  effective >> 32, permitted >> 32, inheritable >> 32)
     check(_libc.syscall(SYS_CAPSET, header, data), "capset", hex(effective), hex(permitted), hex(inheritable))
+
+
+def join_session_keyring(name: str) -> int:
+    """A new session keyring called `name`, joined; its serial number."""
+    return check(_libc.syscall(SYS_KEYCTL, KEYCTL_JOIN_SESSION_KEYRING, _encode(name)), "keyctl",
+                 "JOIN_SESSION_KEYRING", name)
 
 
 def personality(persona: int) -> None:

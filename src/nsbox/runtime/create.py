@@ -21,7 +21,7 @@ from nsbox.runtime.wait import wait_gone
 
 def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | None = None,
            console_socket: str | None = None, no_pivot: bool = False, preserve_fds: int = 0,
-           stdio: tuple[int, int, int] | None = None, spec: Spec | None = None) -> int:
+           stdio: tuple[int, int, int] | None = None, spec: Spec | None = None, new_keyring: bool = True) -> int:
     """Create the container; returns its init's host PID. The init waits until start().
 
     `spec` is the bundle's config.json when the caller has read it already."""
@@ -69,6 +69,7 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         fifo_fd = os.open(record.fifo, os.O_PATH | os.O_CLOEXEC)
         options = InitOptions(spec, bundle, rootfs, state_dir_fd, fifo_fd, record.lock_fd, no_pivot, preserve_fds,
                               console, stdio)
+        options.keyring = container_id if new_keyring else None
         if spec.linux.seccomp is not None:
             from nsbox.runtime.seccomp_filter import prepare
             options.seccomp = prepare(spec.linux.seccomp, state_root, container_id, bundle)

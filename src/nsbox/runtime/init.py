@@ -125,6 +125,12 @@ def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
         if process is None:
             raise NsboxError("process: is required to create a container")
         os.setsid()
+        if options.keyring is not None:  # as runc: keys the container adds stay out of the caller's keyring
+            try:
+                libc.join_session_keyring(options.keyring)
+            except OSError as error:
+                if error.errno != 38:  # ENOSYS: a kernel without keys
+                    raise
         if options.stdio is not None:
             for target, fd in enumerate(options.stdio):
                 if fd != target:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 class InitOptions:
     __slots__ = ("spec", "bundle", "rootfs", "state_dir_fd", "fifo_fd", "lock_fd", "no_pivot", "preserve_fds",
-                 "console", "stdio", "runtime_hooks", "seccomp", "idmapped")
+                 "console", "stdio", "runtime_hooks", "seccomp", "idmapped", "keyring")
 
     def __init__(self, spec: Spec, bundle: str, rootfs: str, state_dir_fd: int, fifo_fd: int, lock_fd: int,
                  no_pivot: bool, preserve_fds: int, console: object | None,
@@ -32,3 +32,4 @@ class InitOptions:
         self.runtime_hooks = bool(spec.hooks.get("prestart") or spec.hooks.get("createRuntime"))
         self.seccomp: Filter | None = None  # compiled by the runtime, loaded last (seccomp_filter.install)
         self.idmapped: dict[int, int] = {}  # mount index -> detached id-mapped tree (idmapped_mounts)
+        self.keyring: str | None = None  # the name of a session keyring of its own (runc's default), or None

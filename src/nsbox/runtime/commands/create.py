@@ -20,7 +20,8 @@ def create_from(options: dict, positionals: list[str], ctx: Context, command: st
         raise UsageError(f"--preserve-fds needs a number, not {options.get('preserve_fds')!r}") from None
     pid = create(ctx.root, container_id, str(options.get("bundle", ".")),
                      pid_file=options.get("pid_file"), console_socket=options.get("console_socket"),
-                     no_pivot=bool(options.get("no_pivot")), preserve_fds=preserve, spec=spec)  # type: ignore[arg-type]
+                     no_pivot=bool(options.get("no_pivot")), preserve_fds=preserve, spec=spec,  # type: ignore[arg-type]
+                     new_keyring=not options.get("no_new_keyring"))
     return container_id, pid
 
 
