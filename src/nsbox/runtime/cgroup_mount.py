@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from nsbox.cgroups.host import directory, mounts, own_cgroups
+from nsbox.cgroups.host import directory, own_cgroups
 from nsbox.linux import mounts as m
 
 CGROUP_ROOT = "/sys/fs/cgroup"
@@ -53,15 +53,26 @@ def _mount_hierarchy(directory: str, fstype: str, options: str, flags: int, sour
 
 
 def own_directories() -> dict[str, str]:
-    """Name under /sys/fs/cgroup -> the host directory of this process's cgroup there."""
-    v1_mounts, unified_mount = mounts()
+    """Name under /sys/fs/cgroup -> the host directory of this process's cgroup there.
+
+    Read from the mounts at /sys/fs/cgroup only: a config may have bound the host's /sys
+    into the rootfs already (runc spec --rootless does), and those copies list too."""
     v1_own, unified_own = own_cgroups()
     found: dict[str, str] = {}
-    for controller, mount in v1_mounts.items():
-        if controller in v1_own and mount[0].startswith(CGROUP_ROOT):
-            found[mount[0][len(CGROUP_ROOT):].strip("/")] = directory(mount, None, v1_own[controller])
-    if unified_mount is not None and unified_own is not None and unified_mount[0].startswith(CGROUP_ROOT):
-        found[unified_mount[0][len(CGROUP_ROOT):].strip("/")] = directory(unified_mount, None, unified_own)
+    with open("/proc/self/mountinfo") as info:
+        for line in info:
+            fields = line.split()
+            separator = fields.index("-")
+            fstype, point = fields[separator + 1], fields[4]
+            if fstype not in ("cgroup", "cgroup2") or not point.startswith(CGROUP_ROOT):
+                continue
+            name = point[len(CGROUP_ROOT):].strip("/")
+            if fstype == "cgroup2":
+                path = unified_own
+            else:
+                path = next((v1_own[o] for o in fields[separator + 3].split(",") if o in v1_own), None)
+            if path is not None and name not in found:
+                found[name] = directory((point, fields[3]), None, path)
     return found
 
 
