@@ -118,3 +118,17 @@ def test_detached_terminal_container_and_other_detach_keys(nsbox):
     stopped = nsbox("attach", "bg", check=False)
     assert stopped.returncode == 1 and "You cannot attach to a stopped container" in stopped.stderr
     nsbox("rm", "bg")
+
+
+def test_exec_it_detaches_and_the_process_runs_on(nsbox):
+    nsbox("run", "-d", "--name", "host", "busybox", "sleep", "60")
+    session = PtySession(nsbox.command("exec", "-it", "host", "sh", "-c",
+                                       'echo ready; read line; echo "$line" > /tmp/line; sleep 30'))
+    session.expect(b"ready")
+    session.send(b"kept\r")
+    session.send(b"\x10\x11")
+    assert session.exit_code() == 0, session.output
+    nsbox.wait_for(lambda: nsbox("exec", "host", "cat", "/tmp/line", check=False).stdout == "kept\n",
+                   what="the exec'd process to go on")
+    assert "sleep 30" in nsbox.out("top", "host")  # still running in the container after the detach
+    nsbox("rm", "-f", "host")

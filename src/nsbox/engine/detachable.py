@@ -14,15 +14,52 @@ DETACHED_MESSAGE = b"detached\n"
 
 
 def run_detachable(engine, container_id: str, detach_keys: bytes) -> int:
+    """A foreground `run -it` that ^P^Q (the detach keys) turns into a detached container."""
+    def work(detached) -> int:
+        from nsbox.engine.foreground import run_attached
+
+        def on_detach(pid: int, master: int, log_fd: int) -> int:
+            detached()
+            return _become_monitor(engine, container_id, pid, master, log_fd)
+        return run_attached(engine, container_id, True, True, detach_keys, on_detach)
+    return in_detachable_child(work)
+
+
+def in_detachable_child(work) -> int:
+    """work(detached) -> exit code, run in a forked child (the parent of what it starts); this
+    process returns its exit code, or 0 as soon as it calls detached()."""
     read_end, write_end = os.pipe2(os.O_CLOEXEC)
     child = os.fork()
     if child == 0:
         os.close(read_end)
-        _child(engine, container_id, detach_keys, write_end)  # never returns
+        _child(work, write_end)  # never returns
     os.close(write_end)
     from nsbox.engine.attach import forward_signals
     forward_signals(child)
     return _wait_child(child, read_end)
+
+
+def hold_detached(pid: int, master: int) -> int:
+    """After a detach with no one to attach again (exec -it): leave the terminal's session and
+    keep the pty open, its output read and dropped, until the process (our child) exits."""
+    import select
+
+    from nsbox.engine.attach import wait_status
+    os.setsid()
+    devnull = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    pidfd = os.pidfd_open(pid)
+    while not select.select([pidfd], [], [], 0)[0]:
+        readable = select.select([master, pidfd], [], [])[0]
+        if master in readable:
+            try:
+                if not os.read(master, 65536):
+                    break
+            except OSError:
+                break
+    os.close(pidfd)
+    return wait_status(pid)
 
 
 def _wait_child(child: int, read_end: int) -> int:
@@ -54,18 +91,16 @@ def _wait_child(child: int, read_end: int) -> int:
     return exit_code(status)
 
 
-def _child(engine, container_id: str, detach_keys: bytes, report_fd: int) -> None:
-    from nsbox.engine.foreground import run_attached
+def _child(work, report_fd: int) -> None:
     from nsbox.errors import NsboxError
 
-    def on_detach(pid: int, master: int, log_fd: int) -> int:
+    def detached() -> None:
         os.write(report_fd, DETACHED_MESSAGE)
         os.close(report_fd)
-        return _become_monitor(engine, container_id, pid, master, log_fd)
 
     code = 125
     try:
-        code = run_attached(engine, container_id, True, True, detach_keys, on_detach)
+        code = work(detached)
     except NsboxError as error:
         try:
             os.write(report_fd, f"error {error.exit_code} {error}".encode())

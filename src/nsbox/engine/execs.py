@@ -43,8 +43,18 @@ def running(engine, reference: str) -> dict:
 
 
 def run_exec(engine, reference: str, args: list[str], env: list[str], user: str, workdir: str,
-             interactive: bool, tty: bool, detach: bool) -> int:
-    """Run the process; its exit code (0 at once with `detach`)."""
+             interactive: bool, tty: bool, detach: bool, detach_keys: bytes = b"") -> int:
+    """Run the process; its exit code (0 at once with `detach`, or once the user types
+    `detach_keys` at an -it exec: the process runs on)."""
+    if tty and interactive and not detach and detach_keys and os.isatty(0):
+        from nsbox.engine.detachable import in_detachable_child
+        return in_detachable_child(lambda detached: _run_exec(engine, reference, args, env, user, workdir,
+                                                              interactive, tty, detach, detach_keys, detached))
+    return _run_exec(engine, reference, args, env, user, workdir, interactive, tty, detach)
+
+
+def _run_exec(engine, reference: str, args: list[str], env: list[str], user: str, workdir: str,
+              interactive: bool, tty: bool, detach: bool, detach_keys: bytes = b"", detached=None) -> int:
     from nsbox.engine.containers import exit_code
     record = running(engine, reference)
     process = exec_process_spec(engine, record, args, env, user, workdir, tty and not detach)
@@ -53,7 +63,7 @@ def run_exec(engine, reference: str, args: list[str], env: list[str], user: str,
     stdio = (0 if interactive and not detach else devnull, devnull if detach else 1, devnull if detach else 2)
     if tty and not detach:
         from nsbox.engine import console
-        from nsbox.engine.attach import forward_signals, relay_terminal, window_size
+        from nsbox.engine.attach import DETACHED, forward_signals, relay_terminal, window_size
         size = window_size(0)
         if size:
             process["consoleSize"] = size
@@ -65,7 +75,12 @@ def run_exec(engine, reference: str, args: list[str], env: list[str], user: str,
             listener.close()
             os.unlink(console_path)
         forward_signals(pid)
-        return exit_code(relay_terminal(pid, master, interactive))
+        status = relay_terminal(pid, master, interactive, None, detach_keys)
+        if status == DETACHED:
+            from nsbox.engine.detachable import hold_detached
+            detached()
+            status = hold_detached(pid, master)
+        return exit_code(status)
     pid = runtime.exec_process(record["Id"], process, stdio)
     os.close(devnull)
     if detach:
