@@ -77,7 +77,7 @@ class Builder:
         raise ConfigError("--target", f"no stage named {self.options.target!r} in {self.options.dockerfile_name}")
 
     def _run_stage(self, index: int, instructions: list[Instruction]) -> None:
-        stage = Stage(_stage_name(instructions[0]) or str(index), index, self.platform)  # type: ignore[arg-type]
+        stage = Stage(_stage_name(instructions[0]) or str(index), index, self.platform)
         self.stages.append(stage)
         self._from(stage, instructions[0])
         for instruction in instructions[1:]:

@@ -44,7 +44,9 @@ class Context:
 
     def paths(self) -> list[str]:
         """Every path in the context that .dockerignore keeps, relative, / separated."""
-        kept = []
+        kept: list[str] = []
+        if self.directory is None:
+            return kept
         for directory, dirnames, filenames in os.walk(self.directory):
             base = os.path.relpath(directory, self.directory)
             for name in sorted(dirnames + filenames):

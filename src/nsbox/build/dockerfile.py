@@ -93,10 +93,10 @@ def _instruction(logical: str, number: int, name: str, escape: str) -> Instructi
     allowed = FLAGS.get(keyword, set())
     while rest.startswith("--") and allowed:
         word, _, rest = rest.partition(" ")
-        flag, has_value, value = word[2:].partition("=")
+        flag, has_value, flag_value = word[2:].partition("=")
         if flag not in allowed:
             raise ConfigError(where, f"{keyword} has no flag --{flag} (it takes {', '.join(sorted(allowed))})")
-        flags[flag] = value if has_value else "true"
+        flags[flag] = flag_value if has_value else "true"
         rest = rest.strip()
     if keyword == "RUN" and rest.startswith("--"):
         flag = rest.split()[0]

@@ -22,7 +22,7 @@ def created() -> str:
 
 
 def outcome(config: dict, created_by: str, layer=None, diff_id: str = "") -> dict:
-    history = {"created": created(), "created_by": created_by}
+    history: dict[str, object] = {"created": created(), "created_by": created_by}
     if layer is None:
         history["empty_layer"] = True
     return {"layer": None if layer is None else {"mediaType": layer.media_type, "digest": layer.digest,

@@ -44,7 +44,7 @@ def main(argv: list[str], root: str) -> int:
         print(image.id)
     else:
         print(f"Successfully built {image.id.removeprefix('sha256:')[:12]}")
-        for tag in values.get("tag") or []:  # type: ignore[attr-defined]
+        for tag in values.get("tag") or []:
             print(f"Successfully tagged {tag}")
     return 0
 
@@ -58,7 +58,7 @@ def _build(root: str, source: str, values: dict, say):
     from nsbox.linux.store_files import remove_tree
     scratch = tempfile.mkdtemp(prefix="nsbox-build-context.")
     try:
-        directory, dockerfile_text, name = _context(source, values.get("file"), scratch)  # type: ignore[arg-type]
+        directory, dockerfile_text, name = _context(source, values.get("file"), scratch)
         options = BuildOptions(tags=values.get("tag") or [], build_args=_pairs(values.get("build_arg"), "--build-arg"),
                                target=values.get("target"), no_cache=bool(values.get("no_cache")),
                                pull=bool(values.get("pull")), network=values.get("network"),
@@ -91,6 +91,7 @@ def _context(source: str, dockerfile: str | None, scratch: str) -> tuple[str | N
     if dockerfile:  # -f: relative to the current directory, as the docker CLI reads it
         path = os.path.abspath(dockerfile)
     else:
+        assert directory is not None
         path = os.path.join(directory, "Dockerfile")
         if not os.path.exists(path) and os.path.exists(os.path.join(directory, "Containerfile")):
             path = os.path.join(directory, "Containerfile")

@@ -31,7 +31,8 @@ def main(argv: list[str], root: str) -> int:
     Handler.routes = all_routes()
     Handler.root = os.path.abspath(root)
     Handler.debug = bool(os.environ.get("NSBOX_SERVE_LOG"))
-    server = listen(path, values.get("group"))  # type: ignore[arg-type]
+    group = values.get("group")
+    server = listen(path, str(group) if group else None)
     signal.signal(signal.SIGTERM, _stop)
     print(f"nsbox serve: listening on unix://{path} (DOCKER_HOST=unix://{path})", file=sys.stderr, flush=True)
     try:

@@ -10,7 +10,12 @@ import struct
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
+from typing import TYPE_CHECKING
+
 from nsbox.errors import AlreadyExists, ConfigError, NotFound, StateError, UsageError
+
+if TYPE_CHECKING:
+    from nsbox.serve.routes import Routes
 
 API_VERSION = "1.44"
 MIN_API_VERSION = "1.24"
@@ -76,7 +81,7 @@ class Request:
 
 
 def _read_chunked(rfile) -> bytes:
-    parts = []
+    parts: list[bytes] = []
     while True:
         size = int(rfile.readline().split(b";")[0].strip() or b"0", 16)
         if size == 0:
@@ -89,7 +94,7 @@ def _read_chunked(rfile) -> bytes:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "nsbox"
-    routes = None  # set by serve()
+    routes: Routes | None = None  # set by `nsbox serve`
     root = ""
 
     debug = False
@@ -105,7 +110,8 @@ class Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         request = Request(self, method)
         try:
-            handler, params = self.routes.find(method, request.path)  # type: ignore[union-attr]
+            assert self.routes is not None, "nsbox serve sets the routes before serving"
+            handler, params = self.routes.find(method, request.path)
             handler(self, request, **params)
         except BrokenPipeError:
             self.close_connection = True
