@@ -171,7 +171,12 @@ def test_top_stats_update(nsbox):
     assert stats["MemLimit"] == 256 << 20
     assert nsbox.inspect("busy")["HostConfig"]["PidsLimit"] == 10
     refused = nsbox("exec", "busy", "sh", "-c", "for i in $(seq 20); do sleep 10 & done; wait", check=False)
-    assert refused.returncode != 0  # fork fails beyond 10 processes
+    # fork fails beyond 10 processes: the shell says so, and the kernel counted the refusals
+    assert refused.returncode != 0 and "can't fork" in refused.stderr, refused.stderr
+    from nsbox.engine.containers import Engine
+    cgroup = Engine(nsbox.root).cgroup(nsbox.inspect("busy"))
+    with open(os.path.join(cgroup.v1.get("pids") or cgroup.unified, "pids.events")) as events:
+        assert int(events.read().split()[1]) > 0, "pids.events counts no fork refused at pids.max"
     nsbox("rm", "-f", "busy")
 
 
