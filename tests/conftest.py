@@ -127,12 +127,15 @@ def runtime(runtime_root):
     run.binary = binary
     run.root = runtime_root
     yield run
-    # Whatever the test left running is removed here, so that the leak check below
-    # reports only what `delete` itself failed to clean.
-    if os.path.isdir(runtime_root):
-        for name in os.listdir(runtime_root):
-            if os.path.isdir(os.path.join(runtime_root, name)):
-                subprocess.run([binary, "--root", runtime_root, "delete", "--force", name], capture_output=True)
+    # A container the test did not delete is a leak of the code under test (or of the test):
+    # say so, then remove it so that the machine is left as it was found.
+    from nsbox.runtime.state import list_ids
+    left = list_ids(runtime_root)  # container directories (not the runtime's own, e.g. @seccomp)
+    for name in left:
+        subprocess.run([binary, "--root", runtime_root, "delete", "--force", name], capture_output=True)
+    if left:
+        pytest.fail(f"test left containers in the runtime's state: {left} (removed now with delete --force)",
+                    pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -144,6 +147,8 @@ def no_leaks(request, tmp_path):
     mounts_before = leaks.host_mounts()
     cgroups_before = leaks.cgroup_dirs(CGROUP_PARENT)
     subids_before = leaks.subordinate_ids()
+    # the runtime's default parent (no cgroupsPath: /nsbox/<id>) at each hierarchy's root
+    root_parents_before = leaks.root_cgroups(("nsbox",))
     yield
     left = []
     if leaks.subordinate_ids() != subids_before:  # --userns remap must use the test's own files
@@ -156,6 +161,9 @@ def no_leaks(request, tmp_path):
     new_cgroups = leaks.cgroup_dirs(CGROUP_PARENT) - cgroups_before
     if new_cgroups:
         left.append(f"cgroups: {sorted(new_cgroups)}")
+    new_root_parents = leaks.root_cgroups(("nsbox",)) - root_parents_before
+    if new_root_parents:
+        left.append(f"cgroup parents at a hierarchy's root: {sorted(new_root_parents)}")
     pids = leaks.processes_below(str(tmp_path)) | leaks.processes_below(os.path.join(TEST_ROOT, "nsbox-tests."))
     if pids:
         left.append(f"processes: {sorted(pids)}")

@@ -60,10 +60,13 @@ def own_cgroups(proc_cgroup: str = "/proc/self/cgroup") -> tuple[dict[str, str],
     return v1, unified
 
 
+DEFAULT_PARENT = "/nsbox"  # of a container whose spec gives no linux.cgroupsPath
+
+
 def cgroup_path(cgroups_path: str, container_id: str) -> str:
     """Check an OCI linux.cgroupsPath; "" becomes "/nsbox/<id>". Returns it absolute or relative."""
     if cgroups_path == "":
-        return f"/nsbox/{container_id}"
+        return f"{DEFAULT_PARENT}/{container_id}"
     if ":" in cgroups_path and not cgroups_path.startswith("/"):
         raise CgroupError(f"linux.cgroupsPath {cgroups_path!r} is in the systemd form (slice:prefix:name); "
                           "nsbox drives cgroupfs only: give a path such as /nsbox/<id> or a relative one")

@@ -51,6 +51,8 @@ def remove(cgroup) -> None:
         for directory in cgroup.directories():
             busy += _remove_tree(directory)
         if not busy:
+            if os.path.dirname(cgroup.path) == host.DEFAULT_PARENT:
+                _remove_default_parent(cgroup)
             return
         if time.monotonic() > deadline:
             raise CgroupError(f"cannot remove cgroup {cgroup.path}: {', '.join(busy)} still busy "
@@ -60,18 +62,25 @@ def remove(cgroup) -> None:
 
 
 def _make_directories(directory: str) -> list[str]:
-    """mkdir -p that returns the directories it made, top first."""
-    missing = []
-    current = directory
-    while not os.path.isdir(current):
-        missing.append(current)
-        current = os.path.dirname(current)
-    for path in reversed(missing):
+    """mkdir -p that returns the directories it made, top first. A parent removed meanwhile
+    (the last container leaving /nsbox) is made again."""
+    for attempt in range(3):
+        missing = []
+        current = directory
+        while not os.path.isdir(current):
+            missing.append(current)
+            current = os.path.dirname(current)
         try:
-            os.mkdir(path)
-        except FileExistsError:
-            pass
-    return list(reversed(missing))
+            for path in reversed(missing):
+                try:
+                    os.mkdir(path)
+                except FileExistsError:
+                    pass
+            return list(reversed(missing))
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+    return []
 
 
 def _inherit_cpuset(made: list[str]) -> None:
@@ -104,3 +113,13 @@ def _remove_tree(directory: str) -> list[str]:
         except OSError:
             busy.append(dirpath)
     return busy
+
+
+def _remove_default_parent(cgroup) -> None:
+    """nsbox made /nsbox for a spec without cgroupsPath: the last container out removes it
+    (another container's directory in it keeps it: rmdir refuses a parent with children)."""
+    for directory in cgroup.directories():
+        try:
+            os.rmdir(os.path.dirname(directory))
+        except OSError:
+            pass
