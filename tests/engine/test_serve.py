@@ -11,6 +11,8 @@ import subprocess
 
 import pytest
 
+from tests.image.conftest import registries  # noqa: F401 - the loopback registry fixture
+
 DOCKER = shutil.which("docker")
 pytestmark = pytest.mark.skipif(DOCKER is None, reason="the docker CLI is not installed")
 
@@ -159,3 +161,44 @@ def test_twenty_clients_at_once_and_a_client_killed_mid_stream(served):
     if server_pid:  # the stream's thread noticed the dead client and let go of its connection
         served.nsbox.wait_for(lambda: len(os.listdir(f"/proc/{server_pid}/fd")) <= fds_before, timeout=30,
                               what="the server to close the dead client's connection")
+
+
+def test_save_load_and_pull_push_against_a_local_registry(served, tmp_path, registries):
+    registry = registries(None)
+    archive = str(tmp_path / "busybox.tar")
+    served.docker("save", "-o", archive, "busybox")
+    served.docker("tag", "busybox", f"{registry.host}/served/busybox:v1")
+    pushed = served.docker("push", f"{registry.host}/served/busybox:v1")
+    assert "digest: sha256:" in pushed.stdout
+    assert registry.skopeo_inspect("served/busybox:v1")["Digest"].startswith("sha256:")
+    served.docker("rmi", f"{registry.host}/served/busybox:v1")
+    served.docker("pull", f"{registry.host}/served/busybox:v1")
+    assert f"{registry.host}/served/busybox" in served.nsbox.out("images")
+    served.docker("rmi", "-f", "busybox", f"{registry.host}/served/busybox:v1")
+    assert "busybox" not in served.nsbox.out("images")
+    assert "Loaded image" in served.docker("load", "-i", archive).stdout
+    assert served.docker("run", "--rm", "busybox", "echo", "loaded").stdout == "loaded\n"
+
+
+def test_attach_and_exec_on_a_terminal(served):
+    import pty
+    served.docker("run", "-d", "--name", "chatty", "busybox", "sh", "-c", "sleep 1; echo one; echo two >&2")
+    attached = served.docker("attach", "chatty", timeout=60)
+    assert attached.stdout == "one\n" and attached.stderr == "two\n"
+    served.docker("run", "-d", "--name", "term", "busybox", "sleep", "1000")
+    pid, fd = pty.fork()
+    if pid == 0:  # the docker CLI on a real pseudo-terminal, as a person at a shell runs it
+        os.execve(DOCKER, [DOCKER, "exec", "-it", "term", "sh", "-c", "tty; echo exit-${TERM:-none}"], served.env)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, output
+    assert b"/dev/pts/" in output  # the process inside had a terminal
+    served.docker("rm", "-f", "term", "chatty")

@@ -41,7 +41,7 @@ def status_for(error: BaseException) -> int:
 
 
 class Request:
-    __slots__ = ("handler", "method", "path", "query", "_body")
+    __slots__ = ("handler", "method", "path", "query", "lists", "_body")
 
     def __init__(self, handler: Handler, method: str) -> None:
         self.handler = handler
@@ -51,7 +51,8 @@ class Request:
         if path.startswith("/v1."):
             path = "/" + path.split("/", 2)[2] if path.count("/") >= 2 else "/"
         self.path = path
-        self.query = {key: values[-1] for key, values in parse_qs(url.query, keep_blank_values=True).items()}
+        self.lists = parse_qs(url.query, keep_blank_values=True)  # names=a&names=b
+        self.query = {key: values[-1] for key, values in self.lists.items()}
         self._body: bytes | None = None
 
     def flag(self, name: str, default: bool = False) -> bool:

@@ -63,3 +63,59 @@ def remove(handler, request, name: str) -> None:
     lines = remove_image(handler.root, name, force=request.flag("force"))
     handler.send_json([{"Untagged" if line.startswith("Untagged") else "Deleted": line.split(": ", 1)[-1]}
                        for line in lines])
+
+
+class _Chunks:
+    """A binary file whose writes go out as chunks of the answer."""
+
+    def __init__(self, handler) -> None:
+        self.handler = handler
+
+    def write(self, data: bytes) -> int:
+        self.handler.chunk(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def save(handler, request, name: str | None = None) -> None:
+    """`docker save`: the images as one docker-save (and OCI) archive."""
+    from nsbox.image.archive import save as save_images
+    names = [name] if name else request.lists.get("names", [])
+    if not names:
+        raise ApiError(400, "names: name at least one image")
+    from nsbox.image.store import ImageStore
+    for each in names:
+        ImageStore(handler.root).resolve(each)  # a missing image is a 404 before the stream starts
+    handler.start_stream("application/x-tar")
+    save_images(handler.root, names, _Chunks(handler))
+    handler.end_stream()
+
+
+def load(handler, request) -> None:
+    """`docker load`: a docker-save or OCI archive in the body."""
+    import io
+
+    from nsbox.image.archive import load as load_images
+    names = load_images(handler.root, io.BytesIO(request.body()))
+    handler.start_stream()
+    for loaded in names:
+        handler.chunk(json.dumps({"stream": f"Loaded image: {loaded}\n"}).encode() + b"\n")
+    handler.end_stream()
+
+
+def push(handler, request, name: str) -> None:
+    """`docker push`: to its registry, reported as Docker's JSON lines."""
+    from nsbox.image.pull import configured_insecure_registries
+    from nsbox.image.push import push as push_image
+    reference = f"{name}:{request.query['tag']}" if request.query.get("tag") else name
+    handler.start_stream()
+    try:
+        digest = push_image(handler.root, reference, insecure_registries=configured_insecure_registries(handler.root))
+    except Exception as error:  # the stream has begun: Docker reports a failed push in it
+        handler.chunk(json.dumps({"errorDetail": {"message": str(error)}, "error": str(error)}).encode() + b"\n")
+    else:
+        handler.chunk(json.dumps({"status": f"{request.query.get('tag') or 'latest'}: digest: {digest}"}).encode()
+                      + b"\n")
+    handler.end_stream()

@@ -42,6 +42,8 @@ def all_routes() -> Routes:
             ("POST", f"/containers/{ID}/exec", execs.create), ("POST", f"/exec/{ID}/start", execs.start),
             ("GET", f"/exec/{ID}/json", execs.inspect), ("POST", f"/exec/{ID}/resize", containers.resize),
             ("GET", "/images/json", images.list_), ("POST", "/images/create", images.create),
+            ("GET", "/images/get", images.save), ("GET", r"/images/(?P<name>.+)/get", images.save),
+            ("POST", "/images/load", images.load), ("POST", r"/images/(?P<name>.+)/push", images.push),
             ("GET", r"/images/(?P<name>.+)/json", images.inspect), ("POST", r"/images/(?P<name>.+)/tag", images.tag),
             ("DELETE", r"/images/(?P<name>.+)", images.remove),
             ("GET", "/networks", system.networks), ("GET", "/volumes", system.volumes),
