@@ -27,7 +27,7 @@ VENV_BIN = os.path.dirname(sys.executable)
 
 def pytest_collection_modifyitems(config, items):
     if os.geteuid() != 0:
-        skip = pytest.mark.skip(reason="nsbox's tests run as root against the real kernel (run them with sudo)")
+        skip = pytest.mark.skip(reason="X")
         for item in items:
             if "needs_no_root" not in item.keywords:
                 item.add_marker(skip)

@@ -20,15 +20,18 @@ def imported_modules(code: str) -> set[str]:
     return set(result.stdout.split())
 
 
+@pytest.mark.needs_no_root
 def test_import_nsbox_imports_only_the_package():
     assert imported_modules("import nsbox") == {"nsbox"}
 
 
+@pytest.mark.needs_no_root
 def test_the_runtime_and_cli_entry_points_import_no_api():
     for code in ("import nsbox.runtime.cli", "import nsbox.cli.main", "from nsbox.engine.containers import Engine"):
         assert not [m for m in imported_modules(code) if m.startswith("nsbox.api")], code
 
 
+@pytest.mark.needs_no_root
 def test_names_load_on_first_use():
     assert imported_modules("import nsbox; nsbox.ImageNotFound") == {"nsbox", "nsbox.errors"}
     assert "nsbox.api.runs" not in imported_modules("import nsbox; nsbox.Result")

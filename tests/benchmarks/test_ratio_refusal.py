@@ -3,6 +3,9 @@ did not move more than the tools differ); otherwise the table says it was busy."
 from __future__ import annotations
 
 from benchmarks.stats import MAX_SPREAD, paired_ratio, summary
+import pytest
+
+pytestmark = pytest.mark.needs_no_root  # pure logic: CI runs these as an unprivileged user too
 
 
 def test_steady_rounds_give_the_baseline_over_the_tool_ratio():

@@ -83,6 +83,7 @@ def test_v2_mknod_then_open_of_a_denied_block_device_fails(make_cgroup, loop_dev
     assert b"Operation not permitted" in member.process.stderr.read()
 
 
+@pytest.mark.needs_no_root
 def test_rules_reject_bad_values():
     from nsbox.errors import ConfigError
     with pytest.raises(ConfigError, match=r"linux.resources.devices\[0\].access"):

@@ -89,6 +89,7 @@ def read(cg, name: str) -> str:
         return file.read().strip()
 
 
+@pytest.mark.needs_no_root
 def test_the_device_list_goes_to_the_cgroup2_directory_as_one_program(tmp_path, monkeypatch):
     from nsbox.cgroups import ebpf
     installed = []
@@ -176,6 +177,7 @@ def test_kernel_memory_is_accepted_with_a_warning(v2):
     assert len(warnings) == 1 and warnings[0].startswith("linux.resources.memory.kernel:")
 
 
+@pytest.mark.needs_no_root
 def test_create_enables_controllers_top_down_but_never_at_the_root(tmp_path):
     host = FakeV2Host(str(tmp_path))
     with open(os.path.join(host.root, "cgroup.subtree_control"), "w") as file:
@@ -187,6 +189,7 @@ def test_create_enables_controllers_top_down_but_never_at_the_root(tmp_path):
         assert sorted(file.read().split()) == ["+cpu", "+memory"]
 
 
+@pytest.mark.needs_no_root
 def test_missing_delegation_is_explained(tmp_path):
     host = FakeV2Host(str(tmp_path))
     for name, text in (("cgroup.procs", "4242\n"), ("cgroup.subtree_control", "")):
@@ -202,6 +205,7 @@ def test_missing_delegation_is_explained(tmp_path):
     assert "/nsbox-test" in message and "no-internal-processes" in message
 
 
+@pytest.mark.needs_no_root
 def test_stats_convert_v2_files_to_the_runc_record(tmp_path):
     host = FakeV2Host(str(tmp_path))
     files = {"cpu.stat": "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 10\nnr_throttled 3\n"
@@ -222,6 +226,7 @@ def test_stats_convert_v2_files_to_the_runc_record(tmp_path):
     assert host.cgroup().oom_kills() == 1
 
 
+@pytest.mark.needs_no_root
 def test_sigkill_uses_cgroup_kill(tmp_path):
     host = FakeV2Host(str(tmp_path))
     host.cgroup().kill(9)

@@ -8,6 +8,8 @@ from nsbox.cli.formatting import as_inspected, render, tabwrite
 from nsbox.cli.gotemplate import Struct, Template
 from nsbox.cli.gotemplate_values import TemplateError
 
+pytestmark = pytest.mark.needs_no_root  # pure logic: CI runs these as an unprivileged user too
+
 DATA = {"Name": "/web", "State": {"Pid": 42, "Status": "running", "ExitCode": 0, "OOMKilled": False},
         "Config": {"Cmd": ["sh", "-c", "sleep 1"], "Env": ["A=1", "B=2"], "Labels": {"b": "2", "a": "1"},
                    "Entrypoint": None},

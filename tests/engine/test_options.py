@@ -12,6 +12,8 @@ from nsbox.engine.spec import DOCKER_CAPABILITIES, make_spec
 from nsbox.engine.quantities import format_size, parse_size
 from nsbox.errors import ConfigError, UsageError
 
+pytestmark = pytest.mark.needs_no_root  # pure logic: CI runs these as an unprivileged user too
+
 
 def test_flag_spellings():
     options = run_options(["-dit", "--name=web", "-e", "A=1", "-eB=2", "-m256m", "--rm=false", "busybox",

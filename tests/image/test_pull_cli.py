@@ -32,6 +32,7 @@ def test_anything_else_is_left_to_argparse(argv):
     assert parse(argv) is None
 
 
+@pytest.mark.needs_no_root
 def test_usage_errors_and_help_come_from_argparse(tmp_path):
     root = str(tmp_path / "root")
     wrong = subprocess.run([NSBOX, "--root", root, "pull", "--bogus", "busybox"], capture_output=True, text=True)
@@ -44,6 +45,7 @@ def test_usage_errors_and_help_come_from_argparse(tmp_path):
     assert not os.path.exists(root)
 
 
+@pytest.mark.needs_no_root
 def test_a_bad_platform_is_a_clear_error(tmp_path):
     result = subprocess.run([NSBOX, "--root", str(tmp_path), "pull", "--platform=linux", "busybox"],
                             capture_output=True, text=True)

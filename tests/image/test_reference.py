@@ -6,6 +6,8 @@ import pytest
 from nsbox.errors import ImageError
 from nsbox.image.reference import parse_reference
 
+pytestmark = pytest.mark.needs_no_root  # pure logic: CI runs these as an unprivileged user too
+
 DIGEST = "sha256:" + "ab" * 32
 
 

@@ -217,6 +217,7 @@ def test_invalid_manifests_are_refused_naming_the_field(document, field):
     assert caught.value.field == field
 
 
+@pytest.mark.needs_no_root
 def test_invalid_config_is_refused_naming_the_field():
     with pytest.raises(ConfigError) as caught:
         image_spec.parse_config(b'{"rootfs": {"type": "layers", "diff_ids": ["md5:x"]}}')

@@ -31,6 +31,7 @@ def unconditionally_allowed(profile: dict) -> set[str]:
 
 
 @pytest.mark.skipif(not os.path.exists(PODMAN_PROFILE), reason="podman's profile is not installed")
+@pytest.mark.needs_no_root
 def test_default_profile_against_podmans_copy():
     ours = seccomp_profile.read_profile(seccomp_profile.DEFAULT_PROFILE)
     with open(PODMAN_PROFILE) as f:
@@ -43,6 +44,7 @@ def test_default_profile_against_podmans_copy():
     assert ours["defaultAction"] == "SCMP_ACT_ERRNO" and ours["defaultErrnoRet"] == 1  # EPERM, as Docker
 
 
+@pytest.mark.needs_no_root
 def test_default_profile_rules_follow_the_capabilities():
     profile = seccomp_profile.read_profile(seccomp_profile.DEFAULT_PROFILE)
     default = seccomp_profile.to_oci(profile, list(DOCKER_CAPABILITIES), "x86_64")

@@ -16,6 +16,7 @@ from tests.vm.kernel import extract_vmlinux
 ELF = b"\x7fELF\x02\x01\x01" + bytes(range(256)) * 64
 
 
+@pytest.mark.needs_no_root
 def test_extract_vmlinux_skips_false_magic_and_returns_the_elf_kernel():
     xz = lzma.compress(ELF, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32)
     # A setup header, a stray copy of the magic that starts no valid stream, then the payload.
@@ -23,11 +24,13 @@ def test_extract_vmlinux_skips_false_magic_and_returns_the_elf_kernel():
     assert extract_vmlinux(bzimage) == ELF
 
 
+@pytest.mark.needs_no_root
 def test_extract_vmlinux_reads_gzip_kernels_too():
     packer = zlib.compressobj(wbits=31)
     assert extract_vmlinux(b"setup" + packer.compress(ELF) + packer.flush()) == ELF
 
 
+@pytest.mark.needs_no_root
 def test_extract_vmlinux_says_when_no_kernel_is_inside():
     not_elf = lzma.compress(b"not a kernel", format=lzma.FORMAT_XZ)
     with pytest.raises(LaneError, match="no compressed ELF kernel"):
@@ -54,6 +57,7 @@ def test_archive_unpacks_with_cpio_into_the_files_modes_and_links_written(tmp_pa
     assert stat.S_ISCHR(console.st_mode) and (os.major(console.st_rdev), os.minor(console.st_rdev)) == (5, 1)
 
 
+@pytest.mark.needs_no_root
 def test_load_order_puts_dependencies_first_once(tmp_path):
     (tmp_path / "modules.dep").write_text(
         "kernel/fs/9p/9p.ko: kernel/net/9p/9pnet.ko kernel/fs/netfs/netfs.ko\n"
