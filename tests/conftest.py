@@ -22,6 +22,9 @@ signal.signal(signal.SIGINT, signal.default_int_handler)
 TEST_ROOT = os.environ.get("NSBOX_TEST_TMP", "/tmp")
 CGROUP_PARENT = f"nsbox-test-{os.getpid()}"
 os.environ.setdefault("NSBOX_CGROUP_PARENT", CGROUP_PARENT)
+# This session's own default bridge: its subnet is claimed host-wide, so suites running
+# side by side never share an address, and the leak check below sees only this session's.
+SESSION_BRIDGE = os.environ.setdefault("NSBOX_BRIDGE", f"nsboxt{os.getpid():x}")
 VENV_BIN = os.path.dirname(sys.executable)
 
 
@@ -150,7 +153,7 @@ def no_leaks(request, tmp_path):
     # the runtime's default parent (no cgroupsPath: /nsbox/<id>) at each hierarchy's root
     root_parents_before = leaks.root_cgroups(("nsbox",))
     yield
-    left = []
+    left = network_leaks(str(tmp_path))
     if leaks.subordinate_ids() != subids_before:  # --userns remap must use the test's own files
         left.append("a change to /etc/subuid or /etc/subgid")
     # Only mounts below this test's own directories count: other suites may run beside this one.
@@ -169,6 +172,38 @@ def no_leaks(request, tmp_path):
         left.append(f"processes: {sorted(pids)}")
     if left:
         pytest.fail("test left behind " + "; ".join(left), pytrace=False)
+
+
+def network_leaks(test_dir: str) -> list[str]:
+    """What a test's containers and networks must not leave: veth on the session's bridge,
+    IPAM reservations, namespace files, user networks, port-forwarding rules to the session's
+    subnet."""
+    left = []
+    if leaks.bridge_ports(SESSION_BRIDGE):
+        left.append(f"veth on {SESSION_BRIDGE}: {sorted(leaks.bridge_ports(SESSION_BRIDGE))}")
+    if leaks.ipam_reservations(SESSION_BRIDGE):
+        left.append(f"IPAM reservations: {sorted(leaks.ipam_reservations(SESSION_BRIDGE))}")
+    subnet = leaks.bridge_subnet(SESSION_BRIDGE)
+    if subnet:
+        rules = leaks.firewall_rules({"--to-destination " + subnet.rpartition(".")[0] + "."})
+        if rules:
+            left.append(f"port forwarding rules: {sorted(rules)}")
+    if leaks.netns_files(test_dir):
+        left.append(f"netns files: {sorted(leaks.netns_files(test_dir))}")
+    networks = leaks.network_claims(test_dir)
+    if networks:
+        left.append(f"networks (bridge, subnet claim): {sorted(networks)}")
+    return left
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remove_session_bridge():
+    """The session's default bridge, its firewall chains and its subnet claim go at the end."""
+    yield
+    subnet = leaks.bridge_subnet(SESSION_BRIDGE)
+    if subnet:
+        from nsbox.network.manage import remove_bridge
+        remove_bridge(SESSION_BRIDGE, subnet)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -123,3 +123,67 @@ def subordinate_ids() -> tuple[bytes, bytes]:
         except FileNotFoundError:
             contents.append(b"")
     return contents[0], contents[1]
+
+
+# Networks. Every test session has its own default bridge (NSBOX_BRIDGE, set by
+# tests/conftest.py) and thus its own subnet, so what other suites running beside this
+# one make never counts here.
+NETWORK_STATE = "/run/nsbox-network"
+
+
+def bridge_ports(bridge: str) -> set[str]:
+    """veth ends still attached to `bridge` (a container's left-over host side)."""
+    try:
+        return set(os.listdir(f"/sys/class/net/{bridge}/brif"))
+    except FileNotFoundError:
+        return set()
+
+
+def ipam_reservations(bridge: str) -> set[str]:
+    """Addresses host-local still holds on `bridge` (one file per address)."""
+    found: set[str] = set()
+    top = os.path.join(NETWORK_STATE, "ipam", bridge)
+    for directory, _, files in os.walk(top):
+        found |= {os.path.join(directory, name) for name in files if name[0].isdigit()}
+    return found
+
+
+def network_claims(owner_part: str) -> set[str]:
+    """Bridges claimed host-wide by networks of roots below `owner_part` (user networks not removed)."""
+    import json
+    found: set[str] = set()
+    directory = os.path.join(NETWORK_STATE, "bridges")
+    for name in os.listdir(directory) if os.path.isdir(directory) else []:
+        try:
+            with open(os.path.join(directory, name)) as claim:
+                if owner_part in json.load(claim).get("owner", ""):
+                    found.add(name)
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def bridge_subnet(bridge: str) -> str:
+    """The subnet claimed for `bridge` ("" if none is)."""
+    import json
+    try:
+        with open(os.path.join(NETWORK_STATE, "bridges", bridge)) as claim:
+            return json.load(claim)["subnet"]
+    except (OSError, ValueError, KeyError):
+        return ""
+
+
+def firewall_rules(words: set[str]) -> set[str]:
+    """iptables rules (any table) that name one of `words` (a subnet's addresses, a bridge)."""
+    import subprocess
+    if not words:
+        return set()
+    completed = subprocess.run(["iptables-save"], capture_output=True, text=True)
+    return {line for line in completed.stdout.splitlines() if any(word in line for word in words)}
+
+
+def netns_files(directory: str) -> set[str]:
+    """Network namespace files (bind mounts of nsfs) below `directory`."""
+    with open("/proc/self/mountinfo") as info:
+        return {line.split()[4] for line in info
+                if line.split()[4].startswith(directory) and " nsfs " in line}

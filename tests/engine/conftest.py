@@ -72,6 +72,7 @@ def nsbox(tmp_path, busybox_tar):
     ids = runner("ps", "-a", "-q", "--no-trunc", check=False).stdout.split()
     if ids:
         runner("rm", "-f", *ids, check=False)
+    runner("network", "prune", check=False)
     left = engine_leftovers(runner.root)
     if left:
         pytest.fail(f"rm -f left engine state behind: {left}", pytrace=False)

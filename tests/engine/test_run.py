@@ -45,7 +45,7 @@ def test_engine_errors_exit_125_and_leave_nothing(nsbox):
                        (["--restart", "sometimes", "-d", "busybox", "true"], "--restart"),
                        (["--cpus", "99", "busybox", "true"], "--cpus"),
                        (["--bogus-flag", "busybox", "true"], "--bogus-flag"),
-                       (["--network", "bridge", "busybox", "true"], "--network"),
+                       (["--network", "no-such-network", "busybox", "true"], "no-such-network"),
                        (["no-such-image", "true"], "no-such-image"),
                        (["-v", "/no/such/dir:/x", "busybox", "true"], "/no/such/dir")):
         result = nsbox("run", *args, check=False)
@@ -208,9 +208,10 @@ def test_namespace_modes(nsbox):
     assert ns(nsbox, "cgroup") == own["cgroup"]  # Docker's default on a v1 host
     assert ns(nsbox, "cgroup", "--cgroupns", "private") != own["cgroup"]
     assert ns(nsbox, "time", "--timens") != own["time"]
-    # --network none: only the loopback interface
-    interfaces = run(nsbox, "busybox", "ls", "/sys/class/net").stdout.split()
+    # --network none: only the loopback interface; bridge (the default) adds eth0
+    interfaces = run(nsbox, "--network", "none", "busybox", "ls", "/sys/class/net").stdout.split()
     assert interfaces == ["lo"]
+    assert run(nsbox, "busybox", "ls", "/sys/class/net").stdout.split() == ["eth0", "lo"]
     nsbox("run", "-d", "--name", "first", "busybox", "sleep", "100")
     first_pid = nsbox.state("first")["Pid"]
     for kind, flag in (("net", "--network"), ("pid", "--pid"), ("ipc", "--ipc"), ("uts", "--uts")):

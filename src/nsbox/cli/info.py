@@ -28,7 +28,23 @@ def facts(engine) -> dict:
             "Runtimes": {name: {"path": name} for name in ["nsbox"] + [n for n in ("runc", "crun") if shutil.which(n)]},
             "DefaultRuntime": os.environ.get("NSBOX_RUNTIME") or "nsbox", "KernelVersion": uname.release,
             "OperatingSystem": _os_name(), "OSType": uname.sysname.lower(), "Architecture": uname.machine,
-            "NCPU": os.cpu_count(), "Name": uname.nodename, "ServerVersion": nsbox_version()}
+            "NCPU": os.cpu_count(), "Name": uname.nodename, "ServerVersion": nsbox_version(),
+            **_network_facts(engine.root)}
+
+
+FORWARDING = {True: "on (bridge networks route their containers' outbound traffic)",
+              False: "off (the bridge plugin turns it on at the first bridged container)"}
+
+
+def _network_facts(root: str) -> dict:
+    import os
+    from nsbox.network import conflists
+    from nsbox.network.cni import cni_path
+    with open("/proc/sys/net/ipv4/ip_forward") as flag:
+        forwarding = flag.read().strip() == "1"
+    return {"Networks": conflists.names(root) + ["host", "none"], "DefaultNetwork": "bridge",
+            "DefaultBridge": os.environ.get("NSBOX_BRIDGE") or conflists.DEFAULT_BRIDGE,
+            "CNIConfigDir": conflists.config_dir(root), "CNIPath": cni_path(), "IPForwarding": forwarding}
 
 
 def _os_name() -> str:
@@ -66,8 +82,11 @@ def main(argv: list[str], root: str) -> int:
         f"Cgroup Parent: {shown['CgroupParent']}\n"
         f"Runtimes: {' '.join(shown['Runtimes'])}\n"
         f"Default Runtime: {shown['DefaultRuntime']}\n"
-        f"Networks: none (the default until bridge networks come), host, container:NAME\n"
-        f"Default Network: none\n"
+        f"Networks: {' '.join(shown['Networks'])} (and container:NAME)\n"
+        f"Default Network: bridge (Linux bridge {shown['DefaultBridge']})\n"
+        f"CNI Config Dir: {shown['CNIConfigDir']}\n"
+        f"CNI Path: {shown['CNIPath']}\n"
+        f"IP Forwarding: {FORWARDING[shown['IPForwarding']]}\n"
         f"Kernel Version: {shown['KernelVersion']}\n"
         f"CPUs: {shown['NCPU']}\n")
     return 0

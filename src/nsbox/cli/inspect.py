@@ -59,8 +59,7 @@ def docker_shape(record: dict, root: str) -> dict:
         "Driver": "overlay" if record.get("Image") else "", "Platform": "linux", "MountLabel": "",
         "ProcessLabel": "", "AppArmorProfile": "", "ExecIDs": record.get("ExecIDs") or None, "HostConfig": host,
         "GraphDriver": _graph_driver(record, root), "Mounts": record.get("Mounts") or [], "Config": shown_config,
-        "NetworkSettings": {"Networks": {network: {}}, "Ports": {}, "IPAddress": "", "Gateway": "",
-                            "SandboxKey": f"/proc/{pid}/ns/net" if pid else ""},
+        "NetworkSettings": _network_settings(record, network, pid),
         "Security": security}
     shown.update((key, value) for key, value in record.items()
                  if key not in shown and key not in ("InitStart", "Monitor", "ManualStop"))
@@ -132,3 +131,13 @@ def main(argv: list[str], root: str) -> int:
         error = {"container": ContainerNotFound, "image": ImageNotFound}.get(kind, ObjectNotFound)
         raise error("\n".join(f"No such {kind or 'object'}: {name}" for name in missing))
     return 0
+
+
+def _network_settings(record: dict, network: str, pid: int) -> dict:
+    """NetworkSettings as Docker shapes it, from what CNI ADD gave the container."""
+    settings = record.get("NetworkSettings") or {}
+    return {"Networks": settings.get("Networks") or ({} if network.startswith("container:") else {network: {}}),
+            "Ports": settings.get("Ports") or {}, "IPAddress": settings.get("IPAddress", ""),
+            "IPPrefixLen": settings.get("IPPrefixLen", 0), "Gateway": settings.get("Gateway", ""),
+            "MacAddress": settings.get("MacAddress", ""),
+            "SandboxKey": settings.get("SandboxKey") or (f"/proc/{pid}/ns/net" if pid else "")}

@@ -22,7 +22,7 @@ COMMANDS: dict[str, str] = {
     "rename": "rename", "inspect": "inspect", "exec": "exec_", "top": "top", "stats": "stats",
     "update": "update", "cp": "cp", "export": "export", "info": "info", "version": "version",
     "explain": "explain", "build": "build", "builder": "builder", "serve": "serve",
-    "system": "system", "container": "container", "volume": "volume", "history": "history",
+    "system": "system", "network": "network", "port": "port", "container": "container", "volume": "volume", "history": "history",
     "events": "events", "attach": "attach", "diff": "diff", "commit": "commit",
 }
 

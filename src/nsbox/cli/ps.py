@@ -34,6 +34,7 @@ def container_context(record: dict, full: bool, size: str = "0B"):
     from nsbox.oci.jsonio import quote
     from nsbox.cli.humanize import go_time
     from nsbox.cli.container_text import ago, short, status_text
+    from nsbox.network.ports import ports_text
     config = record.get("Config") or {}
     labels = config.get("Labels") or {}
     mounts = [m.get("Name") or m.get("Source") or "" for m in record.get("Mounts") or []]
@@ -43,12 +44,13 @@ def container_context(record: dict, full: bool, size: str = "0B"):
         "Command": quote(command if full else ellipsis(command, 20)),
         "CreatedAt": go_time(record.get("Created") or ""),
         "RunningFor": f"{ago(record['Created'])} ago" if record.get("Created") else "",
-        "Ports": "", "State": record["State"].get("Status") or "", "Status": status_text(record), "Size": size,
+        "Ports": ports_text((record.get("NetworkSettings") or {}).get("Ports") or {}), "State": record["State"].get("Status") or "", "Status": status_text(record), "Size": size,
         "Names": record.get("Name") or "", "Labels": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
         "Label": lambda key: labels.get(key, ""),
         "Mounts": ",".join(m if full else ellipsis(m, 15) for m in mounts),
         "LocalVolumes": str(sum(1 for m in record.get("Mounts") or [] if m.get("Type") == "volume")),
-        "Networks": (record.get("HostConfig") or {}).get("NetworkMode") or "", "Platform": None})
+        "Networks": ",".join((record.get("NetworkSettings") or {}).get("Networks") or {})
+        or (record.get("HostConfig") or {}).get("NetworkMode") or "", "Platform": None})
 
 
 def main(argv: list[str], root: str) -> int:

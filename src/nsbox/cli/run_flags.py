@@ -20,6 +20,10 @@ RUN_FLAGS: dict[str, str] = {
     "--net=": "network", "--privileged": "privileged", "--cap-add=": "cap_add*", "--cap-drop=": "cap_drop*",
     "--runtime=": "runtime", "--rootfs=": "rootfs", "--pull=": "pull", "--detach-keys=": "detach_keys",
     "--security-opt=": "security_opt*", "--device=": "device*", "--uidmap=": "uidmap*", "--gidmap=": "gidmap*",
+    "-p=": "publish*", "--publish=": "publish*", "-P": "publish_all", "--publish-all": "publish_all",
+    "--ip=": "ip", "--mac-address=": "mac_address", "--network-alias=": "network_alias*",
+    "--net-alias=": "network_alias*", "--add-host=": "add_host*", "--dns=": "dns*", "--dns-search=": "dns_search*",
+    "--dns-option=": "dns_option*", "--dns-opt=": "dns_option*", "--network-rate=": "network_rate",
 }
 
 RUN_USAGE = """usage: nsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]
@@ -42,7 +46,11 @@ RUN_USAGE = """usage: nsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]
       --cgroup-parent PATH    --ipc/--pid/--uts host|container:NAME   --cgroupns host|private
       --userns host|remap|auto  (remap/auto: root inside is the "nsbox" range of /etc/subuid, /etc/subgid)
       --uidmap/--gidmap CONTAINER_ID:HOST_ID:SIZE    --timens (a new time namespace)
-      --network, --net none|host|container:NAME     --cap-add CAP   --cap-drop CAP   (ALL for every one)
+      --network, --net bridge|none|host|container:NAME|NETWORK   --ip ADDR   --mac-address MAC
+      --network-alias NAME    --network-rate RATE (e.g. 10mbit, both ways)
+  -p, --publish [HOST_IP:][HOST_PORT:]PORT[/udp]   -P, --publish-all (the image's exposed ports)
+      --add-host NAME:IP|host-gateway   --dns IP   --dns-search DOMAIN   --dns-option OPT
+      --cap-add CAP   --cap-drop CAP   (ALL for every one)
       --privileged        every capability, no seccomp, the host's devices, writable /sys and /proc/sys
       --security-opt seccomp=unconfined|PATH.json, no-new-privileges[=true]
       --device HOST[:CONTAINER][:rwm]

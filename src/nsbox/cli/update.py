@@ -1,13 +1,15 @@
-"""nsbox update: change the resource limits of containers (running ones at once)."""
+"""nsbox update: change the resource limits of containers (running ones at once), --network-rate too."""
 from __future__ import annotations
 
 USAGE = """usage: nsbox update [OPTIONS] CONTAINER [CONTAINER...]
   -m, --memory SIZE  --memory-swap SIZE|-1  --memory-reservation SIZE  --cpus N  --cpu-shares N
-  --cpuset-cpus LIST  --cpuset-mems LIST  --pids-limit N  --blkio-weight N  --restart POLICY"""
+  --cpuset-cpus LIST  --cpuset-mems LIST  --pids-limit N  --blkio-weight N  --restart POLICY
+  --network-rate RATE (e.g. 10mbit; 0 removes the cap)"""
 FLAGS = {"-m=": "memory", "--memory=": "memory", "--memory-swap=": "memory_swap",
          "--memory-reservation=": "memory_reservation", "--cpus=": "cpus", "-c=": "cpu_shares",
          "--cpu-shares=": "cpu_shares", "--cpuset-cpus=": "cpuset_cpus", "--cpuset-mems=": "cpuset_mems",
-         "--pids-limit=": "pids_limit", "--blkio-weight=": "blkio_weight", "--restart=": "restart"}
+         "--pids-limit=": "pids_limit", "--blkio-weight=": "blkio_weight", "--restart=": "restart",
+         "--network-rate=": "network_rate"}
 
 
 def main(argv: list[str], root: str) -> int:

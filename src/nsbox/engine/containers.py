@@ -164,10 +164,16 @@ class Engine:
         if record["State"].get("Running") and checked_state.current_state(record)["Running"]:
             raise StateError(f"container {record['Name']} is already running")
         runtime = self.runtime(record)
-        bundle = self.write_bundle(record, console_size)
         if runtime.status(container_id) is not None:  # left by a kill -9 before the exit was recorded
             runtime.delete(container_id, force=True)
-        pid = runtime.create(container_id, bundle, stdio, console_socket)
+        from nsbox.engine.networking import connect, disconnect
+        record = connect(self, container_id)
+        try:
+            bundle = self.write_bundle(record, console_size)
+            pid = runtime.create(container_id, bundle, stdio, console_socket)
+        except BaseException:
+            disconnect(self, container_id)
+            raise
         monitor = monitor_pid or os.getpid()
 
         def running(record: dict) -> None:
@@ -182,6 +188,7 @@ class Engine:
         except BaseException as error:
             try:
                 runtime.delete(container_id, force=True)
+                disconnect(self, container_id)
             finally:
                 try:
                     self._record_exit(container_id, -1, False, str(error))
@@ -204,7 +211,16 @@ class Engine:
                 runtime.delete(container_id, force=True)
         except NsboxError:
             pass
+        self._disconnect(container_id)
         return self._record_exit(container_id, exit_code(wait_status), oom_killed, "")
+
+    def _disconnect(self, container_id: str) -> None:
+        """CNI DEL of the container's networks (a no-op when it holds none)."""
+        from nsbox.engine.networking import disconnect
+        try:
+            disconnect(self, container_id)
+        except (NsboxError, OSError):
+            pass
 
     def _record_exit(self, container_id: str, code: int, oom_killed: bool, error: str) -> dict:
         def exited(record: dict) -> None:
@@ -405,9 +421,18 @@ class Engine:
         from nsbox.engine.runconfig import update_host_config
         from nsbox.engine.spec import resources
         record = self.get(reference)
-        host = update_host_config(record["HostConfig"], options)
+        options = dict(options)
+        rate = options.pop("network_rate", None)
+        host = update_host_config(record["HostConfig"], options) if options else dict(record["HostConfig"])
+        if rate is not None:
+            from nsbox.network.attach import set_rate
+            from nsbox.network.modes import parse_rate
+            host["NetworkRate"] = parse_rate(rate) if rate not in ("", "0") else 0
         if record["State"]["Status"] in ("running", "paused"):
-            self.runtime(record).update(record["Id"], resources(host))
+            if options:
+                self.runtime(record).update(record["Id"], resources(host))
+            if rate is not None and record["NetworkSettings"].get("SandboxKey"):
+                set_rate(self.root, self.paths.run, record["Id"], record["NetworkSettings"], host["NetworkRate"])
         return self.store.update(record["Id"], lambda r: r.update(HostConfig=host))
 
     def rename(self, reference: str, new_name: str) -> None:

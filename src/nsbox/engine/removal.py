@@ -61,6 +61,7 @@ def teardown(engine, record: dict, volumes: bool, wait_monitor: bool) -> Steps:
     steps.add("monitor", lambda: _end_monitor(engine, record, wait_monitor, damaged))
     steps.add("runtime state", lambda: _delete_runtime_state(engine, record))
     steps.add("cgroups", lambda: _remove_cgroups(engine, record, damaged))
+    steps.add("network", lambda: _release_network(engine, record))
     steps.add("root filesystem", lambda: _remove_mounts(engine, record))
     if volumes:
         steps.add("anonymous volumes", lambda: _remove_anonymous_volumes(record))
@@ -171,6 +172,19 @@ def _remove_cgroups(engine, record: dict, damaged: bool) -> None:
             continue
         cgroup.kill(SIGKILL)
         cgroup.remove()
+
+
+def _release_network(engine, record: dict) -> None:
+    """CNI DEL of whatever the container still holds (veth, address, port rules), and its
+    network namespace file even when the record is too damaged to say more."""
+    from nsbox.network.modes import sandbox_path
+    if (record.get("NetworkSettings") or {}).get("SandboxKey"):
+        from nsbox.engine.networking import disconnect
+        disconnect(engine, record["Id"])
+    sandbox = sandbox_path(engine.paths.run, record["Id"])
+    if os.path.lexists(sandbox):
+        from nsbox.network import netns
+        netns.remove(sandbox)
 
 
 def _remove_mounts(engine, record: dict) -> None:

@@ -17,14 +17,17 @@ from nsbox.oci.timestamps import rfc3339_now
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
 NAMESPACE_MODES = {"ipc": ("", "private", "shareable", "host"), "pid": ("", "host"), "uts": ("", "host")}
-NETWORK_MODES = ("none", "host")
 
 
 def make_record(options: dict, image: dict | None, root: str) -> dict:
     """A new container's record (without Id and Name, which the store gives)."""
     image_config = (image or {}).get("config") or {}
+    from nsbox.engine.networking import network_config
     config = _config(options, image_config)
     host = _host_config(options)
+    network_host, network_settings = network_config(options, root, config["ExposedPorts"])
+    host.update(network_host)
+    config["MacAddress"] = options.get("mac_address") or ""
     mounts = _mounts(options, root)
     return {
         "Created": rfc3339_now(),
@@ -35,6 +38,7 @@ def make_record(options: dict, image: dict | None, root: str) -> dict:
         "Config": config,
         "HostConfig": host,
         "Mounts": mounts,
+        "NetworkSettings": network_settings,
         "State": {"Status": "created", "Running": False, "Paused": False, "Restarting": False,
                   "OOMKilled": False, "Dead": False, "Pid": 0, "ExitCode": 0, "Error": "",
                   "StartedAt": "", "FinishedAt": ""},
@@ -143,7 +147,6 @@ def _host_config(options: dict) -> dict:
         "Privileged": bool(options.get("privileged")),
         "CapAdd": [_cap(c, "--cap-add") for c in options.get("cap_add") or []],
         "CapDrop": [_cap(c, "--cap-drop") for c in options.get("cap_drop") or []],
-        "NetworkMode": options.get("network") or "none",
         "Runtime": options.get("runtime") or os.environ.get("NSBOX_RUNTIME") or "nsbox",
         "Timens": bool(options.get("timens")),
     }
@@ -192,10 +195,6 @@ def _host_config(options: dict) -> dict:
             choices = ", ".join(m for m in NAMESPACE_MODES[kind] if m) + ", container:NAME"
             raise InvalidOption(f"--{kind}", f"invalid mode {mode!r}: use {choices}")
         host[kind.capitalize() + "Mode" if kind != "uts" else "UTSMode"] = mode
-    if host["NetworkMode"] not in NETWORK_MODES and not (host["NetworkMode"].startswith("container:")
-                                                        and len(host["NetworkMode"]) > 10):
-        raise InvalidOption("--network", f"unsupported network {host['NetworkMode']!r}: nsbox supports none "
-                                       "(the default), host and container:NAME until bridge networks come")
     from nsbox.engine import userns
     host.update(userns.host_config(options))
     from nsbox.engine import security

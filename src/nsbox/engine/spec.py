@@ -171,6 +171,8 @@ def _mounts(record: dict, privileged: bool) -> list[dict]:
                     os.chown(mount["Source"], *owner)
             mounts.append({"destination": mount["Destination"], "type": "bind", "source": mount["Source"],
                            "options": ["rbind", access, mount.get("Propagation") or "rprivate"]})
+    from nsbox.engine.networking import etc_mounts
+    mounts += [mount for mount in etc_mounts(record) if mount["destination"] not in destinations]
     if record["HostConfig"].get("Init"):
         mounts.append({"destination": INIT_PATH, "type": "bind", "source": INIT_BINARY, "options": ["bind", "ro"]})
     return mounts
@@ -211,6 +213,8 @@ def make_spec(record: dict, rootfs: str, namespace_path) -> dict:
             continue
         if mode and mode.startswith("container:"):
             namespaces.append({"type": kind, "path": namespace_path(kind, mode)})
+        elif kind == "network" and (record.get("NetworkSettings") or {}).get("SandboxKey"):
+            namespaces.append({"type": kind, "path": record["NetworkSettings"]["SandboxKey"]})
         else:
             namespaces.append({"type": kind})
     if host.get("CgroupnsMode") == "private":

@@ -1,0 +1,233 @@
+"""A container's networking as the engine sees it: run options to HostConfig and
+NetworkSettings, CNI ADD at launch and DEL on every end (nsbox.network does the work),
+/etc/hosts, /etc/resolv.conf and /etc/hostname written and bind-mounted, and the hosts
+files of a user network's containers kept listing each other (name resolution with no
+DNS server: measured, a rewrite of a few small files costs far less than a resolver
+process per network).
+"""
+from __future__ import annotations
+
+import os
+
+from nsbox.errors import ConfigError, NsboxError
+
+MODES = ("none", "host", "bridge")
+
+
+def network_config(options: dict, root: str, exposed: dict) -> tuple[dict, dict]:
+    """HostConfig's network fields and the NetworkSettings a new container starts with."""
+    from nsbox.network import etc_files, modes, ports
+    mode = options.get("network") or "bridge"
+    user_network = mode not in MODES and not mode.startswith("container:")
+    if mode.startswith("container:") and len(mode) <= 10:
+        raise ConfigError("--network", "container: needs a container name, as in container:web")
+    if user_network:
+        from nsbox.network import conflists
+        conflists.load(root, mode)  # NotFound names the network
+    own = modes.own_networks({"NetworkMode": mode})
+    bindings = ports.parse_publish(options.get("publish") or [])
+    if options.get("publish_all"):
+        bindings = ports.publish_all(exposed, bindings)
+    for flag in ("publish", "ip", "mac_address", "network_alias", "network_rate"):
+        if options.get(flag) and not own:
+            raise ConfigError("--" + flag.replace("_", "-"), f"needs a bridge or user network, not --network {mode}")
+    if options.get("network_alias") and not user_network:
+        raise ConfigError("--network-alias", "works on user-defined networks only (nsbox network create)")
+    host = {"NetworkMode": mode, "PortBindings": bindings, "PublishAllPorts": bool(options.get("publish_all")),
+            "Dns": etc_files.check_dns(options.get("dns") or []), "DnsSearch": list(options.get("dns_search") or []),
+            "DnsOptions": list(options.get("dns_option") or []),
+            "ExtraHosts": etc_files.parse_extra_hosts(options.get("add_host") or []),
+            "NetworkRate": modes.parse_rate(options["network_rate"]) if options.get("network_rate") else 0}
+    networks = {}
+    if own:
+        endpoint: dict = {"Aliases": list(options.get("network_alias") or []), "IPAMConfig": None,
+                          "MacAddress": options.get("mac_address") or ""}
+        if options.get("ip"):
+            endpoint["IPAMConfig"] = {"IPv4Address": options["ip"]}
+        networks[mode] = endpoint
+    return host, {"Networks": networks, "Ports": {}, "SandboxKey": ""}
+
+
+def connect(engine, container_id: str) -> dict:
+    """ADD the container's networks (the intent recorded first, so that a crash half way
+    is released by rm -f) and write its /etc files; the updated record."""
+    from nsbox.network.modes import own_networks, sandbox_path
+    record = engine.store.load(container_id)
+    host = record["HostConfig"]
+    if own_networks(host):
+        from nsbox.network import attach
+        if record["NetworkSettings"].get("SandboxKey"):  # left attached by a kill -9: release it first
+            disconnect(engine, container_id)
+            record = engine.store.load(container_id)
+        sandbox = sandbox_path(engine.paths.run, container_id)
+        engine.store.update(container_id, lambda r: r["NetworkSettings"].update(SandboxKey=sandbox))
+        try:
+            settings = attach.attach(engine.root, engine.paths.run, container_id, host, record["NetworkSettings"])
+        except BaseException:
+            engine.store.update(container_id, lambda r: r["NetworkSettings"].update(SandboxKey=""))
+            raise
+        record = engine.store.update(container_id, lambda r: r.update(NetworkSettings=settings))
+    return write_etc_files(engine, record)
+
+
+def disconnect(engine, container_id: str) -> None:
+    """DEL every network the container is attached to; nothing if it is not."""
+    try:
+        record = engine.store.load(container_id)
+    except NsboxError:
+        return
+    settings = record.get("NetworkSettings") or {}
+    if not settings.get("SandboxKey"):
+        return
+    from nsbox.network import attach
+    attach.detach(engine.root, engine.paths.run, container_id, settings, record["HostConfig"].get("NetworkRate") or 0)
+
+    def detached(r: dict) -> None:
+        kept = {name: {"Aliases": endpoint.get("Aliases") or [], "IPAMConfig": endpoint.get("IPAMConfig"),
+                       "MacAddress": r["Config"].get("MacAddress") or ""}
+                for name, endpoint in (r["NetworkSettings"].get("Networks") or {}).items()}
+        r["NetworkSettings"] = {"Networks": kept, "Ports": {}, "SandboxKey": ""}
+    try:
+        engine.store.update(container_id, detached)
+    except NsboxError:
+        pass
+    refresh_peers(engine, list(settings.get("Networks") or {}))
+
+
+def write_etc_files(engine, record: dict) -> dict:
+    """hosts, resolv.conf and hostname in the container's directory (or the host's two with
+    --network host, another container's with container:NAME); their paths in the record."""
+    from nsbox.network import etc_files
+    host, settings = record["HostConfig"], record.get("NetworkSettings") or {}
+    mode = host.get("NetworkMode") or "none"
+    directory = engine.paths.container(record["Id"])
+    hostname = record["Config"].get("Hostname") or record["Id"][:12]
+    paths = {"HostsPath": os.path.join(directory, "hosts"), "ResolvConfPath": os.path.join(directory, "resolv.conf"),
+             "HostnamePath": os.path.join(directory, "hostname")}
+    if mode == "host":
+        paths.update(HostsPath="/etc/hosts", ResolvConfPath=etc_files.HOST_RESOLV_CONF)
+    elif mode.startswith("container:"):
+        other = engine.get(mode.partition(":")[2])
+        paths.update(HostsPath=other.get("HostsPath") or "", ResolvConfPath=other.get("ResolvConfPath") or "")
+    else:
+        networks = settings.get("Networks") or {}
+        addresses = [n["IPAddress"] for n in networks.values() if n.get("IPAddress")]
+        gateway = next((n["Gateway"] for n in networks.values() if n.get("Gateway")), "")
+        etc_files.rewrite(paths["HostsPath"], etc_files.hosts(hostname, addresses, host.get("ExtraHosts") or [],
+                                                              gateway, peers_of(engine, record)))
+        etc_files.rewrite(paths["ResolvConfPath"], etc_files.resolv_conf(
+            host.get("Dns") or [], host.get("DnsSearch") or [], host.get("DnsOptions") or [], own_netns=True))
+    etc_files.rewrite(paths["HostnamePath"], hostname + "\n")
+    record = engine.store.update(record["Id"], lambda r: r.update(paths))
+    if any(name not in ("bridge",) for name in settings.get("Networks") or {}):
+        refresh_peers(engine, list(settings["Networks"]), skip=record["Id"])
+    return record
+
+
+def _user_networks(names) -> list[str]:
+    return [name for name in names if name != "bridge"]
+
+
+def peers_of(engine, record: dict, network_records: list[dict] | None = None) -> list[tuple[str, list[str]]]:
+    """(address, names) of the other containers on `record`'s user networks."""
+    wanted = _user_networks((record.get("NetworkSettings") or {}).get("Networks") or {})
+    if not wanted:
+        return []
+    entries = []
+    for other in network_records if network_records is not None else attached_records(engine, wanted):
+        if other["Id"] == record["Id"]:
+            continue
+        for name in wanted:
+            endpoint = ((other.get("NetworkSettings") or {}).get("Networks") or {}).get(name) or {}
+            if endpoint.get("IPAddress"):
+                names = [other["Name"]] + list(endpoint.get("Aliases") or []) + [other["Id"][:12]]
+                entries.append((endpoint["IPAddress"], list(dict.fromkeys(names))))
+    return entries
+
+
+def attached_records(engine, networks: list[str]) -> list[dict]:
+    found = []
+    for container_id in engine.store.ids():
+        try:
+            other = engine.store.load(container_id)
+        except NsboxError:
+            continue
+        if any((((other.get("NetworkSettings") or {}).get("Networks") or {}).get(n) or {}).get("IPAddress")
+               for n in networks):
+            found.append(other)
+    return found
+
+
+def refresh_peers(engine, networks: list[str], skip: str = "") -> None:
+    """Rewrite the hosts file of every container attached to these user networks."""
+    from nsbox.linux.store_files import locked
+    from nsbox.network import etc_files
+    wanted = _user_networks(networks)
+    if not wanted:
+        return
+    with locked(os.path.join(engine.paths.run, "hosts.lock")):
+        records = attached_records(engine, wanted)
+        for other in records:
+            if other["Id"] == skip or not other.get("HostsPath", "").startswith(engine.paths.containers):
+                continue
+            host = other["HostConfig"]
+            networks_of = other["NetworkSettings"]["Networks"]
+            addresses = [n["IPAddress"] for n in networks_of.values() if n.get("IPAddress")]
+            gateway = next((n["Gateway"] for n in networks_of.values() if n.get("Gateway")), "")
+            hostname = other["Config"].get("Hostname") or other["Id"][:12]
+            etc_files.rewrite(other["HostsPath"], etc_files.hosts(hostname, addresses, host.get("ExtraHosts") or [],
+                                                                  gateway, peers_of(engine, other, records)))
+
+
+def etc_mounts(record: dict) -> list[dict]:
+    """OCI bind mounts of the container's hosts, resolv.conf and hostname files."""
+    mounts = []
+    shared = (record.get("HostConfig") or {}).get("NetworkMode") == "host"
+    for key, destination in (("HostsPath", "/etc/hosts"), ("ResolvConfPath", "/etc/resolv.conf"),
+                             ("HostnamePath", "/etc/hostname")):
+        source = record.get(key)
+        if source and os.path.exists(source):
+            access = "ro" if shared and destination != "/etc/hostname" else "rw"
+            mounts.append({"destination": destination, "type": "bind", "source": source,
+                           "options": ["rbind", access, "rprivate"]})
+    return mounts
+
+
+def network_users(engine, name: str) -> list[str]:
+    """Names of the containers (any state) that use network `name`."""
+    users = []
+    for container_id in engine.store.ids():
+        try:
+            other = engine.store.load(container_id)
+        except NsboxError:
+            continue
+        if name in ((other.get("NetworkSettings") or {}).get("Networks") or {}):
+            users.append(other.get("Name") or container_id[:12])
+    return users
+
+
+def set_networks(engine, reference: str, name: str, connect_it: bool, aliases: list[str], ip: str) -> None:
+    """`network connect/disconnect` of a container that is not running (it joins or leaves
+    the network at its next start)."""
+    from nsbox.errors import StateError
+    from nsbox.network import conflists
+    from nsbox.network.modes import own_networks
+    record = engine.get(reference)
+    if record["State"]["Status"] in ("running", "paused", "restarting"):
+        raise StateError(f"container {record['Name']} is {record['State']['Status']}: stop it first "
+                         "(nsbox connects networks at start)")
+    if not own_networks(record["HostConfig"]) and connect_it:
+        raise StateError(f"container {record['Name']} uses --network {record['HostConfig']['NetworkMode']}: "
+                         "it cannot join other networks")
+    conflists.load(engine.root, name)
+
+    def change(r: dict) -> None:
+        networks = r["NetworkSettings"].setdefault("Networks", {})
+        if connect_it:
+            networks[name] = {"Aliases": aliases, "IPAMConfig": {"IPv4Address": ip} if ip else None,
+                              "MacAddress": ""}
+        elif name not in networks:
+            raise StateError(f"container {r['Name']} is not connected to network {name}")
+        else:
+            del networks[name]
+    engine.store.update(record["Id"], change)

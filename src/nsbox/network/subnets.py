@@ -1,0 +1,112 @@
+"""Host-wide network state: which subnet each nsbox bridge uses, and the IPAM store.
+
+Linux bridges and routes belong to the host, not to an nsbox root, so the state that
+hands out addresses on them is host-wide too (as Docker's and nerdctl's is): every
+root that uses bridge B reads B's subnet from /run/nsbox-network/bridges/B and reserves
+addresses in one host-local store, /run/nsbox-network/ipam/B. Two roots can therefore
+never hand out one address on one bridge, and a new network never takes a subnet that
+another root's bridge (or any route of the host) already covers. It lives under /run:
+a reboot ends every container whose address it records.
+"""
+from __future__ import annotations
+
+import os
+
+from nsbox.errors import ConfigError, NetworkError
+
+HOST_STATE = "/run/nsbox-network"
+POOL = "10.90.0.0/16"  # cut into /24s; podman takes 10.88/16, docker 172.17/16
+POOL_PREFIX = 24
+
+
+def host_lock():
+    """The host-wide lock every claim and release holds."""
+    from nsbox.linux.store_files import locked
+    os.makedirs(os.path.join(HOST_STATE, "bridges"), exist_ok=True)
+    return locked(os.path.join(HOST_STATE, "lock"))
+
+
+def ipam_dir(bridge: str) -> str:
+    return os.path.join(HOST_STATE, "ipam", bridge)
+
+
+def claims() -> dict[str, dict]:
+    """bridge name -> its claim {"subnet", "owner"}."""
+    import json
+    found = {}
+    directory = os.path.join(HOST_STATE, "bridges")
+    for name in os.listdir(directory) if os.path.isdir(directory) else []:
+        try:
+            with open(os.path.join(directory, name)) as claim:
+                found[name] = json.load(claim)
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def host_routes() -> list:
+    """The host's IPv4 routes other than the default (from /proc/net/route)."""
+    import ipaddress
+    routes = []
+    with open("/proc/net/route") as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            destination = ipaddress.IPv4Address(int(fields[1], 16).to_bytes(4, "little"))
+            mask = bin(int(fields[7], 16)).count("1")
+            if mask:
+                routes.append(ipaddress.ip_network(f"{destination}/{mask}", strict=False))
+    return routes
+
+
+def claim(bridge: str, subnet: str | None, owner: str) -> dict:
+    """The subnet of `bridge`: its existing claim, else `subnet` (checked) or the first free
+    /24 of the pool, claimed now for `owner`."""
+    import ipaddress
+    import json
+    with host_lock():
+        existing = claims()
+        if bridge in existing:
+            if subnet and ipaddress.ip_network(subnet, strict=False) != ipaddress.ip_network(existing[bridge]["subnet"]):
+                raise ConfigError("--subnet", f"bridge {bridge} already uses {existing[bridge]['subnet']}")
+            return existing[bridge]
+        taken = [(f"nsbox bridge {name}", ipaddress.ip_network(c["subnet"])) for name, c in existing.items()]
+        taken += [("a route of this host", route) for route in host_routes()]
+        if subnet:
+            chosen = _checked(subnet, taken)
+        else:
+            chosen = next((candidate for candidate in ipaddress.ip_network(POOL).subnets(new_prefix=POOL_PREFIX)
+                           if not any(candidate.overlaps(net) for _, net in taken)), None)
+            if chosen is None:
+                raise NetworkError(f"no free /{POOL_PREFIX} left in {POOL}: remove unused networks (nsbox network prune)")
+        record = {"subnet": str(chosen), "owner": owner}
+        path = os.path.join(HOST_STATE, "bridges", bridge)
+        with open(path + ".tmp", "w") as out:
+            json.dump(record, out)
+        os.rename(path + ".tmp", path)
+        return dict(record, new=True)
+
+
+def _checked(subnet: str, taken: list):
+    import ipaddress
+    try:
+        network = ipaddress.ip_network(subnet, strict=False)
+    except ValueError:
+        raise ConfigError("--subnet", f"not a subnet in CIDR form like 10.91.0.0/24: {subnet!r}") from None
+    if network.version != 4 or network.prefixlen > 30:
+        raise ConfigError("--subnet", f"must be an IPv4 subnet of at least 4 addresses (/30), got {subnet}")
+    for what, other in taken:
+        if network.overlaps(other):
+            raise ConfigError("--subnet", f"{network} overlaps {other}, used by {what}: choose another subnet")
+    return network
+
+
+def release(bridge: str) -> None:
+    """Forget `bridge`'s claim and its IPAM store (its network is gone)."""
+    from nsbox.linux.store_files import remove_tree
+    with host_lock():
+        try:
+            os.unlink(os.path.join(HOST_STATE, "bridges", bridge))
+        except FileNotFoundError:
+            pass
+        remove_tree(ipam_dir(bridge))
