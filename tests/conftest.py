@@ -30,7 +30,7 @@ VENV_BIN = os.path.dirname(sys.executable)
 
 def pytest_collection_modifyitems(config, items):
     if os.geteuid() != 0:
-        skip = pytest.mark.skip(reason="X")
+        skip = pytest.mark.skip(reason="needs root: nsbox's tests run as root against the real kernel (only those marked needs_no_root run without)")
         for item in items:
             if "needs_no_root" not in item.keywords:
                 item.add_marker(skip)
