@@ -202,3 +202,48 @@ def test_attach_and_exec_on_a_terminal(served):
     assert os.waitstatus_to_exitcode(status) == 0, output
     assert b"/dev/pts/" in output  # the process inside had a terminal
     served.docker("rm", "-f", "term", "chatty")
+
+
+def _certificates(directory) -> dict[str, str]:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, made by openssl."""
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=directory)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "1",
+        "-subj", "/CN=nsbox test CA")
+    for name, extension in (("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth"),
+                            ("client", "extendedKeyUsage=clientAuth")):
+        (directory / f"{name}.ext").write_text(extension + "\n")
+        run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}-key.pem", "-out", f"{name}.csr",
+            "-subj", f"/CN={name}")
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial",
+            "-out", f"{name}.pem", "-days", "1", "-extfile", f"{name}.ext")
+    return {name: str(directory / f"{name}.pem") for name in ("ca", "server", "client", "server-key", "client-key")}
+
+
+def test_tcp_only_with_tls_client_certificates(nsbox, tmp_path):
+    refused = nsbox("serve", "-H", "tcp://127.0.0.1:2399", check=False)
+    assert refused.returncode == 125 and "--tlsverify" in refused.stderr
+    certs = _certificates(tmp_path)
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(nsbox.command("serve", "-H", f"tcp://127.0.0.1:{port}", "--tlsverify", "--tlscacert",
+                                            certs["ca"], "--tlscert", certs["server"], "--tlskey",
+                                            certs["server-key"]), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        env = dict(os.environ, DOCKER_CONFIG=str(tmp_path / "docker-config"))
+        env.pop("DOCKER_HOST", None)
+        base = [DOCKER, "-H", f"tcp://127.0.0.1:{port}", "--tlsverify", "--tlscacert", certs["ca"]]
+        nsbox.wait_for(lambda: subprocess.run([*base, "--tlscert", certs["client"], "--tlskey", certs["client-key"],
+                                               "version"], env=env, capture_output=True).returncode == 0,
+                       timeout=30, what="the TLS server")
+        ran = subprocess.run([*base, "--tlscert", certs["client"], "--tlskey", certs["client-key"], "run", "--rm",
+                              "busybox", "echo", "over tls"], env=env, capture_output=True, text=True, timeout=60)
+        assert ran.stdout == "over tls\n", ran.stderr
+        anonymous = subprocess.run([*base, "version"], env=env, capture_output=True, text=True, timeout=30)
+        assert anonymous.returncode != 0 and "certificate" in anonymous.stderr, anonymous.stderr  # no client cert
+    finally:
+        server.terminate()
+        assert server.wait(timeout=30) == 0

@@ -8,10 +8,13 @@ import signal
 import sys
 
 USAGE = """usage: nsbox serve [-H unix:///run/nsbox.sock] [--group GROUP]
+       nsbox serve -H tcp://HOST:PORT --tlsverify --tlscacert CA --tlscert CERT --tlskey KEY
 
   -H, --host unix://PATH   the socket to listen on (default /run/nsbox.sock)
-      --group GROUP        the socket's group (mode 0660); root only (0600) without it"""
-FLAGS = {"-H=": "host", "--host=": "host", "--group=": "group"}
+      --group GROUP        the socket's group (mode 0660); root only (0600) without it
+  -H tcp://HOST:PORT       a TCP port, only with TLS and client certificates signed by --tlscacert"""
+FLAGS = {"-H=": "host", "--host=": "host", "--group=": "group", "--tlsverify": "tlsverify", "--tlscacert=": "tlscacert",
+         "--tlscert=": "tlscert", "--tlskey=": "tlskey"}
 DEFAULT_SOCKET = "/run/nsbox.sock"
 
 
@@ -24,28 +27,48 @@ def main(argv: list[str], root: str) -> int:
     if positional:
         raise ConfigError("serve", f"takes no arguments\n{USAGE}")
     host = str(values.get("host") or "unix://" + DEFAULT_SOCKET)
-    if not host.startswith("unix://"):
-        raise ConfigError("--host", f"{host}: only unix:// sockets are served (a TCP port would need TLS client "
-                          "certificates, which nsbox serve does not do yet)")
-    path = host.removeprefix("unix://")
     Handler.routes = all_routes()
     Handler.root = os.path.abspath(root)
     Handler.debug = bool(os.environ.get("NSBOX_SERVE_LOG"))
-    group = values.get("group")
-    server = listen(path, str(group) if group else None)
+    path = None
+    if host.startswith("tcp://"):
+        server = _tls_server(host, values)
+    elif host.startswith("unix://"):
+        path = host.removeprefix("unix://")
+        group = values.get("group")
+        server = listen(path, str(group) if group else None)
+    else:
+        raise ConfigError("--host", f"{host}: give unix://PATH or tcp://HOST:PORT")
     signal.signal(signal.SIGTERM, _stop)
-    print(f"nsbox serve: listening on unix://{path} (DOCKER_HOST=unix://{path})", file=sys.stderr, flush=True)
+    print(f"nsbox serve: listening on {host} (DOCKER_HOST={host})", file=sys.stderr, flush=True)
     try:
         server.serve_forever(poll_interval=0.5)
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
+        if path is not None:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
     return 0
+
+
+def _tls_server(host: str, values: dict):
+    """A TCP port is served only with TLS and client certificates: anyone who can reach an
+    API socket can run a privileged container, that is, own the host."""
+    from nsbox.errors import ConfigError
+    from nsbox.serve.http import listen_tls
+    missing = [flag for flag in ("tlsverify", "tlscacert", "tlscert", "tlskey") if not values.get(flag)]
+    if missing:
+        raise ConfigError("--host", f"{host}: a TCP port needs --tlsverify --tlscacert --tlscert --tlskey (missing: "
+                          + ", ".join("--" + flag for flag in missing) + ")")
+    address, _, port = host.removeprefix("tcp://").rpartition(":")
+    if not port.isdigit():
+        raise ConfigError("--host", f"{host}: give tcp://HOST:PORT")
+    return listen_tls(address or "127.0.0.1", int(port), str(values["tlscacert"]), str(values["tlscert"]),
+                      str(values["tlskey"]))
 
 
 def _stop(signum: int, frame: object) -> None:

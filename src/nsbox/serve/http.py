@@ -233,3 +233,25 @@ def listen(path: str, group: str | None) -> UnixServer:
         os.chmod(path, 0o660)
     return server
 
+
+
+class TlsServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    """TCP only with TLS and client certificates signed by the given CA (docker's --tlsverify)."""
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+def listen_tls(host: str, port: int, ca: str, cert: str, key: str) -> TlsServer:
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+        context.load_verify_locations(ca)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigError("--tlscert/--tlskey/--tlscacert", f"cannot load them: {error}") from None
+    context.verify_mode = ssl.CERT_REQUIRED  # no certificate signed by the CA, no connection
+    server = TlsServer((host, port), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    return server
