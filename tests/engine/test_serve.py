@@ -247,3 +247,12 @@ def test_tcp_only_with_tls_client_certificates(nsbox, tmp_path):
     finally:
         server.terminate()
         assert server.wait(timeout=30) == 0
+
+
+def test_sigterm_stops_serving_and_leaves_containers_running(served):
+    served.docker("run", "-d", "--name", "survivor", "busybox", "sleep", "1000")
+    server_pid = int(subprocess.run(["fuser", served.socket], capture_output=True, text=True).stdout.split()[0])
+    os.kill(server_pid, 15)
+    served.nsbox.wait_for(lambda: not os.path.exists(served.socket), what="the server to stop")
+    assert served.nsbox.state("survivor")["Status"] == "running"  # its own monitor keeps it
+    served.nsbox("rm", "-f", "survivor")
