@@ -48,8 +48,7 @@ def main() -> int:
     from benchmarks.stats import MAX_SPREAD
     if not options.no_install:
         machine.install_anchors()
-        if not options.no_chart:
-            machine.install_chart_extra()
+        machine.install_bench_extra()
     import compileall
     compileall.compile_dir(os.path.join(os.path.dirname(HERE), "src", "nsbox"), quiet=1)  # as installed
     from nsbox.engine.monitor_build import compiled_loop

@@ -24,13 +24,24 @@ def install_anchors(log=print) -> None:
                        env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"), capture_output=True)
 
 
-def install_chart_extra(log=print) -> None:
-    """pip install the `bench` extra (matplotlib) into this venv when it is missing."""
-    import importlib.util
+def install_bench_extra(log=print) -> None:
+    """pip install the `bench` extra (matplotlib for the chart, what cases compare against)
+    into this venv when one of its packages is missing."""
+    import importlib.metadata
     import sys
-    if importlib.util.find_spec("matplotlib") is None:
-        log("installing the bench extra (matplotlib) ...")
-        repository = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    import tomllib
+    repository = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(repository, "pyproject.toml"), "rb") as project:  # the venv's metadata may be older
+        wanted = tomllib.load(project)["project"]["optional-dependencies"].get("bench", [])
+    missing = []
+    for requirement in wanted:
+        name = requirement.split(">")[0].split("=")[0].split("<")[0].split("[")[0].strip()
+        try:
+            importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(name)
+    if missing:
+        log(f"installing the bench extra ({', '.join(missing)}) ...")
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", f"{repository}[bench]"], capture_output=True)
 
 
