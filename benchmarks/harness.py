@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from benchmarks.bench import Bench
 
 Step = Callable[[int], object]
+MIN_ROUNDS = 3  # a case stops early for its time budget only after this many timed rounds
 
 
 class Skip(Exception):
@@ -76,6 +77,7 @@ class Case:
     warmup: int = 2
     cpu_comparable: bool = False
     note: str = ""  # how the case is run, shown under its table
+    budget: float = 45.0  # seconds of timed rounds; past it the case stops after its current round
 
 
 @dataclass
@@ -115,8 +117,14 @@ def run_case(case: Case, bench: "Bench", runs: int | None = None, log: Callable[
         log(f"    the case could not be set up: {why}")
         return [Result(case.baseline, [], [], skipped=f"the case could not be set up: {why}"[:400])]
     live = list(contenders)
+    started = 0.0
     try:
         for index in range(case.warmup + rounds):
+            if index == case.warmup:
+                started = time.monotonic()
+            elif index > case.warmup and index - case.warmup >= MIN_ROUNDS and time.monotonic() - started > case.budget:
+                log(f"    {index - case.warmup} rounds: the case's {case.budget:.0f} s budget is spent")
+                break
             shift = index % len(live) if live else 0
             for contender in live[shift:] + live[:shift]:
                 result = results[contender.tool]
