@@ -87,3 +87,22 @@ def engine_leftovers(root: str) -> list[str]:
         if os.path.isdir(directory):
             left += [os.path.join(part, name) for name in os.listdir(directory) if name != "@seccomp"]
     return left
+
+
+def runtimes_holding(nsbox: Nsbox, container: str) -> set[str]:
+    """Which OCI runtimes hold the running container, each asked through its own CLI about
+    its own state directory (nsbox keeps one per runtime below its run directory): proof of
+    which runtime ran it, whatever the container prints."""
+    import shutil
+    from nsbox.engine.paths import Paths
+    container_id = nsbox.inspect(container)["Id"]
+    run_dir = Paths(nsbox.root).run
+    asked = {"nsbox": [os.path.join(VENV_BIN, "nsbox-runtime"), "--root", os.path.join(run_dir, "runtime")]}
+    if shutil.which("runc"):
+        asked["runc"] = ["runc", "--root", os.path.join(run_dir, "runc")]
+    holding = set()
+    for name, command in asked.items():
+        result = subprocess.run([*command, "state", container_id], capture_output=True, text=True)
+        if result.returncode == 0 and '"running"' in result.stdout:
+            holding.add(name)
+    return holding

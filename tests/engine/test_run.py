@@ -7,6 +7,7 @@ import pytest
 
 from tests.conftest import CGROUP_PARENT
 from tests import leaks
+from tests.engine.conftest import runtimes_holding
 
 
 def run(nsbox, *args, **kwargs):
@@ -91,6 +92,9 @@ def test_user(nsbox, runtime):
     assert run(nsbox, "--runtime", runtime, "-u", "1234:5678", "busybox", "id").stdout.startswith("uid=1234 gid=5678")
     bad_user = run(nsbox, "--runtime", runtime, "-u", "nosuchuser", "busybox", "true")
     assert bad_user.returncode == 125 and "nosuchuser" in bad_user.stderr
+    nsbox("run", "-d", "--runtime", runtime, "-u", "nobody", "--name", "which", "busybox", "sleep", "100")
+    assert runtimes_holding(nsbox, "which") == {runtime}
+    nsbox("rm", "-f", "which")
 
 
 def test_capabilities(nsbox):
@@ -226,5 +230,6 @@ def test_runc_as_the_runtime(nsbox):
     result = run(nsbox, "--runtime", "runc", "busybox", "sh", "-c", "echo $$; exit 4")
     assert (result.returncode, result.stdout) == (4, "1\n")
     container_id = nsbox.out("run", "-d", "--runtime", "runc", "busybox", "sleep", "100").strip()
+    assert runtimes_holding(nsbox, container_id) == {"runc"}
     assert nsbox.out("exec", container_id, "cat", "/proc/1/cmdline").startswith("sleep")
     nsbox("rm", "-f", container_id)

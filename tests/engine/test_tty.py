@@ -12,6 +12,8 @@ import time
 
 import pytest
 
+from tests.engine.conftest import runtimes_holding
+
 TIOCSWINSZ = 0x5414
 
 
@@ -86,5 +88,6 @@ def test_exec_t_and_detached_t_logs(nsbox, runtime):
     nsbox("run", "-d", "-t", "--runtime", runtime, "--name", "term", "busybox", "sh", "-c", "tty; sleep 100")
     nsbox.wait_for(lambda: "/dev/pts/0" in nsbox.out("logs", "term"), what="the tty in the logs")
     code, output = under_pty(nsbox.command("exec", "-t", "term", "sh", "-c", "tty; stty size"), rows=20, cols=70)
+    assert runtimes_holding(nsbox, "term") == {runtime}
     nsbox("rm", "-f", "term")
     assert code == 0 and "/dev/pts/" in output and "20 70" in output, output
