@@ -6,7 +6,7 @@ import shutil
 
 from nsbox.errors import ImageError, NotFound, StateError
 from nsbox.image.reference import parse_reference
-from nsbox.image.rootfs import image_users
+from nsbox.image.rootfs import containers_using, image_users
 from nsbox.image.store import UNTAGGED, ImageStore
 from nsbox.linux.store_files import locked
 from nsbox.oci import image_spec
@@ -35,7 +35,7 @@ def remove_image(root: str, text: str, force: bool = False) -> list[str]:
     store = ImageStore(root)
     image = store.resolve(text)
     by_id = image.id[len("sha256:"):].startswith(text.removeprefix("sha256:")) and len(text) >= 3
-    users = [name for name, image_id in image_users(root).items() if image_id == image.id]
+    users = containers_using(root, image)
     if users and not force:
         raise StateError(f"image {text!r} ({image.id[7:19]}) is used by container(s) {', '.join(sorted(users))}: "
                          "remove them first, or use -f to remove only the image's names")
@@ -153,7 +153,7 @@ def describe(root: str, text: str) -> dict:
         "Metadata": {"LastTagTime": "0001-01-01T00:00:00Z"},
         "ManifestDigest": image.manifest_digest,
         "LayerDirs": layers,
-        "UsedBy": sorted(name for name, image_id in image_users(root).items() if image_id == image.id),
+        "UsedBy": containers_using(root, image),
     }
 
 

@@ -1,7 +1,7 @@
 """`nsbox-runtime`: the OCI runtime command line, with runc's commands and flags.
 
 Global flags, then a command; each command is a module in nsbox.runtime.commands with
-FLAGS (in nsbox.flags' notation; flags end at the first positional argument, as in runc)
+FLAGS (in nsbox.flags' notation; flags end at the first positional argument, as in runc), USAGE (its --help)
 and `run(options, positionals, ctx) -> int`, imported only when named.
 """
 from __future__ import annotations
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         if command not in COMMANDS:
             raise UsageError(f"unknown command {command!r}; commands: {', '.join(COMMANDS)}")
         module = __import__(f"nsbox.runtime.commands.{command}", fromlist=["run"])
-        command_options, positionals = parse(rest[1:], module.FLAGS, module.__doc__ or command)
+        command_options, positionals = parse(rest[1:], module.FLAGS, module.USAGE)
         return module.run(command_options, positionals, ctx)
     except KeyboardInterrupt:
         return 130

@@ -1,7 +1,9 @@
-"""nsbox-runtime create [--bundle DIR] [--pid-file F] [--console-socket S] [--no-pivot] [--preserve-fds N] ID"""
+"""`nsbox-runtime create`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
 from __future__ import annotations
 
 from nsbox.runtime.cli import Context, one_id
+
+USAGE = """nsbox-runtime create [--bundle DIR] [--pid-file F] [--console-socket S] [--no-pivot] [--preserve-fds N] ID"""
 
 FLAGS = {
     "--bundle=": "bundle", "-b=": "bundle", "--pid-file=": "pid_file", "--console-socket=": "console_socket",

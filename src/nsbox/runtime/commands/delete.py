@@ -1,7 +1,9 @@
-"""nsbox-runtime delete [--force] ID"""
+"""`nsbox-runtime delete`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
 from __future__ import annotations
 
 from nsbox.runtime.cli import Context, one_id
+
+USAGE = """nsbox-runtime delete [--force] ID"""
 
 FLAGS = {"--force": "force", "-f": "force"}
 

@@ -1,15 +1,17 @@
-"""nsbox-runtime events [--stats] [--interval DURATION] ID: a container's stats and OOM events as JSON lines.
-
---stats prints one {"type": "stats", "id": ID, "data": {...}} record and exits (runc's format).
-Without it, a stats record every --interval (default 5s) and an {"type": "oom", "id": ID}
-record whenever the container runs out of memory, until the container stops.
-"""
+"""`nsbox-runtime events`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
 from __future__ import annotations
 
 import os
 import sys
 
 from nsbox.runtime.cli import Context, UsageError, one_id
+
+USAGE = """nsbox-runtime events [--stats] [--interval DURATION] ID: a container's stats and OOM events as JSON lines.
+
+--stats prints one {"type": "stats", "id": ID, "data": {...}} record and exits (runc's format).
+Without it, a stats record every --interval (default 5s) and an {"type": "oom", "id": ID}
+record whenever the container runs out of memory, until the container stops.
+"""
 
 FLAGS = {"--stats": "stats", "--interval=": "interval"}
 

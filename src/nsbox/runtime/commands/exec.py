@@ -1,12 +1,14 @@
-"""nsbox-runtime exec [flags] ID [COMMAND ARGS...]   or   exec --process FILE ID
+"""`nsbox-runtime exec`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
+from __future__ import annotations
+
+from nsbox.runtime.cli import Context, UsageError
+
+USAGE = """nsbox-runtime exec [flags] ID [COMMAND ARGS...]   or   exec --process FILE ID
 
 Flags: --process/-p FILE (an OCI process JSON), --tty/-t, --console-socket S, --detach/-d,
 --pid-file F, --cwd DIR, --env/-e NAME=VALUE (repeatable), --user/-u UID[:GID],
 --additional-gids/-g GID, --cap/-c CAP (repeatable), --no-new-privs, --preserve-fds N.
 Without --process the container's own process (env, user, capabilities) is the base."""
-from __future__ import annotations
-
-from nsbox.runtime.cli import Context, UsageError
 
 FLAGS = {
     "--process=": "process", "-p=": "process", "--tty": "tty", "-t": "tty",

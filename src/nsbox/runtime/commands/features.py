@@ -1,9 +1,11 @@
-"""nsbox-runtime features: what this runtime supports, as the OCI features document."""
+"""`nsbox-runtime features`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
 from __future__ import annotations
 
 import sys
 
 from nsbox.runtime.cli import Context
+
+USAGE = """nsbox-runtime features: what this runtime supports, as the OCI features document."""
 
 FLAGS: dict = {}
 VERSION = "0.1.0"

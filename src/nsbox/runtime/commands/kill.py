@@ -1,7 +1,9 @@
-"""nsbox-runtime kill [--all] ID [SIGNAL]   (SIGNAL: a name like TERM or SIGKILL, or a number; default TERM)"""
+"""`nsbox-runtime kill`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
 from __future__ import annotations
 
 from nsbox.runtime.cli import Context, UsageError
+
+USAGE = """nsbox-runtime kill [--all] ID [SIGNAL]   (SIGNAL: a name like TERM or SIGKILL, or a number; default TERM)"""
 
 FLAGS = {"--all": "all", "-a": "all"}
 

@@ -1,9 +1,11 @@
-"""nsbox-runtime list [--format table|json] [--quiet]"""
+"""`nsbox-runtime list`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
 from __future__ import annotations
 
 import sys
 
 from nsbox.runtime.cli import Context, UsageError
+
+USAGE = """nsbox-runtime list [--format table|json] [--quiet]"""
 
 FLAGS = {
     "--format=": "format", "-f=": "format", "--quiet": "quiet", "-q": "quiet",

@@ -1,7 +1,9 @@
-"""nsbox-runtime pause ID: freeze every process of the container (its cgroup's freezer)."""
+"""`nsbox-runtime pause`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
 from __future__ import annotations
 
 from nsbox.runtime.cli import Context, one_id
+
+USAGE = """nsbox-runtime pause ID: freeze every process of the container (its cgroup's freezer)."""
 
 FLAGS: dict = {}
 

@@ -1,12 +1,14 @@
-"""nsbox-runtime ps [--format table|json] ID [ps options]
-
-json: the host PIDs of every process in the container's cgroup; table: `ps` (default
-options -ef) limited to those processes."""
+"""`nsbox-runtime ps`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
 from __future__ import annotations
 
 import sys
 
 from nsbox.runtime.cli import Context, UsageError
+
+USAGE = """nsbox-runtime ps [--format table|json] ID [ps options]
+
+json: the host PIDs of every process in the container's cgroup; table: `ps` (default
+options -ef) limited to those processes."""
 
 FLAGS = {"--format=": "format", "-f=": "format"}
 

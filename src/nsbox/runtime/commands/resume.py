@@ -1,7 +1,9 @@
-"""nsbox-runtime resume ID: thaw a paused container."""
+"""`nsbox-runtime resume`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
 from __future__ import annotations
 
 from nsbox.runtime.cli import Context, one_id
+
+USAGE = """nsbox-runtime resume ID: thaw a paused container."""
 
 FLAGS: dict = {}
 

@@ -1,12 +1,14 @@
-"""nsbox-runtime run [create's flags] [--detach] [--keep] ID
-
-create + start; without --detach, waits for the container, forwards signals to it,
-deletes it afterwards (unless --keep) and exits with its exit code."""
+"""`nsbox-runtime run`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
 from __future__ import annotations
 
 from nsbox.runtime.cli import Context
 from nsbox.runtime.commands.create import FLAGS as CREATE_FLAGS
 from nsbox.runtime.commands.create import create_from
+
+USAGE = """nsbox-runtime run [create's flags] [--detach] [--keep] ID
+
+create + start; without --detach, waits for the container, forwards signals to it,
+deletes it afterwards (unless --keep) and exits with its exit code."""
 
 FLAGS = CREATE_FLAGS | {"--detach": "detach", "-d": "detach", "--keep": "keep"}
 

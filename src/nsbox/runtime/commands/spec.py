@@ -1,9 +1,11 @@
-"""nsbox-runtime spec [--bundle DIR] [--rootless]: write a default config.json (as `runc spec`)."""
+"""`nsbox-runtime spec`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
 from __future__ import annotations
 
 import os
 
 from nsbox.runtime.cli import Context
+
+USAGE = """nsbox-runtime spec [--bundle DIR] [--rootless]: write a default config.json (as `runc spec`)."""
 
 FLAGS = {"--bundle=": "bundle", "-b=": "bundle", "--rootless": "rootless"}
 

@@ -1,9 +1,11 @@
-"""nsbox-runtime state ID: the OCI state as JSON."""
+"""`nsbox-runtime state`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
 from __future__ import annotations
 
 import sys
 
 from nsbox.runtime.cli import Context, one_id
+
+USAGE = """nsbox-runtime state ID: the OCI state as JSON."""
 
 FLAGS: dict = {}
 

@@ -1,8 +1,4 @@
-"""nsbox-runtime update [--resources FILE|-] [limit flags] ID: change a live container's limits.
-
---resources takes OCI linux.resources JSON (runc's format); the flags below override it.
-Sizes take a k, m or g suffix (powers of 1024), as runc's do.
-"""
+"""`nsbox-runtime update`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
 from __future__ import annotations
 
 from nsbox.runtime.cli import Context, UsageError, one_id
@@ -25,6 +21,12 @@ LIMIT_FLAGS = {
     "--pids-limit": ("pids_limit", "pids", "limit", "int"),
     "--blkio-weight": ("blkio_weight", "blockIO", "weight", "int"),
 }
+USAGE = """nsbox-runtime update [--resources FILE|-] [limit flags] ID: change a live container's limits.
+
+--resources takes OCI linux.resources JSON (runc's format); the flags below override it.
+Sizes take a k, m or g suffix (powers of 1024), as runc's do.
+"""
+
 FLAGS = {"--resources=": "resources", "-r=": "resources"}
 FLAGS.update({flag + "=": key for flag, (key, _, _, _) in LIMIT_FLAGS.items()})
 
