@@ -17,7 +17,7 @@ def main(argv: list[str], root: str) -> int:
     options, names = parse(argv, FLAGS, USAGE, stop_at_positional=False)
     if len(names) != 1:
         raise ConfigError("CONTAINER", f"name one container\n{USAGE}")
-    return attach(Engine(root), names[0], options.get("detach_keys"), not options.get("no_stdin"))  # type: ignore
+    return attach(Engine(root), names[0], options.get("detach_keys"), not options.get("no_stdin"))
 
 
 def attach(engine, reference: str, detach_keys: str | None, with_stdin: bool) -> int:

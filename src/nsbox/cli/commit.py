@@ -26,7 +26,7 @@ def main(argv: list[str], root: str) -> int:
     command = " ".join((record["Config"].get("Entrypoint") or []) + (record["Config"].get("Cmd") or []))
     image = commit(engine.root, record["Image"], upper, record["Config"],
                    [str(parse_reference(names[1]))] if len(names) == 2 else [],
-                   list(options.get("change") or []), str(options.get("message") or ""),  # type: ignore[arg-type]
+                   list(options.get("change") or []), str(options.get("message") or ""),
                    str(options.get("author") or ""), command)
     print(image.id)
     return 0

@@ -59,14 +59,14 @@ def main(argv: list[str], root: str) -> int:
     from nsbox.flags import parse
     from nsbox.oci.timestamps import rfc3339
     options, _ = parse(argv, FLAGS, USAGE, stop_at_positional=False)
-    filters = _parse_filters(options.get("filter") or [])  # type: ignore[arg-type]
-    since = parse_since(options["since"]) if options.get("since") else None  # type: ignore[arg-type]
-    until = parse_since(options["until"]) if options.get("until") else None  # type: ignore[arg-type]
+    filters = _parse_filters(options.get("filter") or [])
+    since = parse_since(options["since"]) if options.get("since") else None
+    until = parse_since(options["until"]) if options.get("until") else None
     form = options.get("format")
     template = None
     if form:
         from nsbox.cli.gotemplate import Template, backslash_escapes
-        template = Template(backslash_escapes("{{json .}}" if form == "json" else form))  # type: ignore[arg-type]
+        template = Template(backslash_escapes("{{json .}}" if form == "json" else form))
     path = journal_path(Paths(root).root)
     for event in _follow(path, from_start=since is not None, until=until):
         stamp = rfc3339(event["timeNano"])

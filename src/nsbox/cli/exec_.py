@@ -22,7 +22,7 @@ def main(argv: list[str], root: str) -> int:
     if options.get("tty") and options.get("interactive"):
         from nsbox.engine.attach_server import DEFAULT_DETACH_KEYS, parse_detach_keys
         given = options.get("detach_keys")
-        keys = parse_detach_keys(DEFAULT_DETACH_KEYS if given is None else given)  # type: ignore[arg-type]
+        keys = parse_detach_keys(DEFAULT_DETACH_KEYS if given is None else given)
     return run_exec(Engine(root), positional[0], positional[1:], options.get("env") or [],
                     options.get("user") or "", workdir, bool(options.get("interactive")),
                     bool(options.get("tty")), bool(options.get("detach")), keys)

@@ -51,5 +51,5 @@ def main(argv: list[str], root: str) -> int:
     if options.get("quiet"):
         sys.stdout.write("".join(row["ID"] + "\n" for row in rows))
         return 0
-    sys.stdout.write(render(options.get("format"), rows, HEADINGS, DEFAULT))  # type: ignore[arg-type]
+    sys.stdout.write(render(options.get("format"), rows, HEADINGS, DEFAULT))
     return 0

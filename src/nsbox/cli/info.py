@@ -67,7 +67,7 @@ def main(argv: list[str], root: str) -> int:
     form = options.get("format")
     if form:
         from nsbox.cli.formatting import render_each
-        sys.stdout.write(render_each("{{json .}}" if form == "json" else form, [shown]))  # type: ignore[arg-type]
+        sys.stdout.write(render_each("{{json .}}" if form == "json" else form, [shown]))
         return 0
     hybrid = shown["CgroupVersion"] == "1" and __import__("os").path.exists("/sys/fs/cgroup/unified")
     sys.stdout.write(

@@ -44,7 +44,7 @@ def main(argv: list[str], root: str) -> int:
         if options.get("tty") and options.get("interactive"):
             from nsbox.engine.attach_server import DEFAULT_DETACH_KEYS, parse_detach_keys
             given = options.get("detach_keys")
-            keys = parse_detach_keys(DEFAULT_DETACH_KEYS if given is None else given)  # type: ignore[arg-type]
+            keys = parse_detach_keys(DEFAULT_DETACH_KEYS if given is None else given)
         return run_foreground(engine, container_id, bool(options.get("interactive")), bool(options.get("tty")), keys)
     except BaseException:
         if record["HostConfig"].get("AutoRemove"):

@@ -18,6 +18,6 @@ def main(argv: list[str], root: str) -> int:
             raise ConfigError("CONTAINER", "start -a attaches to one container: name one")
         engine = Engine(root)
         engine.start(names[0])
-        return attach(engine, names[0], options.get("detach_keys"), bool(options.get("interactive")))  # type: ignore
+        return attach(engine, names[0], options.get("detach_keys"), bool(options.get("interactive")))
     from nsbox.cli.each_container import for_each_container
     return for_each_container(argv, root, "start", "start")

@@ -49,7 +49,7 @@ def main(argv: list[str], root: str) -> int:
     entries, previous = readings(previous)
     if fmt not in ("table", "json"):  # a Go template: printed each second, or once with --no-stream
         while True:
-            _print(entries, fmt)  # type: ignore[arg-type]
+            _print(entries, fmt)
             if options.get("no_stream"):
                 return 0
             sys.stdout.flush()

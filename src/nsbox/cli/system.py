@@ -126,7 +126,7 @@ def main(argv: list[str], root: str) -> int:
         raise ConfigError(rest[0], f"unexpected argument\n{USAGE}")
     engine = Engine(root)
     if argv[0] == "df":
-        df(engine, options.get("format"), bool(options.get("verbose")))  # type: ignore[arg-type]
+        df(engine, options.get("format"), bool(options.get("verbose")))
     else:
         prune(engine, bool(options.get("all")), bool(options.get("volumes")))
     return 0
