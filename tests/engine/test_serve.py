@@ -256,3 +256,60 @@ def test_sigterm_stops_serving_and_leaves_containers_running(served):
     served.nsbox.wait_for(lambda: not os.path.exists(served.socket), what="the server to stop")
     assert served.nsbox.state("survivor")["Status"] == "running"  # its own monitor keeps it
     served.nsbox("rm", "-f", "survivor")
+
+
+def test_network_create_and_two_containers_reach_each_other_by_name(served):
+    served.docker("network", "create", "appnet")
+    assert "appnet" in served.nsbox.out("network", "ls")  # a CNI config list of nsbox's
+    try:
+        served.docker("run", "-d", "--name", "server", "--network", "appnet", "--network-alias", "srv",
+                      "--dns", "127.0.0.1", "busybox", "sleep", "1000")
+        address = served.nsbox.inspect("server")["NetworkSettings"]["Networks"]["appnet"]["IPAddress"]
+        pinged = served.docker("run", "--rm", "--network", "appnet", "--dns", "127.0.0.1", "busybox", "sh", "-c",
+                               "ping -c1 -W2 server && ping -c1 -W2 srv")
+        assert pinged.stdout.count(f"64 bytes from {address}") == 2
+        members = served.docker("network", "inspect", "appnet", "-f", "{{range $k, $v := .Containers}}{{$k}}{{end}}")
+        assert members.stdout.strip() == "server"
+    finally:
+        served.docker("rm", "-f", "server", check=False)
+        served.docker("network", "rm", "appnet")
+    assert "appnet" not in served.nsbox.out("network", "ls")
+
+
+COMPOSE_FILE = """\
+version: "3"
+services:
+  server:
+    image: busybox
+    command: ["sh", "-c", "echo hello-from-server > /www/index.html; httpd -f -p 8080 -h /www"]
+    dns: 127.0.0.1
+    volumes: ["www:/www"]
+  client:
+    image: busybox
+    command: ["sh", "-c", "for i in $$(seq 20); do wget -q -O - http://server:8080/ && exit 0; sleep 0.5; done; exit 1"]
+    dns: 127.0.0.1
+    depends_on: [server]
+volumes:
+  www: {}
+"""
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is not installed")
+def test_compose_brings_up_two_services_that_reach_each_other_by_name(served, tmp_path):
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "docker-compose.yml").write_text(COMPOSE_FILE)
+    env = dict(served.env)
+
+    def compose(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["docker-compose", *args], cwd=project, env=env, capture_output=True, text=True,
+                              timeout=180, stdin=subprocess.DEVNULL)
+    try:
+        up = compose("up", "--abort-on-container-exit", "--exit-code-from", "client")
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert "hello-from-server" in up.stdout
+        assert "proj_default" in served.nsbox.out("network", "ls")
+    finally:
+        down = compose("down", "-v")
+    assert down.returncode == 0, down.stderr
+    assert served.nsbox.out("ps", "-aq") == "" and "proj_default" not in served.nsbox.out("network", "ls")

@@ -13,21 +13,6 @@ CREATE_FLAGS = {"-d=": "driver", "--driver=": "driver", "--subnet=": "subnet", "
                 "--ip-range=": "ip_range", "--internal": "internal", "--label=": "label*"}
 
 
-def _shape(conflist: dict, users: list[str]) -> dict:
-    """A network as `docker network inspect` shows it (plus the conflist itself)."""
-    from nsbox.network import conflists
-    meta = conflists.meta(conflist)
-    address_range = conflists.ipam_range(conflist)
-    config = {"Subnet": address_range.get("subnet", ""), "Gateway": address_range.get("gateway", "")}
-    if address_range.get("rangeStart"):
-        config["IPRange"] = f"{address_range['rangeStart']}-{address_range.get('rangeEnd', '')}"
-    return {"Name": conflist["name"], "Id": meta.get("id", ""), "Created": meta.get("created", ""),
-            "Driver": meta.get("driver", conflists.main_plugin(conflist).get("type", "")),
-            "Internal": bool(meta.get("internal")), "IPAM": {"Driver": "host-local", "Config": [config]},
-            "Options": {"com.docker.network.bridge.name": conflists.bridge_name(conflist)},
-            "Labels": meta.get("labels") or {}, "Containers": users, "ConfList": conflist}
-
-
 def main(argv: list[str], root: str) -> int:
     from nsbox.errors import ConfigError
     if not argv or argv[0] in ("-h", "--help"):
@@ -80,10 +65,10 @@ def _ls(_command: str, argv: list[str], root: str) -> int:
 def _inspect(_command: str, argv: list[str], root: str) -> int:
     from nsbox.cli.formatting import print_json
     from nsbox.engine.containers import Engine
-    from nsbox.engine.networking import network_users
+    from nsbox.engine.networking import docker_network, network_users
     from nsbox.network import conflists
     engine = Engine(root)
-    print_json([_shape(conflists.load(root, name), network_users(engine, name)) for name in argv])
+    print_json([docker_network(conflists.load(root, name), network_users(engine, name)) for name in argv])
     return 0
 
 

@@ -231,3 +231,18 @@ def set_networks(engine, reference: str, name: str, connect_it: bool, aliases: l
         else:
             del networks[name]
     engine.store.update(record["Id"], change)
+
+
+def docker_network(conflist: dict, users: list[str]) -> dict:
+    """A network as `docker network inspect` shows it (plus the conflist itself)."""
+    from nsbox.network import conflists
+    meta = conflists.meta(conflist)
+    address_range = conflists.ipam_range(conflist)
+    config = {"Subnet": address_range.get("subnet", ""), "Gateway": address_range.get("gateway", "")}
+    if address_range.get("rangeStart"):
+        config["IPRange"] = f"{address_range['rangeStart']}-{address_range.get('rangeEnd', '')}"
+    return {"Name": conflist["name"], "Id": meta.get("id", ""), "Created": meta.get("created", ""),
+            "Driver": meta.get("driver", conflists.main_plugin(conflist).get("type", "")),
+            "Internal": bool(meta.get("internal")), "IPAM": {"Driver": "host-local", "Config": [config]},
+            "Options": {"com.docker.network.bridge.name": conflists.bridge_name(conflist)},
+            "Labels": meta.get("labels") or {}, "Containers": users, "ConfList": conflist}

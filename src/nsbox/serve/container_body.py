@@ -26,6 +26,16 @@ def run_options(body: dict, name: str | None) -> dict:
     if config.get("StopTimeout") is not None:
         options["stop_timeout"] = str(config["StopTimeout"])
     _host(host, options)
+    endpoints = (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
+    for endpoint in endpoints.values():  # the network itself comes as HostConfig.NetworkMode
+        options["network_alias"] = list(endpoint.get("Aliases") or [])
+        ip = (endpoint.get("IPAMConfig") or {}).get("IPv4Address")
+        if ip:
+            options["ip"] = ip
+    if host.get("Dns"):
+        options["dns"] = list(host["Dns"])
+    if host.get("ExtraHosts"):
+        options["add_host"] = list(host["ExtraHosts"])
     return {key: value for key, value in options.items() if value not in (None, "", [], False, 0)}
 
 

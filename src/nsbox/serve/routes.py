@@ -25,7 +25,7 @@ class Routes:
 
 
 def all_routes() -> Routes:
-    from nsbox.serve import containers, execs, images, system
+    from nsbox.serve import containers, execs, images, networks, system
     routes = Routes()
     for method, pattern, handler in (
             ("GET", "/_ping", system.ping), ("HEAD", "/_ping", system.ping), ("GET", "/version", system.version),
@@ -46,7 +46,10 @@ def all_routes() -> Routes:
             ("POST", "/images/load", images.load), ("POST", r"/images/(?P<name>.+)/push", images.push),
             ("GET", r"/images/(?P<name>.+)/json", images.inspect), ("POST", r"/images/(?P<name>.+)/tag", images.tag),
             ("DELETE", r"/images/(?P<name>.+)", images.remove),
-            ("GET", "/networks", system.networks), ("GET", "/volumes", system.volumes),
+            ("GET", "/networks", networks.list_), ("POST", "/networks/create", networks.create),
+            ("POST", "/networks/prune", networks.prune), ("GET", f"/networks/{ID}", networks.inspect),
+            ("DELETE", f"/networks/{ID}", networks.remove), ("POST", f"/networks/{ID}/connect", networks.connect),
+            ("POST", f"/networks/{ID}/disconnect", networks.disconnect), ("GET", "/volumes", system.volumes),
             ("POST", "/volumes/create", system.volume_create), ("GET", f"/volumes/{ID}", system.volume_inspect),
             ("DELETE", f"/volumes/{ID}", system.volume_remove),
             ("GET", f"/containers/{ID}/archive", containers.archive_get),

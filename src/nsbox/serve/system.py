@@ -78,11 +78,6 @@ def events(handler, request) -> None:
     handler.end_stream()
 
 
-def networks(handler, request) -> None:
-    handler.send_json([{"Name": name, "Id": name, "Driver": name if name != "bridge" else "bridge", "Scope": "local"}
-                       for name in ("bridge", "host", "none")])
-
-
 def _volumes(handler):
     from nsbox.engine.containers import Engine
     from nsbox.engine.volumes import Volumes

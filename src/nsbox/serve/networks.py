@@ -1,0 +1,94 @@
+"""/networks/...: list, inspect, create (bridge networks as CNI config lists), remove, prune,
+connect and disconnect, through the engine's networking."""
+from __future__ import annotations
+
+from nsbox.serve.http import ApiError
+
+
+def _engine(handler):
+    from nsbox.engine.containers import Engine
+    return Engine(handler.root)
+
+
+def _shapes(handler) -> list[dict]:
+    from nsbox.engine.networking import docker_network, network_users
+    from nsbox.network import conflists
+    engine = _engine(handler)
+    shown = []
+    for name in conflists.names(handler.root):
+        shape = docker_network(conflists.load(handler.root, name), network_users(engine, name))
+        shape["Containers"] = {user: {"Name": user} for user in shape["Containers"]}
+        shape.pop("ConfList", None)
+        shown.append(dict(shape, Scope="local", EnableIPv6=False, Attachable=True))
+    for name, driver in (("host", "host"), ("none", "null")):
+        shown.append({"Name": name, "Id": name, "Driver": driver, "Scope": "local", "Internal": False,
+                      "IPAM": {"Driver": "default", "Config": []}, "Containers": {}, "Options": {}, "Labels": {}})
+    return shown
+
+
+def _find(handler, name: str) -> dict:
+    for shape in _shapes(handler):
+        if name in (shape["Name"], shape["Id"]) or (len(name) >= 3 and shape["Id"].startswith(name)):
+            return shape
+    from nsbox.errors import NotFound
+    raise NotFound(f"network {name} not found")
+
+
+def list_(handler, request) -> None:
+    handler.send_json(_shapes(handler))
+
+
+def inspect(handler, request, name: str) -> None:
+    handler.send_json(_find(handler, name))
+
+
+def create(handler, request) -> None:
+    from nsbox.network import manage
+    body = request.json()
+    if not body.get("Name"):
+        raise ApiError(400, "Name: name the network")
+    driver = body.get("Driver") or "bridge"
+    if driver != "bridge":
+        raise ApiError(400, f"Driver {driver!r} is not supported: use bridge")
+    config = ((body.get("IPAM") or {}).get("Config") or [{}])[0] or {}
+    conflist = manage.create_bridge(handler.root, body["Name"], config.get("Subnet") or "", config.get("Gateway") or "",
+                                    config.get("IPRange") or "", bool(body.get("Internal")), body.get("Labels") or {})
+    handler.send_json({"Id": conflist["nsbox"]["id"], "Warning": ""}, 201)
+
+
+def remove(handler, request, name: str) -> None:
+    from nsbox.engine.networking import network_users
+    from nsbox.network import manage
+    shape = _find(handler, name)
+    manage.remove(handler.root, shape["Name"], network_users(_engine(handler), shape["Name"]))
+    handler.send_empty(204)
+
+
+def prune(handler, request) -> None:
+    from nsbox.engine.networking import network_users
+    from nsbox.network import conflists, manage
+    engine = _engine(handler)
+    deleted = []
+    for name in conflists.names(handler.root):
+        if name not in conflists.PREDEFINED and not network_users(engine, name):
+            manage.remove(handler.root, name, [])
+            deleted.append(name)
+    handler.send_json({"NetworksDeleted": deleted})
+
+
+def connect(handler, request, name: str) -> None:
+    _set(handler, request, name, True)
+
+
+def disconnect(handler, request, name: str) -> None:
+    _set(handler, request, name, False)
+
+
+def _set(handler, request, name: str, connect_it: bool) -> None:
+    from nsbox.engine.networking import set_networks
+    body = request.json()
+    endpoint = body.get("EndpointConfig") or {}
+    ip = (endpoint.get("IPAMConfig") or {}).get("IPv4Address") or ""
+    set_networks(_engine(handler), body.get("Container") or "", _find(handler, name)["Name"], connect_it,
+                 list(endpoint.get("Aliases") or []), ip)
+    handler.send_empty(200)
