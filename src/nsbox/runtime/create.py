@@ -28,18 +28,7 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
     bundle = os.path.abspath(bundle)
     if spec is None:
         spec = load_spec(bundle)
-    if spec.process is None:
-        from nsbox.errors import ConfigError
-        raise ConfigError("process", "is required to create a container")
-    rootfs = spec.root_path if spec.root_path.startswith("/") else os.path.join(bundle, spec.root_path)
-    if not os.path.isdir(rootfs):
-        from nsbox.errors import ConfigError
-        raise ConfigError("root.path", f"{rootfs} is not a directory")
-    if spec.process.terminal and console_socket is None:
-        from nsbox.errors import ConfigError
-        raise ConfigError("process.terminal", "a terminal needs --console-socket (the pty master is sent there)")
-    from nsbox.runtime.preflight import check
-    check(spec, rootfs)
+    rootfs = checked_rootfs(spec, bundle, console_socket)
     record = ContainerRecord.make(state_root, container_id)
     channel = child_channel = console = None
     intermediate_pid = init_pid = 0
@@ -50,10 +39,7 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         record.save()
         os.mkfifo(record.fifo)
         os.chmod(record.fifo, 0o622)  # writable by the container's root even in a user namespace
-        from nsbox.cgroups import open_cgroup
-        cgroup = open_cgroup(spec.linux.cgroups_path, container_id)
-        from nsbox.runtime.notices import warn
-        cgroup.warn = warn
+        cgroup = _open_cgroup(spec, container_id)
         cgroup.create()
         record.data["cgroup"] = cgroup.to_state()
         record.save()
@@ -62,58 +48,24 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
             console = connect_console(console_socket)
         libc.set_child_subreaper()
         channel, child_channel = Channel.pair()
-        from nsbox.runtime.init_options import InitOptions  # not runtime.init: the intermediate imports it
-        # The init gets its own handle on the state directory (not the locked one: it keeps
-        # it while it waits for start, and start must be able to take the lock).
-        state_dir_fd = os.open(record.dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-        fifo_fd = os.open(record.fifo, os.O_PATH | os.O_CLOEXEC)
-        options = InitOptions(spec, bundle, rootfs, state_dir_fd, fifo_fd, record.lock_fd, no_pivot, preserve_fds,
-                              console, stdio)
-        options.keyring = container_id if new_keyring else None
-        if spec.linux.seccomp is not None:
-            from nsbox.runtime.seccomp_filter import prepare
-            options.seccomp = prepare(spec.linux.seccomp, state_root, container_id, bundle)
-        from nsbox.runtime import idmapped_mounts
-        if idmapped_mounts.needed(spec):
-            options.idmapped = idmapped_mounts.prepare(spec, bundle)
+        options = _init_options(spec, bundle, rootfs, record, state_root, container_id,
+                                no_pivot, preserve_fds, console, stdio, new_keyring)
         intermediate_pid = os.fork()
         if intermediate_pid == 0:
-            try:
-                channel.close()
-                from nsbox.runtime.init import intermediate  # during its move into the cgroup, below
-                intermediate(options, child_channel)  # never returns
-            finally:
-                os._exit(125)
+            _become_intermediate(options, channel, child_channel)
         child_channel.close()
-        os.close(state_dir_fd)
-        os.close(fifo_fd)
-        for tree in options.idmapped.values():
-            os.close(tree)
+        _close_init_handles(options)
         if console is not None:
             console.close()
             console = None
-        # The kernel's first cgroup migration of a burst waits for an RCU grace period (~15 ms
-        # on cgroup v1): the intermediate imports the children's code and makes the namespaces
-        # meanwhile, and the init it then forks is born in the cgroup.
-        cgroup.add_process(intermediate_pid)
-        user_ns = spec.linux.namespace("user")
-        if user_ns is not None and not user_ns.path:
-            channel.expect("userns")
-            write_id_maps(intermediate_pid, spec)
-            channel.send("mapped")
-        channel.send("cgroup-joined")
+        _place_intermediate(intermediate_pid, cgroup, spec, channel)
         init_pid = int(channel.expect("pid")[0])
         os.waitpid(intermediate_pid, 0)
         intermediate_pid = 0
         record.data.update(pid=init_pid, started=proc.start_time(init_pid))
         record.save()  # from here a killed create leaves a record that delete can clean up
         if options.runtime_hooks:
-            channel.expect("prestart")
-            state = record.oci_state() | {"status": "creating", "pid": init_pid}
-            from nsbox.runtime.hooks import run_hooks
-            run_hooks("prestart", spec.hooks.get("prestart", []), state)
-            run_hooks("createRuntime", spec.hooks.get("createRuntime", []), state)
-            channel.send("hooks-done")
+            _run_create_hooks(record, spec, channel, init_pid)
         channel.expect("ready")
         del record.data["creating"]
         record.save()
@@ -132,6 +84,95 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
             if item is not None:
                 item.close()
         record.unlock()
+
+
+def checked_rootfs(spec: Spec, bundle: str, console_socket: str | None) -> str:
+    """The root filesystem's path, once the spec is known to be one this host can create."""
+    from nsbox.errors import ConfigError
+    if spec.process is None:
+        raise ConfigError("process", "is required to create a container")
+    rootfs = spec.root_path if spec.root_path.startswith("/") else os.path.join(bundle, spec.root_path)
+    if not os.path.isdir(rootfs):
+        raise ConfigError("root.path", f"{rootfs} is not a directory")
+    if spec.process.terminal and console_socket is None:
+        raise ConfigError("process.terminal", "a terminal needs --console-socket (the pty master is sent there)")
+    from nsbox.runtime.preflight import check
+    check(spec, rootfs)
+    return rootfs
+
+
+def _open_cgroup(spec: Spec, container_id: str):  # -> nsbox.cgroups.Cgroup
+    from nsbox.cgroups import open_cgroup
+    from nsbox.runtime.notices import warn
+    cgroup = open_cgroup(spec.linux.cgroups_path, container_id)
+    cgroup.warn = warn
+    return cgroup
+
+
+def _init_options(spec: Spec, bundle: str, rootfs: str, record: ContainerRecord, state_root: str,
+                  container_id: str, no_pivot: bool, preserve_fds: int, console: object | None,
+                  stdio: tuple[int, int, int] | None, new_keyring: bool):  # -> InitOptions
+    """What the intermediate and the init need, prepared here (seccomp compiled, id-mapped
+    trees opened) while the runtime can still read the host's files."""
+    from nsbox.runtime.init_options import InitOptions  # not runtime.init: the intermediate imports it
+    # The init gets its own handle on the state directory (not the locked one: it keeps
+    # it while it waits for start, and start must be able to take the lock).
+    state_dir_fd = os.open(record.dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    fifo_fd = os.open(record.fifo, os.O_PATH | os.O_CLOEXEC)
+    options = InitOptions(spec, bundle, rootfs, state_dir_fd, fifo_fd, record.lock_fd, no_pivot, preserve_fds,
+                          console, stdio)
+    options.keyring = container_id if new_keyring else None
+    if spec.linux.seccomp is not None:
+        from nsbox.runtime.seccomp_filter import prepare
+        options.seccomp = prepare(spec.linux.seccomp, state_root, container_id, bundle)
+    from nsbox.runtime import idmapped_mounts
+    if idmapped_mounts.needed(spec):
+        options.idmapped = idmapped_mounts.prepare(spec, bundle)
+    return options
+
+
+def _become_intermediate(options, channel: Channel, child_channel: Channel) -> None:
+    """In the forked child: the intermediate, which makes the namespaces and forks the init."""
+    try:
+        channel.close()
+        from nsbox.runtime.init import intermediate  # during its move into the cgroup (_place_intermediate)
+        intermediate(options, child_channel)  # never returns
+    finally:
+        os._exit(125)
+
+
+def _place_intermediate(intermediate_pid: int, cgroup, spec: Spec, channel: Channel) -> None:
+    """Move the intermediate into the cgroup and give its user namespace its id maps.
+
+    The kernel's first cgroup migration of a burst waits for an RCU grace period (~15 ms
+    on cgroup v1): the intermediate imports the children's code and makes the namespaces
+    meanwhile, and the init it then forks is born in the cgroup."""
+    cgroup.add_process(intermediate_pid)
+    user_ns = spec.linux.namespace("user")
+    if user_ns is not None and not user_ns.path:
+        channel.expect("userns")
+        write_id_maps(intermediate_pid, spec)
+        channel.send("mapped")
+    channel.send("cgroup-joined")
+
+
+def _close_init_handles(options) -> None:
+    """The runtime's copies of the handles only the init needs."""
+    os.close(options.state_dir_fd)
+    os.close(options.fifo_fd)
+    for tree in options.idmapped.values():
+        os.close(tree)
+
+
+def _run_create_hooks(record: ContainerRecord, spec: Spec, channel: Channel, init_pid: int) -> None:
+    """prestart and createRuntime hooks, in the runtime, while the init waits between its
+    mounts and pivot_root."""
+    channel.expect("prestart")
+    state = record.oci_state() | {"status": "creating", "pid": init_pid}
+    from nsbox.runtime.hooks import run_hooks
+    run_hooks("prestart", spec.hooks.get("prestart", []), state)
+    run_hooks("createRuntime", spec.hooks.get("createRuntime", []), state)
+    channel.send("hooks-done")
 
 
 def write_id_maps(pid: int, spec: Spec) -> None:
