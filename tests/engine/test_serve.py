@@ -313,3 +313,15 @@ def test_compose_brings_up_two_services_that_reach_each_other_by_name(served, tm
         down = compose("down", "-v")
     assert down.returncode == 0, down.stderr
     assert served.nsbox.out("ps", "-aq") == "" and "proj_default" not in served.nsbox.out("network", "ls")
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/docker"), reason="Debian's docker.io client is not installed")
+def test_debians_docker_20_client_too(served):
+    """The docker.io client (API 1.41) negotiates down to the same server."""
+    old = [*served.env.items()]
+    ran = subprocess.run(["/usr/bin/docker", "run", "--rm", "busybox", "sh", "-c", "echo old client; exit 6"],
+                         env=dict(old), capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert (ran.returncode, ran.stdout) == (6, "old client\n"), ran.stderr
+    version = subprocess.run(["/usr/bin/docker", "version", "--format", "{{.Client.APIVersion}}"], env=dict(old),
+                             capture_output=True, text=True, timeout=60).stdout.strip()
+    assert version == "1.41"
