@@ -5,6 +5,7 @@ BATCH runs; with the default 10 rounds that is 200 runs per contender; the table
 extras give runs per second. All run with --network none (dockerd has no bridge)."""
 from __future__ import annotations
 
+import statistics
 import subprocess
 import threading
 import time
@@ -16,19 +17,30 @@ BATCH = 20
 THREADS = 4
 
 
+RATES: dict[str, list[float]] = {}
+
+
+def rate(contender: Contender, elapsed: float) -> None:
+    """Keep the median rate of the samples so far as the contender's runs_per_s."""
+    rates = RATES.setdefault(contender.tool, [])
+    rates.append(BATCH / elapsed)
+    contender.extras["runs_per_s"] = round(statistics.median(rates), 1)
+
+
 def batch(contender: Contender, one) -> None:
-    """Make `contender` time BATCH calls of one() in a row; and from THREADS threads with `threads`."""
+    """Make `contender` time BATCH calls of one() in a row."""
     def step(index: int) -> float:
         began = time.perf_counter()
         for _ in range(BATCH):
             one()
         elapsed = time.perf_counter() - began
-        contender.extras["runs_per_s"] = round(BATCH / elapsed, 1)
+        rate(contender, elapsed)
         return elapsed
     contender.step = step
 
 
 def threaded(contender: Contender, one) -> None:
+    """Make `contender` time BATCH calls of one() shared by THREADS threads."""
     def step(index: int) -> float:
         errors: list[BaseException] = []
 
@@ -47,7 +59,7 @@ def threaded(contender: Contender, one) -> None:
         elapsed = time.perf_counter() - began
         if errors:
             raise errors[0]
-        contender.extras["runs_per_s"] = round(BATCH / elapsed, 1)
+        rate(contender, elapsed)
         return elapsed
     contender.step = step
 
