@@ -120,11 +120,26 @@ def execute(binary: str, stdin: bytes, env: dict[str, str]) -> tuple[int, bytes,
     return os.waitstatus_to_exitcode(wait_status), b"".join(chunks[out_read]), b"".join(chunks[err_read])
 
 
+# Plugins whose whole input is one runtime capability: given none, they return their
+# prevResult untouched (portmap with no mappings, bandwidth with no rates), yet each exec
+# costs ~15 ms on this machine (a Go binary's start; `benchmarks/run --case net-plugins`).
+CAPABILITY_ONLY = {"portmap": "portMappings", "bandwidth": "bandwidth"}
+
+
+def has_work(plugin: dict, call: Call) -> bool:
+    """False for a capability-only plugin (as nsbox writes it) called without its capability."""
+    capability = CAPABILITY_ONLY.get(plugin.get("type", ""))
+    if capability is None or set(plugin) - {"type", "capabilities"}:
+        return True
+    return bool(call.runtime_config.get(capability))
+
+
 def add(conflist: dict, call: Call) -> dict:
     """ADD the container to the network; the final result (interfaces, ips, routes, dns)."""
     result: dict | None = None
     for plugin in conflist["plugins"]:
-        result = run_plugin("ADD", plugin_config(conflist, plugin, call, result), call)
+        if has_work(plugin, call):
+            result = run_plugin("ADD", plugin_config(conflist, plugin, call, result), call)
     return result or {}
 
 
@@ -133,13 +148,11 @@ def delete(conflist: dict, call: Call, result: dict | None) -> list[str]:
     (what it holds must still be released); the failures' messages."""
     failures = []
     for plugin in reversed(conflist["plugins"]):
+        if not has_work(plugin, call):
+            continue
         try:
             run_plugin("DEL", plugin_config(conflist, plugin, call, result), call)
         except NetworkError as error:
             failures.append(str(error))
     return failures
 
-
-def check(conflist: dict, call: Call, result: dict) -> None:
-    for plugin in conflist["plugins"]:
-        run_plugin("CHECK", plugin_config(conflist, plugin, call, result), call)
