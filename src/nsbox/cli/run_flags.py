@@ -47,9 +47,9 @@ RUN_USAGE = """usage: nsbox run [OPTIONS] IMAGE [COMMAND] [ARG...]
       --userns host|remap|auto  (remap/auto: root inside is the "nsbox" range of /etc/subuid, /etc/subgid)
       --uidmap/--gidmap CONTAINER_ID:HOST_ID:SIZE    --timens (a new time namespace)
       --network, --net bridge|none|host|container:NAME|NETWORK   --ip ADDR   --mac-address MAC
-      --network-alias NAME    --network-rate RATE (e.g. 10mbit, both ways)
+      --network-alias, --net-alias NAME    --network-rate RATE (e.g. 10mbit, both ways)
   -p, --publish [HOST_IP:][HOST_PORT:]PORT[/udp]   -P, --publish-all (the image's exposed ports)
-      --add-host NAME:IP|host-gateway   --dns IP   --dns-search DOMAIN   --dns-option OPT
+      --add-host NAME:IP|host-gateway   --dns IP   --dns-search DOMAIN   --dns-option, --dns-opt OPT
       --cap-add CAP   --cap-drop CAP   (ALL for every one)
       --privileged        every capability, no seccomp, the host's devices, writable /sys and /proc/sys
       --security-opt seccomp=unconfined|PATH.json, no-new-privileges[=true]

@@ -150,6 +150,29 @@ def _host_config(options: dict) -> dict:
         "Runtime": options.get("runtime") or os.environ.get("NSBOX_RUNTIME") or "nsbox",
         "Timens": bool(options.get("timens")),
     }
+    _check_memory(host, options)
+    _check_cpus(host, options)
+    for flag, key, rate_kind in (("device_read_bps", "BlkioDeviceReadBps", "size"),
+                                 ("device_write_bps", "BlkioDeviceWriteBps", "size"),
+                                 ("device_read_iops", "BlkioDeviceReadIOps", "int"),
+                                 ("device_write_iops", "BlkioDeviceWriteIOps", "int")):
+        host[key] = [_throttle(item, "--" + flag.replace("_", "-"), rate_kind) for item in options.get(flag) or []]
+    host["RestartPolicy"] = _restart_policy(options, host["AutoRemove"])
+    _namespace_modes(host, options)
+    from nsbox.engine import userns
+    host.update(userns.host_config(options))
+    from nsbox.engine import security
+    host.update(security.host_config(options))
+    # Docker's default: a private cgroup namespace on cgroup v2, the host's on v1
+    cgroupns = options.get("cgroupns") or ("private" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "host")
+    if cgroupns not in ("host", "private"):
+        raise InvalidOption("--cgroupns", f"must be host or private, got {cgroupns!r}")
+    host["CgroupnsMode"] = cgroupns
+    return host
+
+
+def _check_memory(host: dict, options: dict) -> None:
+    """--memory-swap (Docker's default: as much swap as memory), and the limits checked against each other."""
     swap = options.get("memory_swap")
     if swap:
         host["MemorySwap"] = -1 if swap == "-1" else parse_size(swap, "--memory-swap")
@@ -164,6 +187,10 @@ def _host_config(options: dict) -> dict:
         raise InvalidOption("--memory", "the minimum memory limit is 6m")
     if host["MemoryReservation"] and host["Memory"] and host["MemoryReservation"] > host["Memory"]:
         raise InvalidOption("--memory-reservation", "must not exceed --memory")
+
+
+def _check_cpus(host: dict, options: dict) -> None:
+    """--cpus as NanoCpus, and the cpuset lists checked."""
     if options.get("cpus"):
         try:
             cpus = float(options["cpus"])
@@ -177,34 +204,27 @@ def _host_config(options: dict) -> dict:
                             ("CpusetMems", "--cpuset-mems", host["CpusetMems"])):
         if text and any(c not in "0123456789,-" for c in text):
             raise InvalidOption(flag, f"must be a list like 0-2,4, got {text!r}")
-    for flag, key, rate_kind in (("device_read_bps", "BlkioDeviceReadBps", "size"),
-                                 ("device_write_bps", "BlkioDeviceWriteBps", "size"),
-                                 ("device_read_iops", "BlkioDeviceReadIOps", "int"),
-                                 ("device_write_iops", "BlkioDeviceWriteIOps", "int")):
-        host[key] = [_throttle(item, "--" + flag.replace("_", "-"), rate_kind) for item in options.get(flag) or []]
+
+
+def _restart_policy(options: dict, auto_remove: bool) -> dict:
+    """--restart as Docker's RestartPolicy."""
     policy = options.get("restart") or "no"
     name, _, retries = policy.partition(":")
     if name not in RESTART_POLICIES or (retries and name != "on-failure"):
         raise InvalidOption("--restart", f"invalid policy {policy!r}: use no, on-failure[:N], always or unless-stopped")
-    host["RestartPolicy"] = {"Name": name, "MaximumRetryCount": parse_int(retries, "--restart", 0) if retries else 0}
-    if name != "no" and host["AutoRemove"]:
+    if name != "no" and auto_remove:
         raise InvalidOption("--restart", "conflicts with --rm: a container removed at exit cannot be restarted")
+    return {"Name": name, "MaximumRetryCount": parse_int(retries, "--restart", 0) if retries else 0}
+
+
+def _namespace_modes(host: dict, options: dict) -> None:
+    """--ipc, --pid, --uts: private (''), host, shareable or container:NAME."""
     for kind in ("ipc", "pid", "uts"):
         mode = options.get(kind) or ""
         if mode not in NAMESPACE_MODES[kind] and not (mode.startswith("container:") and len(mode) > 10):
             choices = ", ".join(m for m in NAMESPACE_MODES[kind] if m) + ", container:NAME"
             raise InvalidOption(f"--{kind}", f"invalid mode {mode!r}: use {choices}")
         host[kind.capitalize() + "Mode" if kind != "uts" else "UTSMode"] = mode
-    from nsbox.engine import userns
-    host.update(userns.host_config(options))
-    from nsbox.engine import security
-    host.update(security.host_config(options))
-    # Docker's default: a private cgroup namespace on cgroup v2, the host's on v1
-    cgroupns = options.get("cgroupns") or ("private" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "host")
-    if cgroupns not in ("host", "private"):
-        raise InvalidOption("--cgroupns", f"must be host or private, got {cgroupns!r}")
-    host["CgroupnsMode"] = cgroupns
-    return host
 
 
 UPDATABLE = ("memory", "memory_swap", "memory_reservation", "cpus", "cpu_shares", "cpuset_cpus", "cpuset_mems",
