@@ -148,21 +148,27 @@ class Stress:
         self.reap(block=True)
         self.free_disk()
         time.sleep(0.5)  # monitors that waited for room record their exits
-        listing = self.nsbox("ps", "-a", "--format", "json", "--no-trunc")
+        listing = self.nsbox("ps", "-a", "-q", "--no-trunc")
         if listing.returncode != 0:
             self.problems.append(f"ps -a failed: {listing.stderr}")
-        entries = [json.loads(line) for line in listing.stdout.splitlines()]
-        shown_running = {e["ID"]: e["Pid"] for e in entries if e["State"] in ("running", "paused")}
-        for container_id, pid in shown_running.items():
-            if not _alive(pid):
-                self.problems.append(f"ps -a shows {container_id[:12]} running but PID {pid} is gone")
+        ids = listing.stdout.split()
+        deadline = time.monotonic() + 15  # monitors that waited for room back off up to 5 s
+        while True:
+            records = json.loads(self.nsbox("inspect", *ids).stdout or "[]") if ids else []
+            states = {r["Id"]: r["State"] for r in records}
+            wrong = [cid for cid, state in states.items()
+                     if state["Status"] in ("running", "paused") and not _alive(state.get("Pid") or 0)]
+            if not wrong or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        for container_id in wrong:
+            self.problems.append(f"ps -a shows {container_id[:12]} {states[container_id]['Status']} "
+                                 "but its PID is gone")
         for directory in cgroup_dirs:
             for container_id in _children(directory):
-                if _cgroup_pids(os.path.join(directory, container_id)) and container_id not in shown_running \
-                        and not any(e["ID"] == container_id and e["State"] in ("created", "restarting")
-                                    for e in entries):
+                if _cgroup_pids(os.path.join(directory, container_id)) and states.get(container_id, {}).get(
+                        "Status") not in ("running", "paused", "created", "restarting"):
                     self.problems.append(f"processes in cgroup {container_id[:12]} that ps -a does not show running")
-        ids = [e["ID"] for e in entries]
         if ids:
             removal = self.nsbox("rm", "-f", *ids, timeout=600)
             if removal.returncode != 0:
@@ -176,8 +182,9 @@ class Stress:
         left = []
         for part in ("containers", "names", "run/runtime", "run/containers", "image/rootfs"):
             directory = os.path.join(self.root, part)
-            if os.path.isdir(directory) and os.listdir(directory):
-                left.append(f"{part}: {os.listdir(directory)[:3]}")
+            entries = [name for name in _listdir(directory) if name != "@seccomp"]  # (a cache of filters)
+            if entries:
+                left.append(f"{part}: {entries[:3]}")
         with open("/proc/self/mountinfo") as mountinfo:
             left += [f"mount {line.split()[4]}" for line in mountinfo if line.split()[4].startswith(self.root + "/")]
         for directory in cgroup_dirs:
@@ -206,6 +213,13 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
     except OSError:
         return False
+
+
+def _listdir(directory: str) -> list[str]:
+    try:
+        return os.listdir(directory)
+    except FileNotFoundError:
+        return []
 
 
 def _children(directory: str) -> list[str]:
@@ -251,7 +265,7 @@ def main() -> int:
     root = os.path.join(disk, "root")
     stress = Stress(root, disk, options.seed)
     started = time.monotonic()
-    rounds = 0
+    rounds = reported = 0
     try:
         subprocess.run([PYTHON, "-m", "nsbox.image.busybox_image", "--root", root, "busybox"], check=True,
                        capture_output=True)
@@ -262,16 +276,29 @@ def main() -> int:
             stress.check_round(cgroup_dirs)
             rounds += 1
             print(f"round {rounds}: {stress.counts['runs']} runs, {len(stress.problems)} problems so far",
-                  file=sys.stderr, flush=True)
+                  *stress.problems[reported:], sep="\n  ", file=sys.stderr, flush=True)
+            reported = len(stress.problems)
     finally:
+        stress.reap(block=True)
         stress.free_disk()
+        left = subprocess.run([NSBOX, "--root", root, "ps", "-a", "-q", "--no-trunc"], capture_output=True,
+                              text=True).stdout.split()
+        if left:
+            subprocess.run([NSBOX, "--root", root, "rm", "-f", *left], capture_output=True)
         subprocess.run([NSBOX, "--root", root, "system", "prune", "-f"], capture_output=True)
         subprocess.run(["umount", "-l", disk], check=False)
         for directory in cgroup_parent_dirs(parent):
+            for child in _children(directory):
+                try:
+                    os.rmdir(os.path.join(directory, child))
+                except OSError:
+                    stress.problems.append(f"cgroup {directory}/{child} could not be removed at the end")
             try:
                 os.rmdir(directory)
             except OSError:
                 pass
+        os.rmdir(disk)
+        os.rmdir(work)
     report = {"seed": options.seed, "seconds": round(time.monotonic() - started), "rounds": rounds,
               "counts": dict(stress.counts), "errors shown to users": dict(stress.errors.most_common(15)),
               "problems": stress.problems[:30], "problem count": len(stress.problems)}

@@ -112,7 +112,8 @@ def loop_program() -> str | None:
 def _report_failure(fd: int, error: BaseException) -> None:
     from nsbox.errors import NsboxError
     code = error.exit_code if isinstance(error, NsboxError) else 125
-    message = str(error) if isinstance(error, (NsboxError, OSError)) else f"{type(error).__name__}: {error}"
+    from nsbox.errors import user_message
+    message = user_message(error)
     try:
         os.write(fd, f"{code} {message}".encode())
     except OSError:
