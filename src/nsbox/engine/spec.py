@@ -178,6 +178,37 @@ def _mounts(record: dict, privileged: bool) -> list[dict]:
     return mounts
 
 
+def _rlimits(ulimits: list[dict]) -> list[dict]:
+    """--ulimit as OCI process.rlimits (-1, unlimited, is the largest 64-bit value)."""
+    return [{"type": "RLIMIT_" + u["Name"].upper(),
+             "soft": 0xFFFFFFFFFFFFFFFF if u["Soft"] == -1 else u["Soft"],
+             "hard": 0xFFFFFFFFFFFFFFFF if u["Hard"] == -1 else u["Hard"]} for u in ulimits]
+
+
+def _namespaces(record: dict, namespace_path) -> list[dict]:
+    """The namespaces of the container: new ones, joined ones (container:NAME, the network's
+    sandbox) or none (host) per Docker's modes."""
+    host = record["HostConfig"]
+    namespaces: list[dict] = [{"type": "mount"}]
+    for kind, mode in (("pid", host.get("PidMode")), ("ipc", host.get("IpcMode")), ("uts", host.get("UTSMode")),
+                       ("network", host.get("NetworkMode"))):
+        if mode == "host":
+            continue
+        if mode and mode.startswith("container:"):
+            namespaces.append({"type": kind, "path": namespace_path(kind, mode)})
+        elif kind == "network" and (record.get("NetworkSettings") or {}).get("SandboxKey"):
+            namespaces.append({"type": kind, "path": record["NetworkSettings"]["SandboxKey"]})
+        else:
+            namespaces.append({"type": kind})
+    if host.get("CgroupnsMode") == "private":
+        namespaces.append({"type": "cgroup"})
+    if host.get("Timens"):
+        namespaces.append({"type": "time"})
+    if host.get("IdMappings"):
+        namespaces.append({"type": "user"})
+    return namespaces
+
+
 def make_spec(record: dict, rootfs: str, namespace_path) -> dict:
     """The config.json for `record`; namespace_path(kind, "container:NAME") gives /proc/PID/ns/KIND."""
     config, host = record["Config"], record["HostConfig"]
@@ -203,29 +234,10 @@ def make_spec(record: dict, rootfs: str, namespace_path) -> dict:
         "oomScoreAdj": 0,
     }
     if host.get("Ulimits"):
-        process["rlimits"] = [{"type": "RLIMIT_" + u["Name"].upper(),
-                               "soft": 0xFFFFFFFFFFFFFFFF if u["Soft"] == -1 else u["Soft"],
-                               "hard": 0xFFFFFFFFFFFFFFFF if u["Hard"] == -1 else u["Hard"]} for u in host["Ulimits"]]
-    namespaces: list[dict] = [{"type": "mount"}]
-    for kind, mode in (("pid", host.get("PidMode")), ("ipc", host.get("IpcMode")), ("uts", host.get("UTSMode")),
-                       ("network", host.get("NetworkMode"))):
-        if mode == "host":
-            continue
-        if mode and mode.startswith("container:"):
-            namespaces.append({"type": kind, "path": namespace_path(kind, mode)})
-        elif kind == "network" and (record.get("NetworkSettings") or {}).get("SandboxKey"):
-            namespaces.append({"type": kind, "path": record["NetworkSettings"]["SandboxKey"]})
-        else:
-            namespaces.append({"type": kind})
-    if host.get("CgroupnsMode") == "private":
-        namespaces.append({"type": "cgroup"})
-    if host.get("Timens"):
-        namespaces.append({"type": "time"})
+        process["rlimits"] = _rlimits(host["Ulimits"])
     mappings = host.get("IdMappings")
-    if mappings:
-        namespaces.append({"type": "user"})
     linux: dict = {
-        "namespaces": namespaces,
+        "namespaces": _namespaces(record, namespace_path),
         "resources": dict(resources(host), devices=_devices(privileged)),
         "cgroupsPath": cgroups_path(record),
     }
