@@ -29,7 +29,8 @@ def test_large_stdin_and_output_do_not_deadlock(client):
 
 
 def test_the_container_is_isolated(client):
-    result = client.run("busybox", ["sh", "-c", "echo $$; hostname; cat /proc/net/dev | wc -l"], text=True)
+    result = client.run("busybox", ["sh", "-c", "echo $$; hostname; cat /proc/net/dev | wc -l"], network="none",
+                        text=True)
     pid, hostname, interfaces = result.stdout.split()
     assert pid == "1" and hostname == result.container_id[:12]
     assert interfaces == "3"  # two header lines and lo: no network but its own loopback
