@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 
@@ -134,3 +135,20 @@ def test_rm_killed_after_the_record_went_leaves_nothing_nameless(nsbox):
     nsbox("create", "--name", "doomed", "busybox", "true")  # the name is free
     nsbox("system", "prune", "-f")
     assert sorted(os.listdir(os.path.join(nsbox.root, "containers"))) == []
+
+
+@pytest.mark.parametrize("cleaner", [["rm", "-f"], ["system", "prune", "-f"]])
+def test_orphaned_root_filesystem_is_found_by_rm_f_and_prune(nsbox, cleaner):
+    """A mounted root filesystem (an in-use record of the image store) whose container record
+    is gone, as a crash between the steps of `run` left it: rm -f ID and system prune find it."""
+    container_id = nsbox.out("create", "--name", "orphan", "busybox", "true").strip()
+    shutil.rmtree(os.path.join(nsbox.root, "containers", container_id))
+    os.unlink(os.path.join(nsbox.root, "names", "orphan"))
+    assert nsbox.out("ps", "-a", "-q") == "" and mounts_containing(container_id)
+    refused = nsbox("rmi", "busybox", check=False)
+    assert refused.returncode != 0  # the image is still in use by the orphan
+    result = nsbox(*cleaner, *([container_id] if cleaner[0] == "rm" else []), check=False)
+    assert result.returncode == 0, result.stderr
+    assert mounts_containing(container_id) == []
+    assert not os.path.exists(os.path.join(nsbox.root, "image", "rootfs", container_id))
+    nsbox("rmi", "busybox")
