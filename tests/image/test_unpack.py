@@ -262,7 +262,7 @@ def test_a_gzip_bomb_is_inflated_in_bounded_chunks(host):
     # 64 MiB of zeros compress to ~64 KiB: each piece the unpacker holds stays at most 1 MiB
     import gzip
 
-    from nsbox.image.unpack import layer_stream
+    from nsbox.image.layer_stream import layer_stream
     data = L.layer([L.file("zeros", bytes(64 << 20))])
     stream = layer_stream(io.BytesIO(gzip.compress(data, 9)))
     sizes = []

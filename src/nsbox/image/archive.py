@@ -16,7 +16,8 @@ import time
 from nsbox.errors import ImageError
 from nsbox.image.reference import parse_reference
 from nsbox.image.store import UNTAGGED, Image, ImageStore
-from nsbox.image.unpack import entry_parts, layer_stream
+from nsbox.image.layer_stream import layer_stream
+from nsbox.image.unpack import entry_parts
 from nsbox.oci import image_spec
 from nsbox.oci.image_spec import Descriptor, Manifest
 from nsbox.oci.timestamps import rfc3339_now
