@@ -243,9 +243,14 @@ def _stream_log(handler, record: dict, follow: bool, tail: int | None, from_end:
         elif out:
             handler.wfile.write(out)
             handler.wfile.flush()
-        if not follow or not running:
+        # a hijacked client may half-close its side (no stdin): only a failed write ends attach
+        if not follow or not running or (handler.client_gone(0.05) if chunked else _pause(0.05)):
             return
-        time.sleep(0.05)
+
+
+def _pause(seconds: float) -> bool:
+    time.sleep(seconds)
+    return False
 
 
 def _running(handler, container_id: str) -> bool:
@@ -278,7 +283,10 @@ def stats(handler, request, name: str) -> None:
     if stream:
         handler.start_stream()
     while True:
-        time.sleep(0.5 if not stream else 1.0)
+        if stream and handler.client_gone(1.0):
+            return
+        if not stream:
+            time.sleep(0.5)
         after = sample(engine, record)
         body = json.dumps(_docker_stats(record, before, after)).encode() + b"\n"
         if not stream:

@@ -172,6 +172,19 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
+    def client_gone(self, wait: float = 0.0) -> bool:
+        """Whether the client closed its end (a stream that is quiet must still notice), waiting
+        up to `wait` seconds for it: the polling loops sleep here."""
+        import select
+        readable, _, _ = select.select([self.connection], [], [], wait)
+        if not readable:
+            return False
+        import socket
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
     def hijack(self, tty: bool) -> None:
         """Take over the connection for a raw stream (attach, exec start), as Docker does:
         101 with Upgrade when the client asked for it, else 200 and the stream."""

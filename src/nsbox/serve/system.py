@@ -1,6 +1,7 @@
 """/_ping, /version, /info, /events, and the network and volume listings."""
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -64,6 +65,7 @@ def events(handler, request) -> None:
     handler.start_stream()
     offset = os.path.getsize(path) if os.path.exists(path) and "since" not in request.query else 0
     until = float(request.query["until"]) if request.query.get("until") else None
+    wanted = json.loads(request.query.get("filters") or "{}")
     while until is None or time.time() < until:
         try:
             with open(path, "rb") as journal:
@@ -73,9 +75,27 @@ def events(handler, request) -> None:
             data = b""
         complete = data[:data.rfind(b"\n") + 1]
         offset += len(complete)
-        handler.chunk(complete)
-        time.sleep(0.2)
+        handler.chunk(b"".join(line + b"\n" for line in complete.splitlines() if _wanted(json.loads(line), wanted)))
+        if handler.client_gone(0.2):
+            return
     handler.end_stream()
+
+
+def _wanted(event: dict, filters: dict) -> bool:
+    """Docker's event filters: container (ID or name), event (action), type, image, label."""
+    attributes = event.get("Actor", {}).get("Attributes", {})
+    values = {"container": (event.get("id", ""), attributes.get("name", "")), "event": (event.get("Action", ""),),
+              "type": (event.get("Type", ""),), "image": (attributes.get("image", ""),)}
+    for key, accepted in filters.items():
+        accepted = list(accepted) if isinstance(accepted, (list, dict)) else [accepted]
+        if key == "label":
+            if not any(attributes.get(item.partition("=")[0]) == item.partition("=")[2] if "=" in item
+                       else item in attributes for item in accepted):
+                return False
+        elif key in values and not any(value and (value == item or (key == "container" and value.startswith(item)))
+                                       for item in accepted for value in values[key]):
+            return False
+    return True
 
 
 def _volumes(handler):
