@@ -37,3 +37,16 @@ def receive(listener: socket.socket) -> int:
     if not fds:
         raise OSError("the runtime sent no terminal over the console socket")
     return fds[0]
+
+
+def start_with_pty(directory: str, name: str, start) -> tuple[int, int]:
+    """Start a process with `start(console_socket_path) -> pid` (a runtime's create or exec
+    with --console-socket) and receive its pty master: (pid, master)."""
+    listener, path = listen(directory, name)
+    try:
+        pid = start(path)
+        master = receive(listener)
+    finally:
+        listener.close()
+        os.unlink(path)
+    return pid, master

@@ -67,13 +67,9 @@ def _run_exec(engine, reference: str, args: list[str], env: list[str], user: str
         size = window_size(0)
         if size:
             process["consoleSize"] = size
-        listener, console_path = console.listen(engine.paths.container(record["Id"]), f"exec-{os.getpid()}.sock")
-        try:
-            pid = runtime.exec_process(record["Id"], process, stdio, console_path)
-            master = console.receive(listener)
-        finally:
-            listener.close()
-            os.unlink(console_path)
+        pid, master = console.start_with_pty(
+            engine.paths.container(record["Id"]), f"exec-{os.getpid()}.sock",
+            lambda console_path: runtime.exec_process(record["Id"], process, stdio, console_path))
         forward_signals(pid)
         status = relay_terminal(pid, master, interactive, None, detach_keys)
         if status == DETACHED:

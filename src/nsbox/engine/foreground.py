@@ -53,13 +53,9 @@ def _run_with_terminal(engine, container_id: str, stdin: int, interactive: bool,
                        detach_keys: bytes = b"", on_detach=None) -> int:
     from nsbox.engine import console
     from nsbox.engine.attach import DETACHED
-    listener, console_path = console.listen(engine.paths.container(container_id), f"console-{os.getpid()}.sock")
-    try:
-        pid = engine.launch(container_id, (stdin, 1, 2), console_path, console_size=window_size(0))
-        master = console.receive(listener)
-    finally:
-        listener.close()
-        os.unlink(console_path)
+    pid, master = console.start_with_pty(
+        engine.paths.container(container_id), f"console-{os.getpid()}.sock",
+        lambda console_path: engine.launch(container_id, (stdin, 1, 2), console_path, console_size=window_size(0)))
     forward_signals(pid)
     status = relay_terminal(pid, master, interactive, log_fd, detach_keys)
     if status == DETACHED:
