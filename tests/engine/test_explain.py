@@ -136,3 +136,17 @@ def test_explain_refuses_a_stopped_container_clearly(nsbox):
     result = nsbox("explain", "idle", check=False)
     assert result.returncode != 0 and "not running" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_network_section_shows_the_veth_the_bridge_and_published_ports(nsbox):
+    nsbox("run", "-d", "--name", "bridged", "-p", "127.0.0.1::80", "--dns", "127.0.0.1", "busybox", "sleep", "1000")
+    report = explain(nsbox, "bridged")
+    inspected = nsbox.inspect("bridged")["NetworkSettings"]
+    address = next(iter(inspected["Networks"].values()))["IPAddress"]
+    eth0 = next(i for i in report["network"]["interfaces"] if i["name"] == "eth0")
+    assert any(a.startswith(address + "/") for a in eth0["addresses"])
+    host_link = json.loads(subprocess.run(["ip", "-j", "link", "show", eth0["host_peer"]], capture_output=True,
+                                          text=True, check=True).stdout)[0]
+    assert host_link.get("master") == eth0["host_bridge"]
+    assert report["network"]["ports"]["80/tcp"][0]["HostPort"] == inspected["Ports"]["80/tcp"][0]["HostPort"]
+    assert f"ip -n NS route add default via {report['network']['gateway']}" in report["commands"]["build"]

@@ -71,8 +71,9 @@ def rootfs(pid: int, spec: dict) -> dict:
 def network(pid: int, record: dict) -> dict:
     host = record.get("HostConfig", {})
     settings = record.get("NetworkSettings") or {}
+    gateways = [n.get("Gateway") for n in (settings.get("Networks") or {}).values() if n.get("Gateway")]
     return {"mode": host.get("NetworkMode") or "none", "interfaces": kernel.interfaces(pid),
-            "ports": settings.get("Ports") or {}}
+            "ports": settings.get("Ports") or {}, "gateway": gateways[0] if gateways else ""}
 
 
 def _seccomp_profile(record: dict, spec: dict) -> str:

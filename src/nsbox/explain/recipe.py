@@ -114,6 +114,9 @@ def _network_lines(report: dict, kinds: list[str]) -> list[str]:
         if interface.get("host_bridge"):
             lines.append(f"ip link set {peer} master {interface['host_bridge']} up")
         for address in interface.get("addresses", []):
-            lines.append(f"ip -n NS address add {address} dev {interface['name']}")
+            if not address.startswith("fe80:"):  # the kernel gives the link-local address itself
+                lines.append(f"ip -n NS address add {address} dev {interface['name']}")
         lines.append(f"ip -n NS link set {interface['name']} up; ip -n NS link set lo up")
+        if network.get("gateway"):
+            lines.append(f"ip -n NS route add default via {network['gateway']}")
     return lines
