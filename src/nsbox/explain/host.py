@@ -6,7 +6,6 @@ import os
 
 from nsbox.explain.kernel import NAMESPACE_TYPES
 
-CNI_DIRS = ("/usr/lib/cni", "/opt/cni/bin", "/usr/libexec/cni")
 CNI_PLUGINS = ("bridge", "host-local", "portmap", "bandwidth", "firewall", "loopback")
 WANTED_CONTROLLERS = ("cpu", "memory", "pids", "io", "cpuset")  # v2 names; v1 blkio stands for io
 V1_NAMES = {"io": "blkio"}
@@ -85,14 +84,15 @@ def _seccomp() -> dict:
 
 
 def _cni() -> dict:
-    directory = os.environ.get("CNI_PATH", "").split(":")[0] or next(
-        (d for d in CNI_DIRS if os.path.isdir(d)), CNI_DIRS[0])
+    from nsbox.network.cni import cni_path
+    search = cni_path().split(":")
+    directory = next((d for d in search if os.path.isdir(d)), search[0])
     missing = [p for p in CNI_PLUGINS if not os.access(os.path.join(directory, p), os.X_OK)]
     return _check("CNI plugins", not missing,
                   f"{directory}: " + ("all of " + ", ".join(CNI_PLUGINS) if not missing
                                       else "missing " + ", ".join(missing)),
-                  "apt-get install containernetworking-plugins (bridge networks need them; "
-                  "--network none and host work without)", required=False)
+                  "apt-get install containernetworking-plugins, or set NSBOX_CNI_PATH (bridge networks, the "
+                  "default, need them; --network none and host work without)")
 
 
 def _forwarding() -> dict:
