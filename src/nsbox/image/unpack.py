@@ -165,68 +165,94 @@ class _Unpacker:
             return
         parent = self.parent_fd(parts[:-1], name)
         if member.isdir():
-            kept = self._clear(parent, leaf, keep_dir=True)
-            if not kept:
-                os.mkdir(leaf, 0o700, dir_fd=parent)
-            fd = os.open(leaf, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=parent)
-            try:
-                self._set_metadata(fd, member)
-            finally:
-                os.close(fd)
-            self.dir_times.append(("/".join(parts), member.mtime))
+            self._extract_dir(tar, member, parts, parent, leaf)
         elif member.isreg():
-            self._clear(parent, leaf, keep_dir=False)
-            fd = os.open(leaf, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                         dir_fd=parent)
-            try:
-                if member.sparse is None:
-                    self._write_contents(fd, member)
-                else:  # a GNU sparse file: tarfile knows where its holes are
-                    _write_sparse(fd, tar, member)
-                self._set_metadata(fd, member)
-            finally:
-                os.close(fd)
+            self._extract_file(tar, member, parts, parent, leaf)
         elif member.issym():
-            self._clear(parent, leaf, keep_dir=False)
-            os.symlink(member.linkname, leaf, dir_fd=parent)
-            os.chown(leaf, member.uid, member.gid, dir_fd=parent, follow_symlinks=False)
-            self._set_xattrs(f"/proc/self/fd/{parent}/{leaf}", member, follow=False)
-            os.utime(leaf, (member.mtime, member.mtime), dir_fd=parent, follow_symlinks=False)
+            self._extract_symlink(tar, member, parts, parent, leaf)
         elif member.islnk():
-            target = entry_parts(member.linkname, f"{self.source}: hard link {name!r} to")
-            if not target:
-                raise self._refuse(name, "is a hard link to the layer root")
-            self._clear(parent, leaf, keep_dir=False)
-            try:
-                source_parent = open_in_root(self.root_fd, "/".join(target[:-1]) or ".")
-            except OSError:
-                raise self._refuse(name, f"is a hard link to {member.linkname!r}, which is not in the layer") from None
-            try:
-                os.link(target[-1], leaf, src_dir_fd=source_parent, dst_dir_fd=parent, follow_symlinks=False)
-            except FileNotFoundError:
-                raise self._refuse(name, f"is a hard link to {member.linkname!r}, which is not in the layer") from None
-            except PermissionError:
-                raise self._refuse(name, f"is a hard link to {member.linkname!r}, which cannot be linked "
-                                         "(a directory?)") from None
-            finally:
-                os.close(source_parent)
+            self._extract_hardlink(tar, member, parts, parent, leaf)
         elif member.ischr() or member.isblk() or member.isfifo():
-            self._clear(parent, leaf, keep_dir=False)
-            if member.isfifo():
-                os.mkfifo(leaf, 0o600, dir_fd=parent)
-            elif not self.can_mknod:
-                return  # device nodes only where the caller may make them (as rootless Docker does)
-            else:
-                kind = stat.S_IFCHR if member.ischr() else stat.S_IFBLK
-                try:
-                    os.mknod(leaf, kind | 0o600, os.makedev(member.devmajor, member.devminor), dir_fd=parent)
-                except PermissionError:
-                    return  # root without CAP_MKNOD (e.g. in a user namespace)
-            os.chown(leaf, member.uid, member.gid, dir_fd=parent, follow_symlinks=False)
-            os.chmod(leaf, member.mode & 0o7777, dir_fd=parent)
-            os.utime(leaf, (member.mtime, member.mtime), dir_fd=parent, follow_symlinks=False)
+            self._extract_special(tar, member, parts, parent, leaf)
         else:
             raise self._refuse(name, f"has a tar type nsbox does not unpack ({member.type!r})")
+
+    def _extract_dir(self, tar: tarfile.TarFile, member: tarfile.TarInfo, parts: list[str], parent: int,
+                     leaf: str) -> None:
+        """A directory (an existing one is kept, as layers stack)."""
+        kept = self._clear(parent, leaf, keep_dir=True)
+        if not kept:
+            os.mkdir(leaf, 0o700, dir_fd=parent)
+        fd = os.open(leaf, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=parent)
+        try:
+            self._set_metadata(fd, member)
+        finally:
+            os.close(fd)
+        self.dir_times.append(("/".join(parts), member.mtime))
+
+    def _extract_file(self, tar: tarfile.TarFile, member: tarfile.TarInfo, parts: list[str], parent: int,
+                      leaf: str) -> None:
+        """A regular file, sparse or not."""
+        self._clear(parent, leaf, keep_dir=False)
+        fd = os.open(leaf, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                     dir_fd=parent)
+        try:
+            if member.sparse is None:
+                self._write_contents(fd, member)
+            else:  # a GNU sparse file: tarfile knows where its holes are
+                _write_sparse(fd, tar, member)
+            self._set_metadata(fd, member)
+        finally:
+            os.close(fd)
+
+    def _extract_symlink(self, tar: tarfile.TarFile, member: tarfile.TarInfo, parts: list[str], parent: int,
+                         leaf: str) -> None:
+        """A symlink, written as is (it resolves inside the root when used)."""
+        self._clear(parent, leaf, keep_dir=False)
+        os.symlink(member.linkname, leaf, dir_fd=parent)
+        os.chown(leaf, member.uid, member.gid, dir_fd=parent, follow_symlinks=False)
+        self._set_xattrs(f"/proc/self/fd/{parent}/{leaf}", member, follow=False)
+        os.utime(leaf, (member.mtime, member.mtime), dir_fd=parent, follow_symlinks=False)
+
+    def _extract_hardlink(self, tar: tarfile.TarFile, member: tarfile.TarInfo, parts: list[str], parent: int,
+                          leaf: str) -> None:
+        """A hard link to an entry already in the layer."""
+        name = member.name
+        target = entry_parts(member.linkname, f"{self.source}: hard link {name!r} to")
+        if not target:
+            raise self._refuse(name, "is a hard link to the layer root")
+        self._clear(parent, leaf, keep_dir=False)
+        try:
+            source_parent = open_in_root(self.root_fd, "/".join(target[:-1]) or ".")
+        except OSError:
+            raise self._refuse(name, f"is a hard link to {member.linkname!r}, which is not in the layer") from None
+        try:
+            os.link(target[-1], leaf, src_dir_fd=source_parent, dst_dir_fd=parent, follow_symlinks=False)
+        except FileNotFoundError:
+            raise self._refuse(name, f"is a hard link to {member.linkname!r}, which is not in the layer") from None
+        except PermissionError:
+            raise self._refuse(name, f"is a hard link to {member.linkname!r}, which cannot be linked "
+                                     "(a directory?)") from None
+        finally:
+            os.close(source_parent)
+
+    def _extract_special(self, tar: tarfile.TarFile, member: tarfile.TarInfo, parts: list[str], parent: int,
+                         leaf: str) -> None:
+        """A device node or a fifo."""
+        self._clear(parent, leaf, keep_dir=False)
+        if member.isfifo():
+            os.mkfifo(leaf, 0o600, dir_fd=parent)
+        elif not self.can_mknod:
+            return  # device nodes only where the caller may make them (as rootless Docker does)
+        else:
+            kind = stat.S_IFCHR if member.ischr() else stat.S_IFBLK
+            try:
+                os.mknod(leaf, kind | 0o600, os.makedev(member.devmajor, member.devminor), dir_fd=parent)
+            except PermissionError:
+                return  # root without CAP_MKNOD (e.g. in a user namespace)
+        os.chown(leaf, member.uid, member.gid, dir_fd=parent, follow_symlinks=False)
+        os.chmod(leaf, member.mode & 0o7777, dir_fd=parent)
+        os.utime(leaf, (member.mtime, member.mtime), dir_fd=parent, follow_symlinks=False)
 
     def _write_contents(self, fd: int, member: tarfile.TarInfo) -> None:
         """Write the member's contents, which follow its header in the stream, to `fd`."""
