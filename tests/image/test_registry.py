@@ -176,7 +176,8 @@ def test_credentials_from_docker_config(registry, store_root, tmp_path, monkeypa
     (docker_config / "config.json").write_text(json.dumps({"auths": {registry.host: {"auth": auth}}}))
     monkeypatch.setenv("DOCKER_CONFIG", str(docker_config))
     result = nsbox(store_root, "push", f"{registry.host}/test/whiteouts:v1")
-    assert result.returncode == 125  # not pulled yet: nothing to push
+    # Not pulled yet: nothing to push. A missing image exits 1, as Docker's push does.
+    assert result.returncode == 1 and "whiteouts:v1" in result.stderr and "not in the store" in result.stderr
     result = nsbox(store_root, "pull", f"{registry.host}/test/whiteouts:v1")
     assert result.returncode == 0, result.stderr
     result = nsbox(store_root, "push", f"{registry.host}/test/whiteouts:v1")
