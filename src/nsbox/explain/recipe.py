@@ -5,6 +5,7 @@ They are a working recipe, not a transcript of nsbox's syscalls: nsbox does the 
 unshare/setns, mount and pivot_root directly, in one process tree."""
 from __future__ import annotations
 
+import os
 import shlex
 
 # OCI namespace type -> the flag of unshare(1) and of nsenter(1)
@@ -46,7 +47,7 @@ def build(report: dict, spec: dict) -> list[str]:
     new_id = "$(head -c 32 /dev/urandom | sha256sum | cut -c1-64)"
     lines = [f"export ID={container_id or new_id}", f"export ROOTFS={short(root.get('host_path') or '')}",
              f'export CGROUPS="{" ".join(cgroup_dirs)}"', "mkdir -p $CGROUPS"]
-    lines += _cpuset_lines(report, spec, short)
+    lines += _cpuset_lines(report, spec, short) + _delegation_lines(report, spec, short)
     for limit in report["cgroups"]["limits"]:
         lines.append(f"echo {shlex.quote(limit['wrote'])} > {short(limit['file'])}")
     overlay = root.get("overlay")
@@ -92,6 +93,21 @@ def _cpuset_lines(report: dict, spec: dict, short) -> list[str]:
         lines.append(f"for d in {' '.join(short(level) for level in levels)}; do "
                      "cat $d/../cpuset.cpus > $d/cpuset.cpus; cat $d/../cpuset.mems > $d/cpuset.mems; done")
     return lines
+
+
+def _delegation_lines(report: dict, spec: dict, short) -> list[str]:
+    """On cgroup v2 a controller's files exist in a cgroup only when its parent delegates the
+    controller (cgroup.subtree_control): each level nsbox makes hands down the ones the limits use."""
+    if report["cgroups"]["layout"] != "v2":
+        return []
+    wanted = sorted({os.path.basename(limit["file"]).split(".")[0] for limit in report["cgroups"]["limits"]})
+    leaf = next((d["directory"] for d in report["cgroups"]["directories"] if d["hierarchy"] == "unified"), None)
+    depth = len([part for part in spec.get("linux", {}).get("cgroupsPath", "").split("/") if part])
+    if not wanted or leaf is None:
+        return []
+    levels = [leaf.rsplit("/", step)[0] for step in range(depth, 0, -1)]
+    controllers = " ".join("+" + name for name in wanted)
+    return [f"for d in {' '.join(short(level) for level in levels)}; do echo '{controllers}' > $d/cgroup.subtree_control; done"]
 
 
 def _shortener(container_id: str):
