@@ -43,6 +43,8 @@ def install_bench_extra(log=print) -> None:
     if missing:
         log(f"installing the bench extra ({', '.join(missing)}) ...")
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", f"{repository}[bench]"], capture_output=True)
+        # pip wrote its own launchers for nsbox (site, import re): nsbox's go back
+        subprocess.run(["bash", os.path.join(repository, "scripts", "launchers.sh")], check=True)
 
 
 def cgroup_layout() -> str:

@@ -14,16 +14,7 @@ fi
 # Debian's interpreter starts in ~10 ms; a pyenv shim in front of it costs ~100 ms.
 [ -x .venv/bin/python ] || /usr/bin/python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
-# Start-up is the product: pip's launchers import re (~7 ms here) only to tidy argv[0], and
-# PYTHONDONTWRITEBYTECODE (set on some machines) would recompile nsbox on every start. They
-# run with -S: site costs ~3 ms of CPU (its .pth files, Debian's sitecustomize/apport hook)
-# only to find nsbox and its dependencies, whose two directories the launcher names itself.
-paths=$(.venv/bin/python -c 'import os, sysconfig, nsbox
-print(repr([os.path.dirname(os.path.dirname(nsbox.__file__)), sysconfig.get_paths()["purelib"]]))')
-for launcher in nsbox:nsbox.cli.main nsbox-runtime:nsbox.runtime.cli; do
-    printf '#!%s -S\nimport sys\nsys.path[0:1] = %s\nfrom %s import main\nsys.exit(main())\n' \
-        "$PWD/.venv/bin/python" "$paths" "${launcher#*:}" > ".venv/bin/${launcher%%:*}"
-done
+bash scripts/launchers.sh  # nsbox's own launchers in place of pip's (see there)
 .venv/bin/python -m compileall -q src >/dev/null
 .venv/bin/python -m nsbox.engine.monitor_build  # the detached containers' monitor, in C
 
