@@ -99,72 +99,88 @@ def pull(root: str, text: str, platform: Platform | None = None, insecure_regist
 def _fetch_layers(client: RegistryClient, store: ImageStore, repository: str,
                   layers: list[tuple[image_spec.Descriptor, str]], progress) -> None:
     """Download the layers in parallel and unpack each as its bytes arrive (see stream.py)."""
-    from nsbox.image.stream import Abandoned, Feed, Follower
-    status_lock = threading.Lock()
-    unpacked: set[str] = set()
-    stop = threading.Event()  # set when one layer failed or the user pressed ^C: the rest give up
+    _LayerFetch(client, store, repository, progress).run(layers)
 
-    def download(layer: image_spec.Descriptor, feed: Feed) -> None:
-        advance = progress.layer(layer.digest, layer.size)
+
+class _LayerFetch:
+    """One pull's layers: downloads and unpacks in worker threads, each unpack following
+    its download's bytes; one failure (or ^C) stops them all."""
+
+    def __init__(self, client: RegistryClient, store: ImageStore, repository: str, progress) -> None:
+        self.client = client
+        self.store = store
+        self.repository = repository
+        self.progress = progress
+        self.status_lock = threading.Lock()
+        self.unpacked: set[str] = set()
+        self.stop = threading.Event()  # set when one layer failed or the user pressed ^C: the rest give up
+        self.feeds: list = []
+        self.failures: list[BaseException] = []
+        self.workers = _Workers(self.give_up)
+
+    def run(self, layers: list[tuple[image_spec.Descriptor, str]]) -> None:
+        from nsbox.image.stream import Feed
+        self.feeds = [Feed() for _ in layers]
+        workers = self.workers
+        try:
+            workers.start([lambda l=layer, d=diff_id, f=feed: self.unpack(l, d, f)
+                           for (layer, diff_id), feed in zip(layers, self.feeds)], PARALLEL_UNPACKS)
+            workers.start([lambda l=layer, f=feed: self.download(l, f) for (layer, _), feed in zip(layers, self.feeds)],
+                          PARALLEL_DOWNLOADS)
+            workers.wait()
+        except BaseException:
+            self.give_up(None)
+            workers.wait()
+            raise
+        if self.failures:
+            raise self.failures[0]
+
+    def download(self, layer: image_spec.Descriptor, feed) -> None:
+        from nsbox.image.stream import Abandoned
+        advance = self.progress.layer(layer.digest, layer.size)
 
         def wrote(amount: int, reset: bool = False) -> None:
-            if stop.is_set():
+            if self.stop.is_set():
                 raise Abandoned()  # the .partial file stays, for the next pull to resume
             advance(amount, reset)
             feed.wrote(amount, reset)
         try:
-            with store.ingest(layer.digest, layer.size, verified=feed.verified) as ingest:
+            with self.store.ingest(layer.digest, layer.size, verified=feed.verified) as ingest:
                 if ingest is not None:
                     wrote(ingest.offset)
-                    client.download_blob(repository, layer.digest, ingest, wrote)
+                    self.client.download_blob(self.repository, layer.digest, ingest, wrote)
         except BaseException:
             feed.finish(False)
             raise
         feed.finish(True)
-        with status_lock:
-            if layer.digest not in unpacked:
-                progress.status(layer.digest, "unpacking")
+        with self.status_lock:
+            if layer.digest not in self.unpacked:
+                self.progress.status(layer.digest, "unpacking")
 
-    def unpack(layer: image_spec.Descriptor, diff_id: str, feed: Feed) -> None:
+    def unpack(self, layer: image_spec.Descriptor, diff_id: str, feed) -> None:
+        from nsbox.image.stream import Abandoned, Follower
         try:
-            store.ensure_layer(diff_id, layer.digest, Follower(store, layer.digest, feed))
+            self.store.ensure_layer(diff_id, layer.digest, Follower(self.store, layer.digest, feed))
         except (Abandoned, ImageError, OSError):
             # the download restarted or failed, or what was streamed did not unpack: wait for
             # the download, then unpack once more from the verified blob (whose error stands)
             if not feed.wait():
                 return  # the download failed, and says why
-            store.ensure_layer(diff_id, layer.digest)
-        with status_lock:
-            unpacked.add(layer.digest)
-            progress.status(layer.digest, "done")
+            self.store.ensure_layer(diff_id, layer.digest)
+        with self.status_lock:
+            self.unpacked.add(layer.digest)
+            self.progress.status(layer.digest, "done")
 
-    feeds = [Feed() for _ in layers]
-    failures: list[BaseException] = []
-
-    def give_up(error: BaseException | None) -> None:
+    def give_up(self, error: BaseException | None) -> None:
         """One layer failed (or the user pressed ^C): the others stop too."""
         if error is not None:
-            with status_lock:
-                failures.append(error)
-        workers.cancel()
-        stop.set()
-        client.abort()
-        for feed in feeds:
+            with self.status_lock:
+                self.failures.append(error)
+        self.workers.cancel()
+        self.stop.set()
+        self.client.abort()
+        for feed in self.feeds:
             feed.finish(False)
-
-    workers = _Workers(give_up)
-    try:
-        workers.start([lambda l=layer, d=diff_id, f=feed: unpack(l, d, f)
-                       for (layer, diff_id), feed in zip(layers, feeds)], PARALLEL_UNPACKS)
-        workers.start([lambda l=layer, f=feed: download(l, f) for (layer, _), feed in zip(layers, feeds)],
-                      PARALLEL_DOWNLOADS)
-        workers.wait()
-    except BaseException:
-        give_up(None)
-        workers.wait()
-        raise
-    if failures:
-        raise failures[0]
 
 
 class _Workers:
