@@ -23,7 +23,9 @@ from nsbox.oci import jsonio
 RECORD = "container.json"
 LIVE_STATE = "state.json"
 TRASH_PREFIX = ".removed-"  # a record being deleted: no longer a container
-LIVE_KEYS = ("State", "Monitor", "InitStart", "ManualStop", "RestartCount")
+# NetworkSettings too: what CNI ADD gave lives as long as the namespace (a reboot ends
+# both); the configuration keeps the settings the container was created with.
+LIVE_KEYS = ("State", "Monitor", "InitStart", "ManualStop", "RestartCount", "NetworkSettings")
 
 
 class ContainerStore:

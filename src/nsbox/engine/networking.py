@@ -118,7 +118,8 @@ def write_etc_files(engine, record: dict) -> dict:
         etc_files.rewrite(paths["ResolvConfPath"], etc_files.resolv_conf(
             host.get("Dns") or [], host.get("DnsSearch") or [], host.get("DnsOptions") or [], own_netns=True))
     etc_files.rewrite(paths["HostnamePath"], hostname + "\n")
-    record = engine.store.update(record["Id"], lambda r: r.update(paths))
+    if any(record.get(key) != value for key, value in paths.items()):  # the first start (a durable write)
+        record = engine.store.update(record["Id"], lambda r: r.update(paths))
     if any(name not in ("bridge",) for name in settings.get("Networks") or {}):
         refresh_peers(engine, list(settings["Networks"]), skip=record["Id"])
     return record
