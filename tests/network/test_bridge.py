@@ -149,3 +149,21 @@ def test_the_monitor_releases_the_network_when_the_container_ends(nsbox):
     nsbox("start", "short")  # and a new start attaches again
     nsbox.wait_for(lambda: nsbox.state("short")["Status"] == "exited", what="the second exit")
     assert not leaks.bridge_ports(SESSION_BRIDGE)
+
+
+def test_two_roots_on_one_bridge_never_share_an_address(nsbox, tmp_path, busybox_tar):
+    """Two nsbox roots (as two engineers' suites, or two users) on the same Linux bridge: one
+    host-wide IPAM store per bridge hands each container its own address, and one subnet."""
+    from tests.engine.conftest import Nsbox
+    other = Nsbox(str(tmp_path / "second-root"))
+    other("import", busybox_tar, "busybox")
+    try:
+        nsbox("run", "-d", "--name", "first", "busybox", "sleep", "100")
+        other("run", "-d", "--name", "second", "busybox", "sleep", "100")
+        first = nsbox.inspect("first")["NetworkSettings"]
+        second = other.inspect("second")["NetworkSettings"]
+        assert first["IPAddress"] != second["IPAddress"]
+        assert first["Gateway"] == second["Gateway"]
+        assert other.out("exec", "second", "ping", "-c1", "-W2", first["IPAddress"]).count("1 packets received") == 1
+    finally:
+        other("rm", "-f", "second", check=False)
