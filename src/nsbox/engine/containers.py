@@ -18,6 +18,7 @@ from nsbox.engine.events import emit
 from nsbox.engine.undo import Steps
 from nsbox.errors import NotFound, NsboxError, StateError
 from nsbox.linux import proc
+from nsbox.linux.proc import wait_gone
 from nsbox.linux.signals import SIGKILL
 from nsbox.oci import jsonio
 from nsbox.oci.timestamps import rfc3339_now
@@ -440,24 +441,3 @@ class Engine:
         old_name = self.store.load(container_id).get("Name") or ""
         self.store.rename(container_id, new_name)
         emit(self.root, "rename", self.store.load(container_id), oldName="/" + old_name)
-
-
-def wait_gone(pid: int, started: int | None, timeout: float | None) -> bool:
-    """Wait (up to `timeout` seconds; None: forever) for a process that may not be our child
-    to end; True if it did."""
-    if not pid or not proc.is_alive(pid, started):
-        return True
-    import select
-    try:
-        pidfd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True
-    try:
-        if not proc.is_alive(pid, started):  # the PID could have been reused before pidfd_open
-            return True
-        readable, _, _ = select.select([pidfd], [], [], timeout)
-        if readable:
-            return True
-        return not proc.is_alive(pid, started)
-    finally:
-        os.close(pidfd)

@@ -116,7 +116,7 @@ def _mark_removing(engine, record: dict) -> None:
 
 
 def _kill_processes(engine, record: dict) -> None:
-    from nsbox.engine.containers import wait_gone
+    from nsbox.linux.proc import wait_gone
     pid = record["State"].get("Pid") or 0
     if record.get("HostConfig"):
         engine.signal(record, SIGKILL, all_processes=True)
@@ -131,7 +131,7 @@ def _kill_processes(engine, record: dict) -> None:
 def _end_monitor(engine, record: dict, wait_monitor: bool, damaged: bool) -> None:
     """Let the monitor record the exit (it sees "removing": no restart, no --rm of its own);
     kill it if it does not end. A damaged record's monitor is found by its working directory."""
-    from nsbox.engine.containers import wait_gone
+    from nsbox.linux.proc import wait_gone
     monitor = record.get("Monitor") or {}
     if wait_monitor and monitor.get("Pid") and monitor["Pid"] != os.getpid():
         if not wait_gone(monitor["Pid"], monitor.get("Start"), 0 if damaged else MONITOR_GRACE):

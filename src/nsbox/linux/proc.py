@@ -1,6 +1,8 @@
 """Readers for /proc: process start times (to tell a PID from its reuse), NSpid, status."""
 from __future__ import annotations
 
+import os
+
 
 def stat_fields(pid: int) -> list[bytes] | None:
     """/proc/<pid>/stat from field 3 (the state) on, or None if the process is gone.
@@ -42,3 +44,28 @@ def is_alive(pid: int, started: int | None) -> bool:
     if letter is None or letter in ("Z", "X"):
         return False
     return started is None or start_time(pid) == started
+
+
+def wait_gone(pid: int, started: int | None, timeout: float | None = 10.0) -> bool:
+    """Wait (up to `timeout` seconds; None: forever) for `pid` (the process that started at
+    `started`) to end, and reap it if it is our child; True if it is gone. A pidfd makes the
+    wait safe for a process that is not our child, and from PID reuse."""
+    if not pid:
+        return True
+    if is_alive(pid, started):
+        import select
+        try:
+            pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            pidfd = -1
+        if pidfd >= 0:
+            try:
+                if is_alive(pid, started):  # the PID could have been reused before pidfd_open
+                    select.select([pidfd], [], [], timeout)
+            finally:
+                os.close(pidfd)
+    try:
+        os.waitpid(pid, os.WNOHANG)  # our child (or an orphan, to a subreaper): reap it
+    except ChildProcessError:
+        pass
+    return not is_alive(pid, started)

@@ -16,7 +16,7 @@ from nsbox.runtime.bundle import load_spec
 from nsbox.runtime.channel import Channel, ChannelClosed
 from nsbox.runtime.state import ContainerRecord
 from nsbox.runtime.console_socket import connect_console
-from nsbox.runtime.wait import wait_gone
+from nsbox.linux.proc import wait_gone
 
 
 def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | None = None,

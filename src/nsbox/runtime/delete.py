@@ -7,7 +7,7 @@ from nsbox.errors import NsboxError, StateError
 from nsbox.linux.signals import SIGKILL
 from nsbox.runtime.bundle import load_spec
 from nsbox.runtime.state import ContainerRecord
-from nsbox.runtime.wait import wait_gone
+from nsbox.linux.proc import wait_gone
 
 
 def delete(state_root: str, container_id: str, force: bool = False) -> None:
