@@ -217,6 +217,9 @@ def test_management_commands_and_volumes(pair):
 
 def test_diff_commit_history(pair):
     docker, nsbox = pair
+    run_both(pair, "--name", "untouched", "busybox", "true")
+    docker_result, nsbox_result = both(pair, "diff", "untouched")  # the engine's own mount points are no change
+    assert nsbox_result.stdout == docker_result.stdout == ""
     script = "echo new > /newfile; rm /etc/passwd; mkdir -p /tmp/x; echo y > /etc/extra"
     run_both(pair, "--name", "changer", "busybox", "sh", "-c", script)
     docker_result, nsbox_result = both(pair, "diff", "changer")  # (dockerd lists them in no fixed order)

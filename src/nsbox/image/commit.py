@@ -28,22 +28,35 @@ def _is_opaque(path: str) -> bool:
         return False
 
 
+# What the engine makes in every container for its own mounts (Docker's "init layer"): not the
+# container's changes, so neither `diff` nor `commit` shows them
+INIT_PATHS = frozenset({"/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/etc/mtab", "/.dockerenv"})
+
+
 def changes(upper: str, lower_dirs: list[str]) -> list[tuple[str, str]]:
-    """Docker's `diff`: (kind, path) with kind A (added), C (changed) or D (deleted), by path."""
-    found = []
+    """Docker's `diff`: (kind, path) with kind A (added), C (changed) or D (deleted), by path.
+    A directory that was in the image is listed (C) when something below it changed."""
+    found: dict[str, str] = {}
+    kept_dirs = []
     for directory, names, files in os.walk(upper):
         relative = os.path.relpath(directory, upper)
-        for name in sorted(names + files):
+        for name in names + files:
             path = os.path.join(directory, name)
             inside = "/" + os.path.normpath(os.path.join(relative, name)).lstrip("./")
+            if inside in INIT_PATHS:
+                continue
             info = os.lstat(path)
+            in_image = any(os.path.lexists(os.path.join(lower, inside.lstrip("/"))) for lower in lower_dirs)
             if _is_whiteout(info):
-                found.append(("D", inside))
-            elif any(os.path.lexists(os.path.join(lower, inside.lstrip("/"))) for lower in lower_dirs):
-                found.append(("C", inside))
+                found[inside] = "D"
+            elif stat.S_ISDIR(info.st_mode) and in_image:
+                kept_dirs.append(inside)
             else:
-                found.append(("A", inside))
-    return sorted(found, key=lambda change: change[1])
+                found[inside] = "C" if in_image else "A"
+    for directory in kept_dirs:
+        if any(path.startswith(directory + "/") for path in found):
+            found[directory] = "C"
+    return sorted(((kind, path) for path, kind in found.items()), key=lambda change: change[1])
 
 
 def _layer_tar(upper: str, out) -> None:
@@ -58,6 +71,8 @@ def _layer_tar(upper: str, out) -> None:
             for name in sorted(names + files):
                 path = os.path.join(directory, name)
                 arcname = os.path.normpath(os.path.join(relative, name))
+                if "/" + arcname in INIT_PATHS:
+                    continue
                 info = os.lstat(path)
                 if _is_whiteout(info):
                     archive.addfile(tarfile.TarInfo(os.path.join(os.path.dirname(arcname), ".wh." + name)))
