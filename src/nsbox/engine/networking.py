@@ -87,11 +87,14 @@ def disconnect(engine, container_id: str) -> None:
                        "MacAddress": r["Config"].get("MacAddress") or ""}
                 for name, endpoint in (r["NetworkSettings"].get("Networks") or {}).items()}
         r["NetworkSettings"] = {"Networks": kept, "Ports": {}, "SandboxKey": ""}
-    try:
+    try:  # (best effort: the DEL is done; a full disk must not keep `rm -f` from finishing)
         engine.store.update(container_id, detached)
-    except NsboxError:
+    except (NsboxError, OSError):
         pass
-    refresh_peers(engine, list(settings.get("Networks") or {}))
+    try:
+        refresh_peers(engine, list(settings.get("Networks") or {}))
+    except OSError:
+        pass  # the peers' /etc/hosts keep a stale line until the next change: better than no rm
 
 
 def write_etc_files(engine, record: dict) -> dict:
