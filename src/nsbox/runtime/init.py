@@ -125,12 +125,8 @@ def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
         if process is None:
             raise NsboxError("process: is required to create a container")
         os.setsid()
-        if options.keyring is not None:  # as runc: keys the container adds stay out of the caller's keyring
-            try:
-                libc.join_session_keyring(options.keyring)
-            except OSError as error:
-                if error.errno != 38:  # ENOSYS: a kernel without keys
-                    raise
+        if options.keyring is not None:
+            _join_session_keyring(options.keyring)
         if options.stdio is not None:
             for target, fd in enumerate(options.stdio):
                 if fd != target:
@@ -154,19 +150,7 @@ def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
             import struct
         rootfs_setup.pivot(options.rootfs, options.no_pivot,
                            spec.linux.rootfs_propagation in ("shared", "rshared"))
-        if spec.hostname:
-            libc.sethostname(spec.hostname)
-        if spec.domainname:
-            libc.setdomainname(spec.domainname)
-        if spec.linux.personality is not None:
-            libc.personality(spec.linux.personality)
-        for key, value in spec.linux.sysctl.items():
-            try:
-                with open("/proc/sys/" + key.replace(".", "/"), "w") as sysctl:
-                    sysctl.write(value)
-            except OSError as error:
-                from nsbox.errors import ConfigError
-                raise ConfigError(f"linux.sysctl.{key}", f"cannot set: {error.strerror}") from None
+        _set_names_and_sysctls(spec)
         rootfs_setup.finish(spec)
         if options.console is not None:
             setup_terminal(options.console, process.console_size, fcntl, struct)
@@ -176,24 +160,7 @@ def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
         program = proc_setup.find_program(process.args[0], env, process.cwd)
         channel.send("ready")
         ready = True
-        fifo = open_exec_fifo(options)
-        if spec.hooks.get("startContainer"):
-            hooks.run_hooks("startContainer", spec.hooks["startContainer"], creating_state(options, "running"))
-        # Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the user and
-        # capabilities change (as runc); with it, as late as possible.
-        if not process.no_new_privileges:
-            install(options.seccomp)
-        proc_setup.become_user(process, process.capabilities)
-        proc_setup.change_directory(process.cwd)
-        proc_setup.set_capabilities(process.capabilities)
-        if process.no_new_privileges:
-            from nsbox.linux import capabilities
-            capabilities.no_new_privileges()
-        os.write(fifo, b"0")
-        os.close(fifo)
-        if process.no_new_privileges:
-            install(options.seccomp)
-        proc_setup.execute(program, process.args, env)
+        _wait_for_start_and_exec(options, program, env)
     except BaseException as error:  # noqa: BLE001 - everything must reach the runtime
         if not ready:
             report_and_exit(channel, error)
@@ -203,6 +170,59 @@ def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
         except OSError:
             pass
         os._exit(code)
+
+
+def _wait_for_start_and_exec(options: InitOptions, program: str, env: dict[str, str]) -> None:
+    """Wait for `start` (exec.fifo), run startContainer hooks, become the process's user with
+    its capabilities and seccomp filter, and exec the program; never returns."""
+    spec = options.spec
+    process = spec.process
+    assert process is not None  # checked by init
+    fifo = open_exec_fifo(options)
+    if spec.hooks.get("startContainer"):
+        from nsbox.runtime import hooks
+        hooks.run_hooks("startContainer", spec.hooks["startContainer"], creating_state(options, "running"))
+    # Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the user and
+    # capabilities change (as runc); with it, as late as possible.
+    if not process.no_new_privileges:
+        install(options.seccomp)
+    proc_setup.become_user(process, process.capabilities)
+    proc_setup.change_directory(process.cwd)
+    proc_setup.set_capabilities(process.capabilities)
+    if process.no_new_privileges:
+        from nsbox.linux import capabilities
+        capabilities.no_new_privileges()
+    os.write(fifo, b"0")
+    os.close(fifo)
+    if process.no_new_privileges:
+        install(options.seccomp)
+    proc_setup.execute(program, process.args, env)
+
+
+def _join_session_keyring(name: str) -> None:
+    """As runc: keys the container adds stay out of the caller's session keyring."""
+    try:
+        libc.join_session_keyring(name)
+    except OSError as error:
+        if error.errno != 38:  # ENOSYS: a kernel without keys
+            raise
+
+
+def _set_names_and_sysctls(spec) -> None:
+    """hostname, domainname, personality and linux.sysctl, in the container's namespaces."""
+    if spec.hostname:
+        libc.sethostname(spec.hostname)
+    if spec.domainname:
+        libc.setdomainname(spec.domainname)
+    if spec.linux.personality is not None:
+        libc.personality(spec.linux.personality)
+    for key, value in spec.linux.sysctl.items():
+        try:
+            with open("/proc/sys/" + key.replace(".", "/"), "w") as sysctl:
+                sysctl.write(value)
+        except OSError as error:
+            from nsbox.errors import ConfigError
+            raise ConfigError(f"linux.sysctl.{key}", f"cannot set: {error.strerror}") from None
 
 
 def open_exec_fifo(options: InitOptions) -> int:
