@@ -241,8 +241,7 @@ def cgroup_parent_dirs(parent: str) -> list[str]:
     from nsbox.cgroups import host
     v1, unified = host.mounts()
     own_v1, own_unified = host.own_cgroups()
-    dirs = [host.directory(mount, own_v1.get(controller), parent) for controller, mount in v1.items()
-            if controller in ("memory", "pids", "cpu", "freezer")]
+    dirs = sorted({host.directory(mount, own_v1.get(controller), parent) for controller, mount in v1.items()})
     if unified is not None:
         dirs.append(host.directory(unified, own_unified, parent))
     return dirs
