@@ -175,12 +175,15 @@ def _remove_cgroups(engine, record: dict, damaged: bool) -> None:
 
 
 def _release_network(engine, record: dict) -> None:
-    """CNI DEL of whatever the container still holds (veth, address, port rules), and its
-    network namespace file even when the record is too damaged to say more."""
+    """CNI DEL of whatever the container still holds (veth, address, port rules); its
+    addresses and network namespace file even when the record is too damaged to say more."""
     from nsbox.network.modes import sandbox_path
     if (record.get("NetworkSettings") or {}).get("SandboxKey"):
         from nsbox.engine.networking import disconnect
         disconnect(engine, record["Id"])
+    else:  # the record cannot name its networks (damaged, or a crash before it was written)
+        from nsbox.network.subnets import release_addresses
+        release_addresses(record["Id"])
     sandbox = sandbox_path(engine.paths.run, record["Id"])
     if os.path.lexists(sandbox):
         from nsbox.network import netns

@@ -110,3 +110,28 @@ def release(bridge: str) -> None:
         except FileNotFoundError:
             pass
         remove_tree(ipam_dir(bridge))
+
+
+def release_addresses(container_id: str) -> None:
+    """Free every address host-local holds for `container_id`, on any bridge: what a CNI
+    DEL would free, for a container whose record is too damaged to name its networks.
+    host-local keeps one file per address holding the container's ID on its first line."""
+    from nsbox.linux.store_files import locked
+    top = os.path.join(HOST_STATE, "ipam")
+    for bridge in os.listdir(top) if os.path.isdir(top) else []:
+        for network in os.listdir(os.path.join(top, bridge)):
+            directory = os.path.join(top, bridge, network)
+            if not os.path.isdir(directory):
+                continue
+            with locked(os.path.join(directory, "lock")):  # host-local's own lock
+                for name in os.listdir(directory):
+                    if name[0].isdigit() and _holder(os.path.join(directory, name)) == container_id:
+                        os.unlink(os.path.join(directory, name))
+
+
+def _holder(reservation: str) -> str:
+    try:
+        with open(reservation) as held:
+            return held.readline().strip()
+    except OSError:
+        return ""
