@@ -158,3 +158,24 @@ def test_target_stage_quiet_iidfile_and_a_tar_context_on_stdin(nsbox, tmp_path):
     assert nsbox.out("run", "--rm", "staged", "cat", "/stage") == "first\n"
     missing = nsbox("build", "--target", "nosuch", "-", input=dockerfile, stdin=None, check=False)
     assert missing.returncode == 125 and "no stage named 'nosuch'" in missing.stderr
+
+
+@pytest.mark.skipif(shutil.which("dockerd") is None, reason="dockerd is not installed (apt-get install docker.io)")
+def test_built_image_saved_loads_and_runs_in_docker(nsbox, tmp_path):
+    from tests.interop.daemons import Dockerd
+    from tests.interop.conftest import cgroup_parent
+    from tests.interop.runtimes import make_runtime
+    from tests.leaks import remove_cgroup_tree
+    context = make_context(tmp_path, MULTI_STAGE, {"greeting.txt": "hello\n"})
+    build(nsbox, context, "-t", "demo:docker", "--build-arg", "WHO=docker")
+    archive = str(tmp_path / "demo.tar")
+    nsbox("save", "-o", archive, "demo:docker")
+    parent = cgroup_parent(f"build-docker-{tmp_path.name[-12:]}")
+    daemon = Dockerd(str(tmp_path), [make_runtime("runc", str(tmp_path))], parent)
+    try:
+        daemon.docker("load", "-i", archive)
+        assert daemon.docker("run", "--rm", "--network", "none", "demo:docker").stdout == "built for docker\n"
+        assert daemon.docker("run", "--rm", "--network", "none", "demo:docker", "id", "-u").stdout == "1000\n"
+    finally:
+        daemon.stop()
+        remove_cgroup_tree(parent)
