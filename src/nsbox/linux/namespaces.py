@@ -50,6 +50,27 @@ def join(kind: str, path: str) -> None:
         os.close(fd)
 
 
+def join_all(joins: list[tuple[str, int]]) -> None:
+    """setns into each (kind, open fd), in JOIN_ORDER but the user namespace last: one owned by
+    an ancestor user namespace (a network namespace made on the host for the container) refuses
+    us once we are in the container's. One that refuses us before (EPERM: we lack the rights the
+    user namespace gives) is joined again after it, as runc does."""
+    import errno
+    user = [(kind, fd) for kind, fd in joins if kind == "user"]
+    refused = []
+    for kind, fd in joins:
+        if kind == "user":
+            continue
+        try:
+            libc.setns(fd, KINDS[kind][0], kind)
+        except OSError as error:
+            if error.errno != errno.EPERM or not user:
+                raise
+            refused.append((kind, fd))
+    for kind, fd in user + refused:
+        libc.setns(fd, KINDS[kind][0], kind)
+
+
 def open_namespace(path: str) -> int:
     """Open a namespace file early (before mounts change what paths mean); returns the fd."""
     return os.open(path, os.O_RDONLY | os.O_CLOEXEC)

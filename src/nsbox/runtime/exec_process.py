@@ -124,8 +124,7 @@ def enter(joins: list[tuple[str, int]], process: Process, channel: Channel, cons
                              *([console.fileno()] if console is not None else [])], preserve_fds)  # type: ignore[attr-defined]
         libc.prctl(PR_SET_DUMPABLE, 0)
         channel.expect("cgroup-joined")
-        for kind, fd in joins:
-            libc.setns(fd, ns.KINDS[kind][0], kind)
+        ns.join_all(joins)
         if console is not None:
             import fcntl
             import struct
