@@ -112,3 +112,13 @@ def test_inspect_objects_are_structs_but_their_maps_are_maps():
     assert Template("{{.Config.Labels.nope}}").execute(shown) == "<no value>"
     with pytest.raises(TemplateError, match='map has no entry for key "Nope"'):
         Template("{{.Config.Nope}}").execute(shown)
+
+
+@pytest.mark.parametrize("stamp, shown", [
+    ("2026-12-01T22:00:01.890353120Z", "2026-12-01T22:00:01.89035312Z"),  # Go trims trailing zeros
+    ("2026-12-01T22:00:01.000000000Z", "2026-12-01T22:00:01Z"),
+    ("2026-12-01T22:00:01.5Z", "2026-12-01T22:00:01.5Z"), ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z"),
+])
+def test_inspect_times_are_gos_rfc3339nano(stamp, shown):
+    from nsbox.oci.timestamps import go_rfc3339nano
+    assert go_rfc3339nano(stamp) == shown

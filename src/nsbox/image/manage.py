@@ -10,6 +10,7 @@ from nsbox.image.rootfs import containers_using, image_users
 from nsbox.image.store import UNTAGGED, ImageStore
 from nsbox.linux.store_files import locked
 from nsbox.oci import image_spec
+from nsbox.oci.timestamps import go_rfc3339nano
 
 
 def tag(root: str, source: str, target: str) -> str:
@@ -137,7 +138,7 @@ def describe(root: str, text: str) -> dict:
         "RepoDigests": digests,
         "Parent": "",
         "Comment": next((h.get("comment", "") for h in reversed(config.get("history") or []) if h.get("comment")), ""),
-        "Created": config.get("created") or "0001-01-01T00:00:00Z",
+        "Created": go_rfc3339nano(config.get("created") or "0001-01-01T00:00:00Z"),
         "Container": "",
         "ContainerConfig": _docker_config({}),
         "DockerVersion": "",

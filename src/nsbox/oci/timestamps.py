@@ -14,6 +14,16 @@ def rfc3339(nanoseconds: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{fraction:09d}Z"
 
 
+def go_rfc3339nano(stamp: str) -> str:
+    """`stamp` as Go's time.RFC3339Nano renders it (Docker's inspect): the fraction's trailing
+    zeros trimmed, no fraction at all when it is zero. (Not for stamps compared as strings.)"""
+    head, dot, fraction = stamp.partition(".")
+    if not dot or not fraction.endswith("Z"):
+        return stamp
+    digits = fraction[:-1].rstrip("0")
+    return f"{head}.{digits}Z" if digits else head + "Z"
+
+
 def parse_rfc3339(stamp: str) -> float:
     """Seconds since the epoch from a UTC stamp as written above ("" is 0.0)."""
     import calendar
