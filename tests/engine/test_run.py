@@ -55,6 +55,22 @@ def test_engine_errors_exit_125_and_leave_nothing(nsbox):
     assert nsbox.out("ps", "-a", "-q") == ""
 
 
+def test_signals_ignored_by_the_caller_are_not_ignored_inside(nsbox):
+    """nohup nsbox run ...: the container's processes start with every signal at its default."""
+    import signal
+
+    def ignore_hup_and_int() -> None:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    for detach in ([], ["-d"]):
+        nsbox("run", *detach, "--name", "sigs", "--network", "none", "busybox", "grep", "SigIgn",
+              "/proc/self/status", preexec_fn=ignore_hup_and_int)  # (not through sh: it ignores SIGQUIT)
+        nsbox("wait", "sigs")
+        assert nsbox.out("logs", "sigs").split() == ["SigIgn:", "0000000000000000"]
+        nsbox("rm", "sigs")
+
+
 def test_stdio_and_stdin(nsbox):
     result = run(nsbox, "busybox", "sh", "-c", "echo to-out; echo to-err >&2")
     assert result.stdout == "to-out\n" and result.stderr == "to-err\n"
