@@ -127,3 +127,16 @@ def test_network_rate_caps_a_transfer_and_update_changes_it(nsbox):
     assert "tbf" in qdiscs
     nsbox("update", "--network-rate", "0", "capped")
     assert _transfer_seconds(nsbox, "capped") < capped / 2
+
+
+def test_network_ls_and_inspect_take_go_templates(nsbox):
+    nsbox("network", "create", "--label", "team=nsbox", "fmtnet")
+    try:
+        lines = nsbox.out("network", "ls", "--format", "{{.Name}} {{.Driver}} {{.Label \"team\"}}").splitlines()
+        assert "fmtnet bridge nsbox" in lines and "none null " in lines
+        table = nsbox.out("network", "ls", "--format", "table {{.Name}}\t{{.Driver}}").splitlines()
+        assert table[0].split() == ["NAME", "DRIVER"]
+        assert nsbox.out("network", "inspect", "-f", "{{.Name}} {{.Driver}} {{.Internal}}", "fmtnet") == \
+            "fmtnet bridge false\n"
+    finally:
+        nsbox("network", "rm", "fmtnet")

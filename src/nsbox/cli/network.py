@@ -5,12 +5,26 @@ import sys
 
 USAGE = """usage: nsbox network COMMAND
   create [--driver bridge] [--subnet CIDR] [--gateway IP] [--ip-range CIDR] [--internal] [--label K=V] NAME
-  ls [-q]          inspect NAME...          rm NAME...          prune
+  ls [-q] [--format FORMAT]          inspect [-f FORMAT] NAME...          rm NAME...          prune
   connect [--alias NAME] [--ip IP] NETWORK CONTAINER          disconnect NETWORK CONTAINER
 Each network is a CNI config list in the root's networks/ directory (NSBOX_CNI_CONFIG_DIR)."""
 
 CREATE_FLAGS = {"-d=": "driver", "--driver=": "driver", "--subnet=": "subnet", "--gateway=": "gateway",
                 "--ip-range=": "ip_range", "--internal": "internal", "--label=": "label*"}
+
+
+LS_DEFAULT = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
+HEADINGS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE", "IPv6": "IPV6",
+            "Internal": "INTERNAL", "Labels": "LABELS", "CreatedAt": "CREATED AT"}
+
+
+def _row(network_id: str, name: str, driver: str, internal: bool, labels: dict):
+    """A network as Docker's `network ls` templates see it (its networkContext)."""
+    from nsbox.cli.gostruct import Struct
+    return Struct("*formatter.networkContext", {
+        "ID": network_id[:12], "Name": name, "Driver": driver, "Scope": "local", "IPv6": "false",
+        "Internal": str(internal).lower(), "Labels": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+        "Label": lambda key: labels.get(key, ""), "CreatedAt": ""})
 
 
 def main(argv: list[str], root: str) -> int:
@@ -50,10 +64,17 @@ def _ls(_command: str, argv: list[str], root: str) -> int:
     from nsbox.cli.formatting import table
     from nsbox.flags import parse
     from nsbox.network import conflists
-    options, _ = parse(argv, {"-q": "quiet", "--quiet": "quiet"}, USAGE)
+    options, _ = parse(argv, {"-q": "quiet", "--quiet": "quiet", "--format=": "format"}, USAGE)
     lists = [conflists.load(root, name) for name in conflists.names(root)]
     if options.get("quiet"):
         sys.stdout.write("".join(conflists.meta(c).get("id", "")[:12] + "\n" for c in lists))
+        return 0
+    if options.get("format"):
+        from nsbox.cli.formatting import render
+        rows = [_row(conflists.meta(c).get("id", ""), c["name"], conflists.meta(c).get("driver", "bridge"),
+                     bool(conflists.meta(c).get("internal")), conflists.meta(c).get("labels") or {}) for c in lists]
+        rows += [_row("host", "host", "host", False, {}), _row("none", "none", "null", False, {})]
+        sys.stdout.write(render(str(options["format"]), rows, HEADINGS, LS_DEFAULT))
         return 0
     rows = [[conflists.meta(c).get("id", "")[:12], c["name"], conflists.meta(c).get("driver", ""),
              conflists.ipam_range(c).get("subnet", ""), conflists.bridge_name(c)] for c in lists]
@@ -67,8 +88,15 @@ def _inspect(_command: str, argv: list[str], root: str) -> int:
     from nsbox.engine.containers import Engine
     from nsbox.engine.networking import docker_network, network_users
     from nsbox.network import conflists
+    from nsbox.flags import parse
+    options, names = parse(argv, {"-f=": "format", "--format=": "format"}, USAGE, stop_at_positional=False)
     engine = Engine(root)
-    print_json([docker_network(conflists.load(root, name), network_users(engine, name)) for name in argv])
+    shown = [docker_network(conflists.load(root, name), network_users(engine, name)) for name in names]
+    if options.get("format") and options["format"] != "json":
+        from nsbox.cli.formatting import render_each
+        sys.stdout.write(render_each(str(options["format"]), shown))
+        return 0
+    print_json(shown)
     return 0
 
 
