@@ -82,14 +82,9 @@ def read_log(path: str, tail: int | None, since: str | None, follow=None, until:
 
 def _entries_from(path: str, offset: int) -> tuple[list, int]:
     """The whole lines written from `offset` on, and the offset after them."""
-    try:
-        with open(path, "rb") as log:
-            log.seek(offset)
-            data = log.read()
-    except FileNotFoundError:
-        return [], offset
-    complete = data[:data.rfind(b"\n") + 1]
-    return list(entries(complete)), offset + len(complete)
+    from nsbox.linux.store_files import read_whole_lines
+    complete, offset = read_whole_lines(path, offset)
+    return list(entries(complete)), offset
 
 
 def write_logs(path: str, tail: int | None, since: str | None, timestamps: bool, follow, out: int, err: int,

@@ -103,3 +103,16 @@ class locked:
             unlink_if_there(self.path)
         os.close(self.fd)  # closing releases the lock
         self.fd = -1
+
+
+def read_whole_lines(path: str, offset: int) -> tuple[bytes, int]:
+    """The complete lines appended to `path` from `offset` on (a line still being written
+    waits for the next read) and the offset after them; nothing while the file is missing."""
+    try:
+        with open(path, "rb") as appended:
+            appended.seek(offset)
+            data = appended.read()
+    except FileNotFoundError:
+        return b"", offset
+    complete = data[:data.rfind(b"\n") + 1]
+    return complete, offset + len(complete)

@@ -184,15 +184,10 @@ def _wait_for(handler, engine, record: dict, condition: str) -> int:
 
 
 def _new_events(path: str, offset: int, container_id: str) -> tuple[int, list[dict]]:
-    try:
-        with open(path, "rb") as journal:
-            journal.seek(offset)
-            data = journal.read()
-    except FileNotFoundError:
-        return offset, []
-    complete = data[:data.rfind(b"\n") + 1]
+    from nsbox.linux.store_files import read_whole_lines
+    complete, offset = read_whole_lines(path, offset)
     events = [json.loads(line) for line in complete.splitlines() if line.strip()]
-    return offset + len(complete), [e for e in events if e.get("id") == container_id]
+    return offset, [e for e in events if e.get("id") == container_id]
 
 
 def logs(handler, request, name: str) -> None:
@@ -218,20 +213,14 @@ def attach(handler, request, name: str) -> None:
 def _stream_log(handler, record: dict, follow: bool, tail: int | None, from_end: bool, chunked: bool,
                 stdout: bool, stderr: bool) -> None:
     from nsbox.engine.logs import entries
+    from nsbox.linux.store_files import read_whole_lines
     path = _engine(handler).paths.container(record["Id"], "container.log")
     tty = bool(record["Config"].get("Tty"))
     offset = os.path.getsize(path) if from_end and os.path.exists(path) else 0
     first = True
     while True:
         running = _running(handler, record["Id"])
-        try:
-            with open(path, "rb") as log:
-                log.seek(offset)
-                data = log.read()
-        except FileNotFoundError:
-            data = b""
-        complete = data[:data.rfind(b"\n") + 1]
-        offset += len(complete)
+        complete, offset = read_whole_lines(path, offset)
         lines = list(entries(complete))
         if first and tail is not None:
             lines = lines[-tail:] if tail > 0 else []

@@ -66,15 +66,9 @@ def events(handler, request) -> None:
     offset = os.path.getsize(path) if os.path.exists(path) and "since" not in request.query else 0
     until = float(request.query["until"]) if request.query.get("until") else None
     wanted = json.loads(request.query.get("filters") or "{}")
+    from nsbox.linux.store_files import read_whole_lines
     while until is None or time.time() < until:
-        try:
-            with open(path, "rb") as journal:
-                journal.seek(offset)
-                data = journal.read()
-        except FileNotFoundError:
-            data = b""
-        complete = data[:data.rfind(b"\n") + 1]
-        offset += len(complete)
+        complete, offset = read_whole_lines(path, offset)
         handler.chunk(b"".join(line + b"\n" for line in complete.splitlines() if _wanted(json.loads(line), wanted)))
         if handler.client_gone(0.2):
             return
