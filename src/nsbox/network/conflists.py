@@ -56,7 +56,8 @@ def save(root: str, conflist: dict, exclusive: bool = False) -> None:
     if not exclusive:
         write_atomic(path, data)
         return
-    temporary = f"{path}.new-{os.getpid()}"
+    import _thread
+    temporary = f"{path}.new-{os.getpid()}-{_thread.get_ident():x}"  # threads of one process too (the API)
     write_atomic(temporary, data)
     try:
         os.link(temporary, path)  # fails if the name is taken: never half a file under it
