@@ -19,6 +19,15 @@ from tests import leaks
 # press ^C on nsbox would then test nothing. Handling it here gives every child the default.
 signal.signal(signal.SIGINT, signal.default_int_handler)
 
+
+def _interrupt_on_sigterm(signum, frame):
+    """A suite stopped with SIGTERM (a CI timeout, kill) still runs its session teardown:
+    the session's cgroup parent and bridge are removed as after a normal end."""
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+
+signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+
 TEST_ROOT = os.environ.get("NSBOX_TEST_TMP", "/tmp")
 CGROUP_PARENT = f"nsbox-test-{os.getpid()}"
 os.environ.setdefault("NSBOX_CGROUP_PARENT", CGROUP_PARENT)
