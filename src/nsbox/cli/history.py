@@ -17,10 +17,10 @@ def _layer_size(path: str) -> int:
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.container_text import ago
+    from nsbox.engine.docker_shape import ago
     from nsbox.cli.formatting import render
     from nsbox.cli.gotemplate import Struct
-    from nsbox.cli.humanize import go_time, human_size
+    from nsbox.engine.humanize import go_time, human_size
     from nsbox.errors import ConfigError
     from nsbox.flags import parse
     from nsbox.image.store import ImageStore

@@ -51,8 +51,8 @@ IMAGES_HEADINGS = {"Repository": "REPOSITORY", "Tag": "TAG", "ID": "IMAGE ID", "
 def _rows(root: str, full: bool) -> list:
     """One row per image name, as `docker images` templates see them (Docker's imageContext)."""
     from nsbox.cli.gotemplate import Struct
-    from nsbox.cli.humanize import go_time, human_size
-    from nsbox.cli.container_text import ago
+    from nsbox.engine.humanize import go_time, human_size
+    from nsbox.engine.docker_shape import ago
     from nsbox.image.reference import parse_reference
     from nsbox.image.store import UNTAGGED, ImageStore
     rows = []
@@ -159,7 +159,7 @@ def cmd_prune(args, root: str) -> int:
     removed, freed = prune(root)
     for line in removed:
         print(f"Deleted {line}")
-    from nsbox.cli.humanize import human_size
+    from nsbox.engine.humanize import human_size
     print(f"Total reclaimed space: {human_size(freed)}")
     return 0
 

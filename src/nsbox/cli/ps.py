@@ -32,8 +32,8 @@ def container_context(record: dict, full: bool, size: str = "0B"):
     """One row of `docker ps` as its templates see it (Docker's ContainerContext)."""
     from nsbox.cli.gostruct import Struct
     from nsbox.oci.jsonio import quote
-    from nsbox.cli.humanize import go_time
-    from nsbox.cli.container_text import ago, short, status_text
+    from nsbox.engine.humanize import go_time
+    from nsbox.engine.docker_shape import ago, short, status_text
     from nsbox.network.ports import ports_text
     config = record.get("Config") or {}
     labels = config.get("Labels") or {}
@@ -55,7 +55,7 @@ def container_context(record: dict, full: bool, size: str = "0B"):
 
 def main(argv: list[str], root: str) -> int:
     from nsbox.flags import parse
-    from nsbox.cli.container_text import short
+    from nsbox.engine.docker_shape import short
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError
     options, rest = parse(argv, FLAGS, USAGE, stop_at_positional=False)
@@ -86,7 +86,7 @@ def main(argv: list[str], root: str) -> int:
 def container_size(engine, record: dict) -> str:
     """-s: the writable layer's size, and with the image's "(virtual ...)", in Docker's units."""
     import os
-    from nsbox.cli.humanize import human_size
+    from nsbox.engine.humanize import human_size
     from nsbox.cli.system import tree_size
     from nsbox.image.rootfs import rootfs_path
     writable = tree_size(os.path.join(os.path.dirname(rootfs_path(engine.root, record["Id"])), "upper")) \

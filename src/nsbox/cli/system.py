@@ -33,7 +33,7 @@ def df(engine, form: str | None = None, verbose: bool = False) -> None:
     """Docker's `system df`: images, containers and local volumes: counts, sizes, what is reclaimable."""
     from nsbox.cli.formatting import render
     from nsbox.cli.gotemplate import Struct
-    from nsbox.cli.humanize import human_size
+    from nsbox.engine.humanize import human_size
     records = engine.list(include_stopped=True)
     try:
         from nsbox.image.store import ImageStore
@@ -61,7 +61,7 @@ def df(engine, form: str | None = None, verbose: bool = False) -> None:
     if not verbose:
         sys.stdout.write(render(form, rows, DF_HEADINGS, DF_DEFAULT))
         return
-    from nsbox.cli.container_text import ago, short, status_text
+    from nsbox.engine.docker_shape import ago, short, status_text
     from nsbox.cli.formatting import tabwrite
     counts = {image.id: sum(1 for r in records if r.get("Image") == image.id) for image in images}
     out = ["Images space usage:", "", tabwrite(["REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE"

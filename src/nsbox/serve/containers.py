@@ -45,48 +45,17 @@ def create(handler, request) -> None:
 
 
 def inspect(handler, request, name: str) -> None:
-    from nsbox.cli.inspect import docker_shape
-    record = _engine(handler).get(name)
-    handler.send_json(docker_shape(record, handler.root))
+    from nsbox.engine.docker_shape import container_inspect
+    handler.send_json(container_inspect(_engine(handler).get(name), handler.root))
 
 
 def list_(handler, request) -> None:
-    from nsbox.cli.container_text import command_text, status_text
-    filters = json.loads(request.query.get("filters") or "{}")
+    from nsbox.engine.docker_shape import container_summary
+    from nsbox.engine.filters import check, from_api, matches
+    filters = from_api(json.loads(request.query.get("filters") or "{}"))
+    check(filters)
     records = _engine(handler).list(include_stopped=request.flag("all"))
-    shown = []
-    for record in records:
-        if not _matches(record, filters):
-            continue
-        config = record.get("Config") or {}
-        shown.append({"Id": record["Id"], "Names": ["/" + (record.get("Name") or "")],
-                      "Image": config.get("Image") or "", "ImageID": record.get("Image") or "",
-                      "Command": command_text(record), "Created": int(_epoch(record.get("Created") or "")),
-                      "State": record["State"]["Status"], "Status": status_text(record), "Ports": [],
-                      "Labels": config.get("Labels") or {}, "Mounts": [],
-                      "HostConfig": {"NetworkMode": record["HostConfig"].get("NetworkMode") or "none"},
-                      "NetworkSettings": {"Networks": {}}})
-    handler.send_json(shown)
-
-
-def _epoch(stamp: str) -> float:
-    from nsbox.oci.timestamps import parse_rfc3339
-    return parse_rfc3339(stamp)
-
-
-def _matches(record: dict, filters: dict) -> bool:
-    for key, wanted in filters.items():
-        values = list(wanted) if isinstance(wanted, (list, dict)) else [wanted]
-        labels = (record.get("Config") or {}).get("Labels") or {}
-        checks = {"status": lambda v: record["State"]["Status"] == v,
-                  "name": lambda v: v in (record.get("Name") or ""),
-                  "id": lambda v: record["Id"].startswith(v),
-                  "ancestor": lambda v: v in ((record.get("Config") or {}).get("Image") or "", record.get("Image")),
-                  "label": lambda v: (v.partition("=")[0] in labels and
-                                      ("=" not in v or labels[v.partition("=")[0]] == v.partition("=")[2]))}
-        if key in checks and not any(checks[key](value) for value in values):
-            return False
-    return True
+    handler.send_json([container_summary(record) for record in records if matches(record, filters)])
 
 
 def start(handler, request, name: str) -> None:

@@ -7,18 +7,10 @@ from nsbox.serve.http import ApiError
 
 
 def list_(handler, request) -> None:
+    from nsbox.engine.docker_shape import image_summary
     from nsbox.image.manage import describe
     from nsbox.image.store import ImageStore
-    from nsbox.oci.timestamps import parse_rfc3339
-    shown = []
-    for image in ImageStore(handler.root).images():
-        described = describe(handler.root, image.id)
-        shown.append({"Id": described["Id"], "ParentId": "", "RepoTags": described["RepoTags"] or ["<none>:<none>"],
-                      "RepoDigests": described["RepoDigests"], "Size": described["Size"], "SharedSize": -1,
-                      "VirtualSize": described["Size"], "Labels": (described.get("Config") or {}).get("Labels") or {},
-                      "Containers": -1,
-                      "Created": int(parse_rfc3339(described.get("Created") or ""))})
-    handler.send_json(shown)
+    handler.send_json([image_summary(describe(handler.root, image.id)) for image in ImageStore(handler.root).images()])
 
 
 def inspect(handler, request, name: str) -> None:
