@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from nsbox.api.containers import Containers
     from nsbox.api.images import Image as Image
     from nsbox.api.images import Images
+    from nsbox.api.networks import Network as Network
+    from nsbox.api.networks import Networks
     from nsbox.api.result import Result as Result
     from nsbox.api.volumes import Volume as Volume
     from nsbox.api.volumes import Volumes
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from nsbox.errors import InvalidOption as InvalidOption
     from nsbox.errors import LimitUnsupported as LimitUnsupported
     from nsbox.errors import NameInUse as NameInUse
+    from nsbox.errors import NetworkNotFound as NetworkNotFound
     from nsbox.errors import NotFound as NotFound
     from nsbox.errors import NsboxError as NsboxError
     from nsbox.errors import RuntimeFailed as RuntimeFailed
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
 
     containers: Containers
     images: Images
+    networks: Networks
     volumes: Volumes
 
     def run(image: str, command: list[str] | str | None = None, *, stdin: bytes | str | int | None = None,
@@ -48,13 +52,13 @@ if TYPE_CHECKING:
                    name: str | None = None, **options: object) -> Result: ...
 
 _CLASSES = {"Client": "nsbox.api.client", "Container": "nsbox.api.containers", "Image": "nsbox.api.images",
-            "Result": "nsbox.api.result", "Volume": "nsbox.api.volumes"}
+            "Network": "nsbox.api.networks", "Result": "nsbox.api.result", "Volume": "nsbox.api.volumes"}
 _ERRORS = ("NsboxError", "NotFound", "ContainerNotFound", "ImageNotFound", "AlreadyExists", "NameInUse",
            "ConfigError", "InvalidOption", "CgroupError", "LimitUnsupported", "RuntimeFailed", "StateError",
-           "WaitTimeout", "VolumeNotFound")
-_OF_DEFAULT_CLIENT = ("run", "arun", "containers", "images", "volumes")
+           "WaitTimeout", "VolumeNotFound", "NetworkNotFound")
+_OF_DEFAULT_CLIENT = ("run", "arun", "containers", "images", "networks", "volumes")
 
-__all__ = ["run", "arun", "containers", "images", "volumes", *_CLASSES, *_ERRORS]
+__all__ = [*_OF_DEFAULT_CLIENT, *_CLASSES, *_ERRORS]
 
 
 def __getattr__(name: str) -> object:

@@ -60,6 +60,10 @@ class VolumeNotFound(NotFound):
     exit_code = NO_SUCH_OBJECT_EXIT
 
 
+class NetworkNotFound(NotFound):
+    """No network has that name or ID (prefix)."""
+
+
 class ObjectNotFound(NotFound):
     """`inspect` found neither a container nor an image: "No such object: REF", exit 1, as Docker."""
 

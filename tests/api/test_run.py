@@ -116,8 +116,27 @@ def test_invalid_options_name_the_option(client):
     with pytest.raises(nsbox.InvalidOption) as caught:
         client.run("busybox", ["true"], memroy="1g")
     assert caught.value.option == "memroy"
-    with pytest.raises(nsbox.InvalidOption):
-        client.run("busybox", ["true"], tty=True)
+    with pytest.raises(nsbox.InvalidOption) as caught:
+        client.run("busybox", ["cat"], tty=True, stdin=b"x")
+    assert caught.value.option == "stdin"
+
+
+def test_tty_gives_the_program_a_terminal_and_collects_its_output(client):
+    probe = "[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo on-a-tty; tty; stty size; echo to-stderr >&2; echo $TERM"
+    fds = len(os.listdir("/proc/self/fd"))
+    result = client.run("busybox", ["sh", "-c", probe], tty=True, remove=False, name="tty-kept")
+    assert result.exit_code == 0
+    # one stream, as a terminal gives it (with its \r\n line ends), stderr in it
+    assert result.stdout == b"on-a-tty\r\n/dev/pts/0\r\n24 80\r\nto-stderr\r\nxterm\r\n"
+    assert result.stderr == b""
+    assert b"".join(client.containers.get("tty-kept").logs()).startswith(b"on-a-tty")
+    client.containers.get("tty-kept").remove()
+    assert len(os.listdir("/proc/self/fd")) == fds, "a tty run left a descriptor open"
+    plain = client.run("busybox", ["sh", "-c", probe])
+    assert plain.stdout.startswith(b"not a tty\n") and b"to-stderr" in plain.stderr
+    assert client.containers.run("busybox", ["echo", "hi"], tty=True, remove=True) == b"hi\r\n"
+    slow = client.run("busybox", ["sleep", "30"], tty=True, timeout=0.5)
+    assert slow.timed_out and slow.exit_code == 137
 
 
 def test_program_not_found_is_127(client):

@@ -1,4 +1,4 @@
-"""Client: the containers and images below one nsbox root, as Python objects.
+"""Client: the containers, images, networks and volumes below one nsbox root, as Python objects.
 
 `nsbox.run`, `nsbox.containers` and `nsbox.images` use a default client for
 $NSBOX_ROOT (else /var/lib/nsbox), the root the `nsbox` command uses: both see the same
@@ -10,6 +10,7 @@ import threading
 
 from nsbox.api.containers import Containers
 from nsbox.api.images import Images
+from nsbox.api.networks import Networks
 from nsbox.api.result import Result
 from nsbox.api.volumes import Volumes
 from nsbox.engine.containers import Engine
@@ -25,13 +26,14 @@ if TYPE_CHECKING:
 class Client:
     """nsbox below `root` (default: $NSBOX_ROOT, else /var/lib/nsbox)."""
 
-    __slots__ = ("engine", "containers", "images", "volumes")
+    __slots__ = ("engine", "containers", "images", "networks", "volumes")
 
     def __init__(self, root: str | None = None) -> None:
         from nsbox.engine.paths import default_root
         self.engine = Engine(root or default_root())
         self.containers = Containers(self.engine)
         self.images = Images(self.engine)
+        self.networks = Networks(self.engine)
         self.volumes = Volumes(self.engine)
 
     @property
@@ -60,7 +62,7 @@ class Client:
         import asyncio
 
         from nsbox.api.runs import run_settings, stdin_bytes
-        settings = run_settings(image, command, remove, name, options)
+        settings = run_settings(image, command, stdin, remove, name, options)
         worker = _Worker(self.engine, settings, stdin_bytes(stdin), timeout, text, asyncio.get_running_loop())
         worker.start()
         try:

@@ -18,7 +18,7 @@ PLAIN = {
     "memory": "memory", "mem_limit": "memory", "memory_swap": "memory_swap", "memswap_limit": "memory_swap",
     "memory_reservation": "memory_reservation", "mem_reservation": "memory_reservation",
     "cpus": "cpus", "cpu_shares": "cpu_shares", "cpuset_cpus": "cpuset_cpus", "cpuset_mems": "cpuset_mems",
-    "pids_limit": "pids_limit", "blkio_weight": "blkio_weight", "network": "network", "network_mode": "network",
+    "pids_limit": "pids_limit", "blkio_weight": "blkio_weight",
     "workdir": "workdir", "working_dir": "workdir", "user": "user", "hostname": "hostname",
     "stop_signal": "stop_signal", "stop_timeout": "stop_timeout", "cgroup_parent": "cgroup_parent",
     "runtime": "runtime", "ipc_mode": "ipc", "pid_mode": "pid", "uts_mode": "uts", "userns_mode": "userns",
@@ -45,6 +45,8 @@ def engine_options(image: str | None, command: list[str] | str | None, keywords:
             options[SWITCHES[key]] = bool(value)
         elif key in LISTS:
             options[LISTS[key]] = [_text(item) for item in _sequence(value, key)]
+        elif key in ("network", "network_mode"):
+            options["network"] = _network(value)
         elif key == "nano_cpus":
             options["cpus"] = str(int(_number(value, key)) / 1e9)
         elif key in ("env", "environment"):
@@ -76,6 +78,12 @@ def _command(command: object) -> list[str]:
         import shlex
         return shlex.split(command)
     return [str(part) for part in _sequence(command, "command")]
+
+
+def _network(value: object) -> str:
+    """A network's name, from the name or a Network object (nsbox.networks)."""
+    from nsbox.api.networks import Network
+    return value.name if isinstance(value, Network) else _text(value)
 
 
 def _text(value: object) -> str:

@@ -11,6 +11,7 @@ waits for an import lock another thread held at the fork.
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 from nsbox.api import monitors
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 import_child_modules()
 
 SIGKILL = 9
+TERMINAL_SIZE = {"height": 24, "width": 80}  # a tty=True run's terminal, as a plain terminal window
 
 
 class ForegroundRun:
@@ -95,11 +97,13 @@ class ForegroundRun:
                 from nsbox.errors import StateError
                 raise StateError("the run was cancelled before it started")
             try:
-                with monitors.subreaper():  # until the init is reparented to this process
-                    pid = engine.launch(container_id, (stdin_fd, out_write, err_write))
+                pid, terminal = self._launch((stdin_fd, out_write, err_write))
             except NsboxError as error:
                 _add_stderr_note(error, err_read)
                 raise
+            if terminal >= 0:  # the program's output comes through its terminal
+                own_fds.append(terminal)
+                out_read = terminal
             self.launched = True
             if self.cancelled:
                 self.kill()
@@ -126,6 +130,19 @@ class ForegroundRun:
         finally:
             for fd in child_fds + own_fds:
                 os.close(fd)
+
+
+    def _launch(self, stdio: tuple[int, int, int]) -> tuple[int, int]:
+        """Create and start the container: (its init's PID, its terminal's master or -1).
+        With tty=True the runtime hands the pty master over a console socket."""
+        engine, container_id = self.engine, self.record["Id"]
+        with monitors.subreaper():  # until the init is reparented to this process
+            if not self.record["Config"].get("Tty"):
+                return engine.launch(container_id, stdio), -1
+            from nsbox.engine import console
+            return console.start_with_pty(
+                engine.paths.container(container_id), f"console-{os.getpid()}-{threading.get_ident():x}.sock",
+                lambda path: engine.launch(container_id, stdio, path, console_size=TERMINAL_SIZE))
 
 
 def _add_stderr_note(error: NsboxError, err_read: int) -> None:
@@ -157,21 +174,21 @@ def run(engine: Engine, image: str, command: list[str] | str | None, stdin: byte
         timeout: float | None, text: bool, check: bool, remove: bool, name: str | None,
         options: dict[str, object]) -> Result:
     """nsbox.run and containers.run(detach=False): see Client.run."""
-    result = ForegroundRun(engine, run_settings(image, command, remove, name, options)).run(
+    result = ForegroundRun(engine, run_settings(image, command, stdin, remove, name, options)).run(
         stdin_bytes(stdin), timeout, text)
     if check:
         result.check_returncode()
     return result
 
 
-def run_settings(image: str, command: list[str] | str | None, remove: bool, name: str | None,
-                 options: dict[str, object]) -> dict[str, Any]:
+def run_settings(image: str, command: list[str] | str | None, stdin: bytes | str | int | None, remove: bool,
+                 name: str | None, options: dict[str, object]) -> dict[str, Any]:
     from nsbox.api.options import engine_options
     settings = engine_options(image, command, dict(options, name=name, remove=remove))
-    if settings.get("tty"):
+    if settings.get("tty") and stdin is not None:
         from nsbox.errors import InvalidOption
-        raise InvalidOption("tty", "run() collects the output: a terminal is for containers.run(detach=True) "
-                                   "or the nsbox command")
+        raise InvalidOption("stdin", "with tty=True the program reads its terminal, not a pipe: "
+                                     "pass stdin without tty, or tty without stdin")
     return settings
 
 

@@ -113,13 +113,9 @@ def _rm(_command: str, argv: list[str], root: str) -> int:
 
 def _prune(_command: str, argv: list[str], root: str) -> int:
     from nsbox.engine.containers import Engine
-    from nsbox.engine.networking import network_users
-    from nsbox.network import conflists, manage
-    engine = Engine(root)
-    for name in conflists.names(root):
-        if name not in conflists.PREDEFINED and not network_users(engine, name):
-            manage.remove(root, name, [])
-            print(f"Deleted network {name}")
+    from nsbox.engine.networking import prune_networks
+    for name in prune_networks(Engine(root)):
+        print(f"Deleted network {name}")
     return 0
 
 

@@ -49,4 +49,13 @@ def start_with_pty(directory: str, name: str, start) -> tuple[int, int]:
     finally:
         listener.close()
         os.unlink(path)
+        _close_directory_fd(path)
     return pid, master
+
+
+def _close_directory_fd(path: str) -> None:
+    """The directory descriptor listen() opened for a long path: a one-off socket needs it
+    no longer (a process that starts many, the Python API, would otherwise collect them)."""
+    prefix = f"/proc/{os.getpid()}/fd/"
+    if path.startswith(prefix):
+        os.close(int(path[len(prefix):].partition("/")[0]))

@@ -250,3 +250,29 @@ def docker_network(conflist: dict, users: list[str]) -> dict:
             "Internal": bool(meta.get("internal")), "IPAM": {"Driver": "host-local", "Config": [config]},
             "Options": {"com.docker.network.bridge.name": conflists.bridge_name(conflist)},
             "Labels": meta.get("labels") or {}, "Containers": users, "ConfList": conflist}
+
+
+def find_network(engine, reference: str) -> dict:
+    """The conflist of the network named `reference`, or whose ID is or starts with it (3+
+    characters); NetworkNotFound if none."""
+    from nsbox.errors import NetworkNotFound
+    from nsbox.network import conflists
+    if reference in conflists.names(engine.root):
+        return conflists.load(engine.root, reference)
+    if len(reference) >= 3:
+        for name in conflists.names(engine.root):
+            conflist = conflists.load(engine.root, name)
+            if conflists.meta(conflist).get("id", "").startswith(reference):
+                return conflist
+    raise NetworkNotFound(f"no such network: {reference!r} (see `nsbox network ls`)")
+
+
+def prune_networks(engine) -> list[str]:
+    """Remove every user-defined network no container uses; their names."""
+    from nsbox.network import conflists, manage
+    pruned = []
+    for name in conflists.names(engine.root):
+        if name not in conflists.PREDEFINED and not network_users(engine, name):
+            manage.remove(engine.root, name, [])
+            pruned.append(name)
+    return pruned

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from nsbox.errors import AlreadyExists, ConfigError, NotFound
+from nsbox.errors import AlreadyExists, ConfigError, NetworkNotFound
 from nsbox.oci import jsonio
 
 DEFAULT_NETWORK = "bridge"
@@ -36,7 +36,7 @@ def load(root: str, name: str) -> dict:
     except FileNotFoundError:
         if name == DEFAULT_NETWORK:
             return _create_default(root)
-        raise NotFound(f"no such network: {name!r} (see `nsbox network ls`)") from None
+        raise NetworkNotFound(f"no such network: {name!r} (see `nsbox network ls`)") from None
     except ValueError as error:
         raise ConfigError(_path(root, name), f"not a valid CNI config list: {error}") from None
 

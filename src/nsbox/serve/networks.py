@@ -65,15 +65,8 @@ def remove(handler, request, name: str) -> None:
 
 
 def prune(handler, request) -> None:
-    from nsbox.engine.networking import network_users
-    from nsbox.network import conflists, manage
-    engine = _engine(handler)
-    deleted = []
-    for name in conflists.names(handler.root):
-        if name not in conflists.PREDEFINED and not network_users(engine, name):
-            manage.remove(handler.root, name, [])
-            deleted.append(name)
-    handler.send_json({"NetworksDeleted": deleted})
+    from nsbox.engine.networking import prune_networks
+    handler.send_json({"NetworksDeleted": prune_networks(_engine(handler))})
 
 
 def connect(handler, request, name: str) -> None:

@@ -50,3 +50,16 @@ def errors() -> None:
         print(error.limit, error.reason)
     except nsbox.RuntimeFailed as error:
         print(error.exit_code, error.stderr)
+
+
+def networks(client: nsbox.Client) -> list[str]:
+    network: nsbox.Network = client.networks.create("typednet", internal=True, labels={"a": "b"})
+    try:
+        container = client.containers.create("busybox", ["true"], network=network)
+        network.connect(container, aliases=["other"])
+        network.disconnect(container.name)
+        return [c.name for c in network.containers] + [n.id for n in client.networks.list(names=["typednet"])]
+    except nsbox.NetworkNotFound:
+        return []
+    finally:
+        network.remove()

@@ -1,0 +1,127 @@
+"""nsbox.networks: user-defined bridge networks (CNI config lists) as objects, over the
+engine's networking — the networks `nsbox network` makes and lists.
+
+Containers on one user-defined network reach each other by name (and alias); a
+container joins with `network=net` (the object or its name) in run/containers.run, or
+`net.connect(container)` while it is not running (it joins at its next start).
+"""
+from __future__ import annotations
+
+from nsbox.engine.containers import Engine
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import builtins
+    from typing import Any
+
+    from nsbox.api.containers import Container
+
+
+class Network:
+    """One network; attrs is `nsbox network inspect`'s shape (Name, Id, Driver, IPAM,
+    Internal, Labels, Containers: the names of the containers using it)."""
+
+    __slots__ = ("_engine", "attrs")
+
+    def __init__(self, engine: Engine, attrs: dict[str, Any]) -> None:
+        self._engine = engine
+        self.attrs = attrs
+
+    def __repr__(self) -> str:
+        return f"<Network {self.short_id} {self.name}>"
+
+    @property
+    def id(self) -> str:
+        return str(self.attrs["Id"])
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+    @property
+    def name(self) -> str:
+        return str(self.attrs["Name"])
+
+    @property
+    def containers(self) -> builtins.list[Container]:
+        """The containers (any state) that use it."""
+        from nsbox.api.containers import Container
+        return [Container(self._engine, self._engine.get(name)) for name in self.attrs["Containers"]]
+
+    def reload(self) -> None:
+        self.attrs = _shape(self._engine, self.name)
+
+    def connect(self, container: Container | str, *, aliases: builtins.list[str] | None = None,
+                ipv4_address: str | None = None) -> None:
+        """Attach a container that is not running; it joins the network at its next start
+        (nsbox connects networks at start), reachable by its name and `aliases`."""
+        from nsbox.engine.networking import set_networks
+        set_networks(self._engine, _reference(container), self.name, True, list(aliases or []), ipv4_address or "")
+        self.reload()
+
+    def disconnect(self, container: Container | str) -> None:
+        """Detach a container that is not running from the network."""
+        from nsbox.engine.networking import set_networks
+        set_networks(self._engine, _reference(container), self.name, False, [], "")
+        self.reload()
+
+    def remove(self) -> None:
+        """Remove it: its bridge, firewall chains and subnet (refused while a container uses it)."""
+        from nsbox.engine.networking import network_users
+        from nsbox.network import manage
+        manage.remove(self._engine.root, self.name, network_users(self._engine, self.name))
+
+
+class Networks:
+    """The networks below one root (nsbox.networks, Client.networks)."""
+
+    __slots__ = ("_engine",)
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def create(self, name: str, *, driver: str = "bridge", subnet: str | None = None, gateway: str | None = None,
+               ip_range: str | None = None, internal: bool = False, labels: dict[str, str] | None = None,
+               ipam: dict[str, Any] | None = None) -> Network:
+        """A new bridge network with its own Linux bridge and subnet (one is chosen when not
+        given). `ipam`: docker-py's {"Config": [{"Subnet", "Gateway", "IPRange"}]} instead of
+        subnet/gateway/ip_range. `internal=True`: no route out of it."""
+        from nsbox.errors import InvalidOption
+        from nsbox.network import manage
+        if driver != "bridge":
+            raise InvalidOption("driver", f"{driver!r} is not supported: nsbox.networks makes bridge networks")
+        if ipam:
+            pool = (ipam.get("Config") or [{}])[0] or {}
+            subnet, gateway = subnet or pool.get("Subnet"), gateway or pool.get("Gateway")
+            ip_range = ip_range or pool.get("IPRange")
+        conflist = manage.create_bridge(self._engine.root, name, subnet or "", gateway or "", ip_range or "",
+                                        internal, labels or {})
+        return Network(self._engine, _shape(self._engine, conflist["name"]))
+
+    def get(self, name_or_id: str) -> Network:
+        """The network with that name or ID (prefix of 3 or more); NetworkNotFound if none."""
+        from nsbox.engine.networking import find_network
+        return Network(self._engine, _shape(self._engine, find_network(self._engine, name_or_id)["name"]))
+
+    def list(self, names: builtins.list[str] | None = None, ids: builtins.list[str] | None = None) -> builtins.list[Network]:
+        """The bridge networks (the default "bridge" and the user-defined ones), optionally
+        only those with one of `names` or `ids` (host and none are modes, not listed)."""
+        from nsbox.network import conflists
+        found = [Network(self._engine, _shape(self._engine, name)) for name in conflists.names(self._engine.root)]
+        return [network for network in found
+                if (names is None or network.name in names) and (ids is None or network.id in ids)]
+
+    def prune(self) -> builtins.list[str]:
+        """Remove every user-defined network no container uses; their names."""
+        from nsbox.engine.networking import prune_networks
+        return prune_networks(self._engine)
+
+
+def _shape(engine: Engine, name: str) -> dict[str, Any]:
+    from nsbox.engine.networking import docker_network, network_users
+    from nsbox.network import conflists
+    return docker_network(conflists.load(engine.root, name), network_users(engine, name))
+
+
+def _reference(container: Container | str) -> str:
+    return container if isinstance(container, str) else container.id

@@ -1,0 +1,94 @@
+"""nsbox.networks: user-defined networks as objects, and `network=` taking one (real
+bridges, veths and CNI plugins; the suite's leak check sees any left)."""
+from __future__ import annotations
+
+import pytest
+
+import nsbox
+
+pytestmark = pytest.mark.v2_lane
+
+
+def test_two_containers_on_a_user_network_reach_each_other_by_name(client):
+    net = client.networks.create("apinet", labels={"team": "api"})
+    try:
+        with client.containers.run("busybox", ["sh", "-c", "echo from-db > /tmp/index.html && httpd -p 80 -h /tmp "
+                                              "&& sleep 100"], detach=True, name="db", network=net):
+            result = client.run("busybox", ["sh", "-c", "ping -c1 -W2 db >/dev/null && echo ping-db; "
+                                                        "wget -qO- http://db/index.html"],
+                                network="apinet", name="app", timeout=30, text=True)
+            assert result.stdout.split() == ["ping-db", "from-db"], result
+            assert [c.name for c in client.networks.get("apinet").containers] == ["db"]
+            # a container on the default network cannot resolve the name
+            outside = client.run("busybox", ["ping", "-c1", "-W1", "db"], timeout=30, text=True)
+            assert outside.exit_code != 0
+    finally:
+        net.remove()
+    with pytest.raises(nsbox.NetworkNotFound):
+        client.networks.get("apinet")
+
+
+def test_create_get_list_and_attributes(client):
+    net = client.networks.create("attrs", ipam={"Config": [{"Subnet": "10.91.77.0/24"}]}, internal=True,
+                                 labels={"k": "v"})
+    try:
+        assert net.name == "attrs" and len(net.id) == 64 and net.short_id == net.id[:12]
+        assert net.attrs["Internal"] is True and net.attrs["Labels"] == {"k": "v"}
+        assert net.attrs["IPAM"]["Config"][0]["Subnet"] == "10.91.77.0/24"
+        assert client.networks.get(net.id[:5]).name == "attrs"
+        assert [n.name for n in client.networks.list(names=["attrs"])] == ["attrs"]
+        assert [n.name for n in client.networks.list(ids=[net.id])] == ["attrs"]
+        assert "attrs" in [n.name for n in client.networks.list()]
+        out = client.run("busybox", ["ip", "-o", "-4", "addr", "show", "eth0"], network=net, text=True).stdout
+        assert "10.91.77." in out
+        with pytest.raises(nsbox.NsboxError, match="exists"):
+            client.networks.create("attrs")
+    finally:
+        net.remove()
+
+
+def test_connect_and_disconnect_a_stopped_container(client):
+    net = client.networks.create("joinme")
+    try:
+        with client.containers.create("busybox", ["sh", "-c", "ip -o -4 addr show eth1 && cat /etc/hosts"],
+                                      name="joiner") as container:
+            net.connect(container, aliases=["buddy"])
+            assert [c.name for c in net.containers] == ["joiner"]
+            container.start()
+            assert container.wait(timeout=30)["StatusCode"] == 0
+            logs = b"".join(container.logs()).decode()
+            assert net.attrs["IPAM"]["Config"][0]["Subnet"].rpartition(".")[0] in logs
+            container.reload()
+            assert container.attrs["NetworkSettings"]["Networks"]["joinme"]["Aliases"] == ["buddy"]
+            with pytest.raises(nsbox.NsboxError, match="in use by container"):
+                net.remove()
+            net.disconnect("joiner")
+            assert net.containers == []
+            with pytest.raises(nsbox.StateError, match="not connected"):
+                net.disconnect(container)
+    finally:
+        net.remove()
+
+
+def test_prune_removes_only_unused_user_networks(client):
+    used, unused = client.networks.create("used"), client.networks.create("unused")
+    try:
+        with client.containers.create("busybox", ["true"], network=used):
+            assert client.networks.prune() == ["unused"]
+            assert {n.name for n in client.networks.list()} >= {"used", "bridge"}
+            with pytest.raises(nsbox.NetworkNotFound):
+                client.networks.get("unused")
+    finally:
+        used.remove()
+
+
+def test_bad_input_is_refused_in_words(client):
+    with pytest.raises(nsbox.InvalidOption, match="macvlan"):
+        client.networks.create("x", driver="macvlan")
+    with pytest.raises(nsbox.NsboxError, match="pre-defined"):
+        client.networks.create("host")
+    with pytest.raises(nsbox.NetworkNotFound, match="nosuch"):
+        client.networks.get("nosuch")
+    with pytest.raises(nsbox.NetworkNotFound):
+        client.run("busybox", ["true"], network="nosuch")
+    assert client.containers.list(all=True) == []
