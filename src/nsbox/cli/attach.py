@@ -36,26 +36,16 @@ def attach(engine, reference: str, detach_keys: str | None, with_stdin: bool) ->
     return _follow_output(engine, record["Id"])
 
 
-def _connect(path: str):
-    import socket
-    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    if len(path.encode()) > 107:  # deep roots: through a directory descriptor, as console.listen does
-        directory = os.open(os.path.dirname(path), os.O_PATH | os.O_DIRECTORY)
-        path = f"/proc/self/fd/{directory}/{os.path.basename(path)}"
-    client.connect(path)
-    return client
-
-
 def _attach_terminal(engine, container_id: str, path: str, keys: bytes, with_stdin: bool) -> int:
     import select
 
     import _signal
 
     from nsbox.engine.attach import window_size
-    from nsbox.engine.attach_server import DetachWatch, FrameReader, frame
+    from nsbox.engine.attach_server import DetachWatch, FrameReader, connect, frame
     from nsbox.engine.containers import exit_code
     try:
-        client = _connect(path)
+        client = connect(path)
     except OSError:  # its terminal's server is gone: the container has just ended
         return engine.wait(container_id)
 

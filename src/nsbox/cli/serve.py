@@ -22,12 +22,14 @@ def main(argv: list[str], root: str) -> int:
     from nsbox.errors import ConfigError
     from nsbox.flags import parse
     from nsbox.serve.http import Handler, listen
+    from nsbox.serve.containers import warm_up
     from nsbox.serve.routes import all_routes
     values, positional = parse(argv, FLAGS, USAGE, stop_at_positional=False)
     if positional:
         raise ConfigError("serve", f"takes no arguments\n{USAGE}")
     host = str(values.get("host") or "unix://" + DEFAULT_SOCKET)
     Handler.routes = all_routes()
+    warm_up()
     Handler.root = os.path.abspath(root)
     Handler.debug = bool(os.environ.get("NSBOX_SERVE_LOG"))
     path = None

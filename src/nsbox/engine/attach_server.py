@@ -20,6 +20,26 @@ def frame(kind: bytes, payload: bytes) -> bytes:
     return HEADER.pack(kind, len(payload)) + payload
 
 
+def connect(path: str):
+    """A client socket connected to an attach.sock (deep roots: through a directory descriptor,
+    as console.listen does)."""
+    import socket
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    directory = -1
+    if len(path.encode()) > 107:
+        directory = os.open(os.path.dirname(path), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        path = f"/proc/self/fd/{directory}/{os.path.basename(path)}"
+    try:
+        client.connect(path)
+    except OSError:
+        client.close()
+        raise
+    finally:
+        if directory >= 0:
+            os.close(directory)
+    return client
+
+
 class FrameReader:
     """Frames from a byte stream that arrives in pieces."""
 

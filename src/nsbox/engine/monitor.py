@@ -165,3 +165,29 @@ def _become_monitor(engine, container_id: str, report_fd: int) -> None:
         os.execv(compiled, [compiled, sys.executable, *arguments])
     # not -S: the loop imports nsbox.oci.timestamps, found through site (the venv, the editable install)
     os.execv(sys.executable, [sys.executable, "-I", loop_program(), *arguments])
+
+
+# what a start imports after spawn_monitor's fork (measured: sys.modules in the forked
+# monitor before its exec, less the parent's), beyond runtime.init.import_child_modules
+MONITOR_MODULES = (
+    "ipaddress", "json", "select", "socket", "subprocess", "nsbox.cgroups.cgroup", "nsbox.cgroups.devices",
+    "nsbox.cgroups.host", "nsbox.cgroups.lifecycle", "nsbox.cgroups.limits", "nsbox.cgroups.plan",
+    "nsbox.cgroups.v1_limits", "nsbox.engine.console", "nsbox.engine.monitor_build", "nsbox.engine.networking",
+    "nsbox.engine.seccomp_profile", "nsbox.engine.spec", "nsbox.linux.namespaces", "nsbox.network.attach",
+    "nsbox.network.cni", "nsbox.network.conflists", "nsbox.network.isolation", "nsbox.network.netns",
+    "nsbox.network.subnets", "nsbox.oci.seccomp", "nsbox.runtime.bundle", "nsbox.runtime.channel",
+    "nsbox.runtime.console_socket", "nsbox.runtime.create", "nsbox.runtime.idmapped_mounts",
+    "nsbox.runtime.init_options", "nsbox.runtime.notices", "nsbox.runtime.preflight",
+    "nsbox.runtime.seccomp_filter", "nsbox.runtime.start", "nsbox.runtime.state")
+
+
+def import_monitor_modules() -> None:
+    """For a process with threads that starts containers (`nsbox serve`): import before the
+    first fork every module the forked monitor would import lazily, so that it never waits
+    for an import lock another thread held at the fork."""
+    import importlib
+
+    from nsbox.runtime.init import import_child_modules
+    import_child_modules()
+    for name in MONITOR_MODULES:
+        importlib.import_module(name)

@@ -7,6 +7,10 @@ import _thread
 import fcntl
 import os
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
 
 def write_atomic(path: str, data: bytes, mode: int = 0o644, durable: bool = True) -> None:
     """Write `data` to a temporary file beside `path`, fsync it, and rename it into place.
@@ -105,14 +109,17 @@ class locked:
         self.fd = -1
 
 
-def read_whole_lines(path: str, offset: int) -> tuple[bytes, int]:
-    """The complete lines appended to `path` from `offset` on (a line still being written
-    waits for the next read) and the offset after them; nothing while the file is missing."""
-    try:
-        with open(path, "rb") as appended:
-            appended.seek(offset)
-            data = appended.read()
-    except FileNotFoundError:
-        return b"", offset
+def read_whole_lines(source: str | BinaryIO, offset: int) -> tuple[bytes, int]:
+    """The complete lines appended to `source` (a path, or a file kept open so that its
+    lines outlive an unlink) from `offset` on (a line still being written waits for the next
+    read) and the offset after them; nothing while the file is missing."""
+    if isinstance(source, str):
+        try:
+            with open(source, "rb") as appended:
+                return read_whole_lines(appended, offset)
+        except FileNotFoundError:
+            return b"", offset
+    source.seek(offset)
+    data = source.read()
     complete = data[:data.rfind(b"\n") + 1]
     return complete, offset + len(complete)

@@ -42,12 +42,34 @@ def _get(exec_id: str) -> dict:
 
 def inspect(handler, request, name: str) -> None:
     found = _get(name)
-    handler.send_json({key: value for key, value in found.items() if key != "body"})
+    handler.send_json({key: value for key, value in found.items() if key not in ("body", "terminal")})
+
+
+def resize(handler, request, name: str) -> None:
+    """The size of an exec's terminal (-t): set on the pty it runs on, which the process sees."""
+    import fcntl
+    import struct
+    import termios
+    found = _get(name)
+    rows, columns = (request.query.get(key) or "0" for key in ("h", "w"))
+    if not (rows.isdigit() and columns.isdigit()):
+        raise ApiError(400, f"h, w: give the terminal's rows and columns as numbers (got {rows!r}, {columns!r})")
+    with _LOCK:
+        master = found.get("terminal", -1)
+        if master >= 0:
+            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", int(rows), int(columns), 0, 0))
+    handler.send_empty(200)
+
+
+def nsbox_program() -> list[str]:
+    """The `nsbox` command beside this interpreter (its launcher starts faster than -m)."""
+    import sys
+    launcher = os.path.join(os.path.dirname(sys.executable), "nsbox")
+    return [launcher] if os.access(launcher, os.X_OK) else [sys.executable, "-m", "nsbox.cli.main"]
 
 
 def _command(root: str, found: dict) -> list[str]:
     body = found["body"]
-    from nsbox.serve.containers import nsbox_program
     args = [*nsbox_program(), "--root", root, "exec"]
     if found["Tty"]:
         args.append("-t")
@@ -107,6 +129,7 @@ def _run_with_pipes(handler, command: list[str], found: dict) -> int:
 
 def _run_on_terminal(handler, command: list[str], found: dict) -> int:
     master, slave = os.openpty()
+    found["terminal"] = master
     process = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
                                preexec_fn=_controlling_terminal)
     os.close(slave)
@@ -126,7 +149,9 @@ def _run_on_terminal(handler, command: list[str], found: dict) -> int:
     except OSError:
         process.kill()
     code = process.wait()
-    os.close(master)
+    with _LOCK:
+        found["terminal"] = -1
+        os.close(master)
     return code
 
 

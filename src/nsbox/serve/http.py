@@ -7,6 +7,7 @@ import json
 import os
 import socketserver
 import struct
+import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
@@ -101,15 +102,18 @@ class Handler(BaseHTTPRequestHandler):
     debug = False
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        """With NSBOX_SERVE_LOG: each answer's start, and each request's end with its time, stamped."""
         if self.debug:
             import sys
-            sys.stderr.write("nsbox serve: " + format % args + "\n")
+            import time
+            sys.stderr.write(f"nsbox serve: {time.time():.3f} {format % args}\n")
 
     def address_string(self) -> str:
         return "unix"
 
     def _dispatch(self, method: str) -> None:
         request = Request(self, method)
+        began = time.monotonic()
         try:
             assert self.routes is not None, "nsbox serve sets the routes before serving"
             handler, params = self.routes.find(method, request.path)
@@ -121,6 +125,8 @@ class Handler(BaseHTTPRequestHandler):
                 raise
             self.close_connection = True  # a body the handler did not read must not pass for a request
             self.send_json({"message": str(error) or type(error).__name__}, status_for(error))
+        finally:
+            self.log_message("done %s %s in %.1f ms", method, request.path, (time.monotonic() - began) * 1000)
 
     def do_GET(self) -> None:
         self._dispatch("GET")

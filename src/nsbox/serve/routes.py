@@ -25,22 +25,22 @@ class Routes:
 
 
 def all_routes() -> Routes:
-    from nsbox.serve import containers, execs, images, networks, system
+    from nsbox.serve import archive, containers, execs, images, networks, streams, system
     routes = Routes()
     for method, pattern, handler in (
             ("GET", "/_ping", system.ping), ("HEAD", "/_ping", system.ping), ("GET", "/version", system.version),
             ("GET", "/info", system.info), ("GET", "/events", system.events),
             ("GET", "/containers/json", containers.list_), ("POST", "/containers/create", containers.create),
             ("GET", f"/containers/{ID}/json", containers.inspect), ("POST", f"/containers/{ID}/start", containers.start),
-            ("POST", f"/containers/{ID}/attach", containers.attach), ("POST", f"/containers/{ID}/wait", containers.wait),
+            ("POST", f"/containers/{ID}/attach", streams.attach), ("POST", f"/containers/{ID}/wait", streams.wait),
             ("POST", f"/containers/{ID}/stop", containers.stop), ("POST", f"/containers/{ID}/kill", containers.kill),
             ("POST", f"/containers/{ID}/restart", containers.restart),
             ("POST", f"/containers/{ID}/pause", containers.pause), ("POST", f"/containers/{ID}/unpause", containers.unpause),
-            ("DELETE", f"/containers/{ID}", containers.remove), ("GET", f"/containers/{ID}/logs", containers.logs),
-            ("GET", f"/containers/{ID}/top", containers.top), ("GET", f"/containers/{ID}/stats", containers.stats),
+            ("DELETE", f"/containers/{ID}", containers.remove), ("GET", f"/containers/{ID}/logs", streams.logs),
+            ("GET", f"/containers/{ID}/top", containers.top), ("GET", f"/containers/{ID}/stats", streams.stats),
             ("POST", f"/containers/{ID}/resize", containers.resize),
             ("POST", f"/containers/{ID}/exec", execs.create), ("POST", f"/exec/{ID}/start", execs.start),
-            ("GET", f"/exec/{ID}/json", execs.inspect), ("POST", f"/exec/{ID}/resize", containers.resize),
+            ("GET", f"/exec/{ID}/json", execs.inspect), ("POST", f"/exec/{ID}/resize", execs.resize),
             ("GET", "/images/json", images.list_), ("POST", "/images/create", images.create),
             ("GET", "/images/get", images.save), ("GET", r"/images/(?P<name>.+)/get", images.save),
             ("POST", "/images/load", images.load), ("POST", r"/images/(?P<name>.+)/push", images.push),
@@ -52,8 +52,8 @@ def all_routes() -> Routes:
             ("POST", f"/networks/{ID}/disconnect", networks.disconnect), ("GET", "/volumes", system.volumes),
             ("POST", "/volumes/create", system.volume_create), ("GET", f"/volumes/{ID}", system.volume_inspect),
             ("DELETE", f"/volumes/{ID}", system.volume_remove),
-            ("GET", f"/containers/{ID}/archive", containers.archive_get),
-            ("HEAD", f"/containers/{ID}/archive", containers.archive_head),
-            ("PUT", f"/containers/{ID}/archive", containers.archive_put)):
+            ("GET", f"/containers/{ID}/archive", archive.archive_get),
+            ("HEAD", f"/containers/{ID}/archive", archive.archive_head),
+            ("PUT", f"/containers/{ID}/archive", archive.archive_put)):
         routes.add(method, pattern, handler)
     return routes

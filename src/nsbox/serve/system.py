@@ -66,12 +66,16 @@ def events(handler, request) -> None:
     offset = os.path.getsize(path) if os.path.exists(path) and "since" not in request.query else 0
     until = float(request.query["until"]) if request.query.get("until") else None
     wanted = json.loads(request.query.get("filters") or "{}")
+    from nsbox.linux.inotify import Watch
     from nsbox.linux.store_files import read_whole_lines
-    while until is None or time.time() < until:
-        complete, offset = read_whole_lines(path, offset)
-        handler.chunk(b"".join(line + b"\n" for line in complete.splitlines() if _wanted(json.loads(line), wanted)))
-        if handler.client_gone(0.2):
-            return
+    with Watch([handler.root]) as watch:  # the journal's directory: woken when an event is written
+        while until is None or time.time() < until:
+            complete, offset = read_whole_lines(path, offset)
+            handler.chunk(b"".join(line + b"\n" for line in complete.splitlines()
+                                   if _wanted(json.loads(line), wanted)))
+            left = None if until is None else max(0.0, until - time.time())
+            if watch.wait(left, handler.connection.fileno()) and handler.client_gone():
+                return
     handler.end_stream()
 
 
