@@ -98,6 +98,19 @@ def test_removed_when_done(client, root):
         client.containers.get("gone")
 
 
+def test_a_removed_containers_root_filesystem_is_volatile(client):
+    """A container removed when it ends (remove=True, --rm) keeps no change past a crash of
+    the machine: its overlay is mounted `volatile`, so unmounting it syncs no disk; a kept
+    container's is not."""
+    def root_mount(**options: object) -> str:
+        return client.run("busybox", ["grep", " / / ", "/proc/self/mountinfo"], text=True, **options).stdout
+
+    removed, kept = root_mount(), root_mount(remove=False, name="kept")
+    assert "overlay" in removed and "volatile" in removed
+    assert "overlay" in kept and "volatile" not in kept
+    client.containers.get("kept").remove()
+
+
 def test_missing_image(client):
     with pytest.raises(nsbox.ImageNotFound, match="nosuch"):
         client.run("nosuch", ["true"])

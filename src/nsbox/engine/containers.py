@@ -110,7 +110,8 @@ class Engine:
                     check_reachable(self.root)
                     id_maps = (map_lines(mappings["UidMap"]), map_lines(mappings["GidMap"]))
                 undo.add("root filesystem", lambda: remove_rootfs(self.root, record["Id"]))
-                record["Rootfs"] = prepare_rootfs(self.root, image["id"], record["Id"], id_maps)
+                record["Rootfs"] = prepare_rootfs(self.root, image["id"], record["Id"], id_maps,
+                                                  volatile=bool(record["HostConfig"].get("AutoRemove")))
                 if record["Config"]["WorkingDir"]:  # Docker makes a missing working directory
                     from nsbox.linux.mounts import resolve_in_root
                     os.makedirs(resolve_in_root(record["Rootfs"], record["Config"]["WorkingDir"]), exist_ok=True)
