@@ -14,6 +14,7 @@ import time
 from benchmarks.cases import all_cases
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+DEADLINE = 510.0  # seconds: with the daemons' start and the final sweep, the run ends within ~10 minutes
 
 
 def load() -> str:
@@ -29,6 +30,9 @@ def main() -> int:
     parser.add_argument("--no-chart", action="store_true", help="skip the PNG chart (no matplotlib needed)")
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="directory for the results")
     parser.add_argument("--readme", action="store_true", help="put the run's summary into README.md")
+    parser.add_argument("--deadline", type=float, default=DEADLINE,
+                        help=f"seconds the whole run aims to end within (default {DEADLINE:.0f}): later cases get "
+                             "smaller budgets when earlier ones ran long (never fewer than 3 rounds)")
     options = parser.parse_args()
     cases = all_cases()
     if options.list:
@@ -44,7 +48,7 @@ def main() -> int:
 
     from benchmarks import machine, report
     from benchmarks.bench import Bench
-    from benchmarks.harness import run_case
+    from benchmarks.harness import run_case, share_of_deadline
     from benchmarks.stats import MAX_SPREAD
     if not options.no_install:
         machine.install_anchors()
@@ -59,11 +63,15 @@ def main() -> int:
     started = time.monotonic()
     bench = Bench()
     try:
-        for case in cases:
-            print(f"{case.name}: {case.title} (load {load()})", flush=True)
-            results = run_case(case, bench, options.runs)
+        for number, case in enumerate(cases):
+            budget = share_of_deadline(case, options.deadline - (time.monotonic() - started), len(cases) - number)
+            print(f"{case.name}: {case.title} (load {load()}; budget {budget:.0f} s)", flush=True)
+            case_started = time.monotonic()
+            results = run_case(case, bench, options.runs, budget=budget)
             entry = report.case_record(case, results)
+            entry["seconds"] = round(time.monotonic() - case_started, 1)
             record["cases"].append(entry)
+            print(f"    ({entry['seconds']:.0f} s)", flush=True)
             for tool in entry["tools"]:
                 wall = tool["wall"]
                 median = f"{wall['median'] * 1000:9.1f} ms" if wall.get("runs") else f"skipped: {tool['skipped']}"

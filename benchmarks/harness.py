@@ -77,7 +77,7 @@ class Case:
     warmup: int = 2
     cpu_comparable: bool = False
     note: str = ""  # how the case is run, shown under its table
-    budget: float = 45.0  # seconds of timed rounds; past it the case stops after its current round
+    budget: float = 30.0  # seconds of timed rounds; past it the case stops after its current round
 
 
 @dataclass
@@ -104,9 +104,20 @@ def quiet(argv: list[str], timeout: float = 600, **kwargs) -> subprocess.Complet
     return result
 
 
-def run_case(case: Case, bench: "Bench", runs: int | None = None, log: Callable[[str], None] = print) -> list[Result]:
-    """Time every contender of `case`, interleaved; contenders that fail are reported, not fatal."""
+def share_of_deadline(case: Case, seconds_left: float, cases_left: int) -> float:
+    """The case's budget of timed rounds within a whole run's deadline: its own budget, or
+    less: half its fair share of the time left (the other half pays for set-up, warm-up
+    rounds and the rounds past the budget), so that the run ends near its deadline however
+    many cases there are. The harness still runs MIN_ROUNDS rounds, whatever the budget."""
+    return max(0.0, min(case.budget, seconds_left / max(cases_left, 1) / 2))
+
+
+def run_case(case: Case, bench: "Bench", runs: int | None = None, log: Callable[[str], None] = print,
+             budget: float | None = None) -> list[Result]:
+    """Time every contender of `case`, interleaved; contenders that fail are reported, not fatal.
+    `budget` (default: the case's own) is the seconds of timed rounds after which it stops."""
     rounds = runs or case.runs
+    budget = case.budget if budget is None else budget
     contenders: list[Contender] = []
     results: dict[str, Result] = {}
     try:
@@ -122,8 +133,8 @@ def run_case(case: Case, bench: "Bench", runs: int | None = None, log: Callable[
         for index in range(case.warmup + rounds):
             if index == case.warmup:
                 started = time.monotonic()
-            elif index > case.warmup and index - case.warmup >= MIN_ROUNDS and time.monotonic() - started > case.budget:
-                log(f"    {index - case.warmup} rounds: the case's {case.budget:.0f} s budget is spent")
+            elif index > case.warmup and index - case.warmup >= MIN_ROUNDS and time.monotonic() - started > budget:
+                log(f"    {index - case.warmup} rounds: the case's {budget:.0f} s budget is spent")
                 break
             shift = index % len(live) if live else 0
             for contender in live[shift:] + live[:shift]:

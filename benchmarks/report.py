@@ -77,6 +77,8 @@ def markdown(record: dict) -> str:
                          f"{milliseconds(wall['max'])} | {wall['runs']} | {ratio_cell(entry)} | {cpu_cells}{note} |")
         if case.get("note"):
             lines += ["", case["note"]]
+        if case.get("seconds"):
+            lines += ["", f"This case took {case['seconds']:.0f} s in all (set-up, warm-up and timed rounds)."]
         lines.append("")
     if record["leftovers"]:
         lines += ["## Left behind (check these)", ""] + [f"- {item}" for item in record["leftovers"]] + [""]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from benchmarks.harness import MIN_ROUNDS, Case, Contender, run_case
+from benchmarks.harness import MIN_ROUNDS, Case, Contender, run_case, share_of_deadline
 
 
 def slow_case(budget: float) -> Case:
@@ -20,3 +20,15 @@ def test_a_spent_budget_ends_the_case_after_the_minimum_rounds():
 def test_a_large_budget_runs_every_round():
     [result] = run_case(slow_case(budget=600), bench=None, log=lambda line: None)
     assert len(result.walls) == 40
+
+
+def test_a_run_deadline_shrinks_the_budgets_of_the_cases_left():
+    case = slow_case(budget=30)
+    assert share_of_deadline(case, seconds_left=500, cases_left=5) == 30  # its own budget fits
+    assert share_of_deadline(case, seconds_left=100, cases_left=5) == 10  # half its fair share
+    assert share_of_deadline(case, seconds_left=-20, cases_left=1) == 0  # past the deadline: the minimum rounds
+
+
+def test_a_given_budget_overrides_the_case_own():
+    [result] = run_case(slow_case(budget=600), bench=None, log=lambda line: None, budget=0.12)
+    assert MIN_ROUNDS <= len(result.walls) <= MIN_ROUNDS + 1
