@@ -31,6 +31,8 @@ USAGE = "usage: nsbox [--root DIR] [--debug] COMMAND [ARGS...]\n"
 # commands whose every failure is nsbox's own around starting a container: Docker exits
 # 125 for them (126/127 when the program cannot run), whatever the error
 STARTING = ("run", "create")
+# commands on the start-up path that end with exit_now (as the program; not when called with argv)
+QUICK_EXIT = ("run", "create", "start", "rm", "ps")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,11 +66,31 @@ def main(argv: list[str] | None = None) -> int:
         return 125
     try:
         module = __import__(f"nsbox.cli.{COMMANDS[name]}", fromlist=["main"])
-        return module.main(args[1:], root)
+        code = module.main(args[1:], root)
     except KeyboardInterrupt:
-        return 130
+        code = 130
     except Exception as error:
-        return report_error(error, name, debug)
+        code = report_error(error, name, debug)
+    if argv is None and name in QUICK_EXIT:
+        exit_now(code)
+    return code
+
+
+def exit_now(code: int) -> None:
+    """End the process without the interpreter's teardown, which frees every object of the
+    ~100 modules a container start imports: ~5 ms of CPU here, a tenth of `run --rm`.
+    Nothing the QUICK_EXIT commands leave needs it (nsbox registers no atexit handler and
+    they leave no thread); Python's output buffers are flushed first. Returns (and the
+    exit is the ordinary one) when a flush fails or another thread still runs."""
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(code)
 
 
 def report_error(error: BaseException, command: str, debug: bool) -> int:

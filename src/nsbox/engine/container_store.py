@@ -3,9 +3,10 @@ bundle, and logs; a names/ directory of symlinks that makes names unique.
 
 A record is a Docker-shaped dict (what `inspect` prints) kept in two files: its
 configuration below the root (written with fsync: it must survive a crash of the
-machine), and its live state (State, the monitor, the restart count) in the run
-directory, /run/nsbox, a tmpfs that a reboot empties, as it empties the processes the
-state describes; that file is replaced atomically but not fsynced. Every change holds
+machine; but not a --rm container's, which would not outlive it anyway), and its live
+state (State, the monitor, the restart count) in the run directory, /run/nsbox, a tmpfs
+that a reboot empties, as it empties the processes the state describes; that file is
+replaced atomically but not fsynced. Every change holds
 the container's fcntl lock, so concurrent CLIs and monitors never clash and a kill -9
 at any moment leaves a readable store; nsbox.engine.checked_state turns State into the truth
 of the moment.
@@ -179,7 +180,11 @@ class ContainerStore:
     def save(self, record: dict, config_changed: bool = True) -> None:
         """Write the live state and (if it changed) the configuration of `record`."""
         if config_changed:
-            write_atomic(self.paths.container(record["Id"], RECORD), jsonio.dumps(record).encode())
+            # A --rm container's record lives no longer than its process, which a power loss
+            # ends too: no fsync for it (what such a loss leaves, a root filesystem and a record
+            # maybe empty, `rm -f` and `system prune` clean up like any interrupted removal).
+            write_atomic(self.paths.container(record["Id"], RECORD), jsonio.dumps(record).encode(),
+                         durable=not (record.get("HostConfig") or {}).get("AutoRemove"))
         live = self.live_path(record["Id"])
         os.makedirs(os.path.dirname(live), exist_ok=True)
         write_atomic(live, jsonio.dumps({key: record[key] for key in LIVE_KEYS if key in record}).encode(),

@@ -15,6 +15,7 @@ from nsbox.engine.runconfig import make_record
 from nsbox.engine.runtimes import runtime_for
 from nsbox.engine.container_store import ContainerStore
 from nsbox.engine.events import emit
+from nsbox.engine.networking import etc_paths
 from nsbox.engine.undo import Steps
 from nsbox.errors import NotFound, NsboxError, StateError
 from nsbox.linux import proc
@@ -98,15 +99,16 @@ class Engine:
         record = make_record(options, image, self.root)
         undo = Steps()  # what was made, undone in reverse if a later step fails (a full disk)
 
-        def mount_rootfs(record: dict) -> None:
+        def prepare(record: dict) -> None:  # the ID is known: name its files, mount its root filesystem
             if not record["Config"]["Hostname"] and not record["HostConfig"]["UTSMode"]:
                 record["Config"]["Hostname"] = record["Id"][:12]
+            record.update(etc_paths(self.paths.container(record["Id"]), record["HostConfig"].get("NetworkMode") or ""))
             if image is not None:
                 from nsbox.image.rootfs import prepare_rootfs, remove_rootfs
                 mappings = record["HostConfig"].get("IdMappings")
-                from nsbox.engine.userns import check_reachable, map_lines
                 id_maps = None
                 if mappings:
+                    from nsbox.engine.userns import check_reachable, map_lines
                     check_reachable(self.root)
                     id_maps = (map_lines(mappings["UidMap"]), map_lines(mappings["GidMap"]))
                 undo.add("root filesystem", lambda: remove_rootfs(self.root, record["Id"]))
@@ -117,7 +119,7 @@ class Engine:
                     os.makedirs(resolve_in_root(record["Rootfs"], record["Config"]["WorkingDir"]), exist_ok=True)
 
         try:
-            record = self.store.add(record, options.get("name"), mount_rootfs)  # (which undoes its own files)
+            record = self.store.add(record, options.get("name"), prepare)  # (which undoes its own files)
         except BaseException:
             undo.undo()
             raise

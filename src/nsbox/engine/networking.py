@@ -103,13 +103,9 @@ def write_etc_files(engine, record: dict) -> dict:
     from nsbox.network import etc_files
     host, settings = record["HostConfig"], record.get("NetworkSettings") or {}
     mode = host.get("NetworkMode") or "none"
-    directory = engine.paths.container(record["Id"])
     hostname = record["Config"].get("Hostname") or record["Id"][:12]
-    paths = {"HostsPath": os.path.join(directory, "hosts"), "ResolvConfPath": os.path.join(directory, "resolv.conf"),
-             "HostnamePath": os.path.join(directory, "hostname")}
-    if mode == "host":
-        paths.update(HostsPath="/etc/hosts", ResolvConfPath=etc_files.HOST_RESOLV_CONF)
-    elif mode.startswith("container:"):
+    paths = etc_paths(engine.paths.container(record["Id"]), mode)
+    if mode.startswith("container:"):
         other = engine.get(mode.partition(":")[2])
         paths.update(HostsPath=other.get("HostsPath") or "", ResolvConfPath=other.get("ResolvConfPath") or "")
     else:
@@ -121,11 +117,23 @@ def write_etc_files(engine, record: dict) -> dict:
         etc_files.rewrite(paths["ResolvConfPath"], etc_files.resolv_conf(
             host.get("Dns") or [], host.get("DnsSearch") or [], host.get("DnsOptions") or [], own_netns=True))
     etc_files.rewrite(paths["HostnamePath"], hostname + "\n")
-    if any(record.get(key) != value for key, value in paths.items()):  # the first start (a durable write)
+    if any(record.get(key) != value for key, value in paths.items()):  # container:NAME's, or an older record's
         record = engine.store.update(record["Id"], lambda r: r.update(paths))
     if any(name not in ("bridge",) for name in settings.get("Networks") or {}):
         refresh_peers(engine, list(settings["Networks"]), skip=record["Id"])
     return record
+
+
+def etc_paths(directory: str, mode: str) -> dict[str, str]:
+    """Where a container in `directory` on network `mode` finds its hosts, resolv.conf and
+    hostname files (container:NAME shares the other's first two, known only at its start).
+    Recorded at creation, so that a start writes no configuration (and waits for no fsync)."""
+    from nsbox.network.etc_files import HOST_RESOLV_CONF
+    paths = {"HostsPath": os.path.join(directory, "hosts"), "ResolvConfPath": os.path.join(directory, "resolv.conf"),
+             "HostnamePath": os.path.join(directory, "hostname")}
+    if mode == "host":
+        paths.update(HostsPath="/etc/hosts", ResolvConfPath=HOST_RESOLV_CONF)
+    return paths
 
 
 def _user_networks(names) -> list[str]:

@@ -177,10 +177,12 @@ def _remove_cgroups(engine, record: dict, damaged: bool) -> None:
 def _release_network(engine, record: dict) -> None:
     """CNI DEL of whatever the container still holds (veth, address, port rules); its
     addresses and network namespace file even when the record is too damaged to say more."""
-    from nsbox.network.modes import sandbox_path
+    from nsbox.network.modes import own_networks, sandbox_path
     if (record.get("NetworkSettings") or {}).get("SandboxKey"):
         from nsbox.engine.networking import disconnect
         disconnect(engine, record["Id"])
+    elif record.get("HostConfig") and not own_networks(record["HostConfig"]):
+        pass  # none, host, container:NAME: nsbox gave it no address (no scan of every network's leases)
     else:  # the record cannot name its networks (damaged, or a crash before it was written)
         from nsbox.network.subnets import release_addresses
         release_addresses(record["Id"])

@@ -1,0 +1,58 @@
+"""The work `nsbox run` does besides the runtime's, checked structurally (which files it
+writes, syncs and looks at), not by timing: the benchmarks measure the time.
+
+- a start rewrites no container configuration (its /etc file paths are recorded at creation);
+- a --rm container's record is never fsynced (it lives no longer than the process), while a
+  kept container's is;
+- removing a --network none container scans no network's address leases.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+
+
+
+def traced(nsbox, tmp_path, *args: str) -> list[str]:
+    """The syscalls (fsync, file opens and stats) of `nsbox ARGS` and every process it starts."""
+    log = tmp_path / "strace.log"
+    result = subprocess.run(["strace", "-f", "-qq", "-o", str(log), "-e",
+                             "trace=fsync,fdatasync,openat,newfstatat,statx,stat", *nsbox.command(*args)],
+                            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    return log.read_text().splitlines()
+
+
+def test_a_start_rewrites_no_configuration(nsbox):
+    nsbox("create", "--name", "quiet", "--network", "none", "busybox", "true")
+    record = os.path.join(nsbox.root, "containers", nsbox.inspect("quiet")["Id"], "container.json")
+    before = os.stat(record)
+    nsbox("start", "-a", "quiet")
+    after = os.stat(record)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)  # not replaced, not written
+    assert nsbox.inspect("quiet")["HostsPath"].endswith("/hosts")
+    nsbox("rm", "quiet")
+
+
+def test_a_rm_run_syncs_nothing_and_scans_no_leases(nsbox, tmp_path):
+    calls = traced(nsbox, tmp_path, "run", "--rm", "--network", "none", "busybox", "true")
+    assert [call for call in calls if "fsync(" in call or "fdatasync(" in call] == []
+    assert [call for call in calls if "/ipam" in call] == []
+    assert nsbox.out("ps", "-aq") == ""
+
+
+def test_a_kept_container_record_is_synced(nsbox, tmp_path):
+    calls = traced(nsbox, tmp_path, "create", "--name", "kept", "--network", "none", "busybox", "true")
+    assert [call for call in calls if "fsync(" in call]  # its record survives a power loss
+    nsbox("rm", "kept")
+
+
+def test_output_is_whole_though_the_cli_skips_the_interpreter_teardown(nsbox):
+    """run, create, start, rm and ps end with os._exit: what they printed is flushed first
+    (with Python's output buffered, as it is unless PYTHONUNBUFFERED is set)."""
+    buffered = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    created = nsbox.out("create", "--name", "flushed", "busybox", "true", env=buffered).strip()
+    assert len(created) == 64
+    listed = nsbox.out("ps", "-a", "--no-trunc", env=buffered).splitlines()
+    assert listed[0].startswith("CONTAINER ID") and created in listed[1]
+    assert nsbox.out("rm", "flushed", env=buffered).strip() == "flushed"
