@@ -28,6 +28,19 @@ def test_create_start_wait_and_attributes(client):
         client.containers.get("life")
 
 
+def test_attrs_is_what_nsbox_inspect_prints(client, root):
+    import json
+    import subprocess
+
+    from tests.engine.conftest import NSBOX
+    with client.containers.create("busybox", ["true"], name="shown", network="none") as container:
+        printed = subprocess.run([NSBOX, "--root", root, "inspect", "shown"], capture_output=True, text=True,
+                                 check=True).stdout
+        assert container.attrs == json.loads(printed)[0]
+        assert container.attrs["Name"] == "/shown" and container.attrs["Config"]["NetworkDisabled"] is True
+        assert container.attrs["State"]["StartedAt"] == "0001-01-01T00:00:00Z"  # Docker's zero time
+
+
 def test_wait_timeout_leaves_it_running(client):
     with client.containers.run("busybox", ["sleep", "30"], detach=True) as container:
         with pytest.raises(nsbox.WaitTimeout) as caught:

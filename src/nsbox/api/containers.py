@@ -23,11 +23,17 @@ class Container:
     """One container. Its attributes are read from the store when the object is made and
     by reload(); the methods act at once."""
 
-    __slots__ = ("_engine", "attrs")
+    __slots__ = ("_engine", "_record")
 
-    def __init__(self, engine: Engine, attrs: dict[str, Any]) -> None:
+    def __init__(self, engine: Engine, record: dict[str, Any]) -> None:
         self._engine = engine
-        self.attrs = attrs  # the record `nsbox inspect` prints (Docker's shape)
+        self._record = record  # as the store keeps it
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """What `nsbox inspect` (and docker-py's attrs) shows: Docker's keys in Docker's order."""
+        from nsbox.engine.docker_shape import container_inspect
+        return container_inspect(self._record, self._engine.root)
 
     def __repr__(self) -> str:
         return f"<Container {self.short_id} {self.name} {self.status}>"
@@ -47,7 +53,7 @@ class Container:
 
     @property
     def id(self) -> str:
-        return str(self.attrs["Id"])
+        return str(self._record["Id"])
 
     @property
     def short_id(self) -> str:
@@ -55,37 +61,37 @@ class Container:
 
     @property
     def name(self) -> str:
-        return str(self.attrs.get("Name") or "").lstrip("/")
+        return str(self._record.get("Name") or "").lstrip("/")
 
     @property
     def status(self) -> str:
         """created, running, paused, restarting, exited or dead (as of the last reload)."""
-        return str(self.attrs["State"]["Status"])
+        return str(self._record["State"]["Status"])
 
     @property
     def pid(self) -> int:
         """The host PID of its first process (0 when it does not run)."""
-        return int(self.attrs["State"].get("Pid") or 0)
+        return int(self._record["State"].get("Pid") or 0)
 
     @property
     def image(self) -> str:
         """The image's name as given (its ID is attrs["Image"])."""
-        return str(self.attrs["Config"].get("Image") or "")
+        return str(self._record["Config"].get("Image") or "")
 
     @property
     def labels(self) -> dict[str, str]:
-        return dict(self.attrs["Config"].get("Labels") or {})
+        return dict(self._record["Config"].get("Labels") or {})
 
     def reload(self) -> None:
-        self.attrs = self._engine.get(self.id)
+        self._record = self._engine.get(self.id)
 
     # -- life cycle ------------------------------------------------------------------
 
     def start(self) -> None:
         """Start it under a monitor (a created or exited container)."""
         monitors.reap()
-        self.attrs = self._engine.start(self.id)
-        monitors.note(self.attrs)
+        self._record = self._engine.start(self.id)
+        monitors.note(self._record)
 
     def wait(self, timeout: float | None = None) -> dict[str, object]:
         """Wait for it to exit: {"StatusCode": code, "OOMKilled": bool} (docker-py's shape).
@@ -93,7 +99,7 @@ class Container:
         code = self._engine.wait(self.id, timeout)
         self.reload()
         monitors.reap()
-        return {"StatusCode": code, "OOMKilled": bool(self.attrs["State"].get("OOMKilled")), "Error": None}
+        return {"StatusCode": code, "OOMKilled": bool(self._record["State"].get("OOMKilled")), "Error": None}
 
     async def wait_async(self, timeout: float | None = None) -> dict[str, object]:
         """wait() for asyncio: polls the store every 20 ms, with no thread."""
@@ -107,11 +113,11 @@ class Container:
             await asyncio.sleep(0.02)
         self.reload()
         monitors.reap()
-        return {"StatusCode": code, "OOMKilled": bool(self.attrs["State"].get("OOMKilled")), "Error": None}
+        return {"StatusCode": code, "OOMKilled": bool(self._record["State"].get("OOMKilled")), "Error": None}
 
     def stop(self, timeout: int | None = None) -> None:
         """The stop signal, then SIGKILL after `timeout` seconds (default: its stop timeout)."""
-        self.attrs = self._engine.stop(self.id, timeout)
+        self._record = self._engine.stop(self.id, timeout)
         monitors.reap()
 
     def kill(self, signal: str | int = "SIGKILL") -> None:
@@ -120,15 +126,15 @@ class Container:
         self.reload()
 
     def restart(self, timeout: int | None = None) -> None:
-        self.attrs = self._engine.restart(self.id, timeout)
-        monitors.note(self.attrs)
+        self._record = self._engine.restart(self.id, timeout)
+        monitors.note(self._record)
         monitors.reap()
 
     def pause(self) -> None:
-        self.attrs = self._engine.pause(self.id)
+        self._record = self._engine.pause(self.id)
 
     def unpause(self) -> None:
-        self.attrs = self._engine.unpause(self.id)
+        self._record = self._engine.unpause(self.id)
 
     def remove(self, force: bool = False, v: bool = False) -> None:
         """Remove it (a running one only with force=True); v=True also its anonymous volumes."""
@@ -145,7 +151,7 @@ class Container:
         from nsbox.api.options import PLAIN, engine_options
         options = engine_options(None, None, limits)
         options.pop("command")
-        self.attrs = self._engine.update(self.id, {PLAIN.get(key, key): value for key, value in options.items()})
+        self._record = self._engine.update(self.id, {PLAIN.get(key, key): value for key, value in options.items()})
 
     # -- inside it -------------------------------------------------------------------
 
@@ -263,7 +269,7 @@ class Containers:
         monitors.reap()
         try:
             container = Container(self._engine, self._engine.start(record["Id"]))
-            monitors.note(container.attrs)
+            monitors.note(container._record)
             return container
         except BaseException:
             self._engine.remove(record["Id"], force=True, volumes=True)
