@@ -59,7 +59,7 @@ def main() -> int:
     compiled_loop()  # as scripts/setup.sh builds it
     record = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine.description(),
               "load_before": load(), "max_spread": MAX_SPREAD, "cases": []}
-    cgroups_before = machine.cgroup_snapshot()
+    host_before = machine.snapshot()
     started = time.monotonic()
     bench = Bench()
     try:
@@ -85,7 +85,7 @@ def main() -> int:
     record["load_after"] = load()
     # what the tools' own removal missed counts as left behind, even though the sweep ended it
     record["leftovers"] = [f"{item} (killed by the final sweep)" for item in swept]
-    record["leftovers"] += machine.leftovers(cgroups_before, bench.work, bench.parent)
+    record["leftovers"] += machine.leftovers(host_before, bench.work, bench.parent)
     json_path, markdown_path = report.write(record, options.out)
     print(f"load average {record['load_before']} before, {record['load_after']} after; wrote {markdown_path}, {json_path}")
     if options.readme and report.update_readme(record, os.path.join(os.path.dirname(HERE), "README.md")):

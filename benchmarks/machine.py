@@ -130,13 +130,45 @@ TOOL_CGROUP_NAMES = ("libpod_parent", "machine.slice", "system.slice", "docker",
                      "nsbox", "podman")
 
 
+# network interfaces and firewall chains the compared tools make (podman's CNI bridge,
+# dockerd's, the CNI plugins' chains, nsbox's own bridges and chains)
+TOOL_LINK_PREFIXES = ("cni-podman", "podman", "docker", "br-", "nsboxb")
+TOOL_CHAIN_PREFIXES = ("CNI-", "DOCKER", "NETAVARK", "NSBOX")
+
+
+def network_snapshot() -> set[str]:
+    """The host's network interfaces and iptables chains (filter, nat, mangle), as
+    "link NAME" and "chain TABLE NAME": where a tool's network leftovers would show."""
+    import subprocess
+    found = {f"link {name}" for name in os.listdir("/sys/class/net")}
+    for table in ("filter", "nat", "mangle"):
+        try:
+            text = subprocess.run(["iptables-save", "-t", table], capture_output=True, text=True).stdout
+        except OSError:  # no iptables here: no chains to leave
+            break
+        found.update(f"chain {table} {line[1:].split()[0]}" for line in text.splitlines() if line.startswith(":"))
+    return found
+
+
+def snapshot() -> set[str]:
+    """Everything `leftovers` compares: cgroups, network interfaces, firewall chains."""
+    return cgroup_snapshot() | network_snapshot()
+
+
 def leftovers(before: set[str], work: str, parent: str) -> list[str]:
     """What the run left behind: new cgroups named after the run or a compared tool at a
-    hierarchy's root or below this process's own cgroup (other new cgroups belong to
-    whoever else uses the machine meanwhile: not reported), mounts under the work
-    directory, processes of the tools started from it."""
+    hierarchy's root or below this process's own cgroup, new network interfaces and
+    iptables chains of the kinds the tools make (other new ones belong to whoever else uses
+    the machine meanwhile: not reported; a chain of the CNI plugins another user's container
+    still holds at the end may be reported, and says so), mounts under the work directory,
+    processes of the tools started from it."""
     names = (parent, *TOOL_CGROUP_NAMES)
-    found = [f"cgroup {path}" for path in sorted(cgroup_snapshot() - before) if os.path.basename(path) in names]
+    new = sorted(snapshot() - before)
+    found = [f"cgroup {path}" for path in new if path.startswith("/") and os.path.basename(path) in names]
+    found += [f"network interface {item[5:]}" for item in new
+              if item.startswith("link ") and item[5:].startswith(TOOL_LINK_PREFIXES)]
+    found += [f"iptables {item[6:]} (or another user's on this shared machine)" for item in new
+              if item.startswith("chain ") and item.split()[2].startswith(TOOL_CHAIN_PREFIXES)]
     with open("/proc/self/mountinfo") as info:
         found += [f"mount {line.split()[4]}" for line in info if line.split()[4].startswith(work)]
     from benchmarks.harness import pids_matching
