@@ -170,13 +170,18 @@ class Engine:
         runtime = self.runtime(record)
         if runtime.status(container_id) is not None:  # left by a kill -9 before the exit was recorded
             runtime.delete(container_id, force=True)
-        from nsbox.engine.networking import connect, disconnect
-        record = connect(self, container_id)
+        from nsbox.engine.networking import Connecting, disconnect
+        connecting = Connecting(self, container_id)  # the CNI plugins run while the runtime creates
         try:
-            bundle = self.write_bundle(record, console_size)
+            bundle = self.write_bundle(connecting.record, console_size)
             pid = runtime.create(container_id, bundle, stdio, console_socket)
         except BaseException:
-            disconnect(self, container_id)
+            connecting.cancel()
+            raise
+        try:
+            record = connecting.finish()
+        except BaseException:
+            runtime.delete(container_id, force=True)
             raise
         monitor = monitor_pid or os.getpid()
 
@@ -210,21 +215,22 @@ class Engine:
             return {}
         runtime = self.runtime(record)
         oom_killed = self.oom_killed(record)
+        from nsbox.engine.networking import Disconnecting
+        try:  # CNI DEL of the container's networks (a no-op when it holds none) while the runtime deletes
+            disconnecting = Disconnecting(self, container_id)
+        except (NsboxError, OSError):
+            disconnecting = None
         try:
             if runtime.status(container_id) is not None:
                 runtime.delete(container_id, force=True)
         except NsboxError:
             pass
-        self._disconnect(container_id)
-        return self._record_exit(container_id, exit_code(wait_status), oom_killed, "")
-
-    def _disconnect(self, container_id: str) -> None:
-        """CNI DEL of the container's networks (a no-op when it holds none)."""
-        from nsbox.engine.networking import disconnect
         try:
-            disconnect(self, container_id)
+            if disconnecting is not None:
+                disconnecting.finish()
         except (NsboxError, OSError):
             pass
+        return self._record_exit(container_id, exit_code(wait_status), oom_killed, "")
 
     def _record_exit(self, container_id: str, code: int, oom_killed: bool, error: str) -> dict:
         def exited(record: dict) -> None:

@@ -48,58 +48,118 @@ def network_config(options: dict, root: str, exposed: dict) -> tuple[dict, dict]
     return host, {"Networks": networks, "Ports": {}, "SandboxKey": ""}
 
 
-def connect(engine, container_id: str) -> dict:
-    """ADD the container's networks (the intent recorded first, so that a crash half way
-    is released by rm -f) and write its /etc files; the updated record."""
-    from nsbox.network.modes import own_networks, sandbox_path
-    record = engine.store.load(container_id)
-    host = record["HostConfig"]
-    if own_networks(host):
-        from nsbox.network import attach
-        if record["NetworkSettings"].get("SandboxKey"):  # left attached by a kill -9: release it first
-            disconnect(engine, container_id)
-            record = engine.store.load(container_id)
-        sandbox = sandbox_path(engine.paths.run, container_id)
-        engine.store.update(container_id, lambda r: r["NetworkSettings"].update(SandboxKey=sandbox))
+class Connecting:
+    """connect() in two halves, so that the runtime creates the container while the CNI
+    plugins run (nothing of the container looks at its interfaces before its program starts,
+    and start() comes after finish()). Made: the namespace, the ports claimed, the first
+    plugin started, the /etc files written (hosts without the address yet); `record` has
+    their paths, for the bundle's mounts."""
+
+    def __init__(self, engine, container_id: str) -> None:
+        from nsbox.network.modes import own_networks, sandbox_path
+        self.engine, self.container_id, self.attaching = engine, container_id, None
+        record = engine.store.load(container_id)
+        if own_networks(record["HostConfig"]):
+            from nsbox.network import attach
+            if record["NetworkSettings"].get("SandboxKey"):  # left attached by a kill -9: release it first
+                disconnect(engine, container_id)
+                record = engine.store.load(container_id)
+            sandbox = sandbox_path(engine.paths.run, container_id)
+            # the intent recorded first, so that a crash half way is released by rm -f
+            record = engine.store.update(container_id, lambda r: r["NetworkSettings"].update(SandboxKey=sandbox))
+            try:
+                self.attaching = attach.Attaching(engine.root, engine.paths.run, container_id, record["HostConfig"],
+                                                  record["NetworkSettings"])
+            except BaseException:
+                self._forget_sandbox()
+                raise
         try:
-            settings = attach.attach(engine.root, engine.paths.run, container_id, host, record["NetworkSettings"])
+            self.record = write_etc_files(engine, record, refresh=False)
         except BaseException:
-            engine.store.update(container_id, lambda r: r["NetworkSettings"].update(SandboxKey=""))
+            self.cancel()
             raise
-        record = engine.store.update(container_id, lambda r: r.update(NetworkSettings=settings))
-    return write_etc_files(engine, record)
+
+    def finish(self) -> dict:
+        """Wait for the plugins; the record with the container's addresses (its hosts file
+        and its peers' rewritten)."""
+        if self.attaching is None:
+            return self.record
+        try:
+            settings = self.attaching.finish()
+        except BaseException:
+            self._forget_sandbox()
+            raise
+        finally:
+            self.attaching = None
+        record = self.engine.store.update(self.container_id, lambda r: r.update(NetworkSettings=settings))
+        return write_etc_files(self.engine, record)
+
+    def cancel(self) -> None:
+        """Release what was made (after a failed create): safe to repeat."""
+        if self.attaching is not None:
+            attaching, self.attaching = self.attaching, None
+            try:
+                attaching.cancel()
+            finally:
+                self._forget_sandbox()
+
+    def _forget_sandbox(self) -> None:
+        self.engine.store.update(self.container_id, lambda r: r["NetworkSettings"].update(SandboxKey=""))
+
+
+def connect(engine, container_id: str) -> dict:
+    """ADD the container's networks and write its /etc files; the updated record."""
+    return Connecting(engine, container_id).finish()
+
+
+class Disconnecting:
+    """disconnect() in two halves: the plugins of the container's (last) network start DEL
+    at once, and run while the caller goes on (the runtime's delete); finish() does the rest.
+    Nothing, if the container holds no network."""
+
+    def __init__(self, engine, container_id: str) -> None:
+        self.engine, self.container_id, self.detaching, self.networks = engine, container_id, None, []
+        try:
+            record = engine.store.load(container_id)
+        except NsboxError:
+            return
+        settings = record.get("NetworkSettings") or {}
+        if settings.get("SandboxKey"):
+            from nsbox.network import attach
+            self.networks = list(settings.get("Networks") or {})
+            self.detaching = attach.Detaching(engine.root, engine.paths.run, container_id, settings,
+                                              record["HostConfig"].get("NetworkRate") or 0)
+
+    def finish(self) -> None:
+        if self.detaching is None:
+            return
+        detaching, self.detaching = self.detaching, None
+        detaching.finish()
+
+        def detached(r: dict) -> None:
+            kept = {name: {"Aliases": endpoint.get("Aliases") or [], "IPAMConfig": endpoint.get("IPAMConfig"),
+                           "MacAddress": r["Config"].get("MacAddress") or ""}
+                    for name, endpoint in (r["NetworkSettings"].get("Networks") or {}).items()}
+            r["NetworkSettings"] = {"Networks": kept, "Ports": {}, "SandboxKey": ""}
+        try:  # (best effort: the DEL is done; a full disk must not keep `rm -f` from finishing)
+            self.engine.store.update(self.container_id, detached)
+        except (NsboxError, OSError):
+            pass
+        try:
+            refresh_peers(self.engine, self.networks)
+        except OSError:
+            pass  # the peers' /etc/hosts keep a stale line until the next change: better than no rm
 
 
 def disconnect(engine, container_id: str) -> None:
     """DEL every network the container is attached to; nothing if it is not."""
-    try:
-        record = engine.store.load(container_id)
-    except NsboxError:
-        return
-    settings = record.get("NetworkSettings") or {}
-    if not settings.get("SandboxKey"):
-        return
-    from nsbox.network import attach
-    attach.detach(engine.root, engine.paths.run, container_id, settings, record["HostConfig"].get("NetworkRate") or 0)
-
-    def detached(r: dict) -> None:
-        kept = {name: {"Aliases": endpoint.get("Aliases") or [], "IPAMConfig": endpoint.get("IPAMConfig"),
-                       "MacAddress": r["Config"].get("MacAddress") or ""}
-                for name, endpoint in (r["NetworkSettings"].get("Networks") or {}).items()}
-        r["NetworkSettings"] = {"Networks": kept, "Ports": {}, "SandboxKey": ""}
-    try:  # (best effort: the DEL is done; a full disk must not keep `rm -f` from finishing)
-        engine.store.update(container_id, detached)
-    except (NsboxError, OSError):
-        pass
-    try:
-        refresh_peers(engine, list(settings.get("Networks") or {}))
-    except OSError:
-        pass  # the peers' /etc/hosts keep a stale line until the next change: better than no rm
+    Disconnecting(engine, container_id).finish()
 
 
-def write_etc_files(engine, record: dict) -> dict:
+def write_etc_files(engine, record: dict, refresh: bool = True) -> dict:
     """hosts, resolv.conf and hostname in the container's directory (or the host's two with
-    --network host, another container's with container:NAME); their paths in the record."""
+    --network host, another container's with container:NAME); their paths in the record.
+    `refresh`: the other containers of its user networks learn its address too."""
     from nsbox.network import etc_files
     host, settings = record["HostConfig"], record.get("NetworkSettings") or {}
     mode = host.get("NetworkMode") or "none"
@@ -108,7 +168,7 @@ def write_etc_files(engine, record: dict) -> dict:
     if mode.startswith("container:"):
         other = engine.get(mode.partition(":")[2])
         paths.update(HostsPath=other.get("HostsPath") or "", ResolvConfPath=other.get("ResolvConfPath") or "")
-    else:
+    elif mode != "host":
         networks = settings.get("Networks") or {}
         addresses = [n["IPAddress"] for n in networks.values() if n.get("IPAddress")]
         gateway = next((n["Gateway"] for n in networks.values() if n.get("Gateway")), "")
@@ -119,7 +179,7 @@ def write_etc_files(engine, record: dict) -> dict:
     etc_files.rewrite(paths["HostnamePath"], hostname + "\n")
     if any(record.get(key) != value for key, value in paths.items()):  # container:NAME's, or an older record's
         record = engine.store.update(record["Id"], lambda r: r.update(paths))
-    if any(name not in ("bridge",) for name in settings.get("Networks") or {}):
+    if refresh and any(name not in ("bridge",) for name in settings.get("Networks") or {}):
         refresh_peers(engine, list(settings["Networks"]), skip=record["Id"])
     return record
 

@@ -61,7 +61,7 @@ def teardown(engine, record: dict, volumes: bool, wait_monitor: bool) -> Steps:
     steps.add("monitor", lambda: _end_monitor(engine, record, wait_monitor, damaged))
     steps.add("runtime state", lambda: _delete_runtime_state(engine, record))
     steps.add("cgroups", lambda: _remove_cgroups(engine, record, damaged))
-    steps.add("network", lambda: _release_network(engine, record))
+    steps.add("network", lambda: _release_network(engine, record, damaged))
     steps.add("root filesystem", lambda: _remove_mounts(engine, record))
     if volumes:
         steps.add("anonymous volumes", lambda: _remove_anonymous_volumes(record))
@@ -174,16 +174,14 @@ def _remove_cgroups(engine, record: dict, damaged: bool) -> None:
         cgroup.remove()
 
 
-def _release_network(engine, record: dict) -> None:
+def _release_network(engine, record: dict, damaged: bool) -> None:
     """CNI DEL of whatever the container still holds (veth, address, port rules); its
     addresses and network namespace file even when the record is too damaged to say more."""
-    from nsbox.network.modes import own_networks, sandbox_path
+    from nsbox.network.modes import sandbox_path
     if (record.get("NetworkSettings") or {}).get("SandboxKey"):
         from nsbox.engine.networking import disconnect
         disconnect(engine, record["Id"])
-    elif record.get("HostConfig") and not own_networks(record["HostConfig"]):
-        pass  # none, host, container:NAME: nsbox gave it no address (no scan of every network's leases)
-    else:  # the record cannot name its networks (damaged, or a crash before it was written)
+    elif damaged:  # the record cannot name its networks (a damaged or never written record)
         from nsbox.network.subnets import release_addresses
         release_addresses(record["Id"])
     sandbox = sandbox_path(engine.paths.run, record["Id"])

@@ -33,51 +33,111 @@ def _call(container_id: str, sandbox: str, index: int, endpoint: dict, mappings:
     return cni.Call(container_id, sandbox, f"eth{index}", runtime_config=runtime_config)
 
 
+class Attaching:
+    """The container's networks being ADDed: the namespace is made and the ports claimed at
+    once, the first network's plugins start and run while the caller goes on (the runtime
+    creates the container in the namespace meanwhile); finish() waits, ADDs the rest and
+    gives the new NetworkSettings. On any failure everything made so far is released again."""
+
+    def __init__(self, root: str, run_dir: str, container_id: str, host_config: dict, settings: dict) -> None:
+        self.root, self.run_dir, self.container_id, self.settings = root, run_dir, container_id, settings
+        self.sandbox = sandbox_path(run_dir, container_id)
+        self.bindings = host_config.get("PortBindings") or {}
+        self.rate = host_config.get("NetworkRate") or 0
+        self.networks = dict(settings.get("Networks") or {})
+        self.results: dict[str, dict] = {}
+        self.mappings: list[dict] = []
+        self.first: cni.Chain | None = None
+        try:
+            self.mappings = ports.claim(self.bindings, container_id) if self.bindings else []
+            netns.create(self.sandbox)
+            if self.networks:
+                self.first = self._chain(0, next(iter(self.networks)))
+        except BaseException:
+            self.cancel()
+            raise
+
+    def _chain(self, index: int, name: str) -> cni.Chain:
+        call = _call(self.container_id, self.sandbox, index, self.networks[name], self.mappings, self.rate)
+        return cni.Chain("ADD", conflists.load(self.root, name), call)
+
+    def finish(self) -> dict:
+        try:
+            for index, name in enumerate(list(self.networks)):
+                chain = self.first if index == 0 and self.first else self._chain(index, name)
+                self.first = None
+                self.results[name] = chain.wait()
+                self.networks[name] = endpoint_settings(chain.conflist, self.networks[name], self.results[name],
+                                                        self.container_id)
+        except BaseException:
+            self.cancel()
+            raise
+        return dict(self.settings, Networks=self.networks, SandboxKey=self.sandbox, CNI=self.results,
+                    PortMappings=self.mappings, Ports=ports.docker_ports(self.mappings, self.bindings),
+                    **_primary(self.networks))
+
+    def cancel(self) -> None:
+        """Wait for a plugin still running, then release everything (safe to repeat)."""
+        if self.first is not None:
+            try:
+                self.first.wait()
+            except Exception:  # noqa: BLE001 - what it made is released below all the same
+                pass
+            self.first = None
+        detach(self.root, self.run_dir, self.container_id,
+               dict(self.settings, CNI=self.results, PortMappings=self.mappings), self.rate)
+
+
 def attach(root: str, run_dir: str, container_id: str, host_config: dict, settings: dict) -> dict:
-    """Make the namespace, publish the ports, ADD every network; the new NetworkSettings.
-    On failure everything made so far is released again."""
-    sandbox = sandbox_path(run_dir, container_id)
-    bindings = host_config.get("PortBindings") or {}
-    rate = host_config.get("NetworkRate") or 0
-    mappings = ports.claim(bindings, container_id) if bindings else []
-    results: dict[str, dict] = {}
-    networks = dict(settings.get("Networks") or {})
-    try:
-        netns.create(sandbox)
-        for index, (name, endpoint) in enumerate(networks.items()):
-            conflist = conflists.load(root, name)
-            results[name] = cni.add(conflist, _call(container_id, sandbox, index, endpoint, mappings, rate))
-            networks[name] = endpoint_settings(conflist, endpoint, results[name], container_id)
-    except BaseException:
-        detach(root, run_dir, container_id, dict(settings, CNI=results, PortMappings=mappings), rate)
-        raise
-    return dict(settings, Networks=networks, SandboxKey=sandbox, CNI=results, PortMappings=mappings,
-                Ports=ports.docker_ports(mappings, bindings), **_primary(networks))
+    """Make the namespace, publish the ports, ADD every network; the new NetworkSettings."""
+    return Attaching(root, run_dir, container_id, host_config, settings).finish()
+
+
+class Detaching:
+    """DEL of every network (in reverse), the last network's plugins started at once so the
+    caller can overlap them with other work; finish() DELs the rest, removes the namespace
+    and frees the ports, and returns what could not be released. Safe to repeat, and after
+    any crash."""
+
+    def __init__(self, root: str, run_dir: str, container_id: str, settings: dict, rate: int = 0) -> None:
+        self.root, self.run_dir, self.container_id, self.rate = root, run_dir, container_id, rate
+        self.sandbox = sandbox_path(run_dir, container_id)
+        self.mappings = settings.get("PortMappings") or []
+        self.results = settings.get("CNI") or {}
+        self.failures: list[str] = []
+        networks = list(enumerate((settings.get("Networks") or {}).items()))
+        self.pending = [step for step in (self._step(index, name, endpoint) for index, (name, endpoint)
+                                          in reversed(networks)) if step is not None]
+        self.running = cni.Chain("DEL", *self.pending.pop(0)) if self.pending else None
+
+    def _step(self, index: int, name: str, endpoint: dict) -> tuple[dict, cni.Call, dict | None] | None:
+        """What DEL of one network needs, or None (a failure noted) if its conflist is gone or broken."""
+        try:
+            conflist = conflists.load(self.root, name)
+        except NetworkError as error:
+            self.failures.append(str(error))
+            return None
+        except Exception as error:  # noqa: BLE001 - a removed or broken conflist: nothing to call
+            self.failures.append(f"network {name}: {error}")
+            return None
+        call = _call(self.container_id, self.sandbox if os.path.exists(self.sandbox) else "", index, endpoint,
+                     self.mappings, self.rate)
+        return (conflist, call, self.results.get(name))
+
+    def finish(self) -> list[str]:
+        chain, self.running = self.running, None
+        while chain is not None:
+            chain.wait()
+            self.failures += chain.failures
+            chain = cni.Chain("DEL", *self.pending.pop(0)) if self.pending else None
+        netns.remove(self.sandbox)
+        ports.release_owner(self.container_id)
+        return self.failures
 
 
 def detach(root: str, run_dir: str, container_id: str, settings: dict, rate: int = 0) -> list[str]:
-    """DEL every network (in reverse), remove the namespace, free the ports; safe to repeat
-    and after any crash. Returns what could not be released (for the caller to report)."""
-    sandbox = sandbox_path(run_dir, container_id)
-    failures: list[str] = []
-    mappings = settings.get("PortMappings") or []
-    results = settings.get("CNI") or {}
-    networks = list((settings.get("Networks") or {}).items())
-    for index in reversed(range(len(networks))):
-        name, endpoint = networks[index]
-        try:
-            conflist = conflists.load(root, name)
-        except NetworkError as error:
-            failures.append(str(error))
-            continue
-        except Exception as error:  # noqa: BLE001 - a removed or broken conflist: nothing to call
-            failures.append(f"network {name}: {error}")
-            continue
-        call = _call(container_id, sandbox if os.path.exists(sandbox) else "", index, endpoint, mappings, rate)
-        failures += cni.delete(conflist, call, results.get(name))
-    netns.remove(sandbox)
-    ports.release_owner(container_id)
-    return failures
+    """DEL every network, remove the namespace, free the ports; what could not be released."""
+    return Detaching(root, run_dir, container_id, settings, rate).finish()
 
 
 def endpoint_settings(conflist: dict, endpoint: dict, result: dict, container_id: str) -> dict:

@@ -60,64 +60,91 @@ def plugin_config(conflist: dict, plugin: dict, call: Call, prev_result: dict | 
 
 def run_plugin(command: str, config: dict, call: Call) -> dict:
     """Exec one plugin; its parsed result ({} for DEL); NetworkError with the plugin's own message."""
+    return start_plugin(command, config, call).wait()
+
+
+def start_plugin(command: str, config: dict, call: Call) -> "Running":
+    """Exec one plugin and hand it its whole config; the caller collects it with wait()."""
     search = cni_path()
     binary = find_plugin(config["type"], search)
     env = {"CNI_COMMAND": command, "CNI_CONTAINERID": call.container_id, "CNI_NETNS": call.netns,
            "CNI_IFNAME": call.ifname, "CNI_PATH": search, "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")}
     if call.args:
         env["CNI_ARGS"] = ";".join(f"{key}={value}" for key, value in call.args.items())
-    status, output, errors = execute(binary, jsonio.dumps(config).encode(), env)
-    output = output.strip()
-    if status != 0:
+    return Running(command, config, binary, jsonio.dumps(config).encode(), env)
+
+
+class Running:
+    """A plugin process under way. posix_spawn and pipes: the subprocess module costs ~22 ms
+    of imports on `nsbox run`'s path. Its stdin is written and closed at once (a config is
+    far below a pipe's 64 KiB), so that a process forked meanwhile (the runtime's init)
+    inherits only read ends and can never keep the plugin waiting."""
+
+    __slots__ = ("command", "config", "pid", "out_read", "err_read")
+
+    def __init__(self, command: str, config: dict, binary: str, stdin: bytes, env: dict[str, str]) -> None:
+        self.command, self.config = command, config
+        in_read, in_write = os.pipe2(os.O_CLOEXEC)
+        out_read, out_write = os.pipe2(os.O_CLOEXEC)
+        err_read, err_write = os.pipe2(os.O_CLOEXEC)
         try:
-            error: dict = jsonio.loads(output)
-            message = error.get("msg", "") + (f": {error['details']}" if error.get("details") else "")
-        except (ValueError, AttributeError):
-            message = (output or errors).decode(errors="replace").strip()
-        raise NetworkError(f"CNI {command} of network {config['name']!r}, plugin {config['type']}: {message}")
-    if not output:
-        return {}
-    try:
-        return jsonio.loads(output)
-    except ValueError:
-        raise NetworkError(f"CNI plugin {config['type']} printed no JSON result: {output[:200]!r}") from None
-
-
-def execute(binary: str, stdin: bytes, env: dict[str, str]) -> tuple[int, bytes, bytes]:
-    """Run `binary` with `stdin`; (exit code, stdout, stderr). posix_spawn and pipes: the
-    subprocess module costs ~22 ms of imports on `nsbox run`'s path."""
-    import select
-    in_read, in_write = os.pipe2(os.O_CLOEXEC)
-    out_read, out_write = os.pipe2(os.O_CLOEXEC)
-    err_read, err_write = os.pipe2(os.O_CLOEXEC)
-    try:
-        pid = os.posix_spawn(binary, [binary], env, file_actions=[
-            (os.POSIX_SPAWN_DUP2, in_read, 0), (os.POSIX_SPAWN_DUP2, out_write, 1), (os.POSIX_SPAWN_DUP2, err_write, 2)])
-    finally:
-        for fd in (in_read, out_write, err_write):
-            os.close(fd)
-    chunks: dict[int, list[bytes]] = {out_read: [], err_read: []}
-    try:
-        view = memoryview(stdin)
-        while view:  # a config is far below a pipe's 64 KiB, but never assume
-            view = view[os.write(in_write, view):]
-        os.close(in_write)
-        in_write = -1
-        open_fds = [out_read, err_read]
-        while open_fds:
-            readable, _, _ = select.select(open_fds, [], [])
-            for fd in readable:
-                data = os.read(fd, 65536)
-                if data:
-                    chunks[fd].append(data)
-                else:
-                    open_fds.remove(fd)
-    finally:
-        for fd in (in_write, out_read, err_read):
-            if fd >= 0:
+            self.pid = os.posix_spawn(binary, [binary], env, file_actions=[
+                (os.POSIX_SPAWN_DUP2, in_read, 0), (os.POSIX_SPAWN_DUP2, out_write, 1),
+                (os.POSIX_SPAWN_DUP2, err_write, 2)])
+        except BaseException:
+            for fd in (in_write, out_read, err_read):
                 os.close(fd)
-        _, wait_status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(wait_status), b"".join(chunks[out_read]), b"".join(chunks[err_read])
+            raise
+        finally:
+            for fd in (in_read, out_write, err_write):
+                os.close(fd)
+        self.out_read, self.err_read = out_read, err_read
+        try:
+            view = memoryview(stdin)
+            while view:
+                view = view[os.write(in_write, view):]
+        except OSError:
+            pass  # the plugin ended without reading: its exit status and output say why
+        finally:
+            os.close(in_write)
+
+    def wait(self) -> dict:
+        """The plugin's parsed result ({} when it printed none); NetworkError with its message."""
+        status, output, errors = self._collect()
+        output = output.strip()
+        if status != 0:
+            try:
+                error: dict = jsonio.loads(output)
+                message = error.get("msg", "") + (f": {error['details']}" if error.get("details") else "")
+            except (ValueError, AttributeError):
+                message = (output or errors).decode(errors="replace").strip()
+            raise NetworkError(f"CNI {self.command} of network {self.config['name']!r}, plugin "
+                               f"{self.config['type']}: {message}")
+        if not output:
+            return {}
+        try:
+            return jsonio.loads(output)
+        except ValueError:
+            raise NetworkError(f"CNI plugin {self.config['type']} printed no JSON result: {output[:200]!r}") from None
+
+    def _collect(self) -> tuple[int, bytes, bytes]:
+        import select
+        chunks: dict[int, list[bytes]] = {self.out_read: [], self.err_read: []}
+        try:
+            open_fds = [self.out_read, self.err_read]
+            while open_fds:
+                readable, _, _ = select.select(open_fds, [], [])
+                for fd in readable:
+                    data = os.read(fd, 65536)
+                    if data:
+                        chunks[fd].append(data)
+                    else:
+                        open_fds.remove(fd)
+        finally:
+            os.close(self.out_read)
+            os.close(self.err_read)
+            _, wait_status = os.waitpid(self.pid, 0)
+        return os.waitstatus_to_exitcode(wait_status), b"".join(chunks[self.out_read]), b"".join(chunks[self.err_read])
 
 
 # Plugins whose whole input is one runtime capability: given none, they return their
@@ -134,25 +161,56 @@ def has_work(plugin: dict, call: Call) -> bool:
     return bool(call.runtime_config.get(capability))
 
 
+class Chain:
+    """A config list run for one container: ADD plugin by plugin in order, each given the
+    previous result; DEL in reverse order, each given ADD's result, every one even when one
+    fails (what it holds must still be released). The first plugin starts at once, so that
+    the caller can overlap it with other work (the runtime's create, its delete) before wait()."""
+
+    __slots__ = ("command", "conflist", "call", "plugins", "result", "running", "failures")
+
+    def __init__(self, command: str, conflist: dict, call: Call, result: dict | None = None) -> None:
+        order = conflist["plugins"] if command == "ADD" else list(reversed(conflist["plugins"]))
+        self.command, self.conflist, self.call, self.result = command, conflist, call, result
+        self.plugins = [plugin for plugin in order if has_work(plugin, call)]
+        self.failures: list[str] = []
+        self.running: Running | None = self._start(0) if self.plugins else None
+
+    def _start(self, index: int) -> Running | None:
+        config = plugin_config(self.conflist, self.plugins[index], self.call, self.result)
+        if self.command == "ADD":
+            return start_plugin("ADD", config, self.call)
+        try:
+            return start_plugin(self.command, config, self.call)
+        except NetworkError as error:  # (a plugin missing from CNI_PATH)
+            self.failures.append(str(error))
+            return None
+
+    def wait(self) -> dict:
+        """ADD: the final result (NetworkError if a plugin failed); DEL: {} (see failures)."""
+        for index in range(len(self.plugins)):
+            running = self.running if index == 0 else self._start(index)
+            self.running = None
+            if running is None:
+                continue
+            if self.command == "ADD":
+                self.result = running.wait()
+                continue
+            try:
+                running.wait()
+            except NetworkError as error:
+                self.failures.append(str(error))
+        self.plugins = []
+        return (self.result or {}) if self.command == "ADD" else {}
+
+
 def add(conflist: dict, call: Call) -> dict:
     """ADD the container to the network; the final result (interfaces, ips, routes, dns)."""
-    result: dict | None = None
-    for plugin in conflist["plugins"]:
-        if has_work(plugin, call):
-            result = run_plugin("ADD", plugin_config(conflist, plugin, call, result), call)
-    return result or {}
+    return Chain("ADD", conflist, call).wait()
 
 
 def delete(conflist: dict, call: Call, result: dict | None) -> list[str]:
-    """DEL the container from the network, every plugin in reverse order even when one fails
-    (what it holds must still be released); the failures' messages."""
-    failures = []
-    for plugin in reversed(conflist["plugins"]):
-        if not has_work(plugin, call):
-            continue
-        try:
-            run_plugin("DEL", plugin_config(conflist, plugin, call, result), call)
-        except NetworkError as error:
-            failures.append(str(error))
-    return failures
-
+    """DEL the container from the network; the failures' messages."""
+    chain = Chain("DEL", conflist, call, result)
+    chain.wait()
+    return chain.failures
