@@ -18,9 +18,10 @@ pytestmark = pytest.mark.skipif(DOCKER is None, reason="the docker CLI is not in
 
 
 class Served:
-    def __init__(self, nsbox, socket: str) -> None:
+    def __init__(self, nsbox, socket: str, pid: int) -> None:
         self.nsbox = nsbox
         self.socket = socket
+        self.pid = pid  # the server's
         self.env = {key: value for key, value in os.environ.items() if key != "DOCKER_CONTEXT"}
         self.env["DOCKER_HOST"] = f"unix://{socket}"
         self.env["DOCKER_CONFIG"] = os.path.join(os.path.dirname(socket), "docker-config")
@@ -40,7 +41,7 @@ def served(nsbox, tmp_path):
     server = subprocess.Popen(nsbox.command("serve", "-H", f"unix://{socket}"), stdin=subprocess.DEVNULL,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     nsbox.wait_for(lambda: os.path.exists(socket), timeout=30, what="the socket")
-    yield Served(nsbox, socket)
+    yield Served(nsbox, socket, server.pid)
     server.terminate()
     assert server.wait(timeout=30) == 0
     assert not os.path.exists(socket)

@@ -13,18 +13,6 @@ SUBCOMMANDS = {"ls": "ps", "list": "ps", "ps": "ps", "rm": "rm", "remove": "rm",
 USAGE = "usage: nsbox container COMMAND [ARGS...]\n  commands: " + ", ".join(sorted(SUBCOMMANDS) + ["prune"])
 
 
-def prune_containers(engine) -> list[str]:
-    """Remove every stopped container (and its anonymous volumes), and what interrupted runs and
-    removals left with no record; their IDs."""
-    from nsbox.engine.removal import sweep
-    removed = sweep(engine)
-    for record in engine.list(include_stopped=True):
-        if record["State"]["Status"] in ("exited", "created", "dead"):
-            engine.remove(record["Id"], volumes=True)
-            removed.append(record["Id"])
-    return removed
-
-
 def main(argv: list[str], root: str) -> int:
     from nsbox.cli.main import COMMANDS
     from nsbox.errors import ConfigError
@@ -35,6 +23,7 @@ def main(argv: list[str], root: str) -> int:
         from nsbox.flags import parse
         parse(argv[1:], {"-f": "force", "--force": "force"}, "usage: nsbox container prune [-f]",
               stop_at_positional=False)
+        from nsbox.engine.disk_usage import prune_containers
         removed = prune_containers(Engine(root))
         sys.stdout.write("Deleted Containers:\n" + "".join(cid + "\n" for cid in removed) + "\n" if removed else "")
         sys.stdout.write("Total reclaimed space: 0B\n")

@@ -12,7 +12,7 @@ HEADINGS = {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT",
 
 
 def _layer_size(path: str) -> int:
-    from nsbox.cli.system import tree_size
+    from nsbox.engine.disk_usage import tree_size
     return tree_size(path)
 
 

@@ -87,10 +87,8 @@ def container_size(engine, record: dict) -> str:
     """-s: the writable layer's size, and with the image's "(virtual ...)", in Docker's units."""
     import os
     from nsbox.engine.humanize import human_size
-    from nsbox.cli.system import tree_size
-    from nsbox.image.rootfs import rootfs_path
-    writable = tree_size(os.path.join(os.path.dirname(rootfs_path(engine.root, record["Id"])), "upper")) \
-        if record.get("Image") else 0
+    from nsbox.engine.disk_usage import writable_layer_size
+    writable = writable_layer_size(engine, record)
     image_size = 0
     if record.get("Image"):
         try:

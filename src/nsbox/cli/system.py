@@ -1,28 +1,10 @@
 """nsbox system df | prune: disk used by images, containers and volumes; remove what is unused."""
 from __future__ import annotations
 
-import os
+import json
 import sys
 
 USAGE = "usage: nsbox system df [-v] [--format FORMAT]\n       nsbox system prune [-f] [-a] [--volumes]"
-
-
-def tree_size(path: str) -> int:
-    total = 0
-    for directory, _, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(directory, name)).st_blocks * 512
-            except OSError:
-                pass
-    return total
-
-
-def _writable_layer(engine, record: dict) -> int:
-    if not record.get("Image"):
-        return 0
-    from nsbox.image.rootfs import rootfs_path
-    return tree_size(os.path.join(os.path.dirname(rootfs_path(engine.root, record["Id"])), "upper"))
 
 
 DF_DEFAULT = "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
@@ -33,72 +15,64 @@ def df(engine, form: str | None = None, verbose: bool = False) -> None:
     """Docker's `system df`: images, containers and local volumes: counts, sizes, what is reclaimable."""
     from nsbox.cli.formatting import render
     from nsbox.cli.gotemplate import Struct
+    from nsbox.engine.disk_usage import disk_usage
     from nsbox.engine.humanize import human_size
-    records = engine.list(include_stopped=True)
-    try:
-        from nsbox.image.store import ImageStore
-        images = ImageStore(engine.root).images()
-    except Exception:  # an unreadable image store must not hide the rest
-        images = []
-    used_images = {r.get("Image") for r in records}
-    sizes = {r["Id"]: _writable_layer(engine, r) for r in records}
-    running = {r["Id"] for r in records if r["State"]["Status"] in ("running", "paused")}
-    volumes = sorted(os.listdir(engine.paths.volumes)) if os.path.isdir(engine.paths.volumes) else []
-    links = {name: sum(1 for r in records for m in r.get("Mounts") or [] if m.get("Name") == name) for name in volumes}
-    volume_sizes = {name: tree_size(os.path.join(engine.paths.volumes, name)) for name in volumes}
+    usage = disk_usage(engine)
+    images, containers, volumes = usage["Images"], usage["Containers"], usage["Volumes"]
 
-    def row(kind: str, total: int, active: int, size: int, reclaimable: int):
-        share = f" ({reclaimable * 100 // size}%)" if size else ""
-        return Struct("*formatter.diskUsageImagesContext", Type=kind, TotalCount=str(total), Active=str(active),
-                      Size=human_size(size, 4), Reclaimable=human_size(reclaimable, 4) + share)
-    rows = [row("Images", len(images), len(used_images & {i.id for i in images}), sum(i.size for i in images),
-                sum(i.size for i in images if i.id not in used_images)),
-            row("Containers", len(records), len(running), sum(sizes.values()),
-                sum(size for cid, size in sizes.items() if cid not in running)),
-            row("Local Volumes", len(volumes), sum(1 for name in volumes if links[name]), sum(volume_sizes.values()),
-                sum(size for name, size in volume_sizes.items() if not links[name])),
-            row("Build Cache", 0, 0, 0, 0)]
-    if not verbose:
+    def row(kind: str, items: list[dict], active, size) -> Struct:
+        total = sum(size(item) for item in items)
+        reclaimable = sum(size(item) for item in items if not active(item))
+        share = f" ({reclaimable * 100 // total}%)" if total else ""
+        return Struct("*formatter.diskUsageImagesContext", Type=kind, TotalCount=str(len(items)),
+                      Active=str(sum(1 for item in items if active(item))), Size=human_size(total, 4),
+                      Reclaimable=human_size(reclaimable, 4) + share)
+    rows = [row("Images", images, lambda i: i["Containers"], lambda i: i["Size"]),
+            row("Containers", containers, lambda c: c["State"] in ("running", "paused"), lambda c: c["SizeRw"]),
+            row("Local Volumes", volumes, lambda v: v["UsageData"]["RefCount"], lambda v: v["UsageData"]["Size"]),
+            row("Build Cache", [], bool, len)]
+    if verbose:
+        sys.stdout.write(_verbose(images, containers, volumes))
+    else:
         sys.stdout.write(render(form, rows, DF_HEADINGS, DF_DEFAULT))
-        return
-    from nsbox.engine.docker_shape import ago, short, status_text
+
+
+def _verbose(images: list[dict], containers: list[dict], volumes: list[dict]) -> str:
+    import time
+
     from nsbox.cli.formatting import tabwrite
-    counts = {image.id: sum(1 for r in records if r.get("Image") == image.id) for image in images}
+    from nsbox.cli.ps import ellipsis
+    from nsbox.engine.docker_shape import short
+    from nsbox.engine.humanize import human_duration, human_size
+
+    def ago(epoch: int) -> str:
+        return f"{human_duration(max(0.0, time.time() - epoch))} ago" if epoch else "N/A"
     out = ["Images space usage:", "", tabwrite(["REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE"
                                                "\tCONTAINERS"] + [
-        "\t".join([*(_repository_tag(name) if name else ("<none>", "<none>")), image.id[7:19],
-                   f"{ago(image.config.created)} ago" if image.config.created else "N/A", human_size(image.size),
-                   "0B", human_size(image.size), str(counts[image.id])])
-        for image in images for name in (image.names or [""])]).rstrip("\n"), "", "Containers space usage:", "",
+        "\t".join([*_repository_tag(name), image["Id"][7:19], ago(image["Created"]), human_size(image["Size"]),
+                   "0B", human_size(image["Size"]), str(image["Containers"])])
+        for image in images for name in image["RepoTags"]]).rstrip("\n"), "", "Containers space usage:", "",
         tabwrite(["CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES"] + [
-            "\t".join([short(r["Id"]), (r.get("Config") or {}).get("Image") or "", _quoted_command(r),
-                       str(sum(1 for m in r.get("Mounts") or [] if m.get("Type") == "volume")), human_size(sizes[r["Id"]]),
-                       f"{ago(r['Created'])} ago" if r.get("Created") else "", status_text(r), r.get("Name") or ""])
-            for r in records]).rstrip("\n"), "", "Local Volumes space usage:", "",
-        tabwrite(["VOLUME NAME\tLINKS\tSIZE"] + [f"{name}\t{links[name]}\t{human_size(volume_sizes[name])}"
-                                                for name in volumes]).rstrip("\n"),
+            "\t".join([short(c["Id"]), c["Image"], json.dumps(ellipsis(c["Command"], 20), ensure_ascii=False),
+                       str(sum(1 for m in c["Mounts"] if m["Type"] == "volume")), human_size(c["SizeRw"]),
+                       ago(c["Created"]), c["Status"], c["Names"][0].lstrip("/")])
+            for c in containers]).rstrip("\n"), "", "Local Volumes space usage:", "",
+        tabwrite(["VOLUME NAME\tLINKS\tSIZE"] + [f"{v['Name']}\t{v['UsageData']['RefCount']}\t"
+                                                f"{human_size(v['UsageData']['Size'])}" for v in volumes]).rstrip("\n"),
         "", "Build cache usage: 0B", ""]
-    sys.stdout.write("\n".join(out) + "\n")
+    return "\n".join(out) + "\n"
 
 
 def _repository_tag(name: str) -> tuple[str, str]:
-    from nsbox.image.reference import parse_reference
-    from nsbox.image.store import UNTAGGED
-    if name.startswith(UNTAGGED):
+    if name == "<none>:<none>":
         return "<none>", "<none>"
+    from nsbox.image.reference import parse_reference
     reference = parse_reference(name)
     return reference.with_tag(None).familiar(), reference.tag or "<none>"
 
 
-def _quoted_command(record: dict) -> str:
-    import json
-
-    from nsbox.cli.ps import command_words, ellipsis
-    return json.dumps(ellipsis(" ".join(command_words(record)), 20), ensure_ascii=False)
-
-
 def prune(engine, all_images: bool, volumes: bool) -> None:
-    from nsbox.cli.container import prune_containers
+    from nsbox.engine.disk_usage import prune_containers
     from nsbox.engine.quantities import format_size
     removed = prune_containers(engine)
     sys.stdout.write("Deleted Containers:\n" + "".join(cid + "\n" for cid in removed) if removed else "")

@@ -88,3 +88,17 @@ def export(engine, reference: str, out) -> None:
     with tarfile.open(fileobj=out, mode="w|") as archive:
         for name in sorted(os.listdir(root)):
             archive.add(os.path.join(root, name), arcname=name, recursive=True)
+
+
+def changes(engine, reference: str) -> list[tuple[str, str]]:
+    """What the container added ("A"), changed ("C") and deleted ("D") in its root filesystem:
+    (kind, path) pairs, from its overlay's upper directory against the image's layers."""
+    from nsbox.errors import StateError
+    from nsbox.image.commit import changes as layer_changes
+    from nsbox.image.rootfs import rootfs_path
+    from nsbox.image.store import ImageStore
+    record = engine.get(reference)
+    if not record.get("Image"):
+        raise StateError(f"container {record['Name']} runs a --rootfs directory: it has no layer of changes")
+    upper = os.path.join(os.path.dirname(rootfs_path(engine.root, record["Id"])), "upper")
+    return list(layer_changes(upper, ImageStore(engine.root).resolve(record["Image"]).layer_dirs()))

@@ -30,17 +30,24 @@ class Watch:
                 self.close()
                 check(-1, "inotify_add_watch", directory)
 
-    def wait(self, timeout: float | None, *others: int) -> list[int]:
-        """Block until a change, one of `others` is readable, or `timeout` seconds; the
-        `others` that are readable."""
-        readable, _, _ = select.select([self.fd, *others], [], [], timeout)
-        if self.fd in readable:
+    def wait(self, timeout: float | None, *readable: int, hangup: tuple[int, ...] = ()) -> list[int]:
+        """Block until a change, one of `readable` has data (or an end), one of `hangup` is
+        closed by its peer (a socket whose other side may have half-closed it), or `timeout`
+        seconds; the fds of the last two kinds that are ready."""
+        poller = select.poll()
+        poller.register(self.fd, select.POLLIN)
+        for fd in readable:
+            poller.register(fd, select.POLLIN)
+        for fd in hangup:
+            poller.register(fd, 0)  # POLLHUP and POLLERR are always reported
+        ready = [fd for fd, _ in poller.poll(None if timeout is None else timeout * 1000)]
+        if self.fd in ready:
             try:
                 while os.read(self.fd, 65536):
                     pass
             except BlockingIOError:
                 pass
-        return [fd for fd in readable if fd != self.fd]
+        return [fd for fd in ready if fd != self.fd]
 
     def close(self) -> None:
         if self.fd >= 0:

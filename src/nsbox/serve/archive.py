@@ -1,27 +1,15 @@
-"""/containers/ID/archive (docker cp both ways) and /containers/ID/export."""
+"""/containers/ID/archive (docker cp both ways), /containers/ID/export and /containers/ID/changes."""
 from __future__ import annotations
 
 import json
 import os
 
+from nsbox.serve.http import Chunks
+
 
 def _engine(handler):
     from nsbox.engine.containers import Engine
     return Engine(handler.root)
-
-
-class Chunks:
-    """A binary file whose writes go out as chunks of the answer."""
-
-    def __init__(self, handler) -> None:
-        self.handler = handler
-
-    def write(self, data: bytes) -> int:
-        self.handler.chunk(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
 
 
 def _path_stat(handler, name: str, path: str) -> tuple[str, str]:
@@ -66,11 +54,7 @@ def archive_get(handler, request, name: str) -> None:
     handler.send_header("Transfer-Encoding", "chunked")
     handler.end_headers()
 
-    class Chunks:
-        def write(self, data: bytes) -> int:
-            handler.chunk(bytes(data))
-            return len(data)
-    copy_from_as_tar(_engine(handler), name, path, Chunks())
+    copy_from_as_tar(_engine(handler), name, path, Chunks(handler))
     handler.end_stream()
 
 
@@ -82,3 +66,20 @@ def archive_put(handler, request, name: str) -> None:
     data = request.body()  # read first: an error answer must not leave the body in the connection
     copy_to_from_tar(_engine(handler), name, io.BytesIO(data), request.query.get("path") or "/")
     handler.send_empty(200)
+
+
+def export(handler, request, name: str) -> None:
+    """`docker export`: the container's root filesystem as a tar stream."""
+    from nsbox.engine.file_copy import container_root, export as export_root
+    engine = _engine(handler)
+    container_root(engine, name, through_process=False)  # a missing container is a 404 before the stream
+    handler.start_stream("application/x-tar")
+    export_root(engine, name, Chunks(handler))
+    handler.end_stream()
+
+
+def changes(handler, request, name: str) -> None:
+    """`docker diff`: [{"Path", "Kind"}], Kind 0 changed, 1 added, 2 deleted."""
+    from nsbox.engine.file_copy import changes as container_changes
+    kinds = {"C": 0, "A": 1, "D": 2}
+    handler.send_json([{"Path": path, "Kind": kinds[kind]} for kind, path in container_changes(_engine(handler), name)])

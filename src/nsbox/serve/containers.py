@@ -1,5 +1,5 @@
 """/containers/...: create, inspect, list, start, stop, kill, restart, pause, remove, prune,
-top, changes, resize. Each calls the engine in this process, as the Python API does: a start
+top, resize. Each calls the engine in this process, as the Python API does: a start
 forks the container's monitor from this threaded server, which is safe because the monitor's
 first act is to close every inherited descriptor and everything it imports is imported here
 first (warm_up). The streams (wait, attach, logs, stats) are in serve.streams."""
@@ -111,6 +111,11 @@ def remove(handler, request, name: str) -> None:
                        "attempting removal or force remove")
     engine.remove(record["Id"], force=request.flag("force"), volumes=request.flag("v"))
     handler.send_empty(204)
+
+
+def prune(handler, request) -> None:
+    from nsbox.engine.disk_usage import prune_containers
+    handler.send_json({"ContainersDeleted": prune_containers(_engine(handler)), "SpaceReclaimed": 0})
 
 
 def resize(handler, request, name: str) -> None:

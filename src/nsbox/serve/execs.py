@@ -47,9 +47,6 @@ def inspect(handler, request, name: str) -> None:
 
 def resize(handler, request, name: str) -> None:
     """The size of an exec's terminal (-t): set on the pty it runs on, which the process sees."""
-    import fcntl
-    import struct
-    import termios
     found = _get(name)
     rows, columns = (request.query.get(key) or "0" for key in ("h", "w"))
     if not (rows.isdigit() and columns.isdigit()):
@@ -57,8 +54,15 @@ def resize(handler, request, name: str) -> None:
     with _LOCK:
         master = found.get("terminal", -1)
         if master >= 0:
-            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", int(rows), int(columns), 0, 0))
+            _set_size(master, int(rows), int(columns))
     handler.send_empty(200)
+
+
+def _set_size(master: int, rows: int, columns: int) -> None:
+    import fcntl
+    import struct
+    import termios
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
 
 
 def nsbox_program() -> list[str]:
@@ -130,6 +134,9 @@ def _run_with_pipes(handler, command: list[str], found: dict) -> int:
 def _run_on_terminal(handler, command: list[str], found: dict) -> int:
     master, slave = os.openpty()
     found["terminal"] = master
+    size = found["body"].get("ConsoleSize") or [0, 0]  # [rows, columns] (API 1.42+): sized from the start
+    if len(size) == 2 and all(isinstance(n, int) and n > 0 for n in size):
+        _set_size(master, *size)
     process = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
                                preexec_fn=_controlling_terminal)
     os.close(slave)

@@ -207,6 +207,20 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
+class Chunks:
+    """A binary file whose writes go out as chunks of a streamed answer (tar archives)."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    def write(self, data: bytes) -> int:
+        self.handler.chunk(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
 def frame(stream: int, data: bytes) -> bytes:
     """One frame of Docker's multiplexed stream: 1 stdout, 2 stderr."""
     return struct.pack(">BxxxL", stream, len(data)) + data

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from nsbox.serve.http import ApiError
+from nsbox.serve.http import ApiError, Chunks
 
 
 def list_(handler, request) -> None:
@@ -50,25 +50,24 @@ def tag(handler, request, name: str) -> None:
     handler.send_empty(201)
 
 
+def prune(handler, request) -> None:
+    """Unnamed images no container uses (filter dangling=false: as `nsbox image prune -a`), and
+    the blobs and layers nothing keeps."""
+    from nsbox.image.manage import prune as prune_images
+    filters = json.loads(request.query.get("filters") or "{}")
+    wanted = filters.get("dangling") or ["true"]
+    dangling = all(str(value).lower() in ("true", "1") for value in (wanted if isinstance(wanted, (list, dict))
+                                                                     else [wanted]))
+    removed, freed = prune_images(handler.root, dangling=dangling)
+    handler.send_json({"ImagesDeleted": [{"Deleted": line.rsplit(" ", 1)[-1]} for line in removed
+                                         if line.startswith("unnamed image ")] or None, "SpaceReclaimed": freed})
+
+
 def remove(handler, request, name: str) -> None:
     from nsbox.image.manage import remove_image
     lines = remove_image(handler.root, name, force=request.flag("force"))
     handler.send_json([{"Untagged" if line.startswith("Untagged") else "Deleted": line.split(": ", 1)[-1]}
                        for line in lines])
-
-
-class _Chunks:
-    """A binary file whose writes go out as chunks of the answer."""
-
-    def __init__(self, handler) -> None:
-        self.handler = handler
-
-    def write(self, data: bytes) -> int:
-        self.handler.chunk(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
 
 
 def save(handler, request, name: str | None = None) -> None:
@@ -81,7 +80,7 @@ def save(handler, request, name: str | None = None) -> None:
     for each in names:
         ImageStore(handler.root).resolve(each)  # a missing image is a 404 before the stream starts
     handler.start_stream("application/x-tar")
-    save_images(handler.root, names, _Chunks(handler))
+    save_images(handler.root, names, Chunks(handler))
     handler.end_stream()
 
 

@@ -25,11 +25,15 @@ class Routes:
 
 
 def all_routes() -> Routes:
-    from nsbox.serve import archive, containers, execs, images, networks, streams, system
+    from nsbox.serve import archive, build, containers, execs, images, networks, streams, system
     routes = Routes()
     for method, pattern, handler in (
             ("GET", "/_ping", system.ping), ("HEAD", "/_ping", system.ping), ("GET", "/version", system.version),
             ("GET", "/info", system.info), ("GET", "/events", system.events),
+            ("GET", "/system/df", system.disk_usage), ("POST", "/build", build.build),
+            ("POST", "/containers/prune", containers.prune), ("POST", "/images/prune", images.prune),
+            ("POST", "/volumes/prune", system.volume_prune),
+            ("GET", f"/containers/{ID}/export", archive.export), ("GET", f"/containers/{ID}/changes", archive.changes),
             ("GET", "/containers/json", containers.list_), ("POST", "/containers/create", containers.create),
             ("GET", f"/containers/{ID}/json", containers.inspect), ("POST", f"/containers/{ID}/start", containers.start),
             ("POST", f"/containers/{ID}/attach", streams.attach), ("POST", f"/containers/{ID}/wait", streams.wait),

@@ -133,8 +133,11 @@ def _stream_log(handler, record: dict, options: LogOptions, chunked: bool) -> No
                 handler.wfile.flush()
             if not options.follow or not running:
                 break
-            # a hijacked client may half-close its side (no stdin): only a failed write ends attach
-            if watch.wait(RECHECK, *([handler.connection.fileno()] if chunked else [])) and handler.client_gone():
+            if chunked:
+                if watch.wait(RECHECK, handler.connection.fileno()) and handler.client_gone():
+                    break
+            # a hijacked client may half-close its side (no stdin): it is gone when it hangs up
+            elif watch.wait(RECHECK, hangup=(handler.connection.fileno(),)):
                 break
     if log is not None:
         log.close()

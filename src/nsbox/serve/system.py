@@ -1,4 +1,4 @@
-"""/_ping, /version, /info, /events, and the network and volume listings."""
+"""/_ping, /version, /info, /system/df, /events, and volumes."""
 from __future__ import annotations
 
 import json
@@ -114,6 +114,27 @@ def volume_create(handler, request) -> None:
 
 def volume_inspect(handler, request, name: str) -> None:
     handler.send_json(_volumes(handler).inspect(name))
+
+
+def volume_prune(handler, request) -> None:
+    """Unused anonymous volumes (filter all=true: every unused one), as Docker's API 1.42+ does."""
+    from nsbox.engine.disk_usage import tree_size
+    filters = json.loads(request.query.get("filters") or "{}")
+    every = any(str(value).lower() in ("true", "1") for value in _values(filters.get("all")))
+    found = _volumes(handler)
+    sizes = {name: tree_size(os.path.join(found.top, name)) for name in found.names()}
+    removed = found.prune(every=every)
+    handler.send_json({"VolumesDeleted": removed, "SpaceReclaimed": sum(sizes.get(name, 0) for name in removed)})
+
+
+def _values(value) -> list:
+    return [] if value is None else list(value) if isinstance(value, (list, dict)) else [value]
+
+
+def disk_usage(handler, request) -> None:
+    from nsbox.engine.containers import Engine
+    from nsbox.engine.disk_usage import disk_usage as usage
+    handler.send_json(usage(Engine(handler.root)))
 
 
 def volume_remove(handler, request, name: str) -> None:

@@ -1,0 +1,176 @@
+"""nsbox serve's build, export, diff, system df and prune endpoints, attach with stdin and
+terminal sizes, and streams whose clients die — driven by the real docker CLI and docker-py,
+each checked against nsbox's own store so that no other daemon could pass them."""
+from __future__ import annotations
+
+import io
+import os
+import pty
+import signal
+import subprocess
+import tarfile
+
+import pytest
+
+from tests.engine.test_serve import DOCKER, served  # noqa: F401 - the served fixture
+
+pytestmark = pytest.mark.skipif(DOCKER is None, reason="the docker CLI is not installed")
+
+
+def test_build_through_the_classic_builder_and_docker_py(served, tmp_path):
+    context = tmp_path / "context"
+    (context / "sub").mkdir(parents=True)
+    (context / "sub" / "Containerfile").write_text("FROM busybox\nARG WORD=none\nCOPY note /note\n"
+                                                   "RUN echo built-$WORD > /made\nLABEL team=a\n")
+    (context / "note").write_text("from the context\n")
+    env = dict(served.env, DOCKER_BUILDKIT="0")  # no buildx here: the CLI's classic builder sends a tar context
+    built = subprocess.run([DOCKER, "build", "-t", "made:1", "-f", str(context / "sub" / "Containerfile"), "--build-arg", "WORD=cli",
+                            str(context)], env=env, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    assert "Successfully tagged made:1" in built.stdout
+    assert served.nsbox.out("run", "--rm", "made:1", "cat", "/made", "/note") == "built-cli\nfrom the context\n"
+    assert served.nsbox.out("image", "inspect", "-f", "{{.Config.Labels.team}}", "made:1") == "a\n"
+    docker = pytest.importorskip("docker")
+    client = docker.DockerClient(base_url=f"unix://{served.socket}", version="auto")
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        data = b"FROM busybox\nRUN echo py > /made\n"
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    image, _ = client.images.build(fileobj=io.BytesIO(archive.getvalue()), custom_context=True, tag="made:py")
+    assert image.id == served.nsbox.out("image", "inspect", "-f", "{{.Id}}", "made:py").strip()
+    assert served.nsbox.out("run", "--rm", "made:py", "cat", "/made") == "py\n"
+    with pytest.raises(docker.errors.BuildError):
+        client.images.build(fileobj=io.BytesIO(_tar({"Dockerfile": b"FROM busybox\nRUN exit 7\n"})),
+                            custom_context=True, tag="broken")
+    client.close()
+    served.docker("rmi", "made:1", "made:py")
+
+
+def _tar(files: dict[str, bytes]) -> bytes:
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return archive.getvalue()
+
+
+def test_export_diff_system_df_and_prunes(served, tmp_path):
+    served.docker("run", "--name", "changed", "busybox", "sh", "-c", "echo x > /new; rm /etc/passwd")
+    diff = served.docker("diff", "changed").stdout
+    assert diff == served.nsbox.out("diff", "changed") and "A /new\n" in diff and "D /etc/passwd\n" in diff
+    exported = str(tmp_path / "rootfs.tar")
+    served.docker("export", "-o", exported, "changed")
+    with tarfile.open(exported) as tar:
+        assert tar.extractfile("new").read() == b"x\n" and "etc/passwd" not in tar.getnames()
+    served.docker("run", "-d", "--name", "alive", "busybox", "sleep", "1000")
+    served.docker("volume", "create", "unused")
+    df = served.docker("system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}").stdout.splitlines()
+    assert df[:3] == ["Images 1 1", "Containers 2 1", "Local Volumes 1 0"]
+    pruned = served.docker("container", "prune", "-f").stdout
+    assert served.nsbox.out("inspect", "-f", "{{.Id}}", "changed", check=False) == ""  # gone from nsbox's store
+    assert served.nsbox.out("ps", "-a", "--format", "{{.Names}}") == "alive\n" and "Deleted Containers" in pruned
+    served.docker("volume", "prune", "-f")  # API 1.42+: only anonymous volumes without --all
+    assert "unused" in served.nsbox.out("volume", "ls")
+    served.docker("volume", "prune", "-a", "-f")
+    assert "unused" not in served.nsbox.out("volume", "ls")
+    served.docker("rm", "-f", "alive")
+
+
+def _on_terminal(served, argv: list[str], rows: int, columns: int) -> tuple[int, int]:
+    """The docker CLI on a real pseudo-terminal of the given size: (pid, master fd)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        import fcntl
+        import struct
+        import termios
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        os.execve(DOCKER, [DOCKER, *argv], served.env)
+    return pid, fd
+
+
+def _read_until(fd: int, wanted: bytes, nsbox, what: str) -> bytes:
+    seen = b""
+
+    def more() -> bool:
+        nonlocal seen
+        import select
+        if select.select([fd], [], [], 0.2)[0]:
+            seen += os.read(fd, 4096)
+        return wanted in seen
+    nsbox.wait_for(more, timeout=60, what=what)
+    return seen
+
+
+def test_run_it_takes_stdin_and_the_terminal_size_and_exec_it_too(served):
+    pid, fd = _on_terminal(served, ["run", "-it", "--name", "shell", "busybox", "sh", "-c",
+                                    "echo ready; while read line; do [ $line = end ] && exit 3; "
+                                    "echo got-$line; stty size; done"], 33, 101)
+    _read_until(fd, b"ready", served.nsbox, "the shell to start")
+    os.write(fd, b"one\n")
+    _read_until(fd, b"got-one", served.nsbox, "the line typed into the attached terminal")
+    # the size the docker CLI sent (POST /containers/ID/resize) is the container's terminal's
+    tries = iter(range(1000))
+    served.nsbox.wait_for(lambda: os.write(fd, f"t{next(tries)}\n".encode()) and
+                          b"33 101" in _read_until(fd, b"got-t", served.nsbox, "an answer"),
+                          timeout=60, what="the container's terminal to have the client's size")
+    os.write(fd, b"end\n")
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 3
+    assert served.nsbox.out("inspect", "-f", "{{.State.ExitCode}} {{.Config.Tty}}", "shell") == "3 true\n"
+    served.docker("run", "-d", "--name", "term", "busybox", "sleep", "1000")
+    pid, fd = _on_terminal(served, ["exec", "-it", "term", "sh", "-c", "stty size; read line; echo got-$line"],
+                           27, 91)
+    _read_until(fd, b"27 91", served.nsbox, "the exec's terminal to have the client's size")
+    os.write(fd, b"two\n")
+    _read_until(fd, b"got-two", served.nsbox, "the exec to read its input")
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    served.docker("rm", "-f", "term", "shell")
+
+
+def _server_state(pid: int) -> tuple[int, int, list[int]]:
+    """(threads, open fds, child processes) of the server."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        children.append(int(entry))
+            except (OSError, IndexError):
+                pass
+    return len(os.listdir(f"/proc/{pid}/task")), len(os.listdir(f"/proc/{pid}/fd")), children
+
+
+def test_clients_killed_during_attach_and_stats_leave_nothing_behind(served):
+    served.docker("run", "-d", "--name", "quiet", "busybox", "sleep", "1000")  # attach: no output to fail on
+    served.docker("run", "-dit", "--name", "tty", "busybox", "sh")  # attach with stdin: a forwarding thread
+    threads, fds, children = _server_state(served.pid)
+    assert children == []
+    clients = [subprocess.Popen([DOCKER, "attach", "quiet"], env=served.env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+               subprocess.Popen([DOCKER, "stats", "quiet"], env=served.env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)]
+    terminal_pid, terminal_fd = _on_terminal(served, ["attach", "tty"], 24, 80)
+    os.write(terminal_fd, b"echo attached-$((6*7))\n")
+    _read_until(terminal_fd, b"attached-42", served.nsbox, "input through the attach to reach the shell")
+    assert clients[1].stdout.readline()  # type: ignore[union-attr]  # the stats stream is flowing
+    served.nsbox.wait_for(lambda: _server_state(served.pid)[0] >= threads + 3, what="the streams' threads")
+    for client in clients:
+        client.kill()
+        client.wait()
+    os.kill(terminal_pid, signal.SIGKILL)
+    os.waitpid(terminal_pid, 0)
+    os.close(terminal_fd)
+
+    def released() -> bool:
+        now_threads, now_fds, now_children = _server_state(served.pid)
+        return now_threads <= threads and now_fds <= fds and not now_children
+    served.nsbox.wait_for(released, timeout=30, what="the server to let go of the dead clients' threads and fds")
+    assert served.nsbox.state("quiet")["Status"] == "running"  # the containers go on without their clients
+    assert served.nsbox.state("tty")["Status"] == "running"
+    served.docker("rm", "-f", "quiet", "tty")
