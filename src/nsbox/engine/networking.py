@@ -279,18 +279,25 @@ def network_users(engine, name: str) -> list[str]:
 
 
 def set_networks(engine, reference: str, name: str, connect_it: bool, aliases: list[str], ip: str) -> None:
-    """`network connect/disconnect` of a container that is not running (it joins or leaves
-    the network at its next start)."""
+    """`network connect/disconnect`: a running container joins or leaves the network at once
+    (nsbox.engine.network_connect), any other at its next start."""
     from nsbox.errors import StateError
     from nsbox.network import conflists
     from nsbox.network.modes import own_networks
     record = engine.get(reference)
-    if record["State"]["Status"] in ("running", "paused", "restarting"):
-        raise StateError(f"container {record['Name']} is {record['State']['Status']}: stop it first "
-                         "(nsbox connects networks at start)")
     if not own_networks(record["HostConfig"]) and connect_it:
         raise StateError(f"container {record['Name']} uses --network {record['HostConfig']['NetworkMode']}: "
                          "it cannot join other networks")
+    status = record["State"]["Status"]
+    if status in ("running", "paused") and record["NetworkSettings"].get("SandboxKey"):
+        from nsbox.engine import network_connect
+        if connect_it:
+            network_connect.connect_running(engine, record, name, aliases, ip)
+        else:
+            network_connect.disconnect_running(engine, record, name)
+        return
+    if status in ("running", "paused", "restarting"):
+        raise StateError(f"container {record['Name']} is {status}: try again once it runs or has stopped")
     conflists.load(engine.root, name)
 
     def change(r: dict) -> None:

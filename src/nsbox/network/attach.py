@@ -19,9 +19,9 @@ def bandwidth(rate: int) -> dict:
     return {"ingressRate": rate, "ingressBurst": burst, "egressRate": rate, "egressBurst": burst}
 
 
-def _call(container_id: str, sandbox: str, index: int, endpoint: dict, mappings: list[dict], rate: int) -> cni.Call:
+def _call(container_id: str, sandbox: str, ifname: str, endpoint: dict, mappings: list[dict], rate: int) -> cni.Call:
     runtime_config: dict = {}
-    if index == 0 and mappings:
+    if mappings:
         runtime_config["portMappings"] = mappings
     address = (endpoint.get("IPAMConfig") or {}).get("IPv4Address")
     if address:
@@ -30,7 +30,20 @@ def _call(container_id: str, sandbox: str, index: int, endpoint: dict, mappings:
         runtime_config["mac"] = endpoint["MacAddress"]
     if rate:
         runtime_config["bandwidth"] = bandwidth(rate)
-    return cni.Call(container_id, sandbox, f"eth{index}", runtime_config=runtime_config)
+    return cni.Call(container_id, sandbox, ifname, runtime_config=runtime_config)
+
+
+def interfaces(settings: dict) -> dict[str, str]:
+    """network name -> the container's interface on it (eth0, eth1 ... in the order of
+    Networks where NetworkSettings does not say: a record of an older nsbox)."""
+    named = settings.get("Interfaces") or {}
+    return {name: named.get(name) or f"eth{index}" for index, name in enumerate(settings.get("Networks") or {})}
+
+
+def free_interface(settings: dict) -> str:
+    """The first ethN that none of the container's networks uses."""
+    used = set(interfaces(settings).values())
+    return next(f"eth{index}" for index in range(len(used) + 1) if f"eth{index}" not in used)
 
 
 class Attaching:
@@ -58,7 +71,8 @@ class Attaching:
             raise
 
     def _chain(self, index: int, name: str) -> cni.Chain:
-        call = _call(self.container_id, self.sandbox, index, self.networks[name], self.mappings, self.rate)
+        call = _call(self.container_id, self.sandbox, f"eth{index}", self.networks[name],
+                     self.mappings if index == 0 else [], self.rate)  # ports: on the first network
         return cni.Chain("ADD", conflists.load(self.root, name), call)
 
     def finish(self) -> dict:
@@ -73,8 +87,9 @@ class Attaching:
             self.cancel()
             raise
         return dict(self.settings, Networks=self.networks, SandboxKey=self.sandbox, CNI=self.results,
+                    Interfaces={name: f"eth{index}" for index, name in enumerate(self.networks)},
                     PortMappings=self.mappings, Ports=ports.docker_ports(self.mappings, self.bindings),
-                    **_primary(self.networks))
+                    **primary(self.networks))
 
     def cancel(self) -> None:
         """Wait for a plugin still running, then release everything (safe to repeat)."""
@@ -85,7 +100,7 @@ class Attaching:
                 pass
             self.first = None
         detach(self.root, self.run_dir, self.container_id,
-               dict(self.settings, CNI=self.results, PortMappings=self.mappings), self.rate)
+               dict(self.settings, CNI=self.results, PortMappings=self.mappings, Interfaces={}), self.rate)
 
 
 def attach(root: str, run_dir: str, container_id: str, host_config: dict, settings: dict) -> dict:
@@ -105,12 +120,13 @@ class Detaching:
         self.mappings = settings.get("PortMappings") or []
         self.results = settings.get("CNI") or {}
         self.failures: list[str] = []
-        networks = list(enumerate((settings.get("Networks") or {}).items()))
-        self.pending = [step for step in (self._step(index, name, endpoint) for index, (name, endpoint)
-                                          in reversed(networks)) if step is not None]
+        self.interfaces = interfaces(settings)
+        self.pending = [step for step in (self._step(name, endpoint) for name, endpoint
+                                          in reversed(list((settings.get("Networks") or {}).items())))
+                        if step is not None]
         self.running = cni.Chain("DEL", *self.pending.pop(0)) if self.pending else None
 
-    def _step(self, index: int, name: str, endpoint: dict) -> tuple[dict, cni.Call, dict | None] | None:
+    def _step(self, name: str, endpoint: dict) -> tuple[dict, cni.Call, dict | None] | None:
         """What DEL of one network needs, or None (a failure noted) if its conflist is gone or broken."""
         try:
             conflist = conflists.load(self.root, name)
@@ -120,8 +136,9 @@ class Detaching:
         except Exception as error:  # noqa: BLE001 - a removed or broken conflist: nothing to call
             self.failures.append(f"network {name}: {error}")
             return None
-        call = _call(self.container_id, self.sandbox if os.path.exists(self.sandbox) else "", index, endpoint,
-                     self.mappings, self.rate)
+        ifname = self.interfaces[name]
+        call = _call(self.container_id, self.sandbox if os.path.exists(self.sandbox) else "", ifname, endpoint,
+                     self.mappings if ifname == "eth0" else [], self.rate)
         return (conflist, call, self.results.get(name))
 
     def finish(self) -> list[str]:
@@ -140,6 +157,36 @@ def detach(root: str, run_dir: str, container_id: str, settings: dict, rate: int
     return Detaching(root, run_dir, container_id, settings, rate).finish()
 
 
+def add_network(root: str, container_id: str, sandbox: str, name: str, ifname: str, endpoint: dict,
+                rate: int) -> tuple[dict, dict]:
+    """ADD one more network to a running container's namespace: (its endpoint settings, the
+    CNI result). On failure what the plugins made is released again."""
+    conflist = conflists.load(root, name)
+    call = _call(container_id, sandbox, ifname, endpoint, [], rate)
+    try:
+        result = cni.add(conflist, call)
+    except BaseException:
+        cni.delete(conflist, call, None)
+        raise
+    return endpoint_settings(conflist, endpoint, result, container_id), result
+
+
+def remove_network(root: str, container_id: str, sandbox: str, name: str, settings: dict, rate: int) -> list[str]:
+    """DEL one network of a running container (its ports go with eth0's); the failures."""
+    ifname = interfaces(settings)[name]
+    endpoint = (settings.get("Networks") or {})[name]
+    mappings = (settings.get("PortMappings") or []) if ifname == "eth0" else []
+    call = _call(container_id, sandbox if os.path.exists(sandbox) else "", ifname, endpoint, mappings, rate)
+    return cni.delete(conflists.load(root, name), call, (settings.get("CNI") or {}).get(name))
+
+
+def primary(networks: dict) -> dict:
+    """NetworkSettings' top-level address fields: the first network's, as Docker's."""
+    first: dict = next(iter(networks.values()), {})
+    return {"IPAddress": first.get("IPAddress", ""), "IPPrefixLen": first.get("IPPrefixLen", 0),
+            "Gateway": first.get("Gateway", ""), "MacAddress": first.get("MacAddress", "")}
+
+
 def endpoint_settings(conflist: dict, endpoint: dict, result: dict, container_id: str) -> dict:
     """One entry of NetworkSettings.Networks, from the CNI result."""
     interfaces = result.get("interfaces") or []
@@ -156,27 +203,22 @@ def endpoint_settings(conflist: dict, endpoint: dict, result: dict, container_id
             "DNSNames": endpoint.get("DNSNames") or []}
 
 
-def _primary(networks: dict) -> dict:
-    first: dict = next(iter(networks.values()), {})
-    return {"IPAddress": first.get("IPAddress", ""), "IPPrefixLen": first.get("IPPrefixLen", 0),
-            "Gateway": first.get("Gateway", ""), "MacAddress": first.get("MacAddress", "")}
-
-
 def set_rate(root: str, run_dir: str, container_id: str, settings: dict, rate: int) -> None:
     """--network-rate on a running container: the bandwidth plugin's DEL, then its ADD with
     the new rate (CNI has no update), on every network."""
     sandbox = sandbox_path(run_dir, container_id)
-    for index, (name, endpoint) in enumerate((settings.get("Networks") or {}).items()):
+    names = interfaces(settings)
+    for name, endpoint in (settings.get("Networks") or {}).items():
         conflist = conflists.load(root, name)
         for plugin in conflist["plugins"]:
             if plugin.get("type") != "bandwidth":
                 continue
             previous = (settings.get("CNI") or {}).get(name)
-            old = _call(container_id, sandbox, index, endpoint, [], 0)
+            old = _call(container_id, sandbox, names[name], endpoint, [], 0)
             cni.run_plugin("DEL", cni.plugin_config(conflist, plugin, old, previous), old)
             _remove_shaping(previous or {})
             if rate:
-                new = _call(container_id, sandbox, index, endpoint, [], rate)
+                new = _call(container_id, sandbox, names[name], endpoint, [], rate)
                 cni.run_plugin("ADD", cni.plugin_config(conflist, plugin, new, previous), new)
 
 
