@@ -150,6 +150,9 @@ def test_tty_gives_the_program_a_terminal_and_collects_its_output(client):
     assert client.containers.run("busybox", ["echo", "hi"], tty=True, remove=True) == b"hi\r\n"
     slow = client.run("busybox", ["sleep", "30"], tty=True, timeout=0.5)
     assert slow.timed_out and slow.exit_code == 137
+    with client.containers.run("busybox", ["sh", "-c", "tty"], tty=True, detach=True) as detached:
+        assert detached.wait(timeout=30)["StatusCode"] == 0
+        assert list(detached.logs()) == [b"/dev/pts/0\n"]  # a terminal line in the log, as nsbox logs shows it
 
 
 def test_program_not_found_is_127(client):
