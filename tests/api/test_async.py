@@ -65,9 +65,13 @@ def test_cancelling_arun_kills_and_removes_the_container(client):
     assert time.monotonic() - started < 10
 
 
-def test_wait_async(client):
+def test_wait_async(client, monkeypatch):
+    """The loop is woken by the container's state changing (inotify), not by a clock: with
+    the periodic recheck an hour away, the exit is still seen (60 s: a guard against a hang)."""
+    monkeypatch.setattr("nsbox.api.containers.RECHECK", 3600.0)
+
     async def main(container) -> dict:
-        return await container.wait_async(timeout=30)
+        return await asyncio.wait_for(container.wait_async(), 60)
     container = client.containers.run("busybox", ["sh", "-c", "sleep 0.3; exit 7"], detach=True)
     try:
         assert asyncio.run(main(container)) == {"StatusCode": 7, "OOMKilled": False, "Error": None}

@@ -13,8 +13,11 @@ from nsbox.api import monitors
 from nsbox.api.result import Result
 from nsbox.engine.containers import Engine
 
+RECHECK = 1.0  # seconds between wait_async's looks at a container whose live state did not change
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import asyncio
     import builtins
     from typing import Any
 
@@ -102,15 +105,31 @@ class Container:
         return {"StatusCode": code, "OOMKilled": bool(self._record["State"].get("OOMKilled")), "Error": None}
 
     async def wait_async(self, timeout: float | None = None) -> dict[str, object]:
-        """wait() for asyncio: polls the store every 20 ms, with no thread."""
+        """wait() for asyncio, with no thread and no polling: the event loop watches the
+        container's live state (inotify) and reads it again when it changes, and every
+        RECHECK seconds (an exit that a vanished monitor never recorded)."""
         import asyncio
         import time
+
+        from nsbox.linux.inotify import Watch
         deadline = None if timeout is None else time.monotonic() + timeout
-        while (code := self._engine.exit_code_if_done(self.id)) is None:
-            if deadline is not None and time.monotonic() >= deadline:
-                from nsbox.errors import WaitTimeout
-                raise WaitTimeout(f"container {self.short_id} still runs after {timeout} s")
-            await asyncio.sleep(0.02)
+        changed = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        with Watch([os.path.dirname(self._engine.store.live_path(self.id))]) as watch:
+            loop.add_reader(watch.fd, _drain_and_set, watch.fd, changed)
+            try:
+                while (code := self._engine.exit_code_if_done(self.id)) is None:
+                    left = RECHECK if deadline is None else min(RECHECK, deadline - time.monotonic())
+                    if left <= 0:
+                        from nsbox.errors import WaitTimeout
+                        raise WaitTimeout(f"container {self.short_id} still runs after {timeout} s")
+                    try:
+                        await asyncio.wait_for(changed.wait(), left)
+                    except TimeoutError:
+                        pass
+                    changed.clear()
+            finally:
+                loop.remove_reader(watch.fd)
         self.reload()
         monitors.reap()
         return {"StatusCode": code, "OOMKilled": bool(self._record["State"].get("OOMKilled")), "Error": None}
@@ -239,6 +258,16 @@ class Container:
 
         from nsbox.engine.file_copy import copy_to_from_tar
         copy_to_from_tar(self._engine, self.id, io.BytesIO(data), path)
+
+
+def _drain_and_set(fd: int, changed: asyncio.Event) -> None:
+    """The inotify fd is readable: empty it, and wake wait_async."""
+    try:
+        while os.read(fd, 65536):
+            pass
+    except BlockingIOError:
+        pass
+    changed.set()
 
 
 class Containers:
