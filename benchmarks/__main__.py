@@ -64,7 +64,8 @@ def main() -> int:
     bench = Bench()
     try:
         for number, case in enumerate(cases):
-            budget = share_of_deadline(case, options.deadline - (time.monotonic() - started), len(cases) - number)
+            budget = share_of_deadline(case, options.deadline - (time.monotonic() - started),
+                                       sum(later.budget for later in cases[number:]))
             print(f"{case.name}: {case.title} (load {load()}; budget {budget:.0f} s)", flush=True)
             case_started = time.monotonic()
             results = run_case(case, bench, options.runs, budget=budget)

@@ -77,7 +77,7 @@ class Case:
     warmup: int = 2
     cpu_comparable: bool = False
     note: str = ""  # how the case is run, shown under its table
-    budget: float = 30.0  # seconds of timed rounds; past it the case stops after its current round
+    budget: float = 15.0  # seconds of timed rounds; past it the case stops after its current round
 
 
 @dataclass
@@ -104,12 +104,15 @@ def quiet(argv: list[str], timeout: float = 600, **kwargs) -> subprocess.Complet
     return result
 
 
-def share_of_deadline(case: Case, seconds_left: float, cases_left: int) -> float:
+def share_of_deadline(case: Case, seconds_left: float, budgets_left: float) -> float:
     """The case's budget of timed rounds within a whole run's deadline: its own budget, or
-    less: half its fair share of the time left (the other half pays for set-up, warm-up
-    rounds and the rounds past the budget), so that the run ends near its deadline however
+    less: its share of half the time left, in proportion to its budget among the budgets of
+    the cases still to run (the other half pays for set-up, warm-up rounds and the rounds
+    every case runs whatever its budget), so that the run ends near its deadline however
     many cases there are. The harness still runs MIN_ROUNDS rounds, whatever the budget."""
-    return max(0.0, min(case.budget, seconds_left / max(cases_left, 1) / 2))
+    if budgets_left <= 0:
+        return 0.0
+    return max(0.0, min(case.budget, seconds_left / 2 * case.budget / budgets_left))
 
 
 def run_case(case: Case, bench: "Bench", runs: int | None = None, log: Callable[[str], None] = print,

@@ -133,7 +133,7 @@ TOOL_CGROUP_NAMES = ("libpod_parent", "machine.slice", "system.slice", "docker",
 # network interfaces and firewall chains the compared tools make (podman's CNI bridge,
 # dockerd's, the CNI plugins' chains, nsbox's own bridges and chains)
 TOOL_LINK_PREFIXES = ("cni-podman", "podman", "docker", "br-", "nsboxb")
-TOOL_CHAIN_PREFIXES = ("CNI-", "DOCKER", "NETAVARK", "NSBOX")
+TOOL_CHAIN_PREFIXES = ("CNI-", "DOCKER", "NETAVARK", "NSBOX-nsboxb", "NSBOX-nsbox0")  # (not the test suites' nsboxt*)
 
 
 def network_snapshot() -> set[str]:

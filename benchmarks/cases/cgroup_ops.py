@@ -44,5 +44,5 @@ def operation(key: str):
     return contenders
 
 
-CASES = [Case(key, title, operation(key), order=70, baseline="nsbox-runtime", runs=10, cpu_comparable=True)
+CASES = [Case(key, title, operation(key), order=70, baseline="nsbox-runtime", runs=10, cpu_comparable=True, budget=5)
          for key, (title, _) in OPERATIONS.items()]

@@ -20,5 +20,5 @@ def contenders(bench: Bench) -> list[Contender]:
 
 
 CASES = [Case("ctr-runtime", "ctr run --rm busybox /bin/true: containerd with nsbox-runtime or runc", contenders,
-              order=25, baseline="ctr + nsbox-runtime", runs=10,
+              order=25, baseline="ctr + nsbox-runtime", runs=10, budget=10,
               note="a private containerd; the same shim and image, only --runc-binary differs.")]

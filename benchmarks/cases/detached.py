@@ -86,6 +86,6 @@ def ctr_remove(ctr: list[str]) -> None:
 
 
 CASES = [Case("detached", f"{COUNT} detached sleep containers: time to start them all", contenders,
-              order=40, runs=3, warmup=1,
+              order=40, runs=3, warmup=0, budget=0,  # (run-rm, just before, warmed every tool)
               note="Helper per container: nsbox's monitor, podman's conmon, containerd's shim (docker, ctr); "
                    "PSS and RSS from /proc/PID/smaps_rollup with all 10 running.")]

@@ -17,4 +17,4 @@ def contenders(bench) -> list[Contender]:
 
 
 CASES = [Case("floors", "floors: an interpreter, namespaces, a process", contenders, order=80,
-              baseline="python -S -c pass", runs=15, cpu_comparable=True)]
+              baseline="python -S -c pass", runs=15, cpu_comparable=True, budget=5)]

@@ -171,6 +171,6 @@ def plugin_costs(bench: Bench) -> list[Contender]:
 
 
 CASES = [Case("net-default", "run --rm busybox /bin/true on each tool's default network", default_network,
-              order=30, runs=15),
+              order=30, runs=15, budget=30),
          Case("net-plugins", "one CNI plugin exec each, as nsbox calls them (and lo up in process)", plugin_costs,
-              order=31, baseline="lo up: ioctl in process", runs=10)]
+              order=31, baseline="lo up: ioctl in process", runs=10, budget=10)]

@@ -36,6 +36,6 @@ def contenders(bench: Bench) -> list[Contender]:
     return found
 
 
-CASES = [Case("run-rm", "run --rm --network none busybox /bin/true", contenders, order=20, runs=10,
+CASES = [Case("run-rm", "run --rm --network none busybox /bin/true", contenders, order=20, runs=15, budget=45,
               note="podman: own root/runroot/tmpdir, cgroupfs, runc, --cgroups=no-conmon; docker: a private "
                    "dockerd (--bridge none --iptables=false); ctr: a private containerd with runc.")]

@@ -41,6 +41,6 @@ def contenders(bench: Bench) -> list[Contender]:
 
 
 CASES = [Case("runtime", "OCI runtime: run a /bin/true bundle (create, start, wait, delete)", contenders,
-              order=10, baseline="nsbox-runtime", runs=15, cpu_comparable=True,
+              order=10, baseline="nsbox-runtime", runs=15, cpu_comparable=True, budget=25,
               note="Every runtime alike runs inside `unshare -m` with the cgroup2 `unified` mount detached "
                    "(crun refuses this hybrid layout otherwise); the wrapper alone is the last row.")]

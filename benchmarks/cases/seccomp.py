@@ -56,9 +56,9 @@ def runtime(bench: Bench) -> list[Contender]:
 
 CASES = [
     Case("seccomp-run", "run --rm busybox /bin/true with Docker's default seccomp profile and without", engine,
-         order=25, baseline="nsbox (default seccomp)", runs=15,
+         order=25, baseline="nsbox (default seccomp)", runs=15, budget=10,
          note="the default profile's BPF is compiled at the first start and cached by digest"),
     Case("seccomp-runtime", "OCI runtime: a /bin/true bundle with the default profile and without", runtime,
-         order=12, baseline="nsbox-runtime (default profile)", runs=15, cpu_comparable=True,
+         order=12, baseline="nsbox-runtime (default profile)", runs=15, cpu_comparable=True, budget=10,
          note="runtimes inside `unshare -m` with cgroup2's unified mount detached, as the runtime case"),
 ]

@@ -63,6 +63,6 @@ def _docker_py(bench: Bench) -> list[Contender]:
 
 
 CASES = [Case("serve-docker-cli", "docker run --rm through nsbox serve vs dockerd", _docker_cli, order=80, runs=10,
-              baseline="docker CLI -> nsbox serve"),
+              baseline="docker CLI -> nsbox serve", budget=10),
          Case("serve-docker-py", "docker-py containers.run through nsbox serve vs dockerd", _docker_py, order=81,
-              runs=10, baseline="docker-py -> nsbox serve")]
+              runs=10, baseline="docker-py -> nsbox serve", budget=10)]

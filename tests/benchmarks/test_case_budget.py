@@ -24,9 +24,9 @@ def test_a_large_budget_runs_every_round():
 
 def test_a_run_deadline_shrinks_the_budgets_of_the_cases_left():
     case = slow_case(budget=30)
-    assert share_of_deadline(case, seconds_left=500, cases_left=5) == 30  # its own budget fits
-    assert share_of_deadline(case, seconds_left=100, cases_left=5) == 10  # half its fair share
-    assert share_of_deadline(case, seconds_left=-20, cases_left=1) == 0  # past the deadline: the minimum rounds
+    assert share_of_deadline(case, seconds_left=500, budgets_left=150) == 30  # its own budget fits
+    assert share_of_deadline(case, seconds_left=100, budgets_left=150) == 10  # its share of half the time left
+    assert share_of_deadline(case, seconds_left=-20, budgets_left=30) == 0  # past the deadline: the minimum rounds
 
 
 def test_a_given_budget_overrides_the_case_own():
