@@ -70,6 +70,25 @@ def test_connect_and_disconnect_a_stopped_container(client):
         net.remove()
 
 
+def test_connect_and_disconnect_a_running_container_at_once(client):
+    net = client.networks.create("livenet")
+    try:
+        with client.containers.run("busybox", ["sleep", "100"], detach=True, name="late", network="none") as late:
+            with pytest.raises(nsbox.StateError, match="cannot join"):
+                net.connect(late)  # --network none has no interfaces to add
+        with client.containers.run("busybox", ["sleep", "100"], detach=True, name="joiner") as joiner:
+            net.connect(joiner, aliases=["buddy"])
+            subnet_prefix = net.attrs["IPAM"]["Config"][0]["Subnet"].rpartition(".")[0] + "."
+            assert subnet_prefix in joiner.exec(["ip", "-o", "-4", "addr"], text=True).stdout
+            reach = client.run("busybox", ["ping", "-c1", "-W2", "buddy"], network=net, timeout=30)
+            assert reach.exit_code == 0, reach
+            net.disconnect(joiner)
+            assert subnet_prefix not in joiner.exec(["ip", "-o", "-4", "addr"], text=True).stdout
+            assert client.run("busybox", ["ping", "-c1", "-W1", "buddy"], network=net, timeout=30).exit_code != 0
+    finally:
+        net.remove()
+
+
 def test_prune_removes_only_unused_user_networks(client):
     used, unused = client.networks.create("used"), client.networks.create("unused")
     try:

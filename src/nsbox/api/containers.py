@@ -321,10 +321,7 @@ class Containers:
         return [Container(self._engine, record) for record in records if matches(record, wanted)]
 
     def prune(self) -> builtins.list[str]:
-        """Remove every stopped container; their IDs."""
-        removed = []
-        for record in self._engine.list(include_stopped=True):
-            if record["State"]["Status"] in ("created", "exited", "dead"):
-                self._engine.remove(record["Id"])
-                removed.append(record["Id"])
-        return removed
+        """Remove every stopped container (and its anonymous volumes), as `nsbox container
+        prune`; their IDs."""
+        from nsbox.engine.disk_usage import prune_containers
+        return prune_containers(self._engine)

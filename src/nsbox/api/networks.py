@@ -3,7 +3,7 @@ engine's networking — the networks `nsbox network` makes and lists.
 
 Containers on one user-defined network reach each other by name (and alias); a
 container joins with `network=net` (the object or its name) in run/containers.run, or
-`net.connect(container)` while it is not running (it joins at its next start).
+`net.connect(container)`: a running one at once, any other at its next start.
 """
 from __future__ import annotations
 
@@ -53,14 +53,14 @@ class Network:
 
     def connect(self, container: Container | str, *, aliases: builtins.list[str] | None = None,
                 ipv4_address: str | None = None) -> None:
-        """Attach a container that is not running; it joins the network at its next start
-        (nsbox connects networks at start), reachable by its name and `aliases`."""
+        """Attach a container, reachable on the network by its name and `aliases`: a running
+        one at once (a new interface), any other at its next start."""
         from nsbox.engine.networking import set_networks
         set_networks(self._engine, _reference(container), self.name, True, list(aliases or []), ipv4_address or "")
         self.reload()
 
     def disconnect(self, container: Container | str) -> None:
-        """Detach a container that is not running from the network."""
+        """Detach a container from the network (a running one at once)."""
         from nsbox.engine.networking import set_networks
         set_networks(self._engine, _reference(container), self.name, False, [], "")
         self.reload()
