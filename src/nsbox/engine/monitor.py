@@ -172,13 +172,13 @@ def _become_monitor(engine, container_id: str, report_fd: int) -> None:
 MONITOR_MODULES = (
     "ipaddress", "json", "select", "socket", "subprocess", "nsbox.cgroups.cgroup", "nsbox.cgroups.devices",
     "nsbox.cgroups.host", "nsbox.cgroups.lifecycle", "nsbox.cgroups.limits", "nsbox.cgroups.plan",
-    "nsbox.cgroups.v1_limits", "nsbox.engine.console", "nsbox.engine.monitor_build", "nsbox.engine.networking",
-    "nsbox.engine.seccomp_profile", "nsbox.engine.spec", "nsbox.linux.namespaces", "nsbox.network.attach",
-    "nsbox.network.cni", "nsbox.network.conflists", "nsbox.network.isolation", "nsbox.network.netns",
-    "nsbox.network.subnets", "nsbox.oci.seccomp", "nsbox.runtime.bundle", "nsbox.runtime.channel",
-    "nsbox.runtime.console_socket", "nsbox.runtime.create", "nsbox.runtime.idmapped_mounts",
-    "nsbox.runtime.init_options", "nsbox.runtime.notices", "nsbox.runtime.preflight",
-    "nsbox.runtime.seccomp_filter", "nsbox.runtime.start", "nsbox.runtime.state")
+    "nsbox.cgroups.v1_limits", "nsbox.cgroups.interface_files", "nsbox.engine.console",
+    "nsbox.engine.monitor_build", "nsbox.engine.networking", "nsbox.engine.seccomp_profile", "nsbox.engine.spec",
+    "nsbox.linux.namespaces", "nsbox.network.attach", "nsbox.network.cni", "nsbox.network.conflists",
+    "nsbox.network.isolation", "nsbox.network.netns", "nsbox.network.subnets", "nsbox.oci.seccomp",
+    "nsbox.runtime.bundle", "nsbox.runtime.channel", "nsbox.runtime.console_socket", "nsbox.runtime.create",
+    "nsbox.runtime.idmapped_mounts", "nsbox.runtime.init_options", "nsbox.runtime.notices",
+    "nsbox.runtime.preflight", "nsbox.runtime.seccomp_filter", "nsbox.runtime.start", "nsbox.runtime.state")
 
 
 def import_monitor_modules() -> None:

@@ -57,7 +57,7 @@ class InputForwarder:
         from nsbox.engine.attach_server import SOCKET, connect
         from nsbox.errors import NotFound
         directory = self.engine.paths.container(self.container_id)
-        with Watch([directory]) as watch:
+        with Watch([directory], {SOCKET}) as watch:
             while True:
                 try:
                     return connect(os.path.join(directory, SOCKET))

@@ -113,7 +113,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         request = Request(self, method)
-        began = time.monotonic()
+        began, cpu = time.monotonic(), time.thread_time()
         try:
             assert self.routes is not None, "nsbox serve sets the routes before serving"
             handler, params = self.routes.find(method, request.path)
@@ -126,7 +126,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # a body the handler did not read must not pass for a request
             self.send_json({"message": str(error) or type(error).__name__}, status_for(error))
         finally:
-            self.log_message("done %s %s in %.1f ms", method, request.path, (time.monotonic() - began) * 1000)
+            self.log_message("done %s %s in %.1f ms (%.1f ms CPU)", method, request.path,
+                             (time.monotonic() - began) * 1000, (time.thread_time() - cpu) * 1000)
 
     def do_GET(self) -> None:
         self._dispatch("GET")

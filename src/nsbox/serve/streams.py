@@ -10,6 +10,7 @@ import json
 import os
 import time
 
+from nsbox.engine.events import JOURNAL
 from nsbox.linux.inotify import Watch
 from nsbox.serve.http import ApiError, frame
 
@@ -34,7 +35,7 @@ def wait(handler, request, name: str) -> None:
     record = engine.get(name)
     from nsbox.engine.events import journal_path
     path = journal_path(handler.root)
-    with Watch([handler.root]) as watch:
+    with Watch([handler.root], {JOURNAL}) as watch:
         offset = os.path.getsize(path) if os.path.exists(path) else 0
         handler.start_stream()
         code = _wait_for(handler, watch, engine, record, condition, path, offset)
@@ -116,7 +117,7 @@ def _stream_log(handler, record: dict, options: LogOptions, chunked: bool) -> No
     directory = engine.paths.container(record["Id"])
     path = os.path.join(directory, "container.log")
     first = True
-    with Watch([directory, handler.root]) as watch:
+    with Watch([directory, handler.root], {"container.log", JOURNAL}) as watch:
         log = _open(path)  # before it exists (attach before start) everything it will hold is new
         offset = os.fstat(log.fileno()).st_size if log is not None and options.from_end else 0
         while True:

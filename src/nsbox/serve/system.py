@@ -68,7 +68,7 @@ def events(handler, request) -> None:
     wanted = json.loads(request.query.get("filters") or "{}")
     from nsbox.linux.inotify import Watch
     from nsbox.linux.store_files import read_whole_lines
-    with Watch([handler.root]) as watch:  # the journal's directory: woken when an event is written
+    with Watch([handler.root], {os.path.basename(path)}) as watch:  # woken when an event is written
         while until is None or time.time() < until:
             complete, offset = read_whole_lines(path, offset)
             handler.chunk(b"".join(line + b"\n" for line in complete.splitlines()
