@@ -199,6 +199,8 @@ def network_leaks(test_dir: str) -> list[str]:
             left.append(f"port forwarding rules: {sorted(rules)}")
     if leaks.netns_files(test_dir):
         left.append(f"netns files: {sorted(leaks.netns_files(test_dir))}")
+    if leaks.test_links():
+        left.append(f"links a test made on the host: {sorted(leaks.test_links())}")
     networks = leaks.network_claims(test_dir)
     if networks:
         left.append(f"networks (bridge, subnet claim): {sorted(networks)}")

@@ -131,6 +131,15 @@ def subordinate_ids() -> tuple[bytes, bytes]:
 NETWORK_STATE = "/run/nsbox-network"
 
 
+# Links a test makes on the host itself (a veth pair as a macvlan parent): this session's prefix.
+TEST_LINK_PREFIX = f"nsbx{os.getpid():x}"
+
+
+def test_links() -> set[str]:
+    """This session's test-made host links still there (and macvlan/ipvlan links on them)."""
+    return {name for name in os.listdir("/sys/class/net") if name.startswith(TEST_LINK_PREFIX)}
+
+
 def bridge_ports(bridge: str) -> set[str]:
     """veth ends still attached to `bridge` (a container's left-over host side)."""
     try:

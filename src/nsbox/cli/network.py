@@ -4,13 +4,15 @@ from __future__ import annotations
 import sys
 
 USAGE = """usage: nsbox network COMMAND
-  create [--driver bridge] [--subnet CIDR] [--gateway IP] [--ip-range CIDR] [--internal] [--label K=V] NAME
+  create [--driver bridge|macvlan|ipvlan] [-o parent=IF] [-o macvlan_mode=M|ipvlan_mode=M] [--subnet CIDR]
+         [--gateway IP] [--ip-range CIDR] [--internal] [--label K=V] NAME
   ls [-q] [--format FORMAT]          inspect [-f FORMAT] NAME...          rm NAME...          prune
   connect [--alias NAME] [--ip IP] NETWORK CONTAINER          disconnect NETWORK CONTAINER
 Each network is a CNI config list in the root's networks/ directory (NSBOX_CNI_CONFIG_DIR)."""
 
 CREATE_FLAGS = {"-d=": "driver", "--driver=": "driver", "--subnet=": "subnet", "--gateway=": "gateway",
-                "--ip-range=": "ip_range", "--internal": "internal", "--label=": "label*"}
+                "--ip-range=": "ip_range", "--internal": "internal", "--label=": "label*", "-o=": "opt*",
+                "--opt=": "opt*"}
 
 
 LS_DEFAULT = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
@@ -47,15 +49,18 @@ def _create(_command: str, argv: list[str], root: str) -> int:
     options, names = parse(argv, CREATE_FLAGS, USAGE, stop_at_positional=False)
     if len(names) != 1:
         raise ConfigError("NAME", f"name one network\n{USAGE}")
-    driver = options.get("driver") or "bridge"
-    if driver != "bridge":
-        raise ConfigError("--driver", f"{driver!r} is not supported yet: use bridge")
-    labels = {}
+    labels, opts = {}, {}
     for item in options.get("label") or []:
         key, _, value = item.partition("=")
         labels[key] = value
-    conflist = manage.create_bridge(root, names[0], options.get("subnet") or "", options.get("gateway") or "",
-                                    options.get("ip_range") or "", bool(options.get("internal")), labels)
+    for item in options.get("opt") or []:
+        key, separator, value = item.partition("=")
+        if not separator:
+            raise ConfigError("--opt", f"must be KEY=VALUE (as parent=eth0), got {item!r}")
+        opts[key] = value
+    conflist = manage.create(root, names[0], options.get("driver") or "bridge", options.get("subnet") or "",
+                             options.get("gateway") or "", options.get("ip_range") or "",
+                             bool(options.get("internal")), labels, opts)
     print(conflist["nsbox"]["id"])
     return 0
 

@@ -323,7 +323,8 @@ def docker_network(conflist: dict, users: list[str]) -> dict:
     return {"Name": conflist["name"], "Id": meta.get("id", ""), "Created": meta.get("created", ""),
             "Driver": meta.get("driver", conflists.main_plugin(conflist).get("type", "")),
             "Internal": bool(meta.get("internal")), "IPAM": {"Driver": "host-local", "Config": [config]},
-            "Options": {"com.docker.network.bridge.name": conflists.bridge_name(conflist)},
+            "Options": ({"com.docker.network.bridge.name": conflists.bridge_name(conflist)} if conflists.bridge_name(conflist)
+                        else {"parent": meta.get("parent", "")}),
             "Labels": meta.get("labels") or {}, "Containers": users, "ConfList": conflist}
 
 

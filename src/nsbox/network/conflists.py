@@ -90,12 +90,9 @@ def ipam_range(conflist: dict) -> dict:
     return ranges[0][0]
 
 
-def make_bridge(name: str, bridge: str, subnet: str, gateway: str, ip_range: str, internal: bool,
-                labels: dict[str, str], network_id: str) -> dict:
-    """A conflist for a bridge network: bridge + host-local, portmap (-p), bandwidth (--network-rate).
-    Outbound NAT is one rule per network (nsbox.network.isolation), not the plugin's ipMasq."""
+def _ipam(subnet: str, gateway: str, ip_range: str, internal: bool, data_dir: str) -> dict:
+    """host-local over one IPv4 range (checked), with a default route unless --internal."""
     import ipaddress
-    from nsbox.network import subnets
     net = ipaddress.ip_network(subnet, strict=False)
     gateway = gateway or str(net.network_address + 1)
     if ipaddress.ip_address(gateway) not in net:
@@ -110,9 +107,18 @@ def make_bridge(name: str, bridge: str, subnet: str, gateway: str, ip_range: str
             raise ConfigError("--ip-range", f"{part} is not inside the subnet {net}")
         address_range["rangeStart"] = str(part.network_address + (1 if part.prefixlen < 31 else 0))
         address_range["rangeEnd"] = str(part.broadcast_address - (1 if part.prefixlen < 31 else 0))
-    ipam: dict = {"type": "host-local", "ranges": [[address_range]], "dataDir": subnets.ipam_dir(bridge)}
+    ipam: dict = {"type": "host-local", "ranges": [[address_range]], "dataDir": data_dir}
     if not internal:
         ipam["routes"] = [{"dst": "0.0.0.0/0"}]
+    return ipam
+
+
+def make_bridge(name: str, bridge: str, subnet: str, gateway: str, ip_range: str, internal: bool,
+                labels: dict[str, str], network_id: str) -> dict:
+    """A conflist for a bridge network: bridge + host-local, portmap (-p), bandwidth (--network-rate).
+    Outbound NAT is one rule per network (nsbox.network.isolation), not the plugin's ipMasq."""
+    from nsbox.network import subnets
+    ipam = _ipam(subnet, gateway, ip_range, internal, subnets.ipam_dir(bridge))
     return {
         "cniVersion": "1.0.0",
         "name": name,
@@ -124,6 +130,24 @@ def make_bridge(name: str, bridge: str, subnet: str, gateway: str, ip_range: str
             {"type": "portmap", "capabilities": {"portMappings": True}},
             {"type": "bandwidth", "capabilities": {"bandwidth": True}},
         ],
+    }
+
+
+def make_sub_interface(driver: str, name: str, parent: str, mode: str, claim_key: str, subnet: str, gateway: str,
+                       ip_range: str, internal: bool, labels: dict[str, str], network_id: str) -> dict:
+    """A conflist for a macvlan or ipvlan network: each container gets an interface of its
+    own on the host's interface `parent` (its LAN), addresses from host-local; no ports
+    (the containers are on the LAN themselves), bandwidth (--network-rate)."""
+    from nsbox.network import subnets
+    main: dict = {"type": driver, "master": parent, "mode": mode,
+                  "ipam": _ipam(subnet, gateway, ip_range, internal, subnets.ipam_dir(claim_key))}
+    main["capabilities"] = {"ips": True, "mac": True} if driver == "macvlan" else {"ips": True}
+    return {
+        "cniVersion": "1.0.0",
+        "name": name,
+        "nsbox": {"id": network_id, "driver": driver, "internal": internal, "labels": labels, "created": _now(),
+                  "parent": parent, "claim": claim_key},
+        "plugins": [main, {"type": "bandwidth", "capabilities": {"bandwidth": True}}],
     }
 
 

@@ -1,7 +1,9 @@
 """Networks made and removed: `nsbox network create/rm/prune` below the CLI.
 
 A user-defined bridge network gets its own Linux bridge (nsbox-<id>), a subnet claimed
-host-wide, its firewall chains, and its conflist; removing it takes all of them away.
+host-wide, its firewall chains, and its conflist; a macvlan or ipvlan network only a
+subnet claim and its conflist (the plugin makes each container's interface on the
+parent); removing a network takes all of them away.
 """
 from __future__ import annotations
 
@@ -39,6 +41,47 @@ def create_bridge(root: str, name: str, subnet: str = "", gateway: str = "", ip_
     return conflist
 
 
+SUB_INTERFACE_MODES = {"macvlan": ("macvlan_mode", ("bridge", "vepa", "private", "passthru"), "bridge"),
+                       "ipvlan": ("ipvlan_mode", ("l2", "l3", "l3s"), "l2")}
+
+
+def create(root: str, name: str, driver: str = "bridge", subnet: str = "", gateway: str = "", ip_range: str = "",
+           internal: bool = False, labels: dict[str, str] | None = None,
+           options: dict[str, str] | None = None) -> dict:
+    """A new network of `driver` (bridge, macvlan, ipvlan; -o parent=IF for the last two); its conflist."""
+    options = dict(options or {})
+    if driver == "bridge":
+        if options:
+            raise ConfigError("--opt", f"a bridge network takes no options here, got {sorted(options)}")
+        return create_bridge(root, name, subnet, gateway, ip_range, internal, labels)
+    if driver not in SUB_INTERFACE_MODES:
+        raise ConfigError("--driver", f"unknown driver {driver!r}: use bridge, macvlan or ipvlan")
+    _check_name(name)
+    if os.path.exists(os.path.join(conflists.config_dir(root), name + ".conflist")):
+        raise ConfigError("NAME", f"network {name} exists already")
+    mode_key, modes, mode = SUB_INTERFACE_MODES[driver]
+    parent = options.pop("parent", "")
+    mode = options.pop(mode_key, mode)
+    if options:
+        raise ConfigError("--opt", f"unknown option(s) for {driver}: {sorted(options)} (parent, {mode_key})")
+    if not parent or not os.path.exists(f"/sys/class/net/{parent}"):
+        raise ConfigError("--opt", f"{driver} needs -o parent=INTERFACE naming one of this host's interfaces "
+                                   f"(got {parent!r}; see `ip link`)")
+    if mode not in modes:
+        raise ConfigError("--opt", f"{mode_key} must be one of {', '.join(modes)}, got {mode!r}")
+    network_id = os.urandom(32).hex()
+    key = "nsbox-" + network_id[:9]  # the host-wide claim of its subnet and its address store
+    claim = subnets.claim(key, subnet or None, f"network {name} of {os.path.abspath(root)}", host_routes_too=False)
+    try:
+        conflist = conflists.make_sub_interface(driver, name, parent, mode, key, claim["subnet"], gateway, ip_range,
+                                                internal, labels or {}, network_id)
+        conflists.save(root, conflist, exclusive=True)
+    except BaseException:
+        subnets.release(key)
+        raise
+    return conflist
+
+
 def remove(root: str, name: str, users: list[str]) -> None:
     """Remove a user-defined network that no container uses (`users`: their names)."""
     if name in conflists.PREDEFINED:
@@ -51,6 +94,8 @@ def remove(root: str, name: str, users: list[str]) -> None:
     bridge = conflists.bridge_name(conflist)
     if bridge:
         remove_bridge(bridge, conflists.ipam_range(conflist).get("subnet", ""))
+    elif conflists.meta(conflist).get("claim"):  # macvlan, ipvlan: its subnet claim and address store
+        subnets.release(conflists.meta(conflist)["claim"])
 
 
 def remove_bridge(bridge: str, subnet: str) -> None:

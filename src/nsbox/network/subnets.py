@@ -59,9 +59,10 @@ def host_routes() -> list:
     return routes
 
 
-def claim(bridge: str, subnet: str | None, owner: str) -> dict:
+def claim(bridge: str, subnet: str | None, owner: str, host_routes_too: bool = True) -> dict:
     """The subnet of `bridge`: its existing claim, else `subnet` (checked) or the first free
-    /24 of the pool, claimed now for `owner`."""
+    /24 of the pool, claimed now for `owner`. `host_routes_too=False` for a macvlan/ipvlan
+    network, whose subnet is usually its parent's LAN (the host's route to it is expected)."""
     import ipaddress
     import json
     with host_lock():
@@ -71,7 +72,8 @@ def claim(bridge: str, subnet: str | None, owner: str) -> dict:
                 raise ConfigError("--subnet", f"bridge {bridge} already uses {existing[bridge]['subnet']}")
             return existing[bridge]
         taken = [(f"nsbox bridge {name}", ipaddress.ip_network(c["subnet"])) for name, c in existing.items()]
-        taken += [("a route of this host", route) for route in host_routes()]
+        if host_routes_too:
+            taken += [("a route of this host", route) for route in host_routes()]
         if subnet:
             chosen = _checked(subnet, taken)
         else:
