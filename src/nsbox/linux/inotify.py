@@ -73,8 +73,11 @@ class Watch:
         return changed
 
     def close(self) -> None:
+        """Close the fd in a thread of its own: the kernel waits for an RCU grace period when an
+        inotify instance goes (~15 ms here), which the caller's answer should not wait for."""
         if self.fd >= 0:
-            os.close(self.fd)
+            import threading
+            threading.Thread(target=os.close, args=(self.fd,), name="inotify-close", daemon=True).start()
             self.fd = -1
 
     def __enter__(self) -> Watch:
