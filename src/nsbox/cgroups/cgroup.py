@@ -79,10 +79,16 @@ class Cgroup:
         from nsbox.cgroups import lifecycle
         lifecycle.create(self)
 
-    def add_process(self, pid: int) -> None:
-        """Move `pid` into this cgroup in every hierarchy."""
+    def add_process(self, pid: int, only_unified: bool = False) -> None:
+        """Move `pid` into this cgroup in every hierarchy (or only the cgroup2 one)."""
         from nsbox.cgroups import lifecycle
-        lifecycle.add_process(self, pid)
+        lifecycle.add_process(self, pid, only_unified)
+
+    def enter_v1(self) -> None:
+        """Move the calling, single-threaded process into this cgroup in every v1 hierarchy,
+        without the kernel's RCU wait (see lifecycle.enter_v1)."""
+        from nsbox.cgroups import lifecycle
+        lifecycle.enter_v1(self)
 
     def pids(self) -> list[int]:
         """Every process in the cgroup, its sub-cgroups included."""

@@ -28,17 +28,33 @@ def create(cgroup) -> None:
         raise CgroupError(f"cannot create cgroup {cgroup.path}: {error}") from None
 
 
-def add_process(cgroup, pid: int) -> None:
-    """Move `pid` into this cgroup in every hierarchy."""
-    for directory in cgroup.directories():
+def add_process(cgroup, pid: int, only_unified: bool = False) -> None:
+    """Move `pid` into this cgroup in every hierarchy (or only the cgroup2 one)."""
+    directories = [cgroup.unified] if only_unified else cgroup.directories()
+    for directory in directories:
+        _write_pid(os.path.join(directory, "cgroup.procs"), pid)
+
+
+def enter_v1(cgroup) -> None:
+    """Move the calling process into this cgroup in every v1 hierarchy: it writes 0 ("this
+    thread") to each `tasks` file. A thread moving itself takes no threadgroup lock, whose
+    first taking in a burst waits for an RCU grace period (~15 ms here), as a PID written to
+    cgroup.procs does. So the caller must be single-threaded (a freshly forked child):
+    its one thread is then the whole process."""
+    for directory in dict.fromkeys(cgroup.v1.values()):
+        _write_pid(os.path.join(directory, "tasks"), 0)
+
+
+def _write_pid(path: str, pid: int) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
         try:
-            fd = os.open(os.path.join(directory, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
-            try:
-                os.write(fd, str(pid).encode())
-            finally:
-                os.close(fd)
-        except OSError as error:
-            raise CgroupError(f"cannot move process {pid} into {directory}: {error.strerror}") from None
+            os.write(fd, str(pid).encode())
+        finally:
+            os.close(fd)
+    except OSError as error:
+        who = "itself" if pid == 0 else f"process {pid}"
+        raise CgroupError(f"cannot move {who} into {os.path.dirname(path)}: {error.strerror}") from None
 
 
 def remove(cgroup) -> None:

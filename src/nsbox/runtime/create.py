@@ -13,6 +13,7 @@ from nsbox.linux.signals import SIGKILL
 from nsbox.oci.runtime_spec import Spec
 from nsbox.oci.timestamps import rfc3339_now
 from nsbox.runtime.bundle import load_spec
+from nsbox.runtime.cgroup_entry import CgroupEntry
 from nsbox.runtime.channel import Channel, ChannelClosed
 from nsbox.runtime.state import ContainerRecord
 from nsbox.runtime.console_socket import connect_console
@@ -50,6 +51,7 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         channel, child_channel = Channel.pair()
         options = _init_options(spec, bundle, rootfs, record, state_root, container_id,
                                 no_pivot, preserve_fds, console, stdio, new_keyring)
+        options.cgroup_entry = CgroupEntry(cgroup, user_namespace=spec.linux.namespace("user") is not None)
         intermediate_pid = os.fork()
         if intermediate_pid == 0:
             _become_intermediate(options, channel, child_channel)
@@ -58,7 +60,7 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         if console is not None:
             console.close()
             console = None
-        _place_intermediate(intermediate_pid, cgroup, spec, channel)
+        _place_intermediate(intermediate_pid, options.cgroup_entry, spec, channel)
         init_pid = int(channel.expect("pid")[0])
         os.waitpid(intermediate_pid, 0)
         intermediate_pid = 0
@@ -141,13 +143,10 @@ def _become_intermediate(options, channel: Channel, child_channel: Channel) -> N
         os._exit(125)
 
 
-def _place_intermediate(intermediate_pid: int, cgroup, spec: Spec, channel: Channel) -> None:
-    """Move the intermediate into the cgroup and give its user namespace its id maps.
-
-    The kernel's first cgroup migration of a burst waits for an RCU grace period (~15 ms
-    on cgroup v1): the intermediate imports the children's code and makes the namespaces
-    meanwhile, and the init it then forks is born in the cgroup."""
-    cgroup.add_process(intermediate_pid)
+def _place_intermediate(intermediate_pid: int, entry: CgroupEntry, spec: Spec, channel: Channel) -> None:
+    """Make the move into the cgroup the intermediate cannot make itself (cgroup_entry), and
+    give its user namespace its id maps; then let it fork the init, born in the cgroup."""
+    entry.place(intermediate_pid)
     user_ns = spec.linux.namespace("user")
     if user_ns is not None and not user_ns.path:
         channel.expect("userns")

@@ -18,6 +18,7 @@ from nsbox.runtime import process as proc_setup
 from nsbox.runtime.bundle import load_spec
 from nsbox.runtime.console_socket import connect_console
 from nsbox.runtime.state import load
+from nsbox.runtime.cgroup_entry import CgroupEntry
 from nsbox.runtime.channel import Channel, ChannelClosed
 from nsbox.runtime.init import close_inherited_fds, report_and_exit, setup_terminal
 from nsbox.runtime.seccomp_filter import Filter, install
@@ -45,12 +46,14 @@ def exec_process(state_root: str, container_id: str, process_data: dict, *, cons
     seccomp_filter = container_filter(state_root, container_id, record.bundle)
     joins = namespaces_to_join(record.pid)
     console = connect_console(console_socket) if console_socket else None
+    cgroup = record.cgroup
+    entry = None if cgroup is None else CgroupEntry(cgroup, user_namespace=any(kind == "user" for kind, _ in joins))
     libc.set_child_subreaper()
     channel, child_channel = Channel.pair()
     helper = os.fork()
     if helper == 0:
         channel.close()
-        enter(joins, process, child_channel, console, stdio, preserve_fds, seccomp_filter)
+        enter(joins, process, child_channel, console, stdio, preserve_fds, seccomp_filter, entry)
     child_channel.close()
     if console is not None:
         console.close()
@@ -58,9 +61,8 @@ def exec_process(state_root: str, container_id: str, process_data: dict, *, cons
         os.close(fd)
     pid = 0
     try:
-        cgroup = record.cgroup
-        if cgroup is not None:
-            cgroup.add_process(helper)
+        if entry is not None:
+            entry.place(helper)
         channel.send("cgroup-joined")
         pid = int(channel.expect("pid")[0])
         os.waitpid(helper, 0)
@@ -113,8 +115,9 @@ def namespaces_to_join(pid: int) -> list[tuple[str, int]]:
 
 
 def enter(joins: list[tuple[str, int]], process: Process, channel: Channel, console: object | None,
-          stdio: tuple[int, int, int] | None, preserve_fds: int, seccomp_filter: Filter | None) -> None:
-    """The helper: join, fork the process, report its PID. Never returns.
+          stdio: tuple[int, int, int] | None, preserve_fds: int, seccomp_filter: Filter | None,
+          entry: CgroupEntry | None) -> None:
+    """The helper: join the cgroup and the namespaces, fork the process, report its PID. Never returns.
 
     It is made non-dumpable first, so that from inside the container neither it nor the
     process it forks (until execve) can be ptraced or have /proc/PID/exe (the runtime's
@@ -123,12 +126,14 @@ def enter(joins: list[tuple[str, int]], process: Process, channel: Channel, cons
         close_inherited_fds([channel.read_fd, channel.write_fd, *(fd for _, fd in joins), *(stdio or ()),
                              *([console.fileno()] if console is not None else [])], preserve_fds)  # type: ignore[attr-defined]
         libc.prctl(PR_SET_DUMPABLE, 0)
+        if entry is not None:
+            entry.enter()
         channel.expect("cgroup-joined")
         ns.join_all(joins)
         if console is not None:
             import fcntl
             import struct
-        pid = os.fork()
+        pid = os.fork() if entry is None else entry.fork()
         if pid == 0:
             run_process(process, channel, console, stdio, preserve_fds,
                         (fcntl, struct) if console is not None else None, seccomp_filter)

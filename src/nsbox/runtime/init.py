@@ -73,6 +73,7 @@ def intermediate(options: InitOptions, channel: Channel) -> None:
         console = [options.console.fileno()] if options.console is not None else []  # type: ignore[attr-defined]
         close_inherited_fds([channel.read_fd, channel.write_fd, options.state_dir_fd, options.fifo_fd,
                              *(options.stdio or ()), *console, *options.idmapped.values()], options.preserve_fds)
+        options.cgroup_entry.enter()  # still the host's root, in the host's namespaces
         spec = options.spec
         linux = spec.linux
         joins = [(ns_.type, ns.open_namespace(ns_.path)) for ns_ in linux.namespaces if ns_.path]
@@ -103,7 +104,7 @@ def intermediate(options: InitOptions, channel: Channel) -> None:
         # The init waits until its PID is reported, so that the runtime reads "pid" first.
         reported_read, reported_write = os.pipe2(os.O_CLOEXEC)
         channel.expect("cgroup-joined")  # so that the init is born in the container's cgroup
-        pid = os.fork()
+        pid = options.cgroup_entry.fork()
         if pid == 0:
             os.close(reported_write)
             os.read(reported_read, 1)
