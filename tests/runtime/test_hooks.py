@@ -104,6 +104,22 @@ def test_failing_poststop_hook_warns_and_the_rest_still_run(make_bundle, runtime
     assert [kind for kind, _ in read_log(log)] == ["first", "second"]
 
 
+def test_poststart_and_poststop_hooks_are_the_ones_create_saw(make_bundle, runtime, tmp_path):
+    """start and delete run the hooks kept in the record: config.json, changed or gone after
+    create, is not read again (as runc, which keeps the config it created from)."""
+    log = tmp_path / "hooks.log"
+    hook = write_hook(tmp_path, "hook.sh", log)
+
+    def edit(spec):
+        spec["hooks"] = hooks_config(hook, ["poststart", "poststop"])
+    bundle = make_bundle(["true"], edit)
+    runtime("create", "--bundle", bundle, "kept", check=True)
+    os.rename(os.path.join(bundle, "config.json"), os.path.join(bundle, "config.json.gone"))
+    runtime("start", "kept", check=True)
+    runtime("delete", "--force", "kept", check=True)
+    assert [kind for kind, _ in read_log(log)] == ["poststart", "poststop"]
+
+
 def test_hook_timeout_kills_it(make_bundle, runtime, tmp_path):
     hook = tmp_path / "slow.sh"
     hook.write_text("#!/bin/sh\nsleep 30\n")

@@ -36,7 +36,7 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
     cgroup = None
     try:
         record.data.update(bundle=bundle, rootfs=rootfs, annotations=spec.annotations, creating=True,
-                           created=rfc3339_now(), owner="")
+                           created=rfc3339_now(), owner="", hooks=_later_hooks(spec))
         record.save()
         os.mkfifo(record.fifo)
         os.chmod(record.fifo, 0o622)  # writable by the container's root even in a user namespace
@@ -101,6 +101,11 @@ def checked_rootfs(spec: Spec, bundle: str, console_socket: str | None) -> str:
     from nsbox.runtime.preflight import check
     check(spec, rootfs)
     return rootfs
+
+
+def _later_hooks(spec: Spec) -> dict[str, list]:
+    """The poststart and poststop hooks as the config gives them, for the record (ContainerRecord.hooks)."""
+    return {kind: spec.raw["hooks"][kind] for kind in ("poststart", "poststop") if spec.hooks.get(kind)}
 
 
 def _open_cgroup(spec: Spec, container_id: str):  # -> nsbox.cgroups.Cgroup

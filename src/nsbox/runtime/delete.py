@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import os
 
-from nsbox.errors import NsboxError, StateError
+from nsbox.errors import StateError
 from nsbox.linux.signals import SIGKILL
-from nsbox.runtime.bundle import load_spec
 from nsbox.runtime.state import ContainerRecord
 from nsbox.linux.proc import wait_gone
 
@@ -30,16 +29,11 @@ def delete(state_root: str, container_id: str, force: bool = False) -> None:
             wait_gone(record.pid, record.data.get("started"))
         if cgroup is not None:
             cgroup.remove()
-        bundle = record.bundle
+        poststop = record.hooks("poststop")
         final_state = record.oci_state() | {"status": "stopped"}
         record.remove()
-        if bundle:
-            try:
-                spec = load_spec(bundle)
-            except NsboxError:
-                return
-            if spec.hooks.get("poststop"):
-                from nsbox.runtime.hooks import run_hooks
-                run_hooks("poststop", spec.hooks["poststop"], final_state, warn_only=True)
+        if poststop:
+            from nsbox.runtime.hooks import run_hooks
+            run_hooks("poststop", poststop, final_state, warn_only=True)
     finally:
         record.unlock()

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 
 from nsbox.errors import StateError
-from nsbox.runtime.bundle import load_spec
 from nsbox.runtime.state import ContainerRecord
 
 
@@ -22,10 +21,10 @@ def start(state_root: str, container_id: str) -> None:
         os.unlink(record.fifo)
         if reply != b"0":
             raise StateError(f"container {container_id!r} did not start: its init exited before running the program")
-        spec = load_spec(record.bundle)
-        if spec.hooks.get("poststart"):
+        poststart = record.hooks("poststart")
+        if poststart:
             from nsbox.runtime.hooks import run_hooks
-            run_hooks("poststart", spec.hooks["poststart"], record.oci_state(), warn_only=True)
+            run_hooks("poststart", poststart, record.oci_state(), warn_only=True)
     finally:
         record.unlock()
 

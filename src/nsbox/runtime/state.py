@@ -130,6 +130,16 @@ class ContainerRecord:
         from nsbox.cgroups import Cgroup
         return Cgroup.from_state(state)
 
+    def hooks(self, kind: str) -> list:  # -> list[nsbox.oci.runtime_spec.Hook]
+        """The spec's `kind` hooks (poststart, poststop) as create saved them: start and delete
+        run them without reading and validating config.json again (runc, too, keeps them)."""
+        raw = self.data.get("hooks", {}).get(kind)
+        if not raw:
+            return []
+        from nsbox.oci.fields import Fields
+        from nsbox.oci.runtime_spec import Hook
+        return [Hook(Fields(hook, f"hooks.{kind}[{index}]")) for index, hook in enumerate(raw)]
+
     def alive(self) -> bool:
         return self.pid > 0 and proc.is_alive(self.pid, self.data.get("started"))
 
