@@ -104,6 +104,19 @@ def test_exec_collects_output_env_user_workdir_stdin(client):
             container.exec(["false"], check=True)
 
 
+def test_exec_with_a_terminal(client):
+    with client.containers.run("busybox", ["sleep", "30"], detach=True) as container:
+        fds = len(os.listdir("/proc/self/fd"))
+        result = container.exec(["sh", "-c", "tty; stty size; echo $TERM; echo oops >&2; exit 3"], tty=True)
+        assert (result.exit_code, result.stdout, result.stderr) == (3, b"/dev/pts/0\r\n24 80\r\nxterm\r\noops\r\n", b"")
+        assert len(os.listdir("/proc/self/fd")) == fds, "a tty exec left a descriptor open"
+        assert container.exec(["sh", "-c", "tty"]).stdout == b"not a tty\n"
+        slow = container.exec(["sleep", "30"], tty=True, timeout=0.3)
+        assert slow.timed_out and slow.exit_code == 137
+        with pytest.raises(nsbox.InvalidOption, match="stdin"):
+            container.exec(["cat"], tty=True, stdin=b"x")
+
+
 def test_exec_needs_a_running_container(client):
     container = client.containers.create("busybox", ["true"])
     with pytest.raises(nsbox.StateError, match="not running"):

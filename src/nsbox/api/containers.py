@@ -176,13 +176,13 @@ class Container:
 
     def exec(self, command: list[str] | str, *, env: dict[str, str] | list[str] | None = None, user: str = "",
              workdir: str = "", stdin: bytes | str | None = None, timeout: float | None = None,
-             text: bool = False, check: bool = False) -> Result:
+             text: bool = False, check: bool = False, tty: bool = False) -> Result:
         """Run another process in the running container and wait for it (docker-py's
-        exec_run; `timeout` kills the process)."""
+        exec_run; `timeout` kills the process; `tty=True`: on a terminal, its output in stdout)."""
         from nsbox.api.options import _command, _pairs
         from nsbox.api.runs import run_exec
         result = run_exec(self._engine, self.id, _command(command), _pairs(env or [], "env"), user, workdir,
-                          stdin.encode() if isinstance(stdin, str) else stdin or b"", timeout, text)
+                          stdin.encode() if isinstance(stdin, str) else stdin or b"", timeout, text, tty)
         if check:
             result.check_returncode()
         return result

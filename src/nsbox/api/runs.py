@@ -197,9 +197,12 @@ def stdin_bytes(stdin: bytes | str | int | None) -> bytes | int | None:
 
 
 def run_exec(engine: Engine, reference: str, command: list[str], env: list[str], user: str, workdir: str,
-             stdin: bytes, timeout: float | None, text: bool) -> Result:
+             stdin: bytes, timeout: float | None, text: bool, tty: bool = False) -> Result:
     """Container.exec: another process in a running container, its output collected."""
-    from nsbox.engine.execs import start_exec
+    if tty and stdin:
+        from nsbox.errors import InvalidOption
+        raise InvalidOption("stdin", "with tty=True the process reads its terminal, not a pipe: "
+                                     "pass stdin without tty, or tty without stdin")
     started = time.monotonic()
     fds: list[int] = []
     try:
@@ -212,7 +215,8 @@ def run_exec(engine: Engine, reference: str, command: list[str], env: list[str],
         fds += [out_read, err_read]
         try:
             with monitors.subreaper():
-                pid = start_exec(engine, reference, command, env, user, workdir, (stdin_fd, out_write, err_write))
+                pid, terminal = _start_exec(engine, reference, command, env, user, workdir,
+                                            (stdin_fd, out_write, err_write), tty)
         except BaseException:
             if feed_fd >= 0:
                 os.close(feed_fd)
@@ -220,6 +224,9 @@ def run_exec(engine: Engine, reference: str, command: list[str], env: list[str],
         finally:
             for fd in (stdin_fd, out_write, err_write):
                 os.close(fd)
+        if terminal >= 0:  # its output comes through its terminal
+            fds.append(terminal)
+            out_read = terminal
 
         def kill() -> None:
             try:
@@ -236,3 +243,17 @@ def run_exec(engine: Engine, reference: str, command: list[str], env: list[str],
         stdout, stderr = captured.stdout.decode(errors="replace"), captured.stderr.decode(errors="replace")
     return Result(command, exit_code(captured.wait_status), stdout, stderr, timed_out=captured.timed_out,
                   wall_time=time.monotonic() - started)
+
+
+def _start_exec(engine: Engine, reference: str, command: list[str], env: list[str], user: str, workdir: str,
+                stdio: tuple[int, int, int], tty: bool) -> tuple[int, int]:
+    """Start the exec'd process: (its PID, its terminal's master or -1)."""
+    from nsbox.engine.execs import exec_process_spec, running, start_exec
+    if not tty:
+        return start_exec(engine, reference, command, env, user, workdir, stdio), -1
+    from nsbox.engine import console
+    record = running(engine, reference)
+    process = dict(exec_process_spec(engine, record, command, env, user, workdir, True), consoleSize=TERMINAL_SIZE)
+    return console.start_with_pty(
+        engine.paths.container(record["Id"]), f"exec-{os.getpid()}-{threading.get_ident():x}.sock",
+        lambda path: engine.runtime(record).exec_process(record["Id"], process, stdio, path))
