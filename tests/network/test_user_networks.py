@@ -144,3 +144,11 @@ def test_network_ls_and_inspect_take_go_templates(nsbox):
             "fmtnet bridge false\n"
     finally:
         nsbox("network", "rm", "fmtnet")
+
+
+def test_network_prune_removes_only_unused_user_networks(nsbox):
+    nsbox("network", "create", "kept-net")
+    nsbox("network", "create", "idle-net")
+    nsbox("create", "--name", "user", "--network", "kept-net", "busybox", "true")
+    assert nsbox.out("network", "prune").splitlines() == ["Deleted network idle-net"]
+    assert "idle-net" not in nsbox.out("network", "ls") and "kept-net" in nsbox.out("network", "ls")
