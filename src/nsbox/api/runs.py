@@ -17,7 +17,8 @@ import time
 from nsbox.api import monitors
 from nsbox.api.capture import Captured, capture
 from nsbox.api.result import Result
-from nsbox.engine.containers import Engine, exit_code
+from nsbox.engine.containers import Engine
+from nsbox.engine.launching import exit_code
 from nsbox.errors import NsboxError
 from nsbox.runtime.init import import_child_modules
 

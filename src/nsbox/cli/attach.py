@@ -43,7 +43,7 @@ def _attach_terminal(engine, container_id: str, path: str, keys: bytes, with_std
 
     from nsbox.engine.attach import window_size
     from nsbox.engine.attach_server import DetachWatch, FrameReader, connect, frame
-    from nsbox.engine.containers import exit_code
+    from nsbox.engine.launching import exit_code
     try:
         client = connect(path)
     except OSError:  # its terminal's server is gone: the container has just ended

@@ -64,7 +64,7 @@ def hold_detached(pid: int, master: int) -> int:
 
 def _wait_child(child: int, read_end: int) -> int:
     """The child's exit code, or 0 as soon as it says the user detached; an error it reports is raised."""
-    from nsbox.engine.containers import exit_code
+    from nsbox.engine.launching import exit_code
     report = b""
     while True:
         try:

@@ -55,7 +55,7 @@ def run_exec(engine, reference: str, args: list[str], env: list[str], user: str,
 
 def _run_exec(engine, reference: str, args: list[str], env: list[str], user: str, workdir: str,
               interactive: bool, tty: bool, detach: bool, detach_keys: bytes = b"", detached=None) -> int:
-    from nsbox.engine.containers import exit_code
+    from nsbox.engine.launching import exit_code
     record = running(engine, reference)
     process = exec_process_spec(engine, record, args, env, user, workdir, tty and not detach)
     runtime = engine.runtime(record)

@@ -21,7 +21,7 @@ def run_attached(engine, container_id: str, interactive: bool, tty: bool, detach
                  on_detach=None) -> int:
     """Run the container with this process as its parent; its exit code. With `detach_keys`
     typed, `on_detach(pid, master, log_fd)` takes over the running container instead."""
-    from nsbox.engine.containers import exit_code
+    from nsbox.engine.launching import exit_code
     from nsbox.engine.monitor_loop import relay
     devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
     stdin = 0 if interactive else devnull

@@ -1,0 +1,150 @@
+"""Launching a container's process through its runtime and recording how it ended; a base
+of `Engine` (nsbox.engine.containers). Whoever launched the process (a foreground `run` or
+the monitor) is its parent and records its exit through `finish`."""
+from __future__ import annotations
+
+import os
+
+from nsbox.engine import checked_state
+from nsbox.engine.events import emit
+from nsbox.engine.finding import ContainerFinder
+from nsbox.errors import NotFound, NsboxError, StateError
+from nsbox.linux import proc
+from nsbox.oci import jsonio
+from nsbox.oci.timestamps import rfc3339_now
+
+NAMESPACE_FILES = {"pid": "pid", "ipc": "ipc", "uts": "uts", "network": "net"}
+
+
+def exit_code(wait_status: int) -> int:
+    """A wait status as a shell shows it: the exit code, or 128+N after signal N."""
+    code = os.waitstatus_to_exitcode(wait_status)
+    return 128 - code if code < 0 else code
+
+
+class ContainerLauncher(ContainerFinder):
+    """Launch, finish and the exit record of the containers below one nsbox root."""
+
+    __slots__ = ()
+
+    def namespace_path(self, kind: str, mode: str) -> str:
+        """/proc/PID/ns/KIND of the running container named in "container:NAME"."""
+        other = self.get(mode.partition(":")[2])
+        if other["State"]["Status"] not in ("running", "paused"):
+            raise StateError(f"--{kind} {mode}: that container is {other['State']['Status']}, not running: "
+                             "start it first")
+        return f"/proc/{other['State']['Pid']}/ns/{NAMESPACE_FILES[kind]}"
+
+    def write_bundle(self, record: dict, console_size: dict | None = None) -> str:
+        from nsbox.engine.spec import make_spec
+        bundle = self.paths.container(record["Id"], "bundle")
+        os.makedirs(bundle, exist_ok=True)
+        spec = make_spec(record, record["Rootfs"], self.namespace_path)
+        if console_size and spec["process"]["terminal"]:
+            spec["process"]["consoleSize"] = console_size
+        # made again from the record at every start: atomic, but no need to survive a crash (no fsync)
+        from nsbox.linux.store_files import write_atomic
+        write_atomic(os.path.join(bundle, "config.json"), jsonio.dumps(spec).encode(), durable=False)
+        return bundle
+
+    def launch(self, container_id: str, stdio: tuple[int, int, int], console_socket: str | None = None,
+               monitor_pid: int | None = None, console_size: dict | None = None) -> int:
+        """Create and start the container's process through its runtime; returns its host PID.
+
+        The caller (or, once the caller exits, the nearest subreaper above it: the monitor)
+        is the process's parent and must wait for it and call finish().
+        """
+        record = self.store.load(container_id)
+        if record["State"].get("Running") and checked_state.current_state(record)["Running"]:
+            raise StateError(f"container {record['Name']} is already running")
+        runtime = self.runtime(record)
+        if runtime.status(container_id) is not None:  # left by a kill -9 before the exit was recorded
+            runtime.delete(container_id, force=True)
+        from nsbox.engine.networking import Connecting, disconnect
+        connecting = Connecting(self, container_id)  # the CNI plugins run while the runtime creates
+        try:
+            bundle = self.write_bundle(connecting.record, console_size)
+            pid = runtime.create(container_id, bundle, stdio, console_socket)
+        except BaseException:
+            connecting.cancel()
+            raise
+        try:
+            record = connecting.finish()
+        except BaseException:
+            runtime.delete(container_id, force=True)
+            raise
+        monitor = monitor_pid or os.getpid()
+
+        def running(record: dict) -> None:
+            record["State"].update(Status="running", Running=True, Paused=False, Restarting=False, Pid=pid,
+                                   ExitCode=0, Error="", OOMKilled=False, StartedAt=rfc3339_now(), FinishedAt="")
+            record["InitStart"] = proc.start_time(pid)
+            record["Monitor"] = {"Pid": monitor, "Start": proc.start_time(monitor)}
+
+        try:
+            self.store.update(container_id, running)
+            runtime.start(container_id)
+        except BaseException as error:
+            try:
+                runtime.delete(container_id, force=True)
+                disconnect(self, container_id)
+            finally:
+                try:
+                    self._record_exit(container_id, -1, False, str(error))
+                except OSError:
+                    pass  # (a full disk: the error being raised says more)
+            raise
+        emit(self.root, "start", record)
+        return pid
+
+    def finish(self, container_id: str, wait_status: int) -> dict:
+        """Record how the container's process ended and release its runtime state."""
+        try:
+            record = self.store.load(container_id)
+        except NotFound:
+            return {}
+        runtime = self.runtime(record)
+        oom_killed = self.oom_killed(record)
+        from nsbox.engine.networking import Disconnecting
+        try:  # CNI DEL of the container's networks (a no-op when it holds none) while the runtime deletes
+            disconnecting = Disconnecting(self, container_id)
+        except (NsboxError, OSError):
+            disconnecting = None
+        try:
+            if runtime.status(container_id) is not None:
+                runtime.delete(container_id, force=True)
+        except NsboxError:
+            pass
+        try:
+            if disconnecting is not None:
+                disconnecting.finish()
+        except (NsboxError, OSError):
+            pass
+        return self._record_exit(container_id, exit_code(wait_status), oom_killed, "")
+
+    def _record_exit(self, container_id: str, code: int, oom_killed: bool, error: str) -> dict:
+        def exited(record: dict) -> None:
+            if record["State"].get("Status") == "removing":
+                return
+            record["State"].update(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0,
+                                   ExitCode=code, OOMKilled=oom_killed, Error=error, FinishedAt=rfc3339_now())
+        try:
+            record = self.store.update(container_id, exited)
+        except (NotFound, StateError):
+            return {}
+        if oom_killed:
+            emit(self.root, "oom", record)
+        emit(self.root, "die", record, exitCode=code)
+        return record
+
+    def cgroup(self, record: dict):
+        """The container's cgroup (nsbox.cgroups), while the runtime has the container."""
+        from nsbox.cgroups import open_cgroup
+        from nsbox.engine.spec import cgroups_path
+        return open_cgroup(cgroups_path(record), record["Id"])
+
+    def oom_killed(self, record: dict) -> bool:
+        try:
+            return self.cgroup(record).oom_kills() > 0
+        except (NsboxError, OSError):
+            return False
