@@ -37,68 +37,70 @@ def attach(engine, reference: str, detach_keys: str | None, with_stdin: bool) ->
 
 
 def _attach_terminal(engine, container_id: str, path: str, keys: bytes, with_stdin: bool) -> int:
-    import select
-
-    import _signal
-
-    from nsbox.engine.attach import window_size
-    from nsbox.engine.attach_server import DetachWatch, FrameReader, connect, frame
-    from nsbox.engine.launching import exit_code
+    """Relay our terminal to the container's, served on `path`; its exit code when it ends,
+    0 when the user typed the detach `keys`."""
+    from nsbox.engine.attach_server import connect
+    from nsbox.linux.terminal import give_back_terminal, take_terminal
     try:
         client = connect(path)
     except OSError:  # its terminal's server is gone: the container has just ended
         return engine.wait(container_id)
+    saved = take_terminal(lambda: _send_size(client)) if with_stdin else None
+    try:
+        code = _relay_frames(client, keys, with_stdin)
+    finally:
+        give_back_terminal(saved)
+        client.close()
+    return engine.wait(container_id) if code is None else code
 
-    def send_size(*_: object) -> None:
-        size = window_size(0)
-        if size:
-            try:
-                client.sendall(frame(b"W", f"{size['height']} {size['width']}".encode()))
-            except OSError:
-                pass
-    saved = None
-    if with_stdin and os.isatty(0):
-        import termios
-        import tty
-        saved = termios.tcgetattr(0)
-        tty.setraw(0, termios.TCSADRAIN)  # not TCSAFLUSH: keys typed before the attach are kept
-        send_size()
-        _signal.signal(_signal.SIGWINCH, send_size)
+
+def _send_size(client) -> None:
+    from nsbox.engine.attach_server import frame
+    from nsbox.linux.terminal import window_size
+    size = window_size(0)
+    if size:
+        try:
+            client.sendall(frame(b"W", f"{size['height']} {size['width']}".encode()))
+        except OSError:
+            pass
+
+
+def _relay_frames(client, keys: bytes, with_stdin: bool) -> int | None:
+    """Our keys to the server as data frames, its data frames to our stdout, until its exit
+    frame (the exit code) or the detach keys (0); None when the server went away without one."""
+    import select
+
+    from nsbox.engine.attach_server import DetachWatch, FrameReader, frame
+    from nsbox.engine.launching import exit_code
     watch, reader = DetachWatch(keys), FrameReader()
     poller = select.poll()
     poller.register(client.fileno(), select.POLLIN)
     if with_stdin:
         poller.register(0, select.POLLIN)
-    try:
-        while True:
-            for fd, _ in poller.poll():
-                if fd == 0:
-                    data = os.read(0, 65536)
-                    if not data:
-                        poller.unregister(0)
-                        continue
-                    passed, detached = watch.feed(data)
-                    if passed:
-                        client.sendall(frame(b"D", passed))
-                    if detached:
-                        return 0
+    while True:
+        for fd, _ in poller.poll():
+            if fd == 0:
+                data = os.read(0, 65536)
+                if not data:
+                    poller.unregister(0)
                     continue
-                try:
-                    data = client.recv(65536)
-                except OSError:
-                    data = b""
-                if not data:  # the server went away without an exit frame
-                    return engine.wait(container_id)
-                for kind, payload in reader.feed(data):
-                    if kind == b"D":
-                        os.write(1, payload)
-                    elif kind == b"X":
-                        return exit_code(int(payload))
-    finally:
-        if saved is not None:
-            import termios
-            termios.tcsetattr(0, termios.TCSADRAIN, saved)
-        client.close()
+                passed, detached = watch.feed(data)
+                if passed:
+                    client.sendall(frame(b"D", passed))
+                if detached:
+                    return 0
+                continue
+            try:
+                data = client.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                return None
+            for kind, payload in reader.feed(data):
+                if kind == b"D":
+                    os.write(1, payload)
+                elif kind == b"X":
+                    return exit_code(int(payload))
 
 
 def _follow_output(engine, container_id: str) -> int:

@@ -8,8 +8,6 @@ import _signal
 
 FORWARDED_SIGNALS = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGQUIT, _signal.SIGUSR1,
                      _signal.SIGUSR2)
-TIOCGWINSZ = 0x5413
-TIOCSWINSZ = 0x5414
 
 
 def forward_signals(pid: int) -> None:
@@ -34,27 +32,6 @@ def wait_status(pid: int) -> int:
             return status
 
 
-def window_size(fd: int) -> dict | None:
-    """The terminal's size as an OCI consoleSize, so the pty starts at the right size
-    (set afterwards, a fast program could see 0x0)."""
-    import fcntl
-    import struct
-    try:
-        rows, columns, _, _ = struct.unpack("HHHH", fcntl.ioctl(fd, TIOCGWINSZ, b"\0" * 8))
-    except OSError:
-        return None
-    return {"height": rows, "width": columns} if rows and columns else None
-
-
-def copy_window_size(source: int, master: int) -> None:
-    import fcntl
-    try:
-        size = fcntl.ioctl(source, TIOCGWINSZ, b"\0" * 8)
-        fcntl.ioctl(master, TIOCSWINSZ, size)
-    except OSError:
-        pass  # not a terminal: the pty keeps its default size
-
-
 DETACHED = -1  # relay_terminal's answer when the user typed the detach keys (never a wait status)
 
 
@@ -64,16 +41,10 @@ def relay_terminal(pid: int, master: int, interactive: bool, log_fd: int | None 
     (and what the container prints into the log at `log_fd`); its wait status, or DETACHED
     when the user typed `detach_keys` (then `master` stays open and `pid` running)."""
     import select
-    saved = None
-    stdin_is_tty = os.isatty(0)
-    if stdin_is_tty:
-        import termios
-        import tty
-        saved = termios.tcgetattr(0)
-        if interactive:
-            tty.setraw(0)
-        copy_window_size(0, master)
-        _signal.signal(_signal.SIGWINCH, lambda _n, _f: copy_window_size(0, master))
+
+    from nsbox.engine.attach_server import DetachWatch
+    from nsbox.linux.terminal import copy_window_size, give_back_terminal, take_terminal
+    saved = take_terminal(lambda: copy_window_size(0, master), raw=interactive)
     pidfd = os.pidfd_open(pid)
     poller = select.poll()
     poller.register(master, select.POLLIN)
@@ -83,7 +54,6 @@ def relay_terminal(pid: int, master: int, interactive: bool, log_fd: int | None 
     status = None
     master_open = True
     pending: dict[bytes, bytes] = {}
-    from nsbox.engine.attach_server import DetachWatch
     watch = DetachWatch(detach_keys)
     try:
         while status is None:
@@ -100,27 +70,24 @@ def relay_terminal(pid: int, master: int, interactive: bool, log_fd: int | None 
                         break
                 elif fd == pidfd:
                     status = wait_status(pid)
-        if status == DETACHED:
-            if log_fd is not None:
-                from nsbox.engine.monitor_loop import flush_pending
-                flush_pending(log_fd, pending)
-            return status
-        if master_open:
-            from nsbox.engine.monitor_loop import drain
-            os.set_blocking(master, False)
-            drain(master, lambda: _pump(master, 1, log_fd, pending))
-        if log_fd is not None:
-            from nsbox.engine.monitor_loop import flush_pending
-            flush_pending(log_fd, pending)
+        _finish_output(master if master_open and status != DETACHED else None, log_fd, pending)
     finally:
-        if saved is not None:
-            import termios
-            termios.tcsetattr(0, termios.TCSADRAIN, saved)
-            _signal.signal(_signal.SIGWINCH, _signal.SIG_DFL)
+        give_back_terminal(saved)
         os.close(pidfd)
         if status != DETACHED:
             os.close(master)
     return status
+
+
+def _finish_output(master: int | None, log_fd: int | None, pending: dict[bytes, bytes]) -> None:
+    """What the container wrote before it ended: the rest of `master` (when still open)
+    copied out, and the log's partial lines written."""
+    from nsbox.engine.monitor_loop import drain, flush_pending
+    if master is not None:
+        os.set_blocking(master, False)
+        drain(master, lambda: _pump(master, 1, log_fd, pending))
+    if log_fd is not None:
+        flush_pending(log_fd, pending)
 
 
 def _pump(source: int, target: int, log_fd: int | None = None, pending: dict[bytes, bytes] | None = None,

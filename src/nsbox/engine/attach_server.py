@@ -13,7 +13,6 @@ import struct
 
 SOCKET = "attach.sock"
 HEADER = struct.Struct(">cI")
-TIOCSWINSZ = 0x5414
 
 
 def frame(kind: bytes, payload: bytes) -> bytes:
@@ -130,12 +129,9 @@ def _client_input(poller, clients: dict, fd: int, master: int) -> None:
             from nsbox.engine.monitor_loop import write_all
             write_all(master, payload)
         elif kind == b"W":
-            import fcntl
+            from nsbox.linux.terminal import set_window_size
             rows, columns = (int(word) for word in payload.split())
-            try:
-                fcntl.ioctl(master, TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
-            except OSError:
-                pass
+            set_window_size(master, rows, columns)
 
 
 def _drop(poller, clients: dict, fd: int) -> None:

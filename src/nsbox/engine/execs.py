@@ -63,7 +63,8 @@ def _run_exec(engine, reference: str, args: list[str], env: list[str], user: str
     stdio = (0 if interactive and not detach else devnull, devnull if detach else 1, devnull if detach else 2)
     if tty and not detach:
         from nsbox.engine import console
-        from nsbox.engine.attach import DETACHED, forward_signals, relay_terminal, window_size
+        from nsbox.engine.attach import DETACHED, forward_signals, relay_terminal
+        from nsbox.linux.terminal import window_size
         size = window_size(0)
         if size:
             process["consoleSize"] = size

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 
-from nsbox.engine.attach import forward_signals, relay_terminal, window_size
+from nsbox.engine.attach import forward_signals, relay_terminal
+from nsbox.linux.terminal import window_size
 
 
 def run_foreground(engine, container_id: str, interactive: bool, tty: bool, detach_keys: bytes = b"") -> int:

@@ -39,27 +39,13 @@ class ConsoleReceiver:
 
 def proxy(master: int, pid: int) -> int:
     """Copy between this terminal (or plain stdio) and the pty until `pid` exits; its exit code."""
-    import fcntl
     import select
-    import signal
-    import termios
-    import tty
 
+    from nsbox.linux.terminal import copy_window_size, give_back_terminal, take_terminal
     from nsbox.runtime.wait import wait_exit
     stdin, stdout = sys.stdin.fileno(), sys.stdout.fileno()
-    interactive = os.isatty(stdin)
-    saved = termios.tcgetattr(stdin) if interactive else None
-
-    def resize(*_: object) -> None:
-        if interactive:
-            size = fcntl.ioctl(stdin, termios.TIOCGWINSZ, b"\0" * 8)
-            fcntl.ioctl(master, termios.TIOCSWINSZ, size)
-
+    saved = take_terminal(lambda: copy_window_size(stdin, master), fd=stdin)
     try:
-        if interactive:
-            tty.setraw(stdin, termios.TCSANOW)  # TCSAFLUSH (the default) would drop what was typed ahead
-            resize()
-            signal.signal(signal.SIGWINCH, resize)
         sources = [master, stdin]
         while master in sources:
             try:
@@ -82,7 +68,6 @@ def proxy(master: int, pid: int) -> int:
                 else:
                     sources.remove(stdin)
     finally:
-        if saved is not None:
-            termios.tcsetattr(stdin, termios.TCSADRAIN, saved)
+        give_back_terminal(saved, stdin)
         os.close(master)
     return wait_exit(pid)
