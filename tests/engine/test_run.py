@@ -6,7 +6,6 @@ import os
 import pytest
 
 from tests.conftest import CGROUP_PARENT
-from tests import leaks
 from tests.engine.conftest import runtimes_holding
 
 
@@ -175,42 +174,58 @@ def test_ulimit_and_labels(nsbox):
     assert nsbox.out("ps", "-a", "-q", "--filter", "label=tier=db").strip() == ""
 
 
+# The files each flag of test_resource_flags_reach_the_cgroup writes, and what they hold.
+V1_LIMIT_FILES = {
+    ("memory", "memory.limit_in_bytes"): str(64 << 20), ("memory", "memory.soft_limit_in_bytes"): str(32 << 20),
+    ("cpu", "cpu.cfs_quota_us"): "50000", ("cpu", "cpu.cfs_period_us"): "100000", ("cpu", "cpu.shares"): "512",
+    ("cpuset", "cpuset.cpus"): "0", ("pids", "pids.max"): "42",
+}
+V2_LIMIT_FILES = {
+    ("memory", "memory.max"): str(64 << 20), ("memory", "memory.low"): str(32 << 20),
+    ("memory", "memory.swap.max"): str(64 << 20),  # v2 counts swap alone: 128m of memory+swap - 64m
+    ("cpu", "cpu.max"): "50000 100000", ("cpu", "cpu.weight"): "20",  # shares 512 on the runtimes' linear map
+    ("cpuset", "cpuset.cpus"): "0", ("pids", "pids.max"): "42",
+}
+
+
+@pytest.mark.v2_lane  # reads the files through nsbox's driver: v1 here, v2 in the lane
 def test_resource_flags_reach_the_cgroup(nsbox):
     container_id = nsbox.out("run", "-d", "-m", "64m", "--memory-swap", "128m", "--memory-reservation", "32m",
                              "--cpus", "0.5", "--cpu-shares", "512", "--cpuset-cpus", "0", "--pids-limit", "42",
                              "--blkio-weight", "300", "busybox", "sleep", "100").strip()
-    assert cgroup_file("memory", container_id, "memory.limit_in_bytes") == str(64 << 20)
-    assert cgroup_file("memory", container_id, "memory.soft_limit_in_bytes") == str(32 << 20)
-    if os.path.exists(os.path.join(leaks.CGROUP_ROOT, "memory", "memory.memsw.limit_in_bytes")):
-        assert cgroup_file("memory", container_id, "memory.memsw.limit_in_bytes") == str(128 << 20)
-    assert cgroup_file("cpu", container_id, "cpu.cfs_quota_us") == "50000"
-    assert cgroup_file("cpu", container_id, "cpu.cfs_period_us") == "100000"
-    assert cgroup_file("cpu", container_id, "cpu.shares") == "512"
-    assert cgroup_file("cpuset", container_id, "cpuset.cpus") == "0"
-    assert cgroup_file("pids", container_id, "pids.max") == "42"
-    blkio = container_cgroup(container_id).v1.get("blkio")
-    # CFQ's blkio.weight, or BFQ's blkio.bfq.weight (this kernel's: it prints "default 300").
-    weight = next((name for name in ("blkio.weight", "blkio.bfq.weight")
-                   if blkio and os.path.exists(os.path.join(blkio, name))), None)
+    cgroup = container_cgroup(container_id)
+    expected = dict(V1_LIMIT_FILES if "memory" in cgroup.v1 else V2_LIMIT_FILES)
+    if "memory" in cgroup.v1 and os.path.exists(os.path.join(cgroup.v1["memory"], "memory.memsw.limit_in_bytes")):
+        expected["memory", "memory.memsw.limit_in_bytes"] = str(128 << 20)
+    assert {(controller, name): cgroup_file(controller, container_id, name) for controller, name in expected} == expected
+    # CFQ's blkio.weight or BFQ's blkio.bfq.weight (this kernel's: it prints "default 300"); on v2
+    # io.bfq.weight, or io.weight on its 1..10000 scale (300 is 2930 there)
+    blkio = cgroup.v1.get("blkio") or cgroup.unified
+    weights = {"blkio.weight": "300", "blkio.bfq.weight": "300", "io.weight": "2930", "io.bfq.weight": "300"}
+    weight = next((name for name in weights if blkio and os.path.exists(os.path.join(blkio, name))), None)
     if weight is not None:
-        assert cgroup_file("blkio", container_id, weight).split()[-1] == "300", weight
+        assert cgroup_file("blkio" if cgroup.v1 else "io", container_id, weight).split()[-1] == weights[weight], weight
     host = nsbox.inspect(container_id)["HostConfig"]
     assert (host["Memory"], host["NanoCpus"], host["PidsLimit"]) == (64 << 20, 500_000_000, 42)
     nsbox("rm", "-f", container_id)
 
 
+@pytest.mark.v2_lane
 def test_device_throttles(nsbox):
     import stat
     devices = [f"/dev/{name}" for name in os.listdir("/dev") if stat.S_ISBLK(os.stat(f"/dev/{name}").st_mode)]
-    if not devices or not os.path.exists(os.path.join(leaks.CGROUP_ROOT, "blkio", "blkio.throttle.read_bps_device")):
-        pytest.skip("no block device or no blkio throttling on this host")
+    if not devices:
+        pytest.skip("no block device on this host")
     device = sorted(devices)[0]
     numbers = os.stat(device).st_rdev
     container_id = nsbox.out("run", "-d", "--device-read-bps", f"{device}:1mb", "--device-write-iops",
                              f"{device}:100", "busybox", "sleep", "100").strip()
     expected = f"{os.major(numbers)}:{os.minor(numbers)}"
-    assert cgroup_file("blkio", container_id, "blkio.throttle.read_bps_device") == f"{expected} {1 << 20}"
-    assert cgroup_file("blkio", container_id, "blkio.throttle.write_iops_device") == f"{expected} 100"
+    if container_cgroup(container_id).v1:
+        assert cgroup_file("blkio", container_id, "blkio.throttle.read_bps_device") == f"{expected} {1 << 20}"
+        assert cgroup_file("blkio", container_id, "blkio.throttle.write_iops_device") == f"{expected} 100"
+    else:
+        assert cgroup_file("io", container_id, "io.max") == f"{expected} rbps={1 << 20} wbps=max riops=max wiops=100"
     nsbox("rm", "-f", container_id)
 
 
