@@ -195,12 +195,17 @@ def test_exec_flags(nsbox):
     assert nsbox("exec", "-i", "target", "cat", input="piped\n", stdin=None).stdout == "piped\n"
     nsbox("exec", "-d", "target", "sh", "-c", "echo detached > /tmp/marker")
     nsbox.wait_for(lambda: nsbox("exec", "target", "cat", "/tmp/marker", check=False).stdout == "detached\n")
-    # the exec'd process is in the container's cgroup and namespaces
+    # the exec'd process is in the container's cgroup (the one its PID 1 is in, as both see it:
+    # v1's memory line, v2's one line, "0::/" there inside the container's cgroup namespace)
+    # and namespaces
     pid = nsbox.state("target")["Pid"]
-    out = nsbox.out("exec", "target", "sh", "-c", "cat /proc/self/cgroup; readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt")
-    with open(f"/proc/{pid}/cgroup") as init_cgroups:  # v1: its memory cgroup; v2: its one cgroup
-        memory_line = [line for line in init_cgroups.read().splitlines() if ":memory:" in line or line.startswith("0::")][0]
-    assert memory_line in out
+    out = nsbox.out("exec", "target", "sh", "-c", "cat /proc/self/cgroup; echo --; cat /proc/1/cgroup; "
+                    "readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt")
+    own, _, init = out.partition("--\n")
+
+    def cgroup_line(text: str) -> str:
+        return next(line for line in text.splitlines() if ":memory:" in line or line.startswith("0::"))
+    assert cgroup_line(own) == cgroup_line(init)
     assert os.readlink(f"/proc/{pid}/ns/pid") in out and os.readlink(f"/proc/{pid}/ns/mnt") in out
     nsbox("stop", "-t", "0", "target")
     assert nsbox("exec", "target", "true", check=False).returncode == 125
