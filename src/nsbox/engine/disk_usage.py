@@ -21,8 +21,8 @@ def writable_layer_size(engine, record: dict) -> int:
     """Bytes the container wrote (its overlay's upper directory); 0 for a --rootfs container."""
     if not record.get("Image"):
         return 0
-    from nsbox.image.rootfs import rootfs_path
-    return tree_size(os.path.join(os.path.dirname(rootfs_path(engine.root, record["Id"])), "upper"))
+    from nsbox.image.rootfs import upper_path
+    return tree_size(upper_path(engine.root, record["Id"]))
 
 
 def disk_usage(engine) -> dict:

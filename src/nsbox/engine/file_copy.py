@@ -95,10 +95,10 @@ def changes(engine, reference: str) -> list[tuple[str, str]]:
     (kind, path) pairs, from its overlay's upper directory against the image's layers."""
     from nsbox.errors import StateError
     from nsbox.image.commit import changes as layer_changes
-    from nsbox.image.rootfs import rootfs_path
+    from nsbox.image.rootfs import upper_path
     from nsbox.image.store import ImageStore
     record = engine.get(reference)
     if not record.get("Image"):
         raise StateError(f"container {record['Name']} runs a --rootfs directory: it has no layer of changes")
-    upper = os.path.join(os.path.dirname(rootfs_path(engine.root, record["Id"])), "upper")
+    upper = upper_path(engine.root, record["Id"])
     return list(layer_changes(upper, ImageStore(engine.root).resolve(record["Image"]).layer_dirs()))

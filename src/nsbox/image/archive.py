@@ -125,26 +125,13 @@ def import_rootfs(root: str, source, name: str | None = None, changes: list[str]
     store = ImageStore(root)
     store.create()
     with store.pulling():
-        handle, temporary = tempfile.mkstemp(prefix="import-", dir=store.ingest_dir)
+        raw = open(source, "rb") if isinstance(source, str) else source
         try:
-            raw = open(source, "rb") if isinstance(source, str) else source
-            try:
-                stream = layer_stream(raw)
-                sha256 = hashlib.sha256()
-                with os.fdopen(handle, "wb") as out:
-                    while chunk := stream.read(_CHUNK):
-                        sha256.update(chunk)
-                        out.write(chunk)
-            finally:
-                if raw is not source:
-                    raw.close()
-            digest = "sha256:" + sha256.hexdigest()
-            size = os.path.getsize(temporary)
-            store.adopt(temporary, digest)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
-            raise
+            stream = layer_stream(raw)
+            digest, size = store.write_new_blob("import-", lambda out: shutil.copyfileobj(stream, out, _CHUNK))
+        finally:
+            if raw is not source:
+                raw.close()
         host = host_platform()
         os_name, architecture = platform or (host.os, host.architecture)
         config_section: dict = {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]}

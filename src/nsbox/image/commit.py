@@ -2,31 +2,15 @@
 
 The changes are the container's overlay upper directory: a whiteout there (a character
 device 0/0) is a deletion, a directory with trusted.overlay.opaque=y hides what is below it.
-In a layer tar they become the OCI's `.wh.NAME` and `.wh..wh..opq` entries.
+In a layer tar (nsbox.image.layer_tar) they become the OCI's `.wh.NAME` and `.wh..wh..opq` entries.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
-import tarfile
-import tempfile
 
+from nsbox.image.layer_tar import is_whiteout, write_layer_tar
 from nsbox.image.store import ImageStore
-
-OPAQUE_XATTR = "trusted.overlay.opaque"
-
-
-def _is_whiteout(info: os.stat_result) -> bool:
-    return stat.S_ISCHR(info.st_mode) and info.st_rdev == 0
-
-
-def _is_opaque(path: str) -> bool:
-    try:
-        return os.getxattr(path, OPAQUE_XATTR, follow_symlinks=False) == b"y"
-    except OSError:
-        return False
-
 
 # What the engine makes in every container for its own mounts (Docker's "init layer"): not the
 # container's changes, so neither `diff` nor `commit` shows them
@@ -47,7 +31,7 @@ def changes(upper: str, lower_dirs: list[str]) -> list[tuple[str, str]]:
                 continue
             info = os.lstat(path)
             in_image = any(os.path.lexists(os.path.join(lower, inside.lstrip("/"))) for lower in lower_dirs)
-            if _is_whiteout(info):
+            if is_whiteout(info):
                 found[inside] = "D"
             elif stat.S_ISDIR(info.st_mode) and in_image:
                 kept_dirs.append(inside)
@@ -57,32 +41,6 @@ def changes(upper: str, lower_dirs: list[str]) -> list[tuple[str, str]]:
         if any(path.startswith(directory + "/") for path in found):
             found[directory] = "C"
     return sorted(((kind, path) for path, kind in found.items()), key=lambda change: change[1])
-
-
-def _layer_tar(upper: str, out) -> None:
-    """The upper directory as an OCI layer tar (whiteouts and opaque directories converted)."""
-    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as archive:
-        for directory, names, files in os.walk(upper):
-            names.sort()
-            relative = os.path.relpath(directory, upper)
-            if relative != "." and _is_opaque(directory):
-                marker = tarfile.TarInfo(os.path.join(relative, ".wh..wh..opq"))
-                archive.addfile(marker)
-            for name in sorted(names + files):
-                path = os.path.join(directory, name)
-                arcname = os.path.normpath(os.path.join(relative, name))
-                if "/" + arcname in INIT_PATHS:
-                    continue
-                info = os.lstat(path)
-                if _is_whiteout(info):
-                    archive.addfile(tarfile.TarInfo(os.path.join(os.path.dirname(arcname), ".wh." + name)))
-                    continue
-                entry = archive.gettarinfo(path, arcname)
-                if entry.isreg():
-                    with open(path, "rb") as data:
-                        archive.addfile(entry, data)
-                else:
-                    archive.addfile(entry)
 
 
 def commit(root: str, base_id: str, upper: str, container_config: dict, names: list[str], changes_text: list[str],
@@ -95,21 +53,7 @@ def commit(root: str, base_id: str, upper: str, container_config: dict, names: l
     store = ImageStore(root)
     base = store.resolve(base_id)
     with store.pulling():
-        handle, temporary = tempfile.mkstemp(prefix="commit-", dir=store.ingest_dir)
-        try:
-            with os.fdopen(handle, "w+b") as out:
-                _layer_tar(upper, out)
-                out.seek(0)
-                sha256 = hashlib.sha256()
-                while chunk := out.read(1 << 20):
-                    sha256.update(chunk)
-            digest = "sha256:" + sha256.hexdigest()
-            size = os.path.getsize(temporary)
-            store.adopt(temporary, digest)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
-            raise
+        digest, size = store.write_new_blob("commit-", lambda out: write_layer_tar(upper, out, INIT_PATHS))
         config = dict(base.config.raw)
         section = {key: value for key, value in container_config.items()
                    if key in ("User", "Env", "Cmd", "Entrypoint", "WorkingDir", "Labels", "ExposedPorts",

@@ -118,6 +118,11 @@ def rootfs_path(root: str, container_id: str) -> str:
     return os.path.join(_container_dir(ImageStore(root), container_id), "merged")
 
 
+def upper_path(root: str, container_id: str) -> str:
+    """The overlay upper directory of the container's root filesystem: its changes to the image."""
+    return os.path.join(_container_dir(ImageStore(root), container_id), "upper")
+
+
 def image_users(root: str) -> dict[str, str]:
     """container ID -> image ID, for every container root filesystem in the store."""
     store = ImageStore(root)

@@ -4,7 +4,7 @@
                                          (annotation org.opencontainers.image.ref.name =
                                          the full reference, e.g. docker.io/library/busybox:latest)
     image/blobs/sha256/<hex>             manifests, configs and layer blobs, verified on write
-    image/ingest/<hex>.partial|.lock     downloads in progress (resumed after an interruption)
+    image/ingest/<hex>.partial|.lock     downloads in progress (resumed after an interruption; ingest.py)
     image/layers/<diff-id hex>/          each layer unpacked once, an overlayfs lower directory
     image/rootfs/<container id>/         a container's upper/work/merged (see rootfs.py)
 
@@ -21,6 +21,12 @@ from nsbox.errors import ImageError, ImageNotFound, NotFound
 from nsbox.linux.store_files import locked, write_atomic
 from nsbox.oci import image_spec, jsonio
 from nsbox.oci.image_spec import Descriptor, ImageConfig, Manifest
+
+TYPE_CHECKING = False  # typing costs ~12 ms to import: only the type checker reads this
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from nsbox.image.ingest import BlobWriter, HashingFile
 
 # The engine's `run` resolves images and prepares root filesystems through this module, so
 # it imports only what that needs: hashlib, shutil and the json package load on demand.
@@ -59,38 +65,6 @@ class Image:
     def layer_dirs(self) -> list[str]:
         """The unpacked layer directories, bottom first."""
         return [self.store.layer_dir(diff_id) for diff_id in self.config.diff_ids]
-
-
-class Ingest:
-    """A blob being written: data appended to a .partial file and hashed on the way."""
-
-    def __init__(self, path: str) -> None:
-        import hashlib
-        self.path = path
-        self.sha256 = hashlib.sha256()
-        self.file = open(path, "ab+", buffering=0)  # unbuffered: a streaming reader sees each write
-        self.file.seek(0)
-        while chunk := self.file.read(1 << 20):
-            self.sha256.update(chunk)
-        self.offset = self.file.tell()
-
-    def write(self, data: bytes | memoryview) -> None:
-        unwritten = data
-        while unwritten:
-            unwritten = unwritten[self.file.write(unwritten):]
-        self.sha256.update(data)
-        self.offset += len(data)
-
-    def restart(self) -> None:
-        """Throw away what was written (the server would not resume)."""
-        self.file.truncate(0)
-        self.file.seek(0)
-        import hashlib
-        self.sha256 = hashlib.sha256()
-        self.offset = 0
-
-    def digest(self) -> str:
-        return "sha256:" + self.sha256.hexdigest()
 
 
 class ImageStore:
@@ -144,6 +118,7 @@ class ImageStore:
         `verified()`, if given, is called as soon as the content is known good, so that a
         reader of the .partial file need not wait for the fsync.
         """
+        from nsbox.image.ingest import BlobWriter
         return BlobWriter(self, digest, size, verified)
 
     def adopt(self, path: str, digest: str) -> None:
@@ -158,6 +133,26 @@ class ImageStore:
         finally:
             os.close(fd)
         os.rename(path, target)
+
+    def write_new_blob(self, prefix: str, write: Callable[[HashingFile], object]) -> tuple[str, int]:
+        """A blob whose digest is learned as `write(file)` writes it (a layer tar being made):
+        written in the ingest directory, then fsynced and moved into blobs/; nothing is left
+        when `write` fails. Its digest and size."""
+        import tempfile
+
+        from nsbox.image.ingest import HashingFile
+        self.create()
+        handle, temporary = tempfile.mkstemp(prefix=prefix, dir=self.ingest_dir)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                hashing = HashingFile(out)
+                write(hashing)
+            self.adopt(temporary, hashing.digest())
+        except BaseException:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+            raise
+        return hashing.digest(), hashing.size
 
     # layers
 
@@ -297,60 +292,6 @@ class ImageStore:
             blobs.update(layer.digest for layer in image.manifest.layers)
             diff_ids.update(image.config.diff_ids)
         return blobs, diff_ids
-
-
-class BlobWriter:
-    """The context manager of ImageStore.ingest (see there)."""
-
-    def __init__(self, store: ImageStore, digest: str, size: int | None, verified=None) -> None:
-        self.store = store
-        self.digest = digest
-        self.size = size
-        self.verified = verified
-        self.path = store.blob_path(digest)
-        self.lock: locked | None = None
-        self.ingest: Ingest | None = None
-
-    def __enter__(self) -> Ingest | None:
-        if os.path.exists(self.path):
-            return None
-        self.store.create()
-        hex_digest = digest_hex(self.digest)
-        self.lock = locked(os.path.join(self.store.ingest_dir, hex_digest + ".lock"), remove=True)
-        self.lock.__enter__()
-        if os.path.exists(self.path):
-            return None
-        try:
-            self.ingest = Ingest(os.path.join(self.store.ingest_dir, hex_digest + ".partial"))
-        except BaseException:
-            self.lock.__exit__()
-            raise
-        return self.ingest
-
-    def __exit__(self, kind, error, trace) -> None:
-        ingest = self.ingest
-        try:
-            if ingest is not None:
-                try:
-                    if kind is None:
-                        self._finish(ingest)
-                finally:
-                    ingest.file.close()
-        finally:
-            if self.lock is not None:
-                self.lock.__exit__()
-
-    def _finish(self, ingest: Ingest) -> None:
-        if (self.size is not None and ingest.offset != self.size) or ingest.digest() != self.digest:
-            os.unlink(ingest.path)
-            expected = "" if self.size is None else f" (expected {self.size} bytes)"
-            raise ImageError(f"blob {self.digest}: received {ingest.offset} bytes hashing to {ingest.digest()}"
-                             f"{expected}; not stored")
-        if self.verified is not None:
-            self.verified()
-        ingest.file.flush()
-        os.fsync(ingest.file.fileno())
-        os.rename(ingest.path, self.path)
 
 
 class ReferencesEditor:
