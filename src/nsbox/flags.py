@@ -1,13 +1,20 @@
-"""The hand-made flag parser of both command lines, nsbox and nsbox-runtime.
+"""The flag parser of both command lines, nsbox and nsbox-runtime, and their --help.
 
 argparse would cost ~15 ms of every start.
 
-A command declares its flags as {"-d": "detach", "--detach": "detach", "--name=": "name",
-"-e=": "env*"}: a trailing "=" means the flag takes a value, a trailing "*" on the key
-that it may repeat (values are collected in a list). Docker's spellings all work:
+A command declares its usage line and its flags once, and both parsing and --help come from
+that declaration:
+
+    EXPORT = Command("nsbox export [OPTIONS] CONTAINER", "Write a container's filesystem as a tar archive",
+                     flag("-o --output FILE", "write to FILE instead of stdout"))
+
+A flag's first words are its spellings; a word after them names its value (none: a switch,
+true unless given `=false`); "..." after it means the flag may repeat (its values are
+collected in a list). The option's key is the first long spelling, without dashes
+(--cpu-shares sets "cpu_shares"), unless `key` says otherwise. Docker's spellings all work:
 `--name web`, `--name=web`, `-e A=1`, `-eA=1`, combined short flags `-dit`, and
 `--rm=false`. Parsing stops at the first positional argument when `stop_at_positional`
-(so `run IMAGE CMD -x` leaves `-x` to the command). -h/--help prints the usage and exits 0.
+(so `run IMAGE CMD -x` leaves `-x` to the command). -h/--help prints the help and exits 0.
 """
 from __future__ import annotations
 
@@ -19,12 +26,69 @@ if TYPE_CHECKING:
 
 _FALSE = ("false", "0", "no")
 _TRUE = ("true", "1", "yes")
+HELP_COLUMN = 28  # where the flags' descriptions start in --help
 
 
-def parse(argv: list[str], spec: dict[str, str], usage: str, stop_at_positional: bool = True
+class Flag:
+    """One flag: its spellings, the value it takes ("" for a switch), whether it repeats, the
+    option key it sets and its line of help."""
+
+    __slots__ = ("names", "value", "many", "key", "help")
+
+    def __init__(self, names: tuple[str, ...], value: str, many: bool, key: str, help: str) -> None:
+        self.names, self.value, self.many, self.key, self.help = names, value, many, key, help
+
+
+def flag(declaration: str, help: str, key: str = "") -> Flag:
+    """A Flag from "-e --env NAME=VALUE...": spellings, then the value's name (if any), then
+    "..." if it may repeat."""
+    words = declaration.split()
+    names = tuple(word for word in words if word.startswith("-"))
+    value = " ".join(word for word in words if not word.startswith("-"))
+    many = value.endswith("...")
+    value = value.removesuffix("...")
+    if not key:
+        key = next((name for name in names if name.startswith("--")), names[0]).lstrip("-").replace("-", "_")
+    return Flag(names, value, many, key, help)
+
+
+class Command:
+    """A command's usage line(s), what it does, and its flags: what `parse` reads and what
+    --help prints."""
+
+    __slots__ = ("usage", "summary", "flags", "spec", "notes")
+
+    def __init__(self, usage: str, summary: str, *flags: Flag, notes: str = "") -> None:
+        self.usage = "usage: " + usage.replace("\n", "\n       ")
+        self.summary, self.flags, self.notes = summary, flags, notes
+        self.spec: dict[str, Flag] = {}
+        for declared in flags:
+            for name in declared.names:
+                self.spec[name] = declared
+
+    def help(self) -> str:
+        """The --help text, made from the declarations."""
+        lines = [self.usage, "", self.summary]
+        if self.flags:
+            lines += ["", "Options:"]
+        for declared in self.flags:
+            shorts = [name for name in declared.names if not name.startswith("--")]
+            longs = [name for name in declared.names if name.startswith("--")]
+            spelled = ", ".join(shorts + longs) if shorts else "    " + ", ".join(longs)
+            left = f"  {spelled}{' ' + declared.value if declared.value else ''}"
+            text = declared.help + (" (may repeat)" if declared.many else "")
+            lines.append(f"{left:<{HELP_COLUMN}}{text}" if len(left) < HELP_COLUMN - 1
+                         else f"{left}\n{'':<{HELP_COLUMN}}{text}")
+        if self.notes:
+            lines += ["", self.notes]
+        return "\n".join(lines)
+
+
+def parse(argv: list[str], command: Command, stop_at_positional: bool = True
           ) -> tuple[dict[str, Any], list[str]]:
     """-> (values by key, positional arguments). An unknown flag or a missing value raises
     UsageError (one line: the CLI edge adds a hint to --help, as Docker does)."""
+    spec = command.spec
     values: dict[str, Any] = {}
     positional: list[str] = []
     index = 0
@@ -40,9 +104,9 @@ def parse(argv: list[str], spec: dict[str, str], usage: str, stop_at_positional:
                 positional.extend(argv[index:])
                 break
             continue
-        if arg == "--help" or (arg == "-h" and "-h" not in spec and "-h=" not in spec):  # run's -h is --hostname
+        if arg == "--help" or (arg == "-h" and "-h" not in spec):  # run's -h is --hostname
             import sys
-            sys.stdout.write(usage + "\n")
+            sys.stdout.write(command.help() + "\n")
             raise SystemExit(0)
         if arg.startswith("--"):
             name, has_inline, inline = arg.partition("=")
@@ -51,36 +115,34 @@ def parse(argv: list[str], spec: dict[str, str], usage: str, stop_at_positional:
             shorts = []
             letters = arg[1:]
             for position, letter in enumerate(letters):
-                flag = "-" + letter
-                if flag + "=" in spec and position + 1 < len(letters):
+                short = "-" + letter
+                if short in spec and spec[short].value and position + 1 < len(letters):
                     rest = letters[position + 1:]
-                    shorts.append((flag, rest[1:] if rest.startswith("=") else rest))
+                    shorts.append((short, rest[1:] if rest.startswith("=") else rest))
                     break
-                shorts.append((flag, None))
-        for flag, inline_value in shorts:
-            if flag + "=" in spec:
-                key = spec[flag + "="]
+                shorts.append((short, None))
+        for name, inline_value in shorts:
+            declared = spec.get(name)
+            if declared is None:
+                raise UsageError(f"unknown flag: {name}")
+            if declared.value:
                 if inline_value is None:
                     if index >= len(argv):
-                        raise UsageError(f"flag needs an argument: {flag}")
+                        raise UsageError(f"flag needs an argument: {name}")
                     inline_value = argv[index]
                     index += 1
-                _store(values, key, inline_value)
-            elif flag in spec:
-                key = spec[flag]
-                if inline_value is None or inline_value.lower() in _TRUE:
-                    _store(values, key, True)
-                elif inline_value.lower() in _FALSE:
-                    _store(values, key, False)
-                else:
-                    raise ConfigError(flag, f"takes true or false, got {inline_value!r}")
+                _store(values, declared, inline_value)
+            elif inline_value is None or inline_value.lower() in _TRUE:
+                _store(values, declared, True)
+            elif inline_value.lower() in _FALSE:
+                _store(values, declared, False)
             else:
-                raise UsageError(f"unknown flag: {flag}")
-    return {key.rstrip("*"): value for key, value in values.items()}, positional
+                raise ConfigError(name, f"takes true or false, got {inline_value!r}")
+    return values, positional
 
 
-def _store(values: dict[str, Any], key: str, value: object) -> None:
-    if key.endswith("*"):
-        values.setdefault(key, []).append(value)
+def _store(values: dict[str, Any], declared: Flag, value: object) -> None:
+    if declared.many:
+        values.setdefault(declared.key, []).append(value)
     else:
-        values[key] = value
+        values[declared.key] = value

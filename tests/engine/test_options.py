@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from nsbox.flags import parse
-from nsbox.cli.run_flags import RUN_FLAGS, RUN_USAGE, run_options
+from nsbox.flags import Command, flag, parse
+from nsbox.cli.run_flags import RUN, RUN_FLAGS, run_options
 from nsbox.engine.runconfig import make_record, update_host_config
 from nsbox.engine.spec import DOCKER_CAPABILITIES, make_spec
 from nsbox.engine.quantities import format_size, parse_size
@@ -26,17 +26,28 @@ def test_flag_spellings():
         run_options(["--nope", "busybox"])
     with pytest.raises(UsageError, match="flag needs an argument: --name"):
         run_options(["--name"])
-    values, rest = parse(["-a", "x", "-q"], {"-a": "all", "-q": "quiet"}, "usage", stop_at_positional=False)
+    command = Command("test [OPTIONS]", "a test", flag("-a --all", "all"), flag("-q", "quiet", key="quiet"))
+    values, rest = parse(["-a", "x", "-q"], command, stop_at_positional=False)
     assert values == {"all": True, "quiet": True} and rest == ["x"]
 
 
-def test_every_run_flag_parses_to_its_option_and_is_in_the_help():
-    for flag, key in RUN_FLAGS.items():
-        name = flag.rstrip("=")
-        options = run_options([name, "x", "busybox"] if flag.endswith("=") else [name, "busybox"])
-        assert key.rstrip("*") in options, f"{name} does not set {key}"
-        assert options.get("image", "busybox") == "busybox", f"{name} took the wrong number of arguments"
-        assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", RUN_USAGE), f"{name} is missing from run --help"
+def test_every_run_flag_parses_to_its_option_and_has_its_generated_help_line(capsys):
+    with pytest.raises(SystemExit) as stop:
+        run_options(["--help"])
+    shown = capsys.readouterr().out
+    assert stop.value.code == 0 and shown == RUN.help() + "\n"  # what `nsbox run --help` prints
+    for declared in RUN_FLAGS:
+        for name in declared.names:
+            options = run_options([name, "x", "busybox"] if declared.value else [name, "busybox"])
+            assert declared.key in options, f"{name} does not set {declared.key}"
+            assert options.get("image", "busybox") == "busybox", f"{name} took the wrong number of arguments"
+        # its line in --help: every spelling, the value's name, then (on it or the next line) what it does
+        lines = shown.split("\nOptions:\n", 1)[1].splitlines()
+        found = [index for index, line in enumerate(lines) if all(
+            re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", line) for word in (*declared.names, declared.value)
+            if word)]
+        assert found, f"{declared.names[0]} is missing from run --help"
+        assert declared.help and declared.help in " ".join(lines[found[0]:found[0] + 2]), declared.names
     assert run_options(["-h", "box", "busybox"])["hostname"] == "box"  # -h is --hostname for run, not help
 
 

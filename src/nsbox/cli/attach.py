@@ -6,17 +6,21 @@ from __future__ import annotations
 import os
 import sys
 
-USAGE = "usage: nsbox attach [--detach-keys KEYS] [--no-stdin] CONTAINER"
-FLAGS = {"--detach-keys=": "detach_keys", "--no-stdin": "no_stdin", "--sig-proxy": "sig_proxy"}
+from nsbox.flags import Command, flag, parse
+
+DETACH_KEYS = flag("--detach-keys KEYS", 'the keys that leave it running (default ctrl-p,ctrl-q; "" for none)')
+COMMAND = Command("nsbox attach [OPTIONS] CONTAINER", "Attach to a running container's terminal or output.",
+                  DETACH_KEYS,
+                  flag("--no-stdin", "do not pass our stdin on"),
+                  flag("--sig-proxy", "accepted for Docker compatibility"))
 
 
 def main(argv: list[str], root: str) -> int:
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError
-    from nsbox.flags import parse
-    options, names = parse(argv, FLAGS, USAGE, stop_at_positional=False)
+    options, names = parse(argv, COMMAND, stop_at_positional=False)
     if len(names) != 1:
-        raise ConfigError("CONTAINER", f"name one container\n{USAGE}")
+        raise ConfigError("CONTAINER", f"name one container\n{COMMAND.usage}")
     return attach(Engine(root), names[0], options.get("detach_keys"), not options.get("no_stdin"))
 
 

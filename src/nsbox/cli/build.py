@@ -5,26 +5,28 @@ from __future__ import annotations
 import os
 import sys
 
-USAGE = """usage: nsbox build [OPTIONS] PATH | -
+from nsbox.flags import Command, flag
 
-  -t, --tag NAME[:TAG]     name the image (may repeat)     -f, --file PATH   the Dockerfile (default PATH/Dockerfile)
-      --build-arg K=V      set a build-time variable       --target STAGE    build up to this stage
-      --no-cache           run every step again            --pull            pull FROM images even when here
-      --network MODE       RUN steps' network (none, host, bridge, ...; default none)
-      --label K=V          add a label to the image        --platform OS/ARCH  the image's platform
-  -q, --quiet              print only the image ID         --iidfile FILE    write the image ID to FILE"""
-FLAGS = {"-t=": "tag*", "--tag=": "tag*", "-f=": "file", "--file=": "file", "--build-arg=": "build_arg*",
-         "--target=": "target", "--no-cache": "no_cache", "--pull": "pull", "--network=": "network",
-         "--label=": "label*", "--platform=": "platform", "-q": "quiet", "--quiet": "quiet",
-         "--iidfile=": "iidfile"}
+COMMAND = Command("nsbox build [OPTIONS] PATH | -", "Build an image from a Dockerfile.",
+                  flag("-t --tag NAME[:TAG]...", "name the image"),
+                  flag("-f --file PATH", "the Dockerfile (default PATH/Dockerfile)"),
+                  flag("--build-arg K=V...", "set a build-time variable"),
+                  flag("--target STAGE", "build up to this stage"),
+                  flag("--no-cache", "run every step again"),
+                  flag("--pull", "pull FROM images even when here"),
+                  flag("--network MODE", "RUN steps' network (none, host, bridge, ...; default none)"),
+                  flag("--label K=V...", "add a label to the image"),
+                  flag("--platform OS/ARCH", "the image's platform"),
+                  flag("-q --quiet", "print only the image ID"),
+                  flag("--iidfile FILE", "write the image ID to FILE"))
 
 
 def main(argv: list[str], root: str) -> int:
     from nsbox.errors import ConfigError
     from nsbox.flags import parse
-    values, positional = parse(argv, FLAGS, USAGE, stop_at_positional=False)
+    values, positional = parse(argv, COMMAND, stop_at_positional=False)
     if len(positional) != 1:
-        raise ConfigError("PATH", f"give one build context: a directory, or - for stdin\n{USAGE}")
+        raise ConfigError("PATH", f"give one build context: a directory, or - for stdin\n{COMMAND.usage}")
     quiet = bool(values.get("quiet"))
     out = sys.stderr if quiet else sys.stdout
     saved = None

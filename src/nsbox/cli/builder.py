@@ -1,17 +1,19 @@
 """nsbox builder prune: forget the build cache (its layers go with `nsbox image prune`)."""
 from __future__ import annotations
 
-USAGE = """usage: nsbox builder prune [-f]"""
-FLAGS = {"-f": "force", "--force": "force", "-a": "all", "--all": "all"}
+from nsbox.flags import Command, flag, parse
+
+COMMAND = Command("nsbox builder prune [OPTIONS]", "Remove the build cache.",
+                  flag("-f --force", "do not ask (nsbox never asks)"),
+                  flag("-a --all", "all of the cache (nsbox's is one)"))
 
 
 def main(argv: list[str], root: str) -> int:
     from nsbox.build.cache import BuildCache
     from nsbox.errors import ConfigError
-    from nsbox.flags import parse
-    values, positional = parse(argv, FLAGS, USAGE, stop_at_positional=False)
+    values, positional = parse(argv, COMMAND, stop_at_positional=False)
     if positional != ["prune"]:
-        raise ConfigError("builder", f"the only builder command is prune\n{USAGE}")
+        raise ConfigError("builder", f"the only builder command is prune\n{COMMAND.usage}")
     count = BuildCache(root).prune()
     print(f"Deleted build cache objects: {count}")
     return 0

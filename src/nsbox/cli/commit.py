@@ -1,9 +1,13 @@
 """nsbox commit: a container's changes as a new image (its config: the container's)."""
 from __future__ import annotations
 
-USAGE = "usage: nsbox commit [-m MESSAGE] [-a AUTHOR] [-c INSTRUCTION]... [-p] CONTAINER [REPOSITORY[:TAG]]"
-FLAGS = {"-m=": "message", "--message=": "message", "-a=": "author", "--author=": "author",
-         "-c=": "change*", "--change=": "change*", "-p": "pause", "--pause": "pause"}
+from nsbox.flags import Command, flag, parse
+
+COMMAND = Command("nsbox commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]", "Make an image of a container's changes.",
+                  flag("-m --message MESSAGE", "the commit message"),
+                  flag("-a --author AUTHOR", "the image's author"),
+                  flag("-c --change INSTRUCTION...", "a CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE or LABEL instruction"),
+                  flag("-p --pause", "pause the container while its changes are read"))
 
 
 def main(argv: list[str], root: str) -> int:
@@ -11,18 +15,17 @@ def main(argv: list[str], root: str) -> int:
 
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError, StateError
-    from nsbox.flags import parse
     from nsbox.image.commit import commit
     from nsbox.image.reference import parse_reference
-    from nsbox.image.rootfs import rootfs_path
-    options, names = parse(argv, FLAGS, USAGE, stop_at_positional=False)
+    from nsbox.image.rootfs import upper_path
+    options, names = parse(argv, COMMAND, stop_at_positional=False)
     if len(names) not in (1, 2):
-        raise ConfigError("CONTAINER", f"name the container (and the new image)\n{USAGE}")
+        raise ConfigError("CONTAINER", f"name the container (and the new image)\n{COMMAND.usage}")
     engine = Engine(root)
     record = engine.get(names[0])
     if not record.get("Image"):
         raise StateError(f"container {record['Name']} runs a --rootfs directory: there is no image to commit onto")
-    upper = os.path.join(os.path.dirname(rootfs_path(engine.root, record["Id"])), "upper")
+    upper = upper_path(engine.root, record["Id"])
     command = " ".join((record["Config"].get("Entrypoint") or []) + (record["Config"].get("Cmd") or []))
     image = commit(engine.root, record["Image"], upper, record["Config"],
                    [str(parse_reference(names[1]))] if len(names) == 2 else [],

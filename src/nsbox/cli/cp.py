@@ -1,19 +1,21 @@
 """nsbox cp: copy files between a container and the host (CONTAINER:PATH on either side)."""
 from __future__ import annotations
 
-USAGE = """usage: nsbox cp CONTAINER:SRC_PATH DEST_PATH|-
-       nsbox cp SRC_PATH|- CONTAINER:DEST_PATH
-  - as DEST writes a tar stream to stdout; - as SRC extracts a tar stream from stdin into a directory"""
+from nsbox.flags import Command, parse
+
+COMMAND = Command("nsbox cp CONTAINER:SRC_PATH DEST_PATH|-\nnsbox cp SRC_PATH|- CONTAINER:DEST_PATH",
+                  "Copy files between a container and the host.",
+                  notes="- as DEST writes a tar stream to stdout; - as SRC extracts a tar stream from stdin into a "
+                        "directory")
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.flags import parse
     from nsbox.engine.containers import Engine
     from nsbox.engine.file_copy import copy_from, copy_to
     from nsbox.errors import ConfigError
-    _, paths = parse(argv, {}, USAGE, stop_at_positional=False)
+    _, paths = parse(argv, COMMAND, stop_at_positional=False)
     if len(paths) != 2:
-        raise ConfigError("SRC DEST", f"give a source and a destination\n{USAGE}")
+        raise ConfigError("SRC DEST", f"give a source and a destination\n{COMMAND.usage}")
     source, destination = paths
     engine = Engine(root)
     import sys
@@ -32,5 +34,5 @@ def main(argv: list[str], root: str) -> int:
         else:
             copy_to(engine, name, source, inside)
     else:
-        raise ConfigError("SRC DEST", f"one side must be CONTAINER:PATH\n{USAGE}")
+        raise ConfigError("SRC DEST", f"one side must be CONTAINER:PATH\n{COMMAND.usage}")
     return 0

@@ -8,9 +8,10 @@ def main(argv: list[str], root: str) -> int:
     from nsbox.engine.containers import Engine
     from nsbox.engine.file_copy import changes
     from nsbox.errors import ConfigError
-    from nsbox.flags import parse
-    _, names = parse(argv, {}, "usage: nsbox diff CONTAINER", stop_at_positional=False)
+    from nsbox.flags import Command, parse
+    command = Command("nsbox diff CONTAINER", "List the files a container changed (A added, C changed, D deleted).")
+    _, names = parse(argv, command, stop_at_positional=False)
     if len(names) != 1:
-        raise ConfigError("CONTAINER", "name one container\nusage: nsbox diff CONTAINER")
+        raise ConfigError("CONTAINER", f"name one container\n{command.usage}")
     sys.stdout.write("".join(f"{kind} {path}\n" for kind, path in changes(Engine(root), names[0])))
     return 0

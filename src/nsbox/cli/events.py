@@ -6,10 +6,15 @@ import os
 import sys
 import time
 
-USAGE = """usage: nsbox events [--since TIME] [--until TIME] [-f|--filter KEY=VALUE]... [--format FORMAT]
-  TIME: 10m, 1h30m (ago), a Unix time, or 2026-01-02T15:04:05
-  filters: container=NAME|ID, event=ACTION, type=container, image=NAME, label=KEY[=VALUE]"""
-FLAGS = {"--since=": "since", "--until=": "until", "-f=": "filter*", "--filter=": "filter*", "--format=": "format"}
+from nsbox.flags import Command, flag, parse
+
+COMMAND = Command("nsbox events [OPTIONS]", "The containers' lifecycle events, past (--since) and as they happen.",
+                  flag("--since TIME", "events from TIME on"),
+                  flag("--until TIME", "events up to TIME (then stop)"),
+                  flag("-f --filter KEY=VALUE...", "only the matching events"),
+                  flag("--format FORMAT", "json, or a Go template"),
+                  notes="TIME: 10m, 1h30m (ago), a Unix time, or 2026-01-02T15:04:05\n"
+                        "filters: container=NAME|ID, event=ACTION, type=container, image=NAME, label=KEY[=VALUE]")
 
 
 def _matches(event: dict, filters: dict[str, list[str]]) -> bool:
@@ -56,9 +61,8 @@ def main(argv: list[str], root: str) -> int:
     from nsbox.engine.events import journal_path
     from nsbox.engine.logs import parse_since
     from nsbox.engine.paths import Paths
-    from nsbox.flags import parse
     from nsbox.oci.timestamps import rfc3339
-    options, _ = parse(argv, FLAGS, USAGE, stop_at_positional=False)
+    options, _ = parse(argv, COMMAND, stop_at_positional=False)
     filters = _parse_filters(options.get("filter") or [])
     since = parse_since(options["since"]) if options.get("since") else None
     until = parse_since(options["until"]) if options.get("until") else None

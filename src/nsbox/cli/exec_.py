@@ -1,20 +1,26 @@
 """nsbox exec: run a command in a running container (all its namespaces and its cgroup)."""
 from __future__ import annotations
 
-USAGE = """usage: nsbox exec [-i] [-t] [-d] [--detach-keys KEYS] [-e NAME=VALUE] [-u USER] [-w DIR] CONTAINER COMMAND [ARG...]"""
-FLAGS = {"-i": "interactive", "--interactive": "interactive", "-t": "tty", "--tty": "tty", "-d": "detach",
-         "--detach": "detach", "-e=": "env*", "--env=": "env*", "-u=": "user", "--user=": "user",
-         "-w=": "workdir", "--workdir=": "workdir", "--detach-keys=": "detach_keys"}
+from nsbox.cli.attach import DETACH_KEYS
+from nsbox.flags import Command, flag, parse
+
+COMMAND = Command("nsbox exec [OPTIONS] CONTAINER COMMAND [ARG...]", "Run a command in a running container.",
+                  flag("-i --interactive", "keep stdin open"),
+                  flag("-t --tty", "allocate a pseudo-terminal"),
+                  flag("-d --detach", "run it in the background"),
+                  DETACH_KEYS,
+                  flag("-e --env NAME=VALUE...", "set an environment variable"),
+                  flag("-u --user UID[:GID]|NAME[:GROUP]", "the user (and group) to run as"),
+                  flag("-w --workdir DIR", "the working directory inside"))
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.flags import parse
     from nsbox.engine.containers import Engine
     from nsbox.engine.execs import run_exec
     from nsbox.errors import ConfigError
-    options, positional = parse(argv, FLAGS, USAGE)
+    options, positional = parse(argv, COMMAND)
     if len(positional) < 2:
-        raise ConfigError("COMMAND", f"name the container and the command to run in it\n{USAGE}")
+        raise ConfigError("COMMAND", f"name the container and the command to run in it\n{COMMAND.usage}")
     workdir = options.get("workdir") or ""
     if workdir and not workdir.startswith("/"):
         raise ConfigError("--workdir", f"must be an absolute path inside the container, got {workdir!r}")

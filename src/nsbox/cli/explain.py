@@ -4,26 +4,28 @@ from __future__ import annotations
 
 import sys
 
-USAGE = """usage: nsbox explain [--format json] CONTAINER
-       nsbox explain --host [--format json]"""
-FLAGS = {"--format=": "format", "--host": "host"}
+from nsbox.flags import Command, flag, parse
+
+COMMAND = Command("nsbox explain [--format json] CONTAINER\nnsbox explain --host [--format json]",
+                  "The kernel's view of a running container beside the host's, with the commands that do the same.",
+                  flag("--format json", "JSON instead of text"),
+                  flag("--host", "what this host offers (namespaces, cgroups, runtimes), not a container"))
 
 
 def main(argv: list[str], root: str) -> int:
     from nsbox.errors import ConfigError
-    from nsbox.flags import parse
-    values, names = parse(argv, FLAGS, USAGE, stop_at_positional=False)
+    values, names = parse(argv, COMMAND, stop_at_positional=False)
     output = values.get("format") or "text"
     if output not in ("text", "json"):
         raise ConfigError("--format", f"{output!r}: use json, or leave it out for text")
     if values.get("host"):
         if names:
-            raise ConfigError("--host", f"takes no container\n{USAGE}")
+            raise ConfigError("--host", f"takes no container\n{COMMAND.usage}")
         from nsbox.explain.host import host_report
         report = host_report(root)
     else:
         if len(names) != 1:
-            raise ConfigError("CONTAINER", f"name one running container\n{USAGE}")
+            raise ConfigError("CONTAINER", f"name one running container\n{COMMAND.usage}")
         from nsbox.engine.containers import Engine
         from nsbox.explain.container import explain_container
         report = explain_container(Engine(root), names[0])

@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import sys
 
-USAGE = "usage: nsbox export [-o FILE] CONTAINER"
+from nsbox.flags import Command, flag, parse
+
+COMMAND = Command("nsbox export [OPTIONS] CONTAINER", "Write a container's filesystem as a tar archive.",
+                  flag("-o --output FILE", "write to FILE instead of stdout"))
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.flags import parse
     from nsbox.engine.containers import Engine
     from nsbox.engine.file_copy import export
     from nsbox.errors import ConfigError
-    options, names = parse(argv, {"-o=": "output", "--output=": "output"}, USAGE, stop_at_positional=False)
+    options, names = parse(argv, COMMAND, stop_at_positional=False)
     if len(names) != 1:
-        raise ConfigError("CONTAINER", f"name one container\n{USAGE}")
+        raise ConfigError("CONTAINER", f"name one container\n{COMMAND.usage}")
     if not options.get("output") and sys.stdout.isatty():
         raise ConfigError("-o", "refusing to write a tar archive to a terminal: use -o FILE or a redirect")
     engine = Engine(root)

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import sys
 
-USAGE = "usage: nsbox history [-q] [--no-trunc] [-H=true|false] [--format FORMAT] IMAGE"
-FLAGS = {"-q": "quiet", "--quiet": "quiet", "--no-trunc": "no_trunc", "-H": "human", "--human": "human",
-         "--format=": "format"}
+from nsbox.flags import Command, flag, parse
+
+COMMAND = Command("nsbox history [OPTIONS] IMAGE", "An image's layers, newest first.",
+                  flag("-q --quiet", "only the layers' IDs"),
+                  flag("--no-trunc", "full IDs and commands"),
+                  flag("-H --human", "sizes and dates for people (the default; -H=false for raw numbers)"),
+                  flag("--format FORMAT", "table (the default), json, or a Go template"))
 DEFAULT = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
 HEADINGS = {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "CreatedBy": "CREATED BY",
             "Size": "SIZE", "Comment": "COMMENT"}
@@ -22,11 +26,10 @@ def main(argv: list[str], root: str) -> int:
     from nsbox.cli.gotemplate import Struct
     from nsbox.engine.humanize import go_time, human_size
     from nsbox.errors import ConfigError
-    from nsbox.flags import parse
     from nsbox.image.store import ImageStore
-    options, names = parse(argv, FLAGS, USAGE, stop_at_positional=False)
+    options, names = parse(argv, COMMAND, stop_at_positional=False)
     if len(names) != 1:
-        raise ConfigError("IMAGE", f"name one image\n{USAGE}")
+        raise ConfigError("IMAGE", f"name one image\n{COMMAND.usage}")
     image = ImageStore(root).resolve(names[0])
     full = bool(options.get("no_trunc"))
     human = options.get("human", True) is not False

@@ -2,42 +2,38 @@
 (pull, push, images, rmi, tag, load, save, import, login, logout)."""
 from __future__ import annotations
 
-import argparse
-import contextlib
-import json
 import os
 import sys
 
-from nsbox.errors import ImageError, NsboxError
+from nsbox.errors import ConfigError, ImageError, NsboxError, UsageError
+from nsbox.flags import Command, flag, parse
+
+TYPE_CHECKING = False  # typing costs ~12 ms to import: only the type checker reads this
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+INSECURE = flag("--insecure-registry HOST[:PORT]...",
+                "talk plain HTTP to this registry (loopback registries always are; to keep the setting, "
+                'list it in ROOT/registries.json as {"insecure-registries": ["host:port"]})')
 
 
-def _insecure(args) -> tuple[str, ...]:
-    return tuple(args.insecure_registry or ())
+def _insecure(options: dict) -> tuple[str, ...]:
+    return tuple(options.get("insecure_registry") or ())
 
 
-def _add_insecure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--insecure-registry", action="append", metavar="HOST[:PORT]",
-                        help="talk plain HTTP to this registry (loopback registries always are; "
-                             "to keep the setting, list it in ROOT/registries.json as "
-                             '{"insecure-registries": ["host:port"]})')
-
-
-def _progress(title: str):
-    from nsbox.image.progress import for_terminal
-    shown = for_terminal(title)
-    return (shown or contextlib.nullcontext()), shown
-
-
-def cmd_pull(args, root: str) -> int:
+def cmd_pull(options: dict, operands: list[str], root: str) -> int:
     from nsbox.cli.pull import pull_image
-    return pull_image(args.image, args.platform, _insecure(args), root)
+    return pull_image(operands[0], options.get("platform"), _insecure(options), root)
 
 
-def cmd_push(args, root: str) -> int:
+def cmd_push(options: dict, operands: list[str], root: str) -> int:
+    import contextlib
+
+    from nsbox.image.progress import for_terminal
     from nsbox.image.push import push
-    context, progress = _progress(f"Pushing {args.image}")
-    with context:
-        digest = push(root, args.image, insecure_registries=_insecure(args), progress=progress)
+    progress = for_terminal(f"Pushing {operands[0]}")
+    with progress or contextlib.nullcontext():
+        digest = push(root, operands[0], insecure_registries=_insecure(options), progress=progress)
     print(f"Digest: {digest}")
     return 0
 
@@ -76,14 +72,14 @@ def _rows(root: str, full: bool) -> list:
     return rows
 
 
-def cmd_images(args, root: str) -> int:
-    rows = _rows(root, args.no_trunc)
-    if args.filter:
+def cmd_images(options: dict, operands: list[str], root: str) -> int:
+    rows = _rows(root, bool(options.get("no_trunc")))
+    if operands:
         from nsbox.image.reference import parse_reference
-        wanted = parse_reference(args.filter, default_tag=False)
+        wanted = parse_reference(operands[0], default_tag=False)
         rows = [row for row in rows if row["Repository"] == wanted.with_tag(None).familiar()
                 and (wanted.tag is None or row["Tag"] == wanted.tag)]
-    if args.quiet:
+    if options.get("quiet"):
         seen = []
         for row in rows:
             if row["ID"] not in seen:
@@ -92,17 +88,17 @@ def cmd_images(args, root: str) -> int:
             print(shown)
         return 0
     from nsbox.cli.formatting import render
-    default = IMAGES_DEFAULT.replace("{{.ID}}", "{{.Digest}}\t{{.ID}}") if args.digests else IMAGES_DEFAULT
-    sys.stdout.write(render(args.format, rows, IMAGES_HEADINGS, default))
+    default = IMAGES_DEFAULT.replace("{{.ID}}", "{{.Digest}}\t{{.ID}}") if options.get("digests") else IMAGES_DEFAULT
+    sys.stdout.write(render(options.get("format"), rows, IMAGES_HEADINGS, default))
     return 0
 
 
-def cmd_rmi(args, root: str) -> int:
+def cmd_rmi(options: dict, operands: list[str], root: str) -> int:
     from nsbox.image.manage import remove_image
     failed = 0
-    for name in args.images:
+    for name in operands:
         try:
-            for line in remove_image(root, name, force=args.force):
+            for line in remove_image(root, name, force=bool(options.get("force"))):
                 print(line)
         except NsboxError as error:  # report each and go on, as Docker does
             sys.stderr.write(f"nsbox: {error}\n")
@@ -110,51 +106,54 @@ def cmd_rmi(args, root: str) -> int:
     return failed
 
 
-def cmd_tag(args, root: str) -> int:
+def cmd_tag(options: dict, operands: list[str], root: str) -> int:
     from nsbox.image.manage import tag
-    tag(root, args.source, args.target)
+    tag(root, operands[0], operands[1])
     return 0
 
 
-def cmd_inspect(args, root: str) -> int:
+def cmd_inspect(options: dict, operands: list[str], root: str) -> int:
     from nsbox.image.manage import describe
-    shown = [describe(root, name) for name in args.images]
-    if args.format and args.format != "json":
+    shown = [describe(root, name) for name in operands]
+    if options.get("format") and options["format"] != "json":
         from nsbox.cli.formatting import render_each
-        sys.stdout.write(render_each(args.format, shown))
+        sys.stdout.write(render_each(options["format"], shown))
     else:
+        import json
         print(json.dumps(shown, indent=4))
     return 0
 
 
-def cmd_load(args, root: str) -> int:
+def cmd_load(options: dict, operands: list[str], root: str) -> int:
     from nsbox.image.archive import load
-    names = load(root, args.input if args.input and args.input != "-" else sys.stdin.buffer)
+    source = options.get("input")
+    names = load(root, source if source and source != "-" else sys.stdin.buffer)
     for name in names:
         print(f"Loaded image: {name}")
     return 0
 
 
-def cmd_save(args, root: str) -> int:
+def cmd_save(options: dict, operands: list[str], root: str) -> int:
     from nsbox.image.archive import save
-    if not args.output and sys.stdout.isatty():
+    if not options.get("output") and sys.stdout.isatty():
         raise ImageError("refusing to write an image archive to a terminal: use -o FILE or redirect stdout")
-    save(root, args.images, args.output or sys.stdout.buffer)
+    save(root, operands, options.get("output") or sys.stdout.buffer)
     return 0
 
 
-def cmd_import(args, root: str) -> int:
+def cmd_import(options: dict, operands: list[str], root: str) -> int:
     from nsbox.image.archive import import_rootfs
-    source = sys.stdin.buffer if args.file == "-" else args.file
-    if args.file != "-" and not os.path.isfile(args.file):
+    file = operands[0]
+    if file != "-" and not os.path.isfile(file):
         from nsbox.errors import NotFound
-        raise NotFound(f"{args.file}: no such file (give a root filesystem tarball, or - for stdin)")
-    image = import_rootfs(root, source, args.reference, args.change or [])
+        raise NotFound(f"{file}: no such file (give a root filesystem tarball, or - for stdin)")
+    image = import_rootfs(root, sys.stdin.buffer if file == "-" else file, operands[1] if len(operands) > 1 else None,
+                          options.get("change") or [])
     print(image.id)
     return 0
 
 
-def cmd_prune(args, root: str) -> int:
+def cmd_prune(options: dict, operands: list[str], root: str) -> int:
     from nsbox.image.manage import prune
     removed, freed = prune(root)
     for line in removed:
@@ -164,33 +163,33 @@ def cmd_prune(args, root: str) -> int:
     return 0
 
 
-def cmd_login(args, root: str) -> int:
+def cmd_login(options: dict, operands: list[str], root: str) -> int:
     from nsbox.image import credentials
     from nsbox.image.reference import parse_reference
     from nsbox.image.registry import RegistryClient
-    server = args.server or "docker.io"
+    server = operands[0] if operands else "docker.io"
     if "/" in server:
         server = server.split("://")[-1].split("/")[0]
-    user = args.username or input("Username: ")
-    if args.password_stdin:
+    user = options.get("username") or input("Username: ")
+    if options.get("password_stdin"):
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = args.password
+        password = options.get("password")
         if password is None:
             import getpass
             password = getpass.getpass("Password: ")
     from nsbox.image.pull import configured_insecure_registries
     endpoint = parse_reference(f"{server}/x").endpoint if server != "docker.io" else "registry-1.docker.io"
-    insecure = server in _insecure(args) + configured_insecure_registries(root)
+    insecure = server in _insecure(options) + configured_insecure_registries(root)
     RegistryClient(endpoint, insecure=insecure, credentials=(user, password)).check()
     credentials.save(root, server, user, password)
     print("Login Succeeded")
     return 0
 
 
-def cmd_logout(args, root: str) -> int:
+def cmd_logout(options: dict, operands: list[str], root: str) -> int:
     from nsbox.image import credentials
-    server = args.server or "docker.io"
+    server = operands[0] if operands else "docker.io"
     if not credentials.remove(root, server):
         from nsbox.errors import NotFound
         raise NotFound(f"not logged in to {server}")
@@ -198,89 +197,56 @@ def cmd_logout(args, root: str) -> int:
     return 0
 
 
-def build_parser(prog: str) -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
-    """The `nsbox image` parser and its subcommands' parsers by name."""
-    parser = argparse.ArgumentParser(prog=prog)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    pull = commands.add_parser("pull", help="pull an image from a registry")
-    pull.add_argument("image")
-    pull.add_argument("--platform", help="os/arch[/variant] to pick from a multi-platform image")
-    _add_insecure(pull)
-    pull.set_defaults(run=cmd_pull)
-
-    push = commands.add_parser("push", help="push an image to a registry")
-    push.add_argument("image")
-    _add_insecure(push)
-    push.set_defaults(run=cmd_push)
-
-    for name in ("ls", "list"):
-        images = commands.add_parser(name, help="list images")
-        images.add_argument("filter", nargs="?", help="only this repository[:tag]")
-        images.add_argument("-q", "--quiet", action="store_true", help="only image IDs")
-        images.add_argument("--format", help="table (the default), json, or a Go template: '{{.Repository}}:{{.Tag}}'")
-        images.add_argument("--no-trunc", action="store_true", help="full image IDs")
-        images.add_argument("--digests", action="store_true", help="a DIGEST column")
-        images.set_defaults(run=cmd_images)
-
-    for name in ("rm", "remove"):
-        rmi = commands.add_parser(name, help="remove images (names, or IDs)")
-        rmi.add_argument("images", nargs="+")
-        rmi.add_argument("-f", "--force", action="store_true",
-                         help="remove an ID with several names, or the names of an image in use")
-        rmi.set_defaults(run=cmd_rmi)
-
-    tag = commands.add_parser("tag", help="give an image another name")
-    tag.add_argument("source")
-    tag.add_argument("target")
-    tag.set_defaults(run=cmd_tag)
-
-    inspect = commands.add_parser("inspect", help="show images as JSON")
-    inspect.add_argument("images", nargs="+")
-    inspect.add_argument("-f", "--format", help="a Go template, e.g. '{{.Id}}', or json")
-    inspect.set_defaults(run=cmd_inspect)
-
-    load = commands.add_parser("load", help="load a docker-save or OCI archive")
-    load.add_argument("-i", "--input", help="archive file (default: stdin)")
-    load.set_defaults(run=cmd_load)
-
-    save = commands.add_parser("save", help="write images to an archive (docker-save and OCI)")
-    save.add_argument("images", nargs="+")
-    save.add_argument("-o", "--output", help="archive file (default: stdout)")
-    save.set_defaults(run=cmd_save)
-
-    imported = commands.add_parser("import", help="a root filesystem tarball as a one-layer image")
-    imported.add_argument("file", help="tarball (plain or gzip), or - for stdin")
-    imported.add_argument("reference", nargs="?", help="name for the image, e.g. myimage:1")
-    imported.add_argument("-c", "--change", action="append",
-                          help="CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE or LABEL instruction")
-    imported.set_defaults(run=cmd_import)
-
-    prune = commands.add_parser("prune", help="remove unnamed images and unreferenced blobs and layers")
-    prune.add_argument("-f", "--force", action="store_true", help="accepted for Docker compatibility")
-    prune.set_defaults(run=cmd_prune)
-
-    login = commands.add_parser("login", help="save credentials for a registry")
-    login.add_argument("server", nargs="?")
-    login.add_argument("-u", "--username")
-    login.add_argument("-p", "--password")
-    login.add_argument("--password-stdin", action="store_true")
-    _add_insecure(login)
-    login.set_defaults(run=cmd_login)
-
-    logout = commands.add_parser("logout", help="forget a registry's credentials")
-    logout.add_argument("server", nargs="?")
-    logout.set_defaults(run=cmd_logout)
-    return parser, commands.choices
+# name -> (its operands, the least and most of them (None: any number), what it does, its
+# flags, what runs it); `nsbox image NAME` and the top-level aliases (`nsbox images`) share them.
+SUBCOMMANDS: dict[str, tuple[str, int, int | None, str, tuple, Callable[[dict, list[str], str], int]]] = {
+    "pull": ("IMAGE", 1, 1, "Pull an image from a registry.",
+             (flag("--platform OS/ARCH[/VARIANT]", "the platform to pick from a multi-platform image"), INSECURE),
+             cmd_pull),
+    "push": ("IMAGE", 1, 1, "Push an image to a registry.", (INSECURE,), cmd_push),
+    "ls": ("[REPOSITORY[:TAG]]", 0, 1, "List images.", (
+        flag("-q --quiet", "only image IDs"),
+        flag("--format FORMAT", "table (the default), json, or a Go template: '{{.Repository}}:{{.Tag}}'"),
+        flag("--no-trunc", "full image IDs"),
+        flag("--digests", "a DIGEST column")), cmd_images),
+    "rm": ("IMAGE [IMAGE...]", 1, None, "Remove images (names, or IDs).", (
+        flag("-f --force", "remove an ID with several names, or the names of an image in use"),), cmd_rmi),
+    "tag": ("SOURCE TARGET", 2, 2, "Give an image another name.", (), cmd_tag),
+    "inspect": ("IMAGE [IMAGE...]", 1, None, "Show images as JSON.", (
+        flag("-f --format FORMAT", "a Go template, e.g. '{{.Id}}', or json"),), cmd_inspect),
+    "load": ("", 0, 0, "Load a docker-save or OCI archive.", (
+        flag("-i --input FILE", "the archive file (default: stdin)"),), cmd_load),
+    "save": ("IMAGE [IMAGE...]", 1, None, "Write images to an archive (docker-save and OCI at once).", (
+        flag("-o --output FILE", "the archive file (default: stdout)"),), cmd_save),
+    "import": ("FILE|- [REPOSITORY[:TAG]]", 1, 2, "Make a one-layer image of a root filesystem tarball "
+               "(plain or gzip; - for stdin).", (
+        flag("-c --change INSTRUCTION...", "a CMD, ENTRYPOINT, ENV, WORKDIR, USER, EXPOSE or LABEL instruction"),),
+        cmd_import),
+    "prune": ("", 0, 0, "Remove unnamed images and unreferenced blobs and layers.", (
+        flag("-f --force", "accepted for Docker compatibility"),), cmd_prune),
+    "login": ("[SERVER]", 0, 1, "Save credentials for a registry.", (
+        flag("-u --username NAME", "the user name (asked when not given)"),
+        flag("-p --password PASSWORD", "the password (asked when not given)"),
+        flag("--password-stdin", "read the password from stdin"), INSECURE), cmd_login),
+    "logout": ("[SERVER]", 0, 1, "Forget a registry's credentials.", (), cmd_logout),
+}
+SYNONYMS = {"list": "ls", "remove": "rm"}
+USAGE = ("usage: nsbox image COMMAND [ARGS...]\n  commands: " + ", ".join(sorted([*SUBCOMMANDS, *SYNONYMS, "history"]))
+         + "\n(nsbox image COMMAND --help for a command's flags)")
 
 
-def _run(parser: argparse.ArgumentParser, argv: list[str], root: str) -> int:
+def run_subcommand(name: str, prog: str, argv: list[str], root: str) -> int:
+    """Run subcommand `name`, spelled `prog` in its usage (`nsbox image ls`, `nsbox images`)."""
+    operands_text, least, most, summary, flags, handler = SUBCOMMANDS[name]
+    command = Command(f"{prog} [OPTIONS] {operands_text}".rstrip() if flags else f"{prog} {operands_text}".rstrip(),
+                      summary, *flags)
+    options, operands = parse(argv, command, stop_at_positional=False)
+    if len(operands) < least or (most is not None and len(operands) > most):
+        wanted = f"at least {least}" if most is None else f"exactly {least}" if least == most else f"{least} to {most}"
+        raise UsageError(f'"{prog}" requires {wanted} argument{"" if wanted.endswith(" 1") else "s"} '
+                         f"({operands_text}), got {len(operands)}")
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as stop:  # --help, or a usage error argparse has already explained
-        return 125 if stop.code not in (0, None) else 0
-    try:
-        return args.run(args, root)
+        return handler(options, operands, root)
     except OSError as error:
         from nsbox.cli.pull import as_image_error
         raise as_image_error(error) from error
@@ -288,16 +254,20 @@ def _run(parser: argparse.ArgumentParser, argv: list[str], root: str) -> int:
 
 def main(argv: list[str], root: str) -> int:
     """`nsbox image SUBCOMMAND ...`"""
-    if argv and argv[0] == "history":
+    name = SYNONYMS.get(argv[0], argv[0]) if argv else ""
+    if name == "history":
         from nsbox.cli.history import main as history
         return history(argv[1:], root)
-    return _run(build_parser("nsbox image")[0], argv, root)
+    if name in ("-h", "--help"):
+        print(USAGE)
+        return 0
+    if name not in SUBCOMMANDS:
+        raise ConfigError("COMMAND", f"{'unknown image command ' + repr(name) if name else 'name a command'}\n{USAGE}")
+    return run_subcommand(name, f"nsbox image {argv[0]}", argv[1:], root)
 
 
-def alias(command: str, name: str):
+def alias(name: str, prog: str) -> Callable[[list[str], str], int]:
     """main() of a top-level alias: `nsbox images` is `nsbox image ls`, with its own usage line."""
     def main(argv: list[str], root: str) -> int:
-        subcommand = build_parser("nsbox image")[1][command]
-        subcommand.prog = f"nsbox {name}"
-        return _run(subcommand, argv, root)
+        return run_subcommand(name, f"nsbox {prog}", argv, root)
     return main

@@ -59,10 +59,11 @@ def _os_name() -> str:
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.flags import parse
+    from nsbox.flags import Command, flag, parse
     from nsbox.engine.containers import Engine
-    options, _ = parse(argv, {"-f=": "format", "--format=": "format"}, "usage: nsbox info [-f FORMAT]",
-                       stop_at_positional=False)
+    command = Command("nsbox info [OPTIONS]", "What this nsbox and its host offer.",
+                      flag("-f --format FORMAT", "json, or a Go template"))
+    options, _ = parse(argv, command, stop_at_positional=False)
     shown = facts(Engine(root))
     form = options.get("format")
     if form:

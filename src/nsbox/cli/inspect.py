@@ -2,8 +2,12 @@
 or through a Go template (-f/--format)."""
 from __future__ import annotations
 
-USAGE = "usage: nsbox inspect [-f FORMAT] [--type container|image] [-s] NAME|ID [NAME|ID...]"
-FLAGS = {"-f=": "format", "--format=": "format", "--type=": "type", "-s": "size", "--size": "size"}
+from nsbox.flags import Command, flag, parse
+
+COMMAND = Command("nsbox inspect [OPTIONS] NAME|ID [NAME|ID...]", "Containers or images as JSON.",
+                  flag("-f --format FORMAT", "a Go template, e.g. '{{.State.Pid}}', or json"),
+                  flag("--type container|image", "only this kind of object"),
+                  flag("-s --size", "a container's sizes too (SizeRw, SizeRootFs)"))
 
 
 def _image_shape(root: str, name: str) -> dict | None:
@@ -18,14 +22,13 @@ def _image_shape(root: str, name: str) -> dict | None:
 def main(argv: list[str], root: str) -> int:
     import sys
 
-    from nsbox.flags import parse
     from nsbox.cli.formatting import print_json
     from nsbox.engine.containers import Engine
     from nsbox.engine.docker_shape import container_inspect
     from nsbox.errors import ConfigError, NotFound
-    options, names = parse(argv, FLAGS, USAGE, stop_at_positional=False)
+    options, names = parse(argv, COMMAND, stop_at_positional=False)
     if not names:
-        raise ConfigError("NAME", f"name at least one container or image\n{USAGE}")
+        raise ConfigError("NAME", f"name at least one container or image\n{COMMAND.usage}")
     kind = options.get("type") or ""
     if kind not in ("", "container", "image"):
         raise ConfigError("--type", f"must be container or image, got {kind!r}")

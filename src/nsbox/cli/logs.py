@@ -1,20 +1,24 @@
 """nsbox logs: a container's output (stdout and stderr kept apart), -f, --tail, -t, --since."""
 from __future__ import annotations
 
-USAGE = "usage: nsbox logs [-f] [--tail N|all] [-t] [--since TIME|DURATION] [--until TIME|DURATION] CONTAINER"
-FLAGS = {"-f": "follow", "--follow": "follow", "--tail=": "tail", "-n=": "tail", "-t": "timestamps",
-         "--timestamps": "timestamps", "--since=": "since", "--until=": "until"}
+from nsbox.flags import Command, flag, parse
+
+COMMAND = Command("nsbox logs [OPTIONS] CONTAINER", "A container's output (stdout and stderr kept apart).",
+                  flag("-f --follow", "keep printing what it writes"),
+                  flag("-n --tail N|all", "only the last N lines"),
+                  flag("-t --timestamps", "each line's time"),
+                  flag("--since TIME|DURATION", "lines from then on"),
+                  flag("--until TIME|DURATION", "lines up to then"))
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.flags import parse
     from nsbox.engine import checked_state, logs
     from nsbox.engine.containers import Engine
     from nsbox.engine.quantities import parse_int
     from nsbox.errors import ConfigError
-    options, names = parse(argv, FLAGS, USAGE, stop_at_positional=False)
+    options, names = parse(argv, COMMAND, stop_at_positional=False)
     if len(names) != 1:
-        raise ConfigError("CONTAINER", f"name one container\n{USAGE}")
+        raise ConfigError("CONTAINER", f"name one container\n{COMMAND.usage}")
     engine = Engine(root)
     container_id = engine.store.lookup(names[0])
     tail_text = options.get("tail")

@@ -10,6 +10,8 @@ import os
 import sys
 
 from nsbox.engine.paths import default_root
+from nsbox.errors import NsboxError
+from nsbox.flags import Command, flag, parse
 
 # command name -> module under nsbox.cli
 COMMANDS: dict[str, str] = {
@@ -26,7 +28,12 @@ COMMANDS: dict[str, str] = {
     "events": "events", "attach": "attach", "diff": "diff", "commit": "commit",
 }
 
-USAGE = "usage: nsbox [--root DIR] [--debug] COMMAND [ARGS...]\n"
+GLOBAL = Command("nsbox [OPTIONS] COMMAND [ARGS...]", "Linux containers, with no daemon.",
+                 flag("--root DIR", "where images, containers and their state live (default /var/lib/nsbox; "
+                                    "NSBOX_ROOT)"),
+                 flag("--debug", "a traceback with each error"),
+                 flag("-v --version", "print the version"),
+                 notes="commands: " + ", ".join(sorted(COMMANDS)) + "\n(nsbox COMMAND --help for a command's flags)")
 
 # commands whose every failure is nsbox's own around starting a container: Docker exits
 # 125 for them (126/127 when the program cannot run), whatever the error
@@ -36,29 +43,18 @@ QUICK_EXIT = ("run", "create", "start", "rm", "ps")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    root = default_root()
-    debug = False
-    while args and args[0].startswith("-"):
-        flag = args.pop(0)
-        if flag == "--root" and args:
-            root = args.pop(0)
-        elif flag.startswith("--root="):
-            root = flag.split("=", 1)[1]
-        elif flag == "--debug":
-            debug = True
-        elif flag in ("-v", "--version"):
-            from nsbox.cli.version import one_line
-            sys.stdout.write(one_line() + "\n")
-            return 0
-        elif flag in ("-h", "--help"):
-            sys.stdout.write(USAGE + "commands: " + ", ".join(sorted(COMMANDS)) + "\n")
-            return 0
-        else:
-            sys.stderr.write(f"nsbox: unknown flag: {flag}\nSee 'nsbox --help'.\n")
-            return 125
+    try:
+        options, args = parse(sys.argv[1:] if argv is None else argv, GLOBAL)
+    except NsboxError as error:  # an unknown flag, --debug=maybe
+        sys.stderr.write(f"nsbox: {error}\nSee 'nsbox --help'.\n")
+        return 125
+    if options.get("version"):
+        from nsbox.cli.version import one_line
+        sys.stdout.write(one_line() + "\n")
+        return 0
+    root, debug = options.get("root") or default_root(), bool(options.get("debug"))
     if not args:
-        sys.stderr.write(USAGE + "commands: " + ", ".join(sorted(COMMANDS)) + "\n")
+        sys.stderr.write(GLOBAL.help() + "\n")
         return 125
     name = args[0]
     if name not in COMMANDS:

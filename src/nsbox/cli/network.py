@@ -10,9 +10,25 @@ USAGE = """usage: nsbox network COMMAND
   connect [--alias NAME] [--ip IP] NETWORK CONTAINER          disconnect NETWORK CONTAINER
 Each network is a CNI config list in the root's networks/ directory (NSBOX_CNI_CONFIG_DIR)."""
 
-CREATE_FLAGS = {"-d=": "driver", "--driver=": "driver", "--subnet=": "subnet", "--gateway=": "gateway",
-                "--ip-range=": "ip_range", "--internal": "internal", "--label=": "label*", "-o=": "opt*",
-                "--opt=": "opt*"}
+CREATE = ("nsbox network create [OPTIONS] NAME", "Make a network.",
+          ("-d --driver bridge|macvlan|ipvlan", "the driver (default bridge)"), ("--subnet CIDR", "its addresses"),
+          ("--gateway IP", "the gateway's address"), ("--ip-range CIDR", "where containers' addresses come from"),
+          ("--internal", "no way out of the network"), ("--label K=V...", "a label"),
+          ("-o --opt KEY=VALUE...", "a driver option: parent=IF, macvlan_mode=MODE, ipvlan_mode=MODE"))
+LS = ("nsbox network ls [OPTIONS]", "List networks.", ("-q --quiet", "only their IDs"),
+      ("--format FORMAT", "table (the default), json, or a Go template"))
+INSPECT = ("nsbox network inspect [OPTIONS] NAME [NAME...]", "Networks as JSON.",
+           ("-f --format FORMAT", "a Go template, or json"))
+CONNECT = ("nsbox network connect [OPTIONS] NETWORK CONTAINER", "Connect a container to a network (disconnect: the "
+           "other way).", ("--alias NAME...", "another name for it on the network"),
+           ("--ip IP", "its address on the network"))
+
+
+def _flags_of(declared: tuple):
+    """The nsbox.flags.Command of a subcommand declared above."""
+    from nsbox.flags import Command, flag
+    usage, summary, *flags = declared
+    return Command(usage, summary, *(flag(*item) for item in flags))
 
 
 LS_DEFAULT = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
@@ -46,7 +62,7 @@ def _create(_command: str, argv: list[str], root: str) -> int:
     from nsbox.errors import ConfigError
     from nsbox.flags import parse
     from nsbox.network import manage
-    options, names = parse(argv, CREATE_FLAGS, USAGE, stop_at_positional=False)
+    options, names = parse(argv, _flags_of(CREATE), stop_at_positional=False)
     if len(names) != 1:
         raise ConfigError("NAME", f"name one network\n{USAGE}")
     labels, opts = {}, {}
@@ -69,7 +85,7 @@ def _ls(_command: str, argv: list[str], root: str) -> int:
     from nsbox.cli.formatting import table
     from nsbox.flags import parse
     from nsbox.network import conflists
-    options, _ = parse(argv, {"-q": "quiet", "--quiet": "quiet", "--format=": "format"}, USAGE)
+    options, _ = parse(argv, _flags_of(LS))
     lists = [conflists.load(root, name) for name in conflists.names(root)]
     if options.get("quiet"):
         sys.stdout.write("".join(conflists.meta(c).get("id", "")[:12] + "\n" for c in lists))
@@ -94,7 +110,7 @@ def _inspect(_command: str, argv: list[str], root: str) -> int:
     from nsbox.engine.networking import docker_network, network_users
     from nsbox.network import conflists
     from nsbox.flags import parse
-    options, names = parse(argv, {"-f=": "format", "--format=": "format"}, USAGE, stop_at_positional=False)
+    options, names = parse(argv, _flags_of(INSPECT), stop_at_positional=False)
     engine = Engine(root)
     shown = [docker_network(conflists.load(root, name), network_users(engine, name)) for name in names]
     if options.get("format") and options["format"] != "json":
@@ -129,7 +145,7 @@ def _connect(command: str, argv: list[str], root: str) -> int:
     from nsbox.engine.networking import set_networks
     from nsbox.errors import ConfigError
     from nsbox.flags import parse
-    options, names = parse(argv, {"--alias=": "alias*", "--ip=": "ip"}, USAGE, stop_at_positional=False)
+    options, names = parse(argv, _flags_of(CONNECT), stop_at_positional=False)
     if len(names) != 2:
         raise ConfigError("NETWORK CONTAINER", f"name a network and a container\n{USAGE}")
     set_networks(Engine(root), names[1], names[0], command == "connect", list(options.get("alias") or []),

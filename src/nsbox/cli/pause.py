@@ -4,4 +4,5 @@ from __future__ import annotations
 
 def main(argv: list[str], root: str) -> int:
     from nsbox.cli.each_container import for_each_container
-    return for_each_container(argv, root, "pause", "pause")
+    from nsbox.flags import Command
+    return for_each_container(argv, root, Command("nsbox pause CONTAINER [CONTAINER...]", "Freeze every process of containers."), "pause")

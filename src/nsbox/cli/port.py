@@ -7,8 +7,11 @@ import sys
 def main(argv: list[str], root: str) -> int:
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError, NotFound
+    from nsbox.flags import Command, parse
+    command = Command("nsbox port CONTAINER [PORT[/PROTO]]", "A container's published ports.")
+    _, argv = parse(argv, command, stop_at_positional=False)
     if not argv or len(argv) > 2:
-        raise ConfigError("CONTAINER", "usage: nsbox port CONTAINER [PORT[/PROTO]]")
+        raise ConfigError("CONTAINER", f"name the container (and a port)\n{command.usage}")
     record = Engine(root).get(argv[0])
     ports = (record.get("NetworkSettings") or {}).get("Ports") or {}
     wanted = argv[1] if len(argv) == 2 else ""

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import sys
 
-USAGE = """usage: nsbox ps [-a] [-q] [-l] [-n N] [-s] [--no-trunc] [--filter KEY=VALUE]... [--format FORMAT]
-  filters: name=, id=, status=created|running|paused|restarting|exited|dead, label=KEY[=VALUE], exited=CODE
-  FORMAT: table (the default), json, or a Go template: 'table {{.Names}}\\t{{.Status}}', '{{.ID}}'"""
+from nsbox.flags import Command, flag, parse
 
-FLAGS = {"-a": "all", "--all": "all", "-q": "quiet", "--quiet": "quiet", "--no-trunc": "no_trunc",
-         "-f=": "filter*", "--filter=": "filter*", "--format=": "format", "-l": "latest", "--latest": "latest",
-         "-n=": "last", "--last=": "last", "-s": "size", "--size": "size"}
+COMMAND = Command("nsbox ps [OPTIONS]", "List containers (running ones; -a: all).",
+                  flag("-a --all", "stopped containers too"),
+                  flag("-q --quiet", "only their IDs"),
+                  flag("-l --latest", "only the newest"),
+                  flag("-n --last N", "only the N newest"),
+                  flag("-s --size", "their sizes"),
+                  flag("--no-trunc", "full IDs and commands"),
+                  flag("-f --filter KEY=VALUE...", "only the matching containers"),
+                  flag("--format FORMAT", "table (the default), json, or a Go template: "
+                                          "'table {{.Names}}\\t{{.Status}}', '{{.ID}}'"),
+                  notes="filters: name=, id=, status=created|running|paused|restarting|exited|dead, "
+                        "label=KEY[=VALUE], exited=CODE")
 
 DEFAULT = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 HEADINGS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
@@ -54,13 +61,12 @@ def container_context(record: dict, full: bool, size: str = "0B"):
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.flags import parse
     from nsbox.engine.docker_shape import short
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError
-    options, rest = parse(argv, FLAGS, USAGE, stop_at_positional=False)
+    options, rest = parse(argv, COMMAND, stop_at_positional=False)
     if rest:
-        raise ConfigError(rest[0], f"ps takes no arguments\n{USAGE}")
+        raise ConfigError(rest[0], f"ps takes no arguments\n{COMMAND.usage}")
     from nsbox.engine.filters import check, matches
     filters = options.get("filter") or []
     check(filters)

@@ -1,41 +1,6 @@
-"""`nsbox pull`: the same as `nsbox image pull`.
-
-Its command line is read by hand: building argparse's parsers (gettext looks up message
-catalogues for every help text) costs more than pulling a small image. Anything this
-reader does not take plainly (--help, an unknown or abbreviated flag, a missing image) goes
-to argparse, which answers exactly as for `nsbox image pull`.
-"""
+"""`nsbox pull` (the same as `nsbox image pull`): the pull with its progress, and the pull
+that `run` and `create` make for a missing image."""
 from __future__ import annotations
-
-_FLAGS = ("--platform", "--insecure-registry")
-
-
-def parse(argv: list[str]) -> tuple[str, str | None, tuple[str, ...]] | None:
-    """(image, platform, insecure registries), or None when argparse must answer."""
-    image = platform = None
-    insecure: list[str] = []
-    index = 0
-    while index < len(argv):
-        argument = argv[index]
-        if argument in _FLAGS and index + 1 < len(argv):
-            flag, value = argument, argv[index + 1]
-            index += 2
-        elif argument.startswith(tuple(f"{flag}=" for flag in _FLAGS)):
-            flag, value = argument.split("=", 1)
-            index += 1
-        elif argument.startswith("-") or image is not None:
-            return None
-        else:
-            image = argument
-            index += 1
-            continue
-        if value.startswith("-"):
-            return None
-        if flag == "--platform":
-            platform = value
-        else:
-            insecure.append(value)
-    return None if image is None else (image, platform, tuple(insecure))
 
 
 def pull_image(image: str, platform: str | None, insecure: tuple[str, ...], root: str, out=None) -> int:
@@ -104,14 +69,8 @@ def _tune_this_process() -> None:
 
 
 def main(argv: list[str], root: str) -> int:
-    parsed = parse(argv)
-    if parsed is None:
-        from nsbox.cli.image import alias
-        return alias("pull", "pull")(argv, root)
-    try:
-        return pull_image(*parsed, root)
-    except OSError as error:
-        raise as_image_error(error) from error
+    from nsbox.cli.image import run_subcommand
+    return run_subcommand("pull", "nsbox pull", argv, root)
 
 
 def as_image_error(error: OSError):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.each_container import for_each_container, stop_timeout
-    return for_each_container(argv, root, "restart", "restart", flags={"-t=": "time", "--time=": "time"},
-                              flag_usage="[-t SECONDS] ", arguments=stop_timeout)
+    from nsbox.cli.each_container import TIME, for_each_container, stop_timeout
+    from nsbox.flags import Command, flag
+    command = Command("nsbox restart [OPTIONS] CONTAINER [CONTAINER...]", "Stop containers and start them again.",
+                      flag(*TIME))
+    return for_each_container(argv, root, command, "restart", arguments=stop_timeout)

@@ -3,17 +3,19 @@ from __future__ import annotations
 
 import sys
 
-USAGE = "usage: nsbox rm [-f] [-v] CONTAINER [CONTAINER...]"
+from nsbox.flags import Command, flag, parse
+
+COMMAND = Command("nsbox rm [OPTIONS] CONTAINER [CONTAINER...]", "Remove containers.",
+                  flag("-f --force", "running ones too (killed first)"),
+                  flag("-v --volumes", "their anonymous volumes too"))
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.flags import parse
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError, ContainerNotFound, NsboxError
-    options, names = parse(argv, {"-f": "force", "--force": "force", "-v": "volumes", "--volumes": "volumes"},
-                           USAGE, stop_at_positional=False)
+    options, names = parse(argv, COMMAND, stop_at_positional=False)
     if not names:
-        raise ConfigError("CONTAINER", f"name at least one container\n{USAGE}")
+        raise ConfigError("CONTAINER", f"name at least one container\n{COMMAND.usage}")
     engine = Engine(root)
     failed = 0
     for name in names:  # each one, as Docker does: a failure is reported and the rest go on

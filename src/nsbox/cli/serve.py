@@ -7,26 +7,29 @@ import os
 import signal
 import sys
 
-USAGE = """usage: nsbox serve [-H unix:///run/nsbox.sock] [--group GROUP]
-       nsbox serve -H tcp://HOST:PORT --tlsverify --tlscacert CA --tlscert CERT --tlskey KEY
+from nsbox.flags import Command, flag, parse
 
-  -H, --host unix://PATH   the socket to listen on (default /run/nsbox.sock)
-      --group GROUP        the socket's group (mode 0660); root only (0600) without it
-  -H tcp://HOST:PORT       a TCP port, only with TLS and client certificates signed by --tlscacert"""
-FLAGS = {"-H=": "host", "--host=": "host", "--group=": "group", "--tlsverify": "tlsverify", "--tlscacert=": "tlscacert",
-         "--tlscert=": "tlscert", "--tlskey=": "tlskey"}
+COMMAND = Command("nsbox serve [-H unix:///run/nsbox.sock] [--group GROUP]\n"
+                  "nsbox serve -H tcp://HOST:PORT --tlsverify --tlscacert CA --tlscert CERT --tlskey KEY",
+                  "The Docker Engine API on a socket, for the docker CLI, docker-py and compose.",
+                  flag("-H --host unix://PATH|tcp://HOST:PORT", "where to listen (default unix:///run/nsbox.sock); "
+                       "a TCP port only with TLS and client certificates signed by --tlscacert"),
+                  flag("--group GROUP", "the socket's group (mode 0660); root only (0600) without it"),
+                  flag("--tlsverify", "require client certificates"),
+                  flag("--tlscacert CA", "the CA that signs client certificates"),
+                  flag("--tlscert CERT", "the server's certificate"),
+                  flag("--tlskey KEY", "the server's key"))
 DEFAULT_SOCKET = "/run/nsbox.sock"
 
 
 def main(argv: list[str], root: str) -> int:
     from nsbox.errors import ConfigError
-    from nsbox.flags import parse
     from nsbox.serve.http import Handler, listen
     from nsbox.serve.containers import warm_up
     from nsbox.serve.routes import all_routes
-    values, positional = parse(argv, FLAGS, USAGE, stop_at_positional=False)
+    values, positional = parse(argv, COMMAND, stop_at_positional=False)
     if positional:
-        raise ConfigError("serve", f"takes no arguments\n{USAGE}")
+        raise ConfigError("serve", f"takes no arguments\n{COMMAND.usage}")
     host = str(values.get("host") or "unix://" + DEFAULT_SOCKET)
     Handler.routes = all_routes()
     warm_up()

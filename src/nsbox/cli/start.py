@@ -2,14 +2,17 @@
 (and -i) attach to the one started, as `docker start -ai` does."""
 from __future__ import annotations
 
-FLAGS = {"-a": "attach", "--attach": "attach", "-i": "interactive", "--interactive": "interactive",
-         "--detach-keys=": "detach_keys"}
+from nsbox.cli.attach import DETACH_KEYS
+from nsbox.flags import Command, flag, parse
+
+COMMAND = Command("nsbox start [OPTIONS] CONTAINER [CONTAINER...]", "Start created or stopped containers.",
+                  flag("-a --attach", "attach to its output (one container)"),
+                  flag("-i --interactive", "attach its stdin too"),
+                  DETACH_KEYS)
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.flags import parse
-    options, names = parse(argv, FLAGS, "usage: nsbox start [-a] [-i] [--detach-keys KEYS] CONTAINER...",
-                           stop_at_positional=False)
+    options, names = parse(argv, COMMAND, stop_at_positional=False)
     if options.get("attach") or options.get("interactive"):
         from nsbox.cli.attach import attach
         from nsbox.engine.containers import Engine
@@ -20,4 +23,4 @@ def main(argv: list[str], root: str) -> int:
         engine.start(names[0])
         return attach(engine, names[0], options.get("detach_keys"), bool(options.get("interactive")))
     from nsbox.cli.each_container import for_each_container
-    return for_each_container(argv, root, "start", "start")
+    return for_each_container(argv, root, COMMAND, "start")

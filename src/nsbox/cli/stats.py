@@ -5,8 +5,12 @@ from __future__ import annotations
 import sys
 import time
 
-USAGE = "usage: nsbox stats [-a] [--no-stream] [--format table|json|TEMPLATE] [CONTAINER...]"
-FLAGS = {"-a": "all", "--all": "all", "--no-stream": "no_stream", "--format=": "format"}
+from nsbox.flags import Command, flag, parse
+
+COMMAND = Command("nsbox stats [OPTIONS] [CONTAINER...]", "Containers' CPU, memory, network and block I/O, PIDs.",
+                  flag("-a --all", "stopped containers too"),
+                  flag("--no-stream", "one sample, not a live table"),
+                  flag("--format table|json|TEMPLATE", "the output's form"))
 HEADERS = ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"]
 
 
@@ -19,12 +23,11 @@ def _row(entry: dict) -> list[str]:
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.flags import parse
     from nsbox.engine.containers import Engine
     from nsbox.engine.checked_state import running_record
     from nsbox.engine.stats import sample, summarize
     from nsbox.errors import ConfigError, NsboxError
-    options, names = parse(argv, FLAGS, USAGE, stop_at_positional=False)
+    options, names = parse(argv, COMMAND, stop_at_positional=False)
     fmt = options.get("format") or "table"
     engine = Engine(root)
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.cli.each_container import for_each_container, stop_timeout
-    flags = {"-t=": "time", "--time=": "time", "--timeout=": "time"}
-    return for_each_container(argv, root, "stop", "stop", flags=flags, flag_usage="[-t SECONDS] ",
-                              arguments=stop_timeout)
+    from nsbox.cli.each_container import TIME, for_each_container, stop_timeout
+    from nsbox.flags import Command, flag
+    command = Command("nsbox stop [OPTIONS] CONTAINER [CONTAINER...]", "Stop containers: the stop signal, then SIGKILL.",
+                      flag(TIME[0].replace("--time", "--time --timeout"), TIME[1]))
+    return for_each_container(argv, root, command, "stop", arguments=stop_timeout)

@@ -4,7 +4,18 @@ from __future__ import annotations
 import json
 import sys
 
-USAGE = "usage: nsbox system df [-v] [--format FORMAT]\n       nsbox system prune [-f] [-a] [--volumes]"
+from nsbox.flags import Command, flag, parse
+
+SUBCOMMANDS = {
+    "df": Command("nsbox system df [OPTIONS]", "Disk used by images, containers and volumes.",
+                  flag("-v --verbose", "each image, container and volume"),
+                  flag("--format FORMAT", "table (the default), json, or a Go template")),
+    "prune": Command("nsbox system prune [OPTIONS]", "Remove stopped containers, unused networks, dangling images.",
+                     flag("-f --force", "do not ask (nsbox never asks)"),
+                     flag("-a --all", "every image no container uses, not only dangling ones"),
+                     flag("--volumes", "anonymous volumes no container uses too")),
+}
+USAGE = "usage: nsbox system df [OPTIONS]\n       nsbox system prune [OPTIONS]"
 
 
 DF_DEFAULT = "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
@@ -88,14 +99,14 @@ def prune(engine, all_images: bool, volumes: bool) -> None:
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.flags import parse
     from nsbox.engine.containers import Engine
     from nsbox.errors import ConfigError
+    if argv and argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0
     if not argv or argv[0] not in ("df", "prune"):
         raise ConfigError("SUBCOMMAND", f"use df or prune\n{USAGE}")
-    options, rest = parse(argv[1:], {"-f": "force", "--force": "force", "-a": "all", "--all": "all",
-                                     "--volumes": "volumes", "-v": "verbose", "--verbose": "verbose",
-                                     "--format=": "format"}, USAGE, stop_at_positional=False)
+    options, rest = parse(argv[1:], SUBCOMMANDS[argv[0]], stop_at_positional=False)
     if rest:
         raise ConfigError(rest[0], f"unexpected argument\n{USAGE}")
     engine = Engine(root)

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import sys
 
-USAGE = "usage: nsbox top CONTAINER [ps OPTIONS]"
+from nsbox.flags import Command, parse
+
+COMMAND = Command("nsbox top CONTAINER [ps OPTIONS]", "A container's processes (with ps options: the host's ps "
+                  "output for them only).")
 
 
 def main(argv: list[str], root: str) -> int:
-    from nsbox.flags import parse
     from nsbox.cli.formatting import table
     from nsbox.engine.containers import Engine
     from nsbox.engine.checked_state import running_record
     from nsbox.engine.top import processes
     from nsbox.errors import ConfigError
-    _, names = parse(argv, {}, USAGE)
+    _, names = parse(argv, COMMAND)
     if not names:
-        raise ConfigError("CONTAINER", f"name one container\n{USAGE}")
+        raise ConfigError("CONTAINER", f"name one container\n{COMMAND.usage}")
     engine = Engine(root)
     found = processes(engine, running_record(engine, names[0]))
     if len(names) > 1:

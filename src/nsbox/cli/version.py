@@ -2,7 +2,10 @@
 Client/Server shape for --format ('{{.Client.Version}}', '{{json .}}')."""
 from __future__ import annotations
 
-USAGE = "usage: nsbox version [-f|--format FORMAT]"
+from nsbox.flags import Command, flag, parse
+
+COMMAND = Command("nsbox version [OPTIONS]", "The versions of nsbox, Python and the kernel.",
+                  flag("-f --format FORMAT", "json, or a Go template ('{{.Client.Version}}')"))
 
 
 def nsbox_version() -> str:
@@ -34,8 +37,7 @@ def versions() -> dict:
 def main(argv: list[str], root: str) -> int:
     import sys
 
-    from nsbox.flags import parse
-    options, _ = parse(argv, {"-f=": "format", "--format=": "format"}, USAGE, stop_at_positional=False)
+    options, _ = parse(argv, COMMAND, stop_at_positional=False)
     shown = versions()
     form = options.get("format")
     if form:

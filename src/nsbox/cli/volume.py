@@ -3,11 +3,24 @@ from __future__ import annotations
 
 import sys
 
-USAGE = """usage: nsbox volume create [--label KEY=VALUE]... [NAME]
-       nsbox volume ls [-q] [--filter dangling=true|false|name=X|label=K[=V]] [--format FORMAT]
-       nsbox volume inspect [-f FORMAT] NAME...
-       nsbox volume rm [-f] NAME...
-       nsbox volume prune [-f] [-a]"""
+from nsbox.flags import Command, flag, parse
+
+FORCE = flag("-f --force", "do not ask (nsbox never asks)")
+SUBCOMMANDS = {
+    "create": Command("nsbox volume create [OPTIONS] [NAME]", "Make a named volume.",
+                      flag("-l --label KEY=VALUE...", "a label"), flag("-d --driver local", "the driver (only local)")),
+    "ls": Command("nsbox volume ls [OPTIONS]", "List volumes.", flag("-q --quiet", "only their names"),
+                  flag("-f --filter dangling=true|false|name=X|label=K[=V]...", "only the matching volumes"),
+                  flag("--format FORMAT", "table (the default), json, or a Go template")),
+    "inspect": Command("nsbox volume inspect [OPTIONS] NAME [NAME...]", "Volumes as JSON.",
+                       flag("-f --format FORMAT", "a Go template, or json")),
+    "rm": Command("nsbox volume rm [OPTIONS] NAME [NAME...]", "Remove volumes.",
+                  flag("-f --force", "no error for a volume that does not exist")),
+    "prune": Command("nsbox volume prune [OPTIONS]", "Remove the anonymous volumes no container uses.", FORCE,
+                     flag("-a --all", "named ones too")),
+}
+USAGE = "\n".join(command.usage.replace("usage: ", "usage: " if name == "create" else "       ")
+                   for name, command in SUBCOMMANDS.items())
 LS_DEFAULT = "table {{.Driver}}\t{{.Name}}"
 HEADINGS = {"Driver": "DRIVER", "Name": "VOLUME NAME", "Mountpoint": "MOUNTPOINT", "Labels": "LABELS",
             "Scope": "SCOPE", "Size": "SIZE", "Links": "LINKS", "Label": "LABEL"}
@@ -47,16 +60,14 @@ def main(argv: list[str], root: str) -> int:
     from nsbox.engine.containers import Engine
     from nsbox.engine.volumes import Volumes
     from nsbox.errors import ConfigError
-    from nsbox.flags import parse
     command = argv[0] if argv else ""
-    flags = {"create": {"--label=": "label*", "-l=": "label*", "-d=": "driver", "--driver=": "driver"},
-             "ls": {"-q": "quiet", "--quiet": "quiet", "-f=": "filter*", "--filter=": "filter*", "--format=": "format"},
-             "inspect": {"-f=": "format", "--format=": "format"}, "rm": {"-f": "force", "--force": "force"},
-             "prune": {"-f": "force", "--force": "force", "-a": "all", "--all": "all"}}
+    if command in ("-h", "--help"):
+        print(USAGE)
+        return 0
     command = {"list": "ls", "remove": "rm"}.get(command, command)
-    if command not in flags:
+    if command not in SUBCOMMANDS:
         raise ConfigError("SUBCOMMAND", f"use create, ls, inspect, rm or prune\n{USAGE}")
-    options, names = parse(argv[1:], flags[command], USAGE, stop_at_positional=False)
+    options, names = parse(argv[1:], SUBCOMMANDS[command], stop_at_positional=False)
     volumes = Volumes(Engine(root))
     if command == "create":
         if options.get("driver") not in (None, "local"):

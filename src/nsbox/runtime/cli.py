@@ -1,8 +1,8 @@
 """`nsbox-runtime`: the OCI runtime command line, with runc's commands and flags.
 
 Global flags, then a command; each command is a module in nsbox.runtime.commands with
-FLAGS (in nsbox.flags' notation; flags end at the first positional argument, as in runc), USAGE (its --help)
-and `run(options, positionals, ctx) -> int`, imported only when named.
+COMMAND (its usage and flags, an nsbox.flags.Command: flags end at the first positional argument,
+as in runc) and `run(options, positionals, ctx) -> int`, imported only when named.
 """
 from __future__ import annotations
 
@@ -10,19 +10,22 @@ import os
 import sys
 
 from nsbox.errors import NsboxError, UsageError
+from nsbox.flags import Command, flag, parse
 
 COMMANDS = ("create", "start", "run", "state", "kill", "delete", "list", "ps", "exec", "pause", "resume",
             "update", "events", "features", "spec")
 
-GLOBAL_FLAGS = {
-    "--root=": "root", "--log=": "log", "--log-format=": "log_format", "--debug": "debug",
-    "--systemd-cgroup": "systemd_cgroup", "--rootless=": "rootless", "--criu=": "criu",
-    "--version": "version", "-v": "version",
-}
-
-USAGE = """usage: nsbox-runtime [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [ARGS...]
-
-commands:
+GLOBAL = Command(
+    "nsbox-runtime [OPTIONS] COMMAND [ARGS...]", "The OCI runtime: runc's commands and flags.",
+    flag("--root DIR", "where containers' state lives (default /run/nsbox-runtime)"),
+    flag("--log FILE", "write errors (and warnings) there too (containerd reads it)"),
+    flag("--log-format text|json", "the log's format (default text)"),
+    flag("--debug", "a traceback with each error"),
+    flag("--systemd-cgroup", "refused: no systemd cgroup driver yet"),
+    flag("--rootless VALUE", "accepted for runc compatibility"),
+    flag("--criu PATH", "accepted for runc compatibility"),
+    flag("-v --version", "print the version"),
+    notes="""commands:
   create    create a container from an OCI bundle (it waits for start)
   start     run the program of a created container
   run       create and start a container (waits for it unless --detach)
@@ -38,7 +41,7 @@ commands:
   events    print a container's stats and OOM events
   features  print what this runtime supports, as JSON
   spec      write a default config.json
-"""
+(nsbox-runtime COMMAND --help for a command's flags)""")
 
 
 class Context:
@@ -91,8 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Context(os.environ.get("NSBOX_RUNTIME_ROOT", "/run/nsbox-runtime"), None, "text", False)
     rest: list[str] = []
     try:
-        from nsbox.flags import parse
-        options, rest = parse(args, GLOBAL_FLAGS, USAGE)
+        options, rest = parse(args, GLOBAL)
         ctx.root = str(options.get("root", ctx.root))
         ctx.log = options.get("log")
         ctx.log_format = str(options.get("log_format", "text"))
@@ -107,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(version_text())
             return 0
         if not rest:
-            sys.stderr.write(USAGE)
+            sys.stderr.write(GLOBAL.help() + "\n")
             return 1
         if options.get("systemd_cgroup"):
             raise UsageError("--systemd-cgroup: nsbox-runtime has no systemd cgroup driver yet; "
@@ -116,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         if command not in COMMANDS:
             raise UsageError(f"unknown command {command!r}; commands: {', '.join(COMMANDS)}")
         module = __import__(f"nsbox.runtime.commands.{command}", fromlist=["run"])
-        command_options, positionals = parse(rest[1:], module.FLAGS, module.USAGE)
+        command_options, positionals = parse(rest[1:], module.COMMAND)
         return module.run(command_options, positionals, ctx)
     except KeyboardInterrupt:
         return 130

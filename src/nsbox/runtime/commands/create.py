@@ -1,14 +1,19 @@
-"""`nsbox-runtime create`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
+"""`nsbox-runtime create`: its flags and usage (COMMAND: its --help too) and the call it makes."""
 from __future__ import annotations
 
+from nsbox.flags import Command, flag
 from nsbox.runtime.cli import Context, one_id
 
-USAGE = """nsbox-runtime create [--bundle DIR] [--pid-file F] [--console-socket S] [--no-pivot] [--preserve-fds N] ID"""
-
-FLAGS = {
-    "--bundle=": "bundle", "-b=": "bundle", "--pid-file=": "pid_file", "--console-socket=": "console_socket",
-    "--no-pivot": "no_pivot", "--preserve-fds=": "preserve_fds", "--no-new-keyring": "no_new_keyring",
-}
+CREATE_FLAGS = (
+    flag("-b --bundle DIR", "the bundle (default: the current directory)"),
+    flag("--pid-file FILE", "write the init's host PID to FILE"),
+    flag("--console-socket SOCKET", "send the pty master there (process.terminal)"),
+    flag("--no-pivot", "chroot into the root filesystem instead of pivot_root"),
+    flag("--preserve-fds N", "pass N descriptors beyond stdio (3 onwards) to the container"),
+    flag("--no-new-keyring", "keep the caller's session keyring"),
+)
+COMMAND = Command("nsbox-runtime create [OPTIONS] ID", "Create a container from an OCI bundle; its init waits "
+                  "for start.", *CREATE_FLAGS)
 
 
 def create_from(options: dict, positionals: list[str], ctx: Context, command: str,

@@ -1,11 +1,11 @@
-"""`nsbox-runtime delete`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
+"""`nsbox-runtime delete`: its flags and usage (COMMAND: its --help too) and the call it makes."""
 from __future__ import annotations
 
+from nsbox.flags import Command, flag
 from nsbox.runtime.cli import Context, one_id
 
-USAGE = """nsbox-runtime delete [--force] ID"""
-
-FLAGS = {"--force": "force", "-f": "force"}
+COMMAND = Command("nsbox-runtime delete [OPTIONS] ID", "Delete a container.",
+                  flag("-f --force", "even a running one (killed first)"))
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:

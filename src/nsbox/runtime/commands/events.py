@@ -1,19 +1,18 @@
-"""`nsbox-runtime events`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
+"""`nsbox-runtime events`: its flags and usage (COMMAND: its --help too) and the call it makes."""
 from __future__ import annotations
 
 import os
 import sys
 
+from nsbox.flags import Command, flag
 from nsbox.runtime.cli import Context, UsageError, one_id
 
-USAGE = """nsbox-runtime events [--stats] [--interval DURATION] ID: a container's stats and OOM events as JSON lines.
+COMMAND = Command("nsbox-runtime events [OPTIONS] ID", "A container's stats and OOM events as JSON lines.",
+                  flag("--stats", 'print one {"type": "stats", "id": ID, "data": {...}} record and exit (runc\'s format)'),
+                  flag("--interval DURATION", "how often a stats record comes (default 5s)"),
+                  notes='Without --stats, a stats record every --interval and an {"type": "oom", "id": ID}\n'
+                        "record whenever the container runs out of memory, until the container stops.")
 
---stats prints one {"type": "stats", "id": ID, "data": {...}} record and exits (runc's format).
-Without it, a stats record every --interval (default 5s) and an {"type": "oom", "id": ID}
-record whenever the container runs out of memory, until the container stops.
-"""
-
-FLAGS = {"--stats": "stats", "--interval=": "interval"}
 
 UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 

@@ -1,22 +1,24 @@
-"""`nsbox-runtime exec`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
+"""`nsbox-runtime exec`: its flags and usage (COMMAND: its --help too) and the call it makes."""
 from __future__ import annotations
 
+from nsbox.flags import Command, flag
 from nsbox.runtime.cli import Context, UsageError
 
-USAGE = """nsbox-runtime exec [flags] ID [COMMAND ARGS...]   or   exec --process FILE ID
-
-Flags: --process/-p FILE (an OCI process JSON), --tty/-t, --console-socket S, --detach/-d,
---pid-file F, --cwd DIR, --env/-e NAME=VALUE (repeatable), --user/-u UID[:GID],
---additional-gids/-g GID, --cap/-c CAP (repeatable), --no-new-privs, --preserve-fds N.
-Without --process the container's own process (env, user, capabilities) is the base."""
-
-FLAGS = {
-    "--process=": "process", "-p=": "process", "--tty": "tty", "-t": "tty",
-    "--console-socket=": "console_socket", "--detach": "detach", "-d": "detach", "--pid-file=": "pid_file",
-    "--cwd=": "cwd", "--env=": "env*", "-e=": "env*", "--user=": "user", "-u=": "user",
-    "--additional-gids=": "gids*", "-g=": "gids*", "--cap=": "cap*", "-c=": "cap*",
-    "--no-new-privs": "no_new_privs", "--preserve-fds=": "preserve_fds",
-}
+COMMAND = Command("nsbox-runtime exec [OPTIONS] ID [COMMAND ARGS...]\nnsbox-runtime exec --process FILE ID",
+                  "Run a new process inside a running container.",
+                  flag("-p --process FILE", "the process, as OCI process JSON"),
+                  flag("-t --tty", "a pseudo-terminal (its master goes to --console-socket)"),
+                  flag("--console-socket SOCKET", "where to send the pty master"),
+                  flag("-d --detach", "do not wait for the process"),
+                  flag("--pid-file FILE", "write the process's host PID to FILE"),
+                  flag("--cwd DIR", "its working directory"),
+                  flag("-e --env NAME=VALUE...", "an environment variable"),
+                  flag("-u --user UID[:GID]", "the user (and group) it runs as"),
+                  flag("-g --additional-gids GID...", "a supplementary group", key="gids"),
+                  flag("-c --cap CAP...", "a capability"),
+                  flag("--no-new-privs", "set no_new_privs"),
+                  flag("--preserve-fds N", "pass N descriptors beyond stdio (3 onwards)"),
+                  notes="Without --process the container's own process (env, user, capabilities) is the base.")
 
 
 def build_process(options: dict, args: list[str], base: dict) -> dict:

@@ -1,13 +1,13 @@
-"""`nsbox-runtime features`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
+"""`nsbox-runtime features`: its flags and usage (COMMAND: its --help too) and the call it makes."""
 from __future__ import annotations
 
 import sys
 
+from nsbox.flags import Command
 from nsbox.runtime.cli import Context
 
-USAGE = """nsbox-runtime features: what this runtime supports, as the OCI features document."""
+COMMAND = Command("nsbox-runtime features", "What this runtime supports, as the OCI features document.")
 
-FLAGS: dict = {}
 VERSION = "0.1.0"
 
 

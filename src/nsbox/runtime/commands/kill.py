@@ -1,11 +1,12 @@
-"""`nsbox-runtime kill`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
+"""`nsbox-runtime kill`: its flags and usage (COMMAND: its --help too) and the call it makes."""
 from __future__ import annotations
 
+from nsbox.flags import Command, flag
 from nsbox.runtime.cli import Context, UsageError
 
-USAGE = """nsbox-runtime kill [--all] ID [SIGNAL]   (SIGNAL: a name like TERM or SIGKILL, or a number; default TERM)"""
-
-FLAGS = {"--all": "all", "-a": "all"}
+COMMAND = Command("nsbox-runtime kill [OPTIONS] ID [SIGNAL]", "Send a signal to a container's init.",
+                  flag("-a --all", "to every process of the container"),
+                  notes="SIGNAL: a name like TERM or SIGKILL, or a number; default TERM")
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:

@@ -1,15 +1,14 @@
-"""`nsbox-runtime list`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
+"""`nsbox-runtime list`: its flags and usage (COMMAND: its --help too) and the call it makes."""
 from __future__ import annotations
 
 import sys
 
+from nsbox.flags import Command, flag
 from nsbox.runtime.cli import Context, UsageError
 
-USAGE = """nsbox-runtime list [--format table|json] [--quiet]"""
-
-FLAGS = {
-    "--format=": "format", "-f=": "format", "--quiet": "quiet", "-q": "quiet",
-}
+COMMAND = Command("nsbox-runtime list [OPTIONS]", "List containers.",
+                  flag("-f --format table|json", "the output's form (default table)"),
+                  flag("-q --quiet", "only their IDs"))
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:

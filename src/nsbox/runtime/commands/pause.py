@@ -1,11 +1,10 @@
-"""`nsbox-runtime pause`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
+"""`nsbox-runtime pause`: its flags and usage (COMMAND: its --help too) and the call it makes."""
 from __future__ import annotations
 
+from nsbox.flags import Command
 from nsbox.runtime.cli import Context, one_id
 
-USAGE = """nsbox-runtime pause ID: freeze every process of the container (its cgroup's freezer)."""
-
-FLAGS: dict = {}
+COMMAND = Command("nsbox-runtime pause ID", "Freeze every process of the container (its cgroup's freezer).")
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:

@@ -1,16 +1,14 @@
-"""`nsbox-runtime ps`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
+"""`nsbox-runtime ps`: its flags and usage (COMMAND: its --help too) and the call it makes."""
 from __future__ import annotations
 
 import sys
 
+from nsbox.flags import Command, flag
 from nsbox.runtime.cli import Context, UsageError
 
-USAGE = """nsbox-runtime ps [--format table|json] ID [ps options]
-
-json: the host PIDs of every process in the container's cgroup; table: `ps` (default
-options -ef) limited to those processes."""
-
-FLAGS = {"--format=": "format", "-f=": "format"}
+COMMAND = Command("nsbox-runtime ps [OPTIONS] ID [ps options]", "The processes in a container.",
+                  flag("-f --format table|json", "json: the host PIDs of every process in the container's cgroup; "
+                                                 "table (the default): `ps` (default options -ef) limited to them"))
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:

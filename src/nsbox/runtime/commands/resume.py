@@ -1,11 +1,10 @@
-"""`nsbox-runtime resume`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
+"""`nsbox-runtime resume`: its flags and usage (COMMAND: its --help too) and the call it makes."""
 from __future__ import annotations
 
+from nsbox.flags import Command
 from nsbox.runtime.cli import Context, one_id
 
-USAGE = """nsbox-runtime resume ID: thaw a paused container."""
-
-FLAGS: dict = {}
+COMMAND = Command("nsbox-runtime resume ID", "Thaw a paused container.")
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:

@@ -1,16 +1,16 @@
-"""`nsbox-runtime run`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
+"""`nsbox-runtime run`: its flags and usage (COMMAND: its --help too) and the call it makes."""
 from __future__ import annotations
 
+from nsbox.flags import Command, flag
 from nsbox.runtime.cli import Context
-from nsbox.runtime.commands.create import FLAGS as CREATE_FLAGS
+from nsbox.runtime.commands.create import CREATE_FLAGS
 from nsbox.runtime.commands.create import create_from
 
-USAGE = """nsbox-runtime run [create's flags] [--detach] [--keep] ID
+COMMAND = Command("nsbox-runtime run [OPTIONS] ID", "Create and start a container: without --detach, wait for "
+                  "it, forward signals to it, delete it afterwards (unless --keep) and exit with its exit code.",
+                  *CREATE_FLAGS, flag("-d --detach", "return once it has started"),
+                  flag("--keep", "do not delete it when it ends"))
 
-create + start; without --detach, waits for the container, forwards signals to it,
-deletes it afterwards (unless --keep) and exits with its exit code."""
-
-FLAGS = CREATE_FLAGS | {"--detach": "detach", "-d": "detach", "--keep": "keep"}
 
 FORWARDED = (1, 2, 3, 10, 12, 14, 15, 20, 21, 22, 28)  # HUP INT QUIT USR1 USR2 ALRM TERM TSTP TTIN TTOU WINCH
 

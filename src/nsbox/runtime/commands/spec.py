@@ -1,13 +1,14 @@
-"""`nsbox-runtime spec`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
+"""`nsbox-runtime spec`: its flags and usage (COMMAND: its --help too) and the call it makes."""
 from __future__ import annotations
 
 import os
 
+from nsbox.flags import Command, flag
 from nsbox.runtime.cli import Context
 
-USAGE = """nsbox-runtime spec [--bundle DIR] [--rootless]: write a default config.json (as `runc spec`)."""
-
-FLAGS = {"--bundle=": "bundle", "-b=": "bundle", "--rootless": "rootless"}
+COMMAND = Command("nsbox-runtime spec [OPTIONS]", "Write a default config.json (as `runc spec`).",
+                  flag("-b --bundle DIR", "where (default: the current directory)"),
+                  flag("--rootless", "for a rootless container (a user namespace, no cgroup limits)"))
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:

@@ -1,11 +1,10 @@
-"""`nsbox-runtime start`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
+"""`nsbox-runtime start`: its flags and usage (COMMAND: its --help too) and the call it makes."""
 from __future__ import annotations
 
+from nsbox.flags import Command
 from nsbox.runtime.cli import Context, one_id
 
-USAGE = """nsbox-runtime start ID"""
-
-FLAGS: dict = {}
+COMMAND = Command("nsbox-runtime start ID", "Run the program of a created container.")
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:

@@ -1,13 +1,12 @@
-"""`nsbox-runtime state`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
+"""`nsbox-runtime state`: its flags and usage (COMMAND: its --help too) and the call it makes."""
 from __future__ import annotations
 
 import sys
 
+from nsbox.flags import Command
 from nsbox.runtime.cli import Context, one_id
 
-USAGE = """nsbox-runtime state ID: the OCI state as JSON."""
-
-FLAGS: dict = {}
+COMMAND = Command("nsbox-runtime state ID", "The OCI state of a container, as JSON.")
 
 
 def run(options: dict, positionals: list[str], ctx: Context) -> int:

@@ -1,6 +1,7 @@
-"""`nsbox-runtime update`: its flags (FLAGS), its --help (USAGE) and the call it makes."""
+"""`nsbox-runtime update`: its flags and usage (COMMAND: its --help too) and the call it makes."""
 from __future__ import annotations
 
+from nsbox.flags import Command, flag
 from nsbox.runtime.cli import Context, UsageError, one_id
 
 # flag -> (option key, resource group, OCI field, kind)
@@ -21,14 +22,11 @@ LIMIT_FLAGS = {
     "--pids-limit": ("pids_limit", "pids", "limit", "int"),
     "--blkio-weight": ("blkio_weight", "blockIO", "weight", "int"),
 }
-USAGE = """nsbox-runtime update [--resources FILE|-] [limit flags] ID: change a live container's limits.
-
---resources takes OCI linux.resources JSON (runc's format); the flags below override it.
-Sizes take a k, m or g suffix (powers of 1024), as runc's do.
-"""
-
-FLAGS = {"--resources=": "resources", "-r=": "resources"}
-FLAGS.update({flag + "=": key for flag, (key, _, _, _) in LIMIT_FLAGS.items()})
+COMMAND = Command("nsbox-runtime update [OPTIONS] ID", "Change a live container's limits.",
+                  flag("-r --resources FILE|-", "OCI linux.resources JSON (runc's format); the flags below override it"),
+                  *(flag(f"{name} {kind.upper()}", f"linux.resources.{group}.{field}", key=key)
+                    for name, (key, group, field, kind) in LIMIT_FLAGS.items()),
+                  notes="Sizes take a k, m or g suffix (powers of 1024), as runc's do.")
 
 SUFFIXES = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
