@@ -35,16 +35,9 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
     intermediate_pid = init_pid = 0
     cgroup = None
     try:
-        record.data.update(bundle=bundle, rootfs=rootfs, annotations=spec.annotations, creating=True,
-                           created=rfc3339_now(), owner="", hooks=_later_hooks(spec))
-        record.save()
-        os.mkfifo(record.fifo)
-        os.chmod(record.fifo, 0o622)  # writable by the container's root even in a user namespace
+        _begin_record(record, bundle, rootfs, spec)
         cgroup = _open_cgroup(spec, container_id)
-        cgroup.create()
-        record.data["cgroup"] = cgroup.to_state()
-        record.save()
-        cgroup.apply(spec.linux.resources)
+        _make_cgroup(cgroup, record, spec)
         if console_socket is not None:
             console = connect_console(console_socket)
         libc.set_child_subreaper()
@@ -72,8 +65,7 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         del record.data["creating"]
         record.save()
         if pid_file:
-            from nsbox.linux.store_files import write_atomic
-            write_atomic(os.path.abspath(pid_file), str(init_pid).encode(), 0o644)
+            _write_pid_file(pid_file, init_pid)
         return init_pid
     except BaseException as error:
         undo_create(record, cgroup, intermediate_pid, init_pid)
@@ -86,6 +78,28 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
             if item is not None:
                 item.close()
         record.unlock()
+
+
+def _begin_record(record: ContainerRecord, bundle: str, rootfs: str, spec: Spec) -> None:
+    """The container's first state (still "creating") and the exec FIFO that start opens."""
+    record.data.update(bundle=bundle, rootfs=rootfs, annotations=spec.annotations, creating=True,
+                       created=rfc3339_now(), owner="", hooks=_later_hooks(spec))
+    record.save()
+    os.mkfifo(record.fifo)
+    os.chmod(record.fifo, 0o622)  # writable by the container's root even in a user namespace
+
+
+def _make_cgroup(cgroup, record: ContainerRecord, spec: Spec) -> None:
+    """The container's cgroup made (and noted in the record, for delete) with its limits."""
+    cgroup.create()
+    record.data["cgroup"] = cgroup.to_state()
+    record.save()
+    cgroup.apply(spec.linux.resources)
+
+
+def _write_pid_file(path: str, pid: int) -> None:
+    from nsbox.linux.store_files import write_atomic
+    write_atomic(os.path.abspath(path), str(pid).encode(), 0o644)
 
 
 def checked_rootfs(spec: Spec, bundle: str, console_socket: str | None) -> str:
