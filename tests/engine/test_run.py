@@ -5,7 +5,6 @@ import os
 
 import pytest
 
-from tests.conftest import CGROUP_PARENT
 from tests.engine.conftest import runtimes_holding
 
 
@@ -13,14 +12,14 @@ def run(nsbox, *args, **kwargs):
     return nsbox("run", "--rm", *args, check=False, **kwargs)
 
 
-def container_cgroup(container_id: str):
-    """The container's cgroup as nsbox's driver finds it (the tests run below CGROUP_PARENT)."""
-    from nsbox.cgroups import open_cgroup
-    return open_cgroup(f"{CGROUP_PARENT}/{container_id}", container_id)
+def container_cgroup(nsbox, container_id: str):
+    """The container's cgroup as the engine and nsbox's driver find it (v1 here, v2 in the lane)."""
+    from nsbox.engine.containers import Engine
+    return Engine(nsbox.root).cgroup(nsbox.inspect(container_id))
 
 
-def cgroup_file(controller: str, container_id: str, name: str) -> str:
-    cgroup = container_cgroup(container_id)
+def cgroup_file(nsbox, controller: str, container_id: str, name: str) -> str:
+    cgroup = container_cgroup(nsbox, container_id)
     directory = cgroup.v1[controller] if controller in cgroup.v1 else cgroup.unified
     with open(os.path.join(directory, name)) as f:
         return f.read().strip()
@@ -193,18 +192,18 @@ def test_resource_flags_reach_the_cgroup(nsbox):
     container_id = nsbox.out("run", "-d", "-m", "64m", "--memory-swap", "128m", "--memory-reservation", "32m",
                              "--cpus", "0.5", "--cpu-shares", "512", "--cpuset-cpus", "0", "--pids-limit", "42",
                              "--blkio-weight", "300", "busybox", "sleep", "100").strip()
-    cgroup = container_cgroup(container_id)
+    cgroup = container_cgroup(nsbox, container_id)
     expected = dict(V1_LIMIT_FILES if "memory" in cgroup.v1 else V2_LIMIT_FILES)
     if "memory" in cgroup.v1 and os.path.exists(os.path.join(cgroup.v1["memory"], "memory.memsw.limit_in_bytes")):
         expected["memory", "memory.memsw.limit_in_bytes"] = str(128 << 20)
-    assert {(controller, name): cgroup_file(controller, container_id, name) for controller, name in expected} == expected
+    assert {(controller, name): cgroup_file(nsbox, controller, container_id, name) for controller, name in expected} == expected
     # CFQ's blkio.weight or BFQ's blkio.bfq.weight (this kernel's: it prints "default 300"); on v2
     # io.bfq.weight, or io.weight on its 1..10000 scale (300 is 2930 there)
     blkio = cgroup.v1.get("blkio") or cgroup.unified
     weights = {"blkio.weight": "300", "blkio.bfq.weight": "300", "io.weight": "2930", "io.bfq.weight": "300"}
     weight = next((name for name in weights if blkio and os.path.exists(os.path.join(blkio, name))), None)
     if weight is not None:
-        assert cgroup_file("blkio" if cgroup.v1 else "io", container_id, weight).split()[-1] == weights[weight], weight
+        assert cgroup_file(nsbox, "blkio" if cgroup.v1 else "io", container_id, weight).split()[-1] == weights[weight], weight
     host = nsbox.inspect(container_id)["HostConfig"]
     assert (host["Memory"], host["NanoCpus"], host["PidsLimit"]) == (64 << 20, 500_000_000, 42)
     nsbox("rm", "-f", container_id)
@@ -221,11 +220,11 @@ def test_device_throttles(nsbox):
     container_id = nsbox.out("run", "-d", "--device-read-bps", f"{device}:1mb", "--device-write-iops",
                              f"{device}:100", "busybox", "sleep", "100").strip()
     expected = f"{os.major(numbers)}:{os.minor(numbers)}"
-    if container_cgroup(container_id).v1:
-        assert cgroup_file("blkio", container_id, "blkio.throttle.read_bps_device") == f"{expected} {1 << 20}"
-        assert cgroup_file("blkio", container_id, "blkio.throttle.write_iops_device") == f"{expected} 100"
+    if container_cgroup(nsbox, container_id).v1:
+        assert cgroup_file(nsbox, "blkio", container_id, "blkio.throttle.read_bps_device") == f"{expected} {1 << 20}"
+        assert cgroup_file(nsbox, "blkio", container_id, "blkio.throttle.write_iops_device") == f"{expected} 100"
     else:
-        assert cgroup_file("io", container_id, "io.max") == f"{expected} rbps={1 << 20} wbps=max riops=max wiops=100"
+        assert cgroup_file(nsbox, "io", container_id, "io.max") == f"{expected} rbps={1 << 20} wbps=max riops=max wiops=100"
     nsbox("rm", "-f", container_id)
 
 

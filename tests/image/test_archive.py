@@ -168,6 +168,11 @@ def test_a_refused_import_or_load_leaves_nothing_in_the_store(store_root, tmp_pa
                        L.file("manifest.json", manifest)])
     result = nsbox(store_root, "load", input=archive)
     assert result.returncode == 125 and b"'../../escape'" in result.stderr
+    # a gzip stream cut short fails while the new blob is being written: its temporary file goes too
+    cut = gzip.compress(L.layer([L.file("big", os.urandom(1 << 20))]))[:200_000]
+    result = nsbox(store_root, "import", "-", "cut:1", input=cut)
+    assert result.returncode == 125
+    assert os.listdir(os.path.join(store, "ingest")) == []
     after = (sorted(os.listdir(os.path.join(store, "blobs/sha256"))), sorted(os.listdir(os.path.join(store, "layers"))))
     assert after == before
     assert [(row["Repository"], row["Tag"]) for row in rows(store_root)] == [("kept", "1")]
