@@ -174,3 +174,11 @@ def test_clients_killed_during_attach_and_stats_leave_nothing_behind(served):
     assert served.nsbox.state("quiet")["Status"] == "running"  # the containers go on without their clients
     assert served.nsbox.state("tty")["Status"] == "running"
     served.docker("rm", "-f", "quiet", "tty")
+
+
+def test_a_start_that_fails_gives_dockers_exit_codes_and_removes_an_rm_container(served):
+    missing = served.docker("run", "--rm", "busybox", "nosuch", check=False, timeout=60)
+    assert missing.returncode == 127 and "executable file not found" in missing.stderr
+    not_executable = served.docker("run", "--rm", "busybox", "/etc/passwd", check=False, timeout=60)
+    assert not_executable.returncode == 126
+    assert served.nsbox.out("ps", "-aq") == ""  # --rm: removed, so the client's wait for the removal ended

@@ -53,7 +53,14 @@ def start(handler, request, name: str) -> None:
     if record["State"]["Status"] in ("running", "paused"):
         handler.send_empty(304)
         return
-    engine.start(record["Id"])
+    from nsbox.errors import ContainerStartError
+    try:
+        engine.start(record["Id"])
+    except ContainerStartError as error:
+        if record["HostConfig"].get("AutoRemove"):  # as Docker: the client waits for the removal
+            engine.remove(record["Id"], force=True, volumes=True)
+        # the docker CLI exits 127 or 126 on the words "executable file not found", "permission denied"
+        raise ApiError(400 if error.exit_code in (126, 127) else 500, str(error)) from None
     handler.send_empty(204)
 
 
