@@ -4,6 +4,7 @@ each checked against nsbox's own store so that no other daemon could pass them."
 from __future__ import annotations
 
 import io
+import json
 import os
 import pty
 import signal
@@ -12,6 +13,7 @@ import tarfile
 
 import pytest
 
+from tests import leaks
 from tests.engine.test_serve import DOCKER, served  # noqa: F401 - the served fixture
 
 pytestmark = pytest.mark.skipif(DOCKER is None, reason="the docker CLI is not installed")
@@ -182,3 +184,20 @@ def test_a_start_that_fails_gives_dockers_exit_codes_and_removes_an_rm_container
     not_executable = served.docker("run", "--rm", "busybox", "/etc/passwd", check=False, timeout=60)
     assert not_executable.returncode == 126
     assert served.nsbox.out("ps", "-aq") == ""  # --rm: removed, so the client's wait for the removal ended
+
+
+def test_network_create_takes_the_macvlan_driver_and_its_parent(served):
+    from tests.network.test_sub_interfaces import _kernel_has
+    name, peer = leaks.TEST_LINK_PREFIX + "p", leaks.TEST_LINK_PREFIX + "q"
+    subprocess.run(["ip", "link", "add", name, "type", "veth", "peer", "name", peer], check=True)
+    try:
+        if not _kernel_has("macvlan", name):
+            pytest.skip("this kernel has no macvlan driver")
+        served.docker("network", "create", "-d", "macvlan", "-o", f"parent={name}", "--subnet", "10.90.247.0/24",
+                      "lan")
+        shown = json.loads(served.nsbox.out("network", "inspect", "lan"))[0]  # in nsbox's own store
+        assert shown["Driver"] == "macvlan" and shown["Options"] == {"parent": name}
+        served.docker("network", "rm", "lan")
+        assert "lan" not in served.nsbox.out("network", "ls")
+    finally:
+        subprocess.run(["ip", "link", "delete", name], capture_output=True)

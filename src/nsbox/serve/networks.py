@@ -1,4 +1,4 @@
-"""/networks/...: list, inspect, create (bridge networks as CNI config lists), remove, prune,
+"""/networks/...: list, inspect, create (bridge, macvlan, ipvlan networks as CNI config lists), remove, prune,
 connect and disconnect, through the engine's networking."""
 from __future__ import annotations
 
@@ -48,11 +48,12 @@ def create(handler, request) -> None:
     if not body.get("Name"):
         raise ApiError(400, "Name: name the network")
     driver = body.get("Driver") or "bridge"
-    if driver != "bridge":
-        raise ApiError(400, f"Driver {driver!r} is not supported: use bridge")
     config = ((body.get("IPAM") or {}).get("Config") or [{}])[0] or {}
-    conflist = manage.create_bridge(handler.root, body["Name"], config.get("Subnet") or "", config.get("Gateway") or "",
-                                    config.get("IPRange") or "", bool(body.get("Internal")), body.get("Labels") or {})
+    # a bridge takes no options here; the docker CLI and compose may send Docker's own bridge ones
+    options = body.get("Options") or {} if driver != "bridge" else {}
+    conflist = manage.create(handler.root, body["Name"], driver, config.get("Subnet") or "",
+                             config.get("Gateway") or "", config.get("IPRange") or "", bool(body.get("Internal")),
+                             body.get("Labels") or {}, options)
     handler.send_json({"Id": conflist["nsbox"]["id"], "Warning": ""}, 201)
 
 
