@@ -201,3 +201,20 @@ def test_network_create_takes_the_macvlan_driver_and_its_parent(served):
         assert "lan" not in served.nsbox.out("network", "ls")
     finally:
         subprocess.run(["ip", "link", "delete", name], capture_output=True)
+
+
+def test_execs_of_a_removed_container_are_forgotten(served):
+    docker = pytest.importorskip("docker")
+    client = docker.DockerClient(base_url=f"unix://{served.socket}", version="auto")
+    first = client.containers.run("busybox", ["sleep", "1000"], detach=True)
+    second = client.containers.run("busybox", ["sleep", "1000"], detach=True)
+    old = client.api.exec_create(first.id, ["true"])["Id"]
+    client.api.exec_start(old)
+    assert client.api.exec_inspect(old)["ExitCode"] == 0
+    first.remove(force=True)
+    assert second.exec_run(["echo", "hi"]).output == b"hi\n"  # an exec after the removal ...
+    with pytest.raises(docker.errors.NotFound):
+        client.api.exec_inspect(old)  # ... dropped the removed container's exec (no endless growth)
+    second.remove(force=True)
+    client.close()
+    assert served.nsbox.out("ps", "-aq") == ""

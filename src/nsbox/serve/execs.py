@@ -16,7 +16,9 @@ _LOCK = threading.Lock()
 
 def create(handler, request, name: str) -> None:
     from nsbox.engine.containers import Engine
-    record = Engine(handler.root).get(name)
+    engine = Engine(handler.root)
+    record = engine.get(name)
+    _forget_removed(engine)
     if record["State"]["Status"] != "running":
         raise ApiError(409, f"Container {record['Id']} is not running")
     body = request.json()
@@ -30,6 +32,15 @@ def create(handler, request, name: str) -> None:
                                              "tty": bool(body.get("Tty")), "user": body.get("User") or ""},
                            "body": body}
     handler.send_json({"Id": exec_id}, 201)
+
+
+def _forget_removed(engine) -> None:
+    """Drop the execs of removed containers (Docker keeps an exec until its container goes):
+    a long-lived server must not keep every exec it ever ran."""
+    with _LOCK:
+        for exec_id, found in list(_EXECS.items()):
+            if not found["Running"] and not os.path.isdir(engine.paths.container(found["ContainerID"])):
+                del _EXECS[exec_id]
 
 
 def _get(exec_id: str) -> dict:
