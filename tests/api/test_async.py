@@ -66,7 +66,7 @@ def test_cancelling_arun_kills_and_removes_the_container(client):
 
 
 def test_wait_async(client, monkeypatch):
-    """The loop is woken by the container's state changing (inotify), not by a clock: with
+    """The loop is woken by the container's process ending (a pidfd), not by a clock: with
     the periodic recheck an hour away, the exit is still seen (60 s: a guard against a hang)."""
     monkeypatch.setattr("nsbox.api.containers.RECHECK", 3600.0)
 
@@ -75,7 +75,7 @@ def test_wait_async(client, monkeypatch):
     container = client.containers.run("busybox", ["sh", "-c", "sleep 0.3; exit 7"], detach=True)
     try:
         assert asyncio.run(main(container)) == {"StatusCode": 7, "OOMKilled": False, "Error": None}
-        assert threading.active_count() == 1
+        assert threading.active_count() == 1, threading.enumerate()
     finally:
         container.remove(force=True)
 

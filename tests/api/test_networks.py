@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import nsbox
+from tests.network.test_sub_interfaces import _kernel_has, parent  # noqa: F401 - a veth pair's end as parent
 
 pytestmark = pytest.mark.v2_lane
 
@@ -101,8 +102,22 @@ def test_prune_removes_only_unused_user_networks(client):
         used.remove()
 
 
+def test_a_macvlan_network_on_a_host_interface(client, parent):
+    if not _kernel_has("macvlan", parent):
+        pytest.skip("this kernel has no macvlan driver")
+    lan = client.networks.create("lan", driver="macvlan", options={"parent": parent}, subnet="10.90.247.0/24")
+    try:
+        assert lan.attrs["Driver"] == "macvlan" and lan.attrs["Options"] == {"parent": parent}
+        out = client.run("busybox", ["ip", "-o", "-4", "addr", "show", "eth0"], network=lan, text=True).stdout
+        assert "inet 10.90.247." in out
+    finally:
+        lan.remove()
+
+
 def test_bad_input_is_refused_in_words(client):
-    with pytest.raises(nsbox.InvalidOption, match="macvlan"):
+    with pytest.raises(nsbox.ConfigError, match="unknown driver 'overlay'"):
+        client.networks.create("x", driver="overlay")
+    with pytest.raises(nsbox.ConfigError, match="parent=INTERFACE"):
         client.networks.create("x", driver="macvlan")
     with pytest.raises(nsbox.NsboxError, match="pre-defined"):
         client.networks.create("host")

@@ -13,11 +13,10 @@ from nsbox.api import monitors
 from nsbox.api.result import Result
 from nsbox.engine.containers import Engine
 
-RECHECK = 1.0  # seconds between wait_async's looks at a container whose live state did not change
+RECHECK = 1.0  # seconds between wait_async's looks at a container whose process it cannot watch
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import asyncio
     import builtins
     from typing import Any
 
@@ -106,30 +105,18 @@ class Container:
 
     async def wait_async(self, timeout: float | None = None) -> dict[str, object]:
         """wait() for asyncio, with no thread and no polling: the event loop watches the
-        container's live state (inotify) and reads it again when it changes, and every
-        RECHECK seconds (an exit that a vanished monitor never recorded)."""
-        import asyncio
+        container's process (a pidfd) and reads the store again once it ends, and every
+        RECHECK seconds (a container not started yet, restarted, or whose monitor vanished)."""
         import time
 
-        from nsbox.linux.inotify import Watch
+        from nsbox.api.exits import process_exit
         deadline = None if timeout is None else time.monotonic() + timeout
-        changed = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        with Watch([os.path.dirname(self._engine.store.live_path(self.id))]) as watch:
-            loop.add_reader(watch.fd, _drain_and_set, watch.fd, changed)
-            try:
-                while (code := self._engine.exit_code_if_done(self.id)) is None:
-                    left = RECHECK if deadline is None else min(RECHECK, deadline - time.monotonic())
-                    if left <= 0:
-                        from nsbox.errors import WaitTimeout
-                        raise WaitTimeout(f"container {self.short_id} still runs after {timeout} s")
-                    try:
-                        await asyncio.wait_for(changed.wait(), left)
-                    except TimeoutError:
-                        pass
-                    changed.clear()
-            finally:
-                loop.remove_reader(watch.fd)
+        while (code := self._engine.exit_code_if_done(self.id)) is None:
+            left = RECHECK if deadline is None else min(RECHECK, deadline - time.monotonic())
+            if left <= 0:
+                from nsbox.errors import WaitTimeout
+                raise WaitTimeout(f"container {self.short_id} still runs after {timeout} s")
+            await process_exit(int(self._engine.store.load(self.id)["State"].get("Pid") or 0), left)
         self.reload()
         monitors.reap()
         return {"StatusCode": code, "OOMKilled": bool(self._record["State"].get("OOMKilled")), "Error": None}
@@ -258,16 +245,6 @@ class Container:
 
         from nsbox.engine.file_copy import copy_to_from_tar
         copy_to_from_tar(self._engine, self.id, io.BytesIO(data), path)
-
-
-def _drain_and_set(fd: int, changed: asyncio.Event) -> None:
-    """The inotify fd is readable: empty it, and wake wait_async."""
-    try:
-        while os.read(fd, 65536):
-            pass
-    except BlockingIOError:
-        pass
-    changed.set()
 
 
 class Containers:

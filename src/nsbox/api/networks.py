@@ -1,5 +1,5 @@
-"""nsbox.networks: user-defined bridge networks (CNI config lists) as objects, over the
-engine's networking — the networks `nsbox network` makes and lists.
+"""nsbox.networks: user-defined networks (bridge, macvlan, ipvlan: CNI config lists) as
+objects, over the engine's networking — the networks `nsbox network` makes and lists.
 
 Containers on one user-defined network reach each other by name (and alias); a
 container joins with `network=net` (the object or its name) in run/containers.run, or
@@ -80,22 +80,22 @@ class Networks:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def create(self, name: str, *, driver: str = "bridge", subnet: str | None = None, gateway: str | None = None,
-               ip_range: str | None = None, internal: bool = False, labels: dict[str, str] | None = None,
+    def create(self, name: str, *, driver: str = "bridge", options: dict[str, str] | None = None,
+               subnet: str | None = None, gateway: str | None = None, ip_range: str | None = None,
+               internal: bool = False, labels: dict[str, str] | None = None,
                ipam: dict[str, Any] | None = None) -> Network:
-        """A new bridge network with its own Linux bridge and subnet (one is chosen when not
-        given). `ipam`: docker-py's {"Config": [{"Subnet", "Gateway", "IPRange"}]} instead of
-        subnet/gateway/ip_range. `internal=True`: no route out of it."""
-        from nsbox.errors import InvalidOption
+        """A new network with a subnet of its own (one is chosen when not given): `driver`
+        "bridge" (its own Linux bridge), or "macvlan"/"ipvlan" on a host interface
+        (options={"parent": "eth1", "macvlan_mode"/"ipvlan_mode": ...}). `ipam`: docker-py's
+        {"Config": [{"Subnet", "Gateway", "IPRange"}]} instead of subnet/gateway/ip_range.
+        `internal=True`: no route out of it."""
         from nsbox.network import manage
-        if driver != "bridge":
-            raise InvalidOption("driver", f"{driver!r} is not supported: nsbox.networks makes bridge networks")
         if ipam:
             pool = (ipam.get("Config") or [{}])[0] or {}
             subnet, gateway = subnet or pool.get("Subnet"), gateway or pool.get("Gateway")
             ip_range = ip_range or pool.get("IPRange")
-        conflist = manage.create_bridge(self._engine.root, name, subnet or "", gateway or "", ip_range or "",
-                                        internal, labels or {})
+        conflist = manage.create(self._engine.root, name, driver, subnet or "", gateway or "", ip_range or "",
+                                 internal, labels or {}, options or {})
         return Network(self._engine, _shape(self._engine, conflist["name"]))
 
     def get(self, name_or_id: str) -> Network:
