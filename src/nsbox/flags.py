@@ -30,41 +30,55 @@ HELP_COLUMN = 28  # where the flags' descriptions start in --help
 
 
 class Flag:
-    """One flag: its spellings, the value it takes ("" for a switch), whether it repeats, the
-    option key it sets and its line of help."""
+    """One flag, declared as flag("-e --env NAME=VALUE...", help): its spellings, then the
+    value's name as one word (if it takes one), then "..." if it may repeat. The declaration
+    is read only when the flag is used or shown: `nsbox run` declares ~70 flags at every
+    start, and a command line names a few."""
 
-    __slots__ = ("names", "value", "many", "key", "help")
+    __slots__ = ("spelled", "help", "declared_key", "_read")
 
-    def __init__(self, names: tuple[str, ...], value: str, many: bool, key: str, help: str) -> None:
-        self.names, self.value, self.many, self.key, self.help = names, value, many, key, help
+    def __init__(self, declaration: str, help: str, key: str = "") -> None:
+        self.spelled = f" {declaration} "  # (padded: Command.find looks for " NAME ")
+        self.help = help
+        self.declared_key = key
+        self._read: tuple[tuple[str, ...], str, bool, str] | None = None
+
+    def read(self) -> tuple[tuple[str, ...], str, bool, str]:
+        """(spellings, the value's name ("" for a switch), whether it repeats, the option key)."""
+        if self._read is None:
+            names = self.spelled.split()
+            value = names.pop() if names[-1][0] != "-" else ""
+            many = value.endswith("...")
+            key = self.declared_key or next((name for name in names if name.startswith("--")), names[0])
+            self._read = (tuple(names), value.removesuffix("..."), many, key.lstrip("-").replace("-", "_"))
+        return self._read
+
+    names = property(lambda self: self.read()[0])
+    value = property(lambda self: self.read()[1])
+    many = property(lambda self: self.read()[2])
+    key = property(lambda self: self.read()[3])
 
 
-def flag(declaration: str, help: str, key: str = "") -> Flag:
-    """A Flag from "-e --env NAME=VALUE...": spellings, then the value's name (if any), then
-    "..." if it may repeat."""
-    words = declaration.split()
-    names = tuple(word for word in words if word.startswith("-"))
-    value = " ".join(word for word in words if not word.startswith("-"))
-    many = value.endswith("...")
-    value = value.removesuffix("...")
-    if not key:
-        key = next((name for name in names if name.startswith("--")), names[0]).lstrip("-").replace("-", "_")
-    return Flag(names, value, many, key, help)
+flag = Flag  # the declaring spelling: flag("--name NAME", "name the container")
 
 
 class Command:
     """A command's usage line(s), what it does, and its flags: what `parse` reads and what
     --help prints."""
 
-    __slots__ = ("usage", "summary", "flags", "spec", "notes")
+    __slots__ = ("usage", "summary", "flags", "notes")
 
     def __init__(self, usage: str, summary: str, *flags: Flag, notes: str = "") -> None:
         self.usage = "usage: " + usage.replace("\n", "\n       ")
         self.summary, self.flags, self.notes = summary, flags, notes
-        self.spec: dict[str, Flag] = {}
-        for declared in flags:
-            for name in declared.names:
-                self.spec[name] = declared
+
+    def find(self, name: str) -> Flag | None:
+        """The flag spelled `name` ("-e", "--env"), if the command has one."""
+        padded = f" {name} "
+        for declared in self.flags:
+            if padded in declared.spelled:
+                return declared
+        return None
 
     def help(self) -> str:
         """The --help text, made from the declarations."""
@@ -88,7 +102,6 @@ def parse(argv: list[str], command: Command, stop_at_positional: bool = True
           ) -> tuple[dict[str, Any], list[str]]:
     """-> (values by key, positional arguments). An unknown flag or a missing value raises
     UsageError (one line: the CLI edge adds a hint to --help, as Docker does)."""
-    spec = command.spec
     values: dict[str, Any] = {}
     positional: list[str] = []
     index = 0
@@ -104,7 +117,7 @@ def parse(argv: list[str], command: Command, stop_at_positional: bool = True
                 positional.extend(argv[index:])
                 break
             continue
-        if arg == "--help" or (arg == "-h" and "-h" not in spec):  # run's -h is --hostname
+        if arg == "--help" or (arg == "-h" and command.find("-h") is None):  # run's -h is --hostname
             import sys
             sys.stdout.write(command.help() + "\n")
             raise SystemExit(0)
@@ -116,13 +129,14 @@ def parse(argv: list[str], command: Command, stop_at_positional: bool = True
             letters = arg[1:]
             for position, letter in enumerate(letters):
                 short = "-" + letter
-                if short in spec and spec[short].value and position + 1 < len(letters):
+                found = command.find(short)
+                if found is not None and found.value and position + 1 < len(letters):
                     rest = letters[position + 1:]
                     shorts.append((short, rest[1:] if rest.startswith("=") else rest))
                     break
                 shorts.append((short, None))
         for name, inline_value in shorts:
-            declared = spec.get(name)
+            declared = command.find(name)
             if declared is None:
                 raise UsageError(f"unknown flag: {name}")
             if declared.value:
