@@ -90,7 +90,16 @@ def one_id(positionals: list[str], command: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+    """The command line's entry: run the command, then, as a process of its own (no argv
+    given), end without the interpreter's teardown (linux.quick_exit)."""
+    code = run_command(sys.argv[1:] if argv is None else argv)
+    if argv is None:
+        from nsbox.linux.quick_exit import exit_now
+        exit_now(code)
+    return code
+
+
+def run_command(args: list[str]) -> int:
     ctx = Context(os.environ.get("NSBOX_RUNTIME_ROOT", "/run/nsbox-runtime"), None, "text", False)
     rest: list[str] = []
     try:
