@@ -7,13 +7,14 @@ runtime write a PID, and only into the cgroup2 directory.
 """
 from __future__ import annotations
 
+import json
 import os
 import struct
 import subprocess
+import tempfile
 
 import pytest
 
-from tests.conftest import VENV_BIN
 
 MAPPING = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 
@@ -23,20 +24,28 @@ def in_user_namespace(spec):
     spec["linux"]["uidMappings"] = spec["linux"]["gidMappings"] = MAPPING
 
 
-def hierarchies_outside(pid: int, cgroups_path: str) -> list[str]:
-    """The lines of /proc/PID/cgroup whose cgroup is not `cgroups_path` (relative to ours)."""
-    own = {line.split(":", 2)[1]: line.rstrip("\n").split(":", 2)[2] for line in open("/proc/self/cgroup")}
-    outside = []
-    for line in open(f"/proc/{pid}/cgroup"):
-        _, controllers, path = line.rstrip("\n").split(":", 2)
-        if path != os.path.join(own[controllers], cgroups_path):
-            outside.append(line.strip())
-    return outside
+def directories_missing(runtime_root: str, container_id: str, pid: int) -> list[str]:
+    """The container's cgroup directories (one per hierarchy) whose cgroup.procs lacks `pid`."""
+    from nsbox.runtime.state import load
+    cgroup = load(runtime_root, container_id).cgroup
+    assert cgroup is not None and cgroup.directories()
+    return [directory for directory in cgroup.directories()
+            if str(pid) not in open(os.path.join(directory, "cgroup.procs")).read().split()]
+
+
+@pytest.fixture
+def caller_reaps():
+    """create() in this process makes it a child subreaper: reset afterwards, or the orphans
+    of later tests' containers would stay zombies here (and pin their cgroups)."""
+    yield
+    from nsbox.linux.libc import PR_SET_CHILD_SUBREAPER, prctl
+    prctl(PR_SET_CHILD_SUBREAPER, 0)
 
 
 @pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
 @pytest.mark.parametrize("edit", [None, in_user_namespace], ids=["plain", "user-namespace"])
-def test_init_is_in_its_cgroup_before_start_without_the_runtime_moving_it(make_bundle, runtime_root, monkeypatch, edit):
+def test_init_is_in_its_cgroup_before_start_without_the_runtime_moving_it(make_bundle, runtime_root, monkeypatch,
+                                                                          caller_reaps, edit):
     from nsbox.cgroups.cgroup import Cgroup
     from nsbox.runtime.create import create
     from nsbox.runtime.delete import delete
@@ -50,11 +59,11 @@ def test_init_is_in_its_cgroup_before_start_without_the_runtime_moving_it(make_b
     monkeypatch.setattr(Cgroup, "add_process", watched_add_process)
     bundle = make_bundle(["true"], edit)
     container_id = f"entry-{os.getpid()}"
-    cgroups_path = __import__("json").load(open(os.path.join(bundle, "config.json")))["linux"]["cgroupsPath"]
     pid = create(runtime_root, container_id, bundle, stdio=(0, 1, 2))
     try:
-        assert hierarchies_outside(pid, cgroups_path) == []  # created: the init waits for start, before exec
-        unified = any(line.startswith("0::") for line in open(f"/proc/{pid}/cgroup"))
+        assert directories_missing(runtime_root, container_id, pid) == []  # created: before exec
+        from nsbox.runtime.state import load
+        unified = load(runtime_root, container_id).cgroup.unified is not None  # type: ignore[union-attr]
         assert moves == ([True] if edit is in_user_namespace and unified else [])
     finally:
         delete(runtime_root, container_id, force=True)
@@ -75,16 +84,16 @@ def refuse_clone3() -> None:
 
 
 @pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
-def test_a_runtime_refused_clone3_still_puts_the_container_in_every_hierarchy(make_bundle, runtime_root):
-    def edit(spec):  # the host's view of the cgroups, from inside
-        spec["linux"]["namespaces"] = [ns for ns in spec["linux"]["namespaces"] if ns["type"] != "cgroup"]
-    bundle = make_bundle(["cat", "/proc/self/cgroup"], edit)
-    cgroups_path = __import__("json").load(open(os.path.join(bundle, "config.json")))["linux"]["cgroupsPath"]
-    result = subprocess.run([os.path.join(VENV_BIN, "nsbox-runtime"), "--root", runtime_root, "run", "--bundle", bundle,
-                             f"noclone3-{os.getpid()}"], capture_output=True, text=True, timeout=60,
-                            preexec_fn=refuse_clone3)
-    assert result.returncode == 0, result.stderr
-    own = {line.split(":", 2)[1]: line.rstrip("\n").split(":", 2)[2] for line in open("/proc/self/cgroup")}
-    lines = [line.split(":", 2) for line in result.stdout.splitlines()]
-    assert lines and all(path == os.path.join(own[controllers], cgroups_path) for _, controllers, path in lines), \
-        result.stdout
+def test_a_runtime_refused_clone3_still_puts_the_container_in_every_hierarchy(make_bundle, runtime, runtime_root):
+    container_id = f"noclone3-{os.getpid()}"
+    with tempfile.TemporaryFile() as errors:  # not a pipe: the detached container keeps it open
+        result = subprocess.run([runtime.binary, "--root", runtime_root, "run", "--detach", "--bundle",
+                                 make_bundle(["sleep", "100"]), container_id], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=errors, timeout=60, preexec_fn=refuse_clone3)
+        errors.seek(0)
+        assert result.returncode == 0, errors.read().decode()
+    try:
+        pid = json.loads(runtime("state", container_id, check=True).stdout)["pid"]
+        assert directories_missing(runtime_root, container_id, pid) == []
+    finally:
+        runtime("delete", "--force", container_id)
