@@ -56,3 +56,23 @@ def test_output_is_whole_though_the_cli_skips_the_interpreter_teardown(nsbox):
     listed = nsbox.out("ps", "-a", "--no-trunc", env=buffered).splitlines()
     assert listed[0].startswith("CONTAINER ID") and created in listed[1]
     assert nsbox.out("rm", "flushed", env=buffered).strip() == "flushed"
+
+
+def test_a_detached_run_syncs_its_record_while_the_monitor_launches(nsbox, tmp_path):
+    """run -d writes the record without waiting for the disk and fsyncs it in the CLI
+    after forking the monitor, so that the sync overlaps the container's launch."""
+    log = tmp_path / "strace.log"
+    # -b execve: let go of each process at its exec (the monitor becomes its loop and lives on)
+    result = subprocess.run(["strace", "-f", "-b", "execve", "-qq", "-o", str(log), "-e", "trace=fsync,clone,clone3",
+                             *nsbox.command("run", "-d", "--name", "synced", "--network", "none", "busybox",
+                                            "sleep", "100")], capture_output=True, text=True, timeout=120,
+                            stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    lines = log.read_text().splitlines()
+    cli = lines[0].split()[0]
+    calls = [line.split(None, 1)[1] for line in lines if line.split()[0] == cli]
+    forked = next(index for index, call in enumerate(calls) if call.startswith("clone"))
+    assert any(call.startswith("fsync(") for call in calls[forked:]), calls
+    assert not any(call.startswith("fsync(") for call in calls[:forked]), calls
+    assert nsbox.state("synced")["Running"]
+    nsbox("rm", "-f", "synced")

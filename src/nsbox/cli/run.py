@@ -22,8 +22,8 @@ def main(argv: list[str], root: str) -> int:
         from nsbox.cli.pull import create_pulling
         record = create_pulling(engine, options)
     else:
-        try:
-            record = engine.create(options)
+        try:  # -d: the record goes to the disk (fsync) while the monitor launches the container
+            record = engine.create(options, sync=not options.get("detach"))
         except ImageNotFound:  # pulled as Docker pulls it (--pull missing), off the start-up path
             from nsbox.cli.pull import create_pulling
             record = create_pulling(engine, options)
@@ -31,7 +31,7 @@ def main(argv: list[str], root: str) -> int:
     if options.get("detach"):
         from nsbox.engine.monitor import spawn_monitor
         try:
-            spawn_monitor(engine, container_id)
+            spawn_monitor(engine, container_id, lambda: sync_record(engine, container_id))
         except BaseException:
             if record["HostConfig"].get("AutoRemove"):
                 engine.remove(container_id, force=True)
@@ -50,3 +50,12 @@ def main(argv: list[str], root: str) -> int:
         if record["HostConfig"].get("AutoRemove"):
             engine.remove(container_id, force=True, volumes=True)
         raise
+
+
+def sync_record(engine, container_id: str) -> None:
+    """fsync the new container's record; a disk that fails it gets a warning, not an error:
+    the container is starting already."""
+    try:
+        engine.store.sync(container_id)
+    except OSError as error:
+        os.write(2, f"nsbox: warning: the record of {container_id[:12]} may not survive a crash: {error}\n".encode())

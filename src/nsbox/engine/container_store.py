@@ -39,11 +39,12 @@ class ContainerStore:
 
     # -- creation and naming -------------------------------------------------------
 
-    def add(self, record: dict, name: str | None, prepare=None) -> dict:
+    def add(self, record: dict, name: str | None, prepare=None, durable: bool = True) -> dict:
         """Give `record` a fresh ID and a unique name (random if `name` is None) and store it.
 
         `prepare(record)` (e.g. mounting the root filesystem) runs once the ID and name are
-        the record's, before it is first written; if it fails, nothing is left."""
+        the record's, before it is first written; if it fails, nothing is left. With
+        durable=False the caller makes the record durable later, with `sync`."""
         os.makedirs(self.paths.containers, exist_ok=True)
         os.makedirs(self.paths.names, exist_ok=True)
         while True:
@@ -69,7 +70,7 @@ class ContainerStore:
             record["Name"] = name
             if prepare is not None:
                 prepare(record)
-            self.save(record)
+            self.save(record, durable=durable)
         except BaseException:
             self._remove_files(container_id, name)
             raise
@@ -177,18 +178,26 @@ class ContainerStore:
     def live_path(self, container_id: str) -> str:
         return os.path.join(self.paths.run, "containers", container_id, LIVE_STATE)
 
-    def save(self, record: dict, config_changed: bool = True) -> None:
+    def save(self, record: dict, config_changed: bool = True, durable: bool = True) -> None:
         """Write the live state and (if it changed) the configuration of `record`."""
         if config_changed:
             # A --rm container's record lives no longer than its process, which a power loss
             # ends too: no fsync for it (what such a loss leaves, a root filesystem and a record
             # maybe empty, `rm -f` and `system prune` clean up like any interrupted removal).
             write_atomic(self.paths.container(record["Id"], RECORD), jsonio.dumps(record).encode(),
-                         durable=not (record.get("HostConfig") or {}).get("AutoRemove"))
+                         durable=durable and not (record.get("HostConfig") or {}).get("AutoRemove"))
         live = self.live_path(record["Id"])
         os.makedirs(os.path.dirname(live), exist_ok=True)
         write_atomic(live, jsonio.dumps({key: record[key] for key in LIVE_KEYS if key in record}).encode(),
                      durable=False)  # /run: a reboot ends the container anyway
+
+    def sync(self, container_id: str) -> None:
+        """Make the configuration written with durable=False survive a power loss (fsync)."""
+        fd = os.open(self.paths.container(container_id, RECORD), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def lock(self, container_id: str) -> locked:
         return locked(self.paths.container(container_id, "lock"))

@@ -26,8 +26,10 @@ class Engine(ContainerStopper):
 
     # -- creating ------------------------------------------------------------------
 
-    def create(self, options: dict) -> dict:
-        """Record a new container (and mount its root filesystem); nothing runs yet."""
+    def create(self, options: dict, sync: bool = True) -> dict:
+        """Record a new container (and mount its root filesystem); nothing runs yet. With
+        sync=False the record is not waited onto the disk: the caller calls store.sync(ID)
+        while it waits for something else (`run -d`: while the monitor launches)."""
         image = None
         rootfs = options.get("rootfs")
         if rootfs:
@@ -60,7 +62,7 @@ class Engine(ContainerStopper):
                     os.makedirs(resolve_in_root(record["Rootfs"], record["Config"]["WorkingDir"]), exist_ok=True)
 
         try:
-            record = self.store.add(record, options.get("name"), prepare)  # (which undoes its own files)
+            record = self.store.add(record, options.get("name"), prepare, durable=sync)  # (undoes its own files)
         except BaseException:
             undo.undo()
             raise

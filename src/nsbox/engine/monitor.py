@@ -12,9 +12,14 @@ from __future__ import annotations
 import os
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable
 
-def spawn_monitor(engine, container_id: str) -> int:
-    """Start the container under a new monitor; returns the container's host PID."""
+
+def spawn_monitor(engine, container_id: str, while_launching: Callable[[], None] | None = None) -> int:
+    """Start the container under a new monitor; returns the container's host PID.
+    `while_launching()` runs in this process while the monitor launches the container."""
     read_end, write_end = os.pipe2(os.O_CLOEXEC)
     first = os.fork()
     if first == 0:
@@ -34,6 +39,8 @@ def spawn_monitor(engine, container_id: str) -> int:
             _report_failure(write_end, error)
         os._exit(125)
     os.close(write_end)
+    if while_launching is not None:
+        while_launching()
     os.waitpid(first, 0)
     reply = _read_reply(read_end)
     os.close(read_end)
