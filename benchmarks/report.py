@@ -92,7 +92,8 @@ def summary_markdown(record: dict) -> str:
     """One row per case, for the README: the baseline's median, then each tool's median with
     the ratio (or the busy range), and the CPU ratio where it compares."""
     lines = [f"Run of {record['date']}; load average {record['load_before']} before, {record['load_after']} after "
-             f"({record['machine']['cores']} cores). Full tables: [results.md](benchmarks/results/results.md).", "",
+             f"({record['machine']['cores']} cores); {record['seconds']:.0f} s in all. "
+             "Full tables: [results.md](benchmarks/results/results.md).", "",
              "| case | baseline | the others: median (baseline ÷ tool) |", "|---|---|---|"]
     for case in record["cases"]:
         tools = [tool for tool in case["tools"] if tool["wall"].get("runs")]
