@@ -10,6 +10,7 @@ nsbox calls it, against the in-process work it replaces (lo up by ioctl)."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import time
 
@@ -36,6 +37,8 @@ def _own_bridge(bench: Bench) -> None:
 
 
 def _podman_network(bench: Bench) -> list[str]:
+    from benchmarks.machine import network_snapshot
+    before = network_snapshot()
     base = [*bench.podman, "--network-config-dir", os.path.join(bench.work, "podman-networks")]
     os.makedirs(base[-1], exist_ok=True)
     quiet([*base, "network", "create", "nsboxbench"])
@@ -46,8 +49,52 @@ def _podman_network(bench: Bench) -> list[str]:
         subprocess.run([*base, "network", "rm", "-f", "nsboxbench"], capture_output=True)
         if bridge and os.path.exists(f"/sys/class/net/{bridge}"):
             subprocess.run(["ip", "link", "delete", bridge], capture_output=True)
+        remove_cni_leftovers(before, "nsboxbench")
     bench.on_close(remove)
     return base
+
+
+# the CNI firewall plugin's chains, shared by every CNI network of the host
+CNI_SHARED_CHAINS = ("CNI-FORWARD", "CNI-ADMIN")
+
+
+def remove_cni_leftovers(before: set[str], network: str) -> None:
+    """What podman's CNI plugins made since `before` and left: its bridges (cni-podman*) with
+    no port left on them, the chains that name `network` (a container's NAT chain), and the
+    firewall plugin's CNI-FORWARD and CNI-ADMIN when they hold no other network's rule.
+    Whatever existed before stays, and so does what another user's containers still use."""
+    from benchmarks.machine import network_snapshot
+    new = network_snapshot() - before
+    for item in sorted(new):
+        name = item[5:]
+        if item.startswith("link cni-podman") and not os.listdir(f"/sys/class/net/{name}/brif"):
+            subprocess.run(["ip", "link", "delete", name], capture_output=True)
+    chains = {tuple(item.split()[1:3]) for item in new if item.startswith("chain ") and item.split()[2].startswith("CNI-")}
+    ours = [(table, chain) for table, chain in sorted(chains)  # a container's chains its DEL left
+            if chain not in CNI_SHARED_CHAINS and any(network in rule for rule in _rules(table, chain))]
+    for table, chain in ours:
+        _remove_chain(table, chain)
+    shared = [(table, chain) for table, chain in sorted(chains) if chain in CNI_SHARED_CHAINS]
+    if shared and not [rule for table, chain in shared for rule in _rules(table, chain)
+                       if not rule.endswith(CNI_SHARED_CHAINS) and network not in rule]:
+        for table, chain in sorted(shared, key=lambda entry: CNI_SHARED_CHAINS.index(entry[1])):
+            _remove_chain(table, chain)
+
+
+def _remove_chain(table: str, chain: str) -> None:
+    """Every rule that jumps to `chain`, then the chain itself."""
+    for rule in _rules(table, None):
+        if rule.split()[-1] == chain:
+            subprocess.run(["iptables", "-w", "-t", table, "-D", *shlex.split(rule)[1:]], capture_output=True)
+    subprocess.run(["iptables", "-w", "-t", table, "-F", chain], capture_output=True)
+    subprocess.run(["iptables", "-w", "-t", table, "-X", chain], capture_output=True)
+
+
+def _rules(table: str, chain: str | None) -> list[str]:
+    """`iptables -S` rules (-A lines) of one chain, or of every chain of `table`."""
+    listing = subprocess.run(["iptables", "-w", "-t", table, "-S", *([chain] if chain else [])],
+                             capture_output=True, text=True).stdout
+    return [line for line in listing.splitlines() if line.startswith("-A ")]
 
 
 def _bridged_dockerd(bench: Bench) -> list[str]:
