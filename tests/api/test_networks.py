@@ -7,8 +7,6 @@ import pytest
 import nsbox
 from tests.network.test_sub_interfaces import _kernel_has, parent  # noqa: F401 - a veth pair's end as parent
 
-pytestmark = pytest.mark.v2_lane
-
 
 def test_two_containers_on_a_user_network_reach_each_other_by_name(client):
     net = client.networks.create("apinet", labels={"team": "api"})
