@@ -9,7 +9,14 @@ import time
 import pytest
 
 import nsbox
-from tests.engine.test_run import cgroup_file
+
+
+def cgroup_file(client, controller: str, container_id: str, name: str) -> str:
+    """A file of the container's cgroup, found as the engine finds it."""
+    cgroup = client.engine.cgroup(client.engine.get(container_id))
+    directory = cgroup.v1[controller] if controller in cgroup.v1 else cgroup.unified
+    with open(os.path.join(directory, name)) as f:
+        return f.read().strip()
 
 
 def test_create_start_wait_and_attributes(client):
@@ -77,18 +84,18 @@ def test_pause_and_unpause_freeze_the_processes(client):
     with client.containers.run("busybox", ["sleep", "30"], detach=True) as container:
         container.pause()
         assert container.status == "paused"
-        assert cgroup_file("freezer", container.id, "freezer.state") == "FROZEN"
+        assert cgroup_file(client, "freezer", container.id, "freezer.state") == "FROZEN"
         container.unpause()
         assert container.status == "running"
-        assert cgroup_file("freezer", container.id, "freezer.state") == "THAWED"
+        assert cgroup_file(client, "freezer", container.id, "freezer.state") == "THAWED"
 
 
 def test_update_changes_the_cgroup_at_once(client):
     with client.containers.run("busybox", ["sleep", "30"], detach=True, memory="64m") as container:
-        assert cgroup_file("memory", container.id, "memory.limit_in_bytes") == str(64 << 20)
+        assert cgroup_file(client, "memory", container.id, "memory.limit_in_bytes") == str(64 << 20)
         container.update(memory="96m", cpus=0.25)
-        assert cgroup_file("memory", container.id, "memory.limit_in_bytes") == str(96 << 20)
-        assert cgroup_file("cpu", container.id, "cpu.cfs_quota_us") == "25000"
+        assert cgroup_file(client, "memory", container.id, "memory.limit_in_bytes") == str(96 << 20)
+        assert cgroup_file(client, "cpu", container.id, "cpu.cfs_quota_us") == "25000"
         assert container.attrs["HostConfig"]["Memory"] == 96 << 20
 
 
