@@ -28,6 +28,12 @@ class Captured:
         self.stderr = stderr
         self.timed_out = timed_out
 
+    def output(self, text: bool) -> tuple[bytes | str, bytes | str]:
+        """(stdout, stderr): as bytes, or decoded (undecodable bytes replaced) with `text`."""
+        if text:
+            return self.stdout.decode(errors="replace"), self.stderr.decode(errors="replace")
+        return self.stdout, self.stderr
+
 
 def capture(pid: int, out_fd: int, err_fd: int, feed_fd: int, feed: bytes, timeout: float | None,
             kill: Callable[[], None], log: Callable[[bytes, bytes], None] | None = None) -> Captured:

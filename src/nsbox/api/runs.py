@@ -65,10 +65,7 @@ class ForegroundRun:
         finally:
             if remove:
                 engine.remove(container_id, force=True, volumes=True, wait_monitor=False)
-        stdout: bytes | str = captured.stdout
-        stderr: bytes | str = captured.stderr
-        if text:
-            stdout, stderr = captured.stdout.decode(errors="replace"), captured.stderr.decode(errors="replace")
+        stdout, stderr = captured.output(text)
         peak, cpu = usage
         return Result([self.record["Path"], *self.record["Args"]], exit_code(captured.wait_status), stdout, stderr,
                       oom_killed=bool(final.get("State", {}).get("OOMKilled")), timed_out=captured.timed_out,
@@ -238,10 +235,7 @@ def run_exec(engine: Engine, reference: str, command: list[str], env: list[str],
     finally:
         for fd in fds:
             os.close(fd)
-    stdout: bytes | str = captured.stdout
-    stderr: bytes | str = captured.stderr
-    if text:
-        stdout, stderr = captured.stdout.decode(errors="replace"), captured.stderr.decode(errors="replace")
+    stdout, stderr = captured.output(text)
     return Result(command, exit_code(captured.wait_status), stdout, stderr, timed_out=captured.timed_out,
                   wall_time=time.monotonic() - started)
 
