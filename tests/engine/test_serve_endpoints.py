@@ -115,10 +115,13 @@ def test_run_it_takes_stdin_and_the_terminal_size_and_exec_it_too(served):
     os.write(fd, b"one\n")
     _read_until(fd, b"got-one", served.nsbox, "the line typed into the attached terminal")
     # the size the docker CLI sent (POST /containers/ID/resize) is the container's terminal's
-    tries = iter(range(1000))
-    served.nsbox.wait_for(lambda: os.write(fd, f"t{next(tries)}\n".encode()) and
-                          b"33 101" in _read_until(fd, b"got-t", served.nsbox, "an answer"),
-                          timeout=60, what="the container's terminal to have the client's size")
+    answers = []
+    for attempt in range(20):
+        os.write(fd, f"t{attempt}\n".encode())
+        answers.append(_read_until(fd, f"got-t{attempt}".encode(), served.nsbox, "an answer"))
+        if b"33 101" in b"".join(answers):
+            break
+    assert b"33 101" in b"".join(answers), answers
     os.write(fd, b"end\n")
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 3
@@ -218,3 +221,43 @@ def test_execs_of_a_removed_container_are_forgotten(served):
     second.remove(force=True)
     client.close()
     assert served.nsbox.out("ps", "-aq") == ""
+
+
+def test_serve_records_its_containers_exits_and_their_monitors_fall_back_without_it(nsbox, tmp_path):
+    """serve runs from an interpreter path removed once it listens: a monitor's own helper
+    (PYTHON -m nsbox.engine.monitor_exit) cannot start then, so only serve can record exits;
+    once serve is gone and the path is back, the monitors' helpers do it again."""
+    import site
+    import sys
+
+    import nsbox as package
+    python = tmp_path / "python"
+    os.symlink(os.path.realpath(sys.executable), python)
+    source = os.path.dirname(os.path.dirname(package.__file__))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([source, *site.getsitepackages()]))
+    socket_path = str(tmp_path / "s.sock")
+    server = subprocess.Popen([str(python), "-m", "nsbox.cli.main", "--root", nsbox.root, "serve", "-H",
+                               f"unix://{socket_path}"], env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        nsbox.wait_for(lambda: os.path.exists(socket_path), timeout=30, what="the socket")
+        os.unlink(python)
+        docker_env = dict(os.environ, DOCKER_HOST=f"unix://{socket_path}", DOCKER_CONFIG=str(tmp_path / "dc"))
+
+        def docker(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run([DOCKER, *args], env=docker_env, capture_output=True, text=True, timeout=60)
+        ran = docker("run", "--rm", "busybox", "sh", "-c", "echo recorded; exit 5")
+        assert (ran.returncode, ran.stdout) == (5, "recorded\n")
+        assert nsbox.out("ps", "-aq") == ""  # --rm done: by serve, since no helper could start
+        assert docker("run", "-d", "--name", "later", "busybox", "sleep", "2").returncode == 0
+        init = nsbox.state("later")["Pid"]
+    finally:
+        server.terminate()
+        assert server.wait(timeout=30) == 0
+    nsbox.wait_for(lambda: not os.path.exists(f"/proc/{init}"), what="the container's exit")
+    # no serve to ask and no interpreter for its monitor's helper: ...
+    assert nsbox.state("later")["Status"] == "running"  # ... so its exit is not recorded yet
+    os.symlink(os.path.realpath(sys.executable), python)  # its monitor's next try succeeds
+    nsbox.wait_for(lambda: nsbox.state("later")["Status"] == "exited", timeout=30, what="the helper's record")
+    assert nsbox.state("later")["ExitCode"] == 0
+    nsbox("rm", "later")

@@ -44,6 +44,8 @@ def main(argv: list[str], root: str) -> int:
         server = listen(path, str(group) if group else None)
     else:
         raise ConfigError("--host", f"{host}: give unix://PATH or tcp://HOST:PORT")
+    from nsbox.engine.exit_recorder import ExitRecorder
+    recorder = ExitRecorder(Handler.root)  # the monitors of the containers started here ask it first
     signal.signal(signal.SIGTERM, _stop)
     print(f"nsbox serve: listening on {host} (DOCKER_HOST={host})", file=sys.stderr, flush=True)
     try:
@@ -52,6 +54,7 @@ def main(argv: list[str], root: str) -> int:
         pass
     finally:
         server.server_close()
+        recorder.close()
         if path is not None:
             try:
                 os.unlink(path)

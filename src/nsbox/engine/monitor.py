@@ -150,17 +150,17 @@ def _become_monitor(engine, container_id: str, report_fd: int) -> None:
     master = console.receive(listener) if listener is not None else -1
     if master >= 0:
         readers[0] = master
-    # report_fd is close-on-exec: the CLI sees its end of file once the monitor has become
-    # the small script, not before
-    os.write(report_fd, f"ok {pid}\n".encode())
     passed = [fd for fd in readers if fd >= 0]
     attach = None
-    if listener is not None:
+    if listener is not None:  # listening before the report: once start returns, attach and resize find it
         passed.append(listener.fileno())
         from nsbox.engine import console
         from nsbox.engine.attach_server import SOCKET
         attach, _ = console.listen(engine.paths.container(container_id), SOCKET)
         passed.append(attach.fileno())
+    # report_fd is close-on-exec: the CLI sees its end of file once the monitor has become
+    # the small script, not before
+    os.write(report_fd, f"ok {pid}\n".encode())
     for fd in passed:
         os.set_inheritable(fd, True)
     arguments = [engine.root, container_id, str(pid), engine.paths.container(container_id, "container.log"),

@@ -9,12 +9,15 @@
  * then hands the bookkeeping (exit code, OOM kill, --rm, restart policy) to a short-lived
  * `PYTHON -m nsbox.engine.monitor_exit`, which answers "restart PID" when it launched the
  * container again; the new init is then watched the same way. Each container has its own
- * monitor: a kill -9 of one loses nothing of another's. */
+ * monitor: a kill -9 of one loses nothing of another's. A long-lived process that started the
+ * container (nsbox serve) may offer to do that bookkeeping itself, sparing an interpreter's
+ * start: NSBOX_EXIT_RECORDER names its abstract unix socket (see engine.exit_recorder). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -213,8 +217,33 @@ static int relay(pid_t pid, int log_fd, struct stream *streams, int count) {
     return status;
 }
 
+/* The exit recorded by the process that started the container (NSBOX_EXIT_RECORDER): 1 when
+ * it answered "exit"; 0 when there is none, it is gone, or it left the work to monitor_exit. */
+static int recorded_by_starter(const char *container_id, int status) {
+    const char *name = getenv("NSBOX_EXIT_RECORDER");
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    if (name == NULL || *name == '\0' || strlen(name) + 1 > sizeof address.sun_path)
+        return 0;
+    memcpy(address.sun_path + 1, name, strlen(name)); /* abstract: sun_path[0] is 0 */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    struct timeval patience = {.tv_sec = 60, .tv_usec = 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+    char request[128], reply[16] = {0};
+    int size = snprintf(request, sizeof request, "%s %d\n", container_id, status);
+    socklen_t length = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+    int recorded = connect(fd, (struct sockaddr *)&address, length) == 0 && write(fd, request, (size_t)size) == size
+                   && read(fd, reply, sizeof reply - 1) > 0 && strncmp(reply, "exit", 4) == 0;
+    close(fd);
+    return recorded;
+}
+
 /* One run of monitor_exit: 1 with *restarted set when it answered, 0 when it failed (a full disk). */
 static int run_helper(char **argv, int status, pid_t *restarted) {
+    *restarted = 0;
+    if (recorded_by_starter(argv[3], status))
+        return 1;
     char status_text[16], monitor_text[16];
     snprintf(status_text, sizeof status_text, "%d", status);
     snprintf(monitor_text, sizeof monitor_text, "%d", (int)getpid());

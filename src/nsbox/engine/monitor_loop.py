@@ -197,7 +197,10 @@ def after_exit(root: str, container_id: str, status: int, fds: list[str], consol
 
 def _run_helper(root: str, container_id: str, status: int, fds: list[str], console_path: str) -> bytes:
     """`python -m nsbox.engine.monitor_exit ...`; what it printed ("exit", "restart PID", or
-    nothing when it failed)."""
+    nothing when it failed). The process that started the container may record the exit
+    itself (NSBOX_EXIT_RECORDER, as in monitor_loop.c)."""
+    if _recorded_by_starter(container_id, status):
+        return b"exit"
     read_end, write_end = os.pipe()
     try:
         helper = os.posix_spawn(sys.executable, [sys.executable, "-m", "nsbox.engine.monitor_exit", root,
@@ -222,6 +225,21 @@ def _run_helper(root: str, container_id: str, status: int, fds: list[str], conso
     except ChildProcessError:
         pass
     return reply
+
+
+def _recorded_by_starter(container_id: str, status: int) -> bool:
+    name = os.environ.get("NSBOX_EXIT_RECORDER")
+    if not name:
+        return False
+    import socket
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as recorder:
+            recorder.settimeout(60)
+            recorder.connect("\0" + name)
+            recorder.sendall(f"{container_id} {status}\n".encode())
+            return recorder.recv(16).startswith(b"exit")
+    except OSError:
+        return False
 
 
 def main(argv: list[str]) -> None:
