@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import struct
 import subprocess
 import tempfile
@@ -95,5 +96,37 @@ def test_a_runtime_refused_clone3_still_puts_the_container_in_every_hierarchy(ma
     try:
         pid = json.loads(runtime("state", container_id, check=True).stdout)["pid"]
         assert directories_missing(runtime_root, container_id, pid) == []
+    finally:
+        runtime("delete", "--force", container_id)
+
+
+def born_in_cgroup2(runtime, log, *args: str) -> list[str]:
+    """The successful clone3(CLONE_INTO_CGROUP) calls of `nsbox-runtime ARGS` (traced until the
+    container's process execs)."""
+    with tempfile.TemporaryFile() as errors:  # not a pipe: a detached container keeps it open
+        result = subprocess.run(["strace", "-f", "-qq", "-z", "--detach-on=execve", "-e", "trace=clone3", "-o", str(log), runtime.binary,
+                                 "--root", runtime.root, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=errors, timeout=60)
+        errors.seek(0)
+        assert result.returncode == 0, errors.read().decode()
+    return [line for line in log.read_text().splitlines() if "CLONE_INTO_CGROUP" in line]  # -z: successful ones
+
+
+@pytest.mark.v2_lane  # touches cgroups: run again on real cgroup v2
+def test_init_and_exec_process_are_born_in_the_cgroup2_directory(make_bundle, runtime, tmp_path):
+    """Also with the container's own cgroup namespace (the default), which exec joins: where
+    the hierarchy is mounted with nsdelegate (the v2 lane, systemd) a clone3 from inside it
+    is refused, so exec's process joins it only once born."""
+    if shutil.which("strace") is None:
+        pytest.skip("needs strace")
+    from nsbox.cgroups import host
+    if host.mounts()[1] is None:
+        pytest.skip("no cgroup2 mount on this host")
+    bundle = make_bundle(["sleep", "100"])
+    assert any(ns["type"] == "cgroup" for ns in json.load(open(os.path.join(bundle, "config.json")))["linux"]["namespaces"])
+    container_id = f"born-{os.getpid()}"
+    try:
+        assert born_in_cgroup2(runtime, tmp_path / "run.strace", "run", "--detach", "--bundle", bundle, container_id)
+        assert born_in_cgroup2(runtime, tmp_path / "exec.strace", "exec", container_id, "true")
     finally:
         runtime("delete", "--force", container_id)

@@ -51,6 +51,10 @@ class CgroupEntry:
             self.unified_dir = os.open(unified, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
             self.unified_procs = os.open(os.path.join(unified, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
 
+    def clones(self) -> bool:
+        """Whether fork() will try clone3 into the cgroup2 directory (after enter())."""
+        return self.unified_dir >= 0
+
     def fork(self) -> int:
         """In the child, after enter(): os.fork(), with the new process in every hierarchy."""
         if self.unified_dir < 0:

@@ -129,12 +129,17 @@ def enter(joins: list[tuple[str, int]], process: Process, channel: Channel, cons
         if entry is not None:
             entry.enter()
         channel.expect("cgroup-joined")
-        ns.join_all(joins)
+        # A clone3 into a cgroup is checked against the forker's cgroup namespace (where the
+        # hierarchy is mounted with nsdelegate, as systemd does): the process joins the
+        # container's own once it is born in the container's cgroup.
+        late = [(kind, fd) for kind, fd in joins if kind == "cgroup"] if entry is not None and entry.clones() else []
+        ns.join_all([join for join in joins if join not in late])
         if console is not None:
             import fcntl
             import struct
         pid = os.fork() if entry is None else entry.fork()
         if pid == 0:
+            ns.join_all(late)
             run_process(process, channel, console, stdio, preserve_fds,
                         (fcntl, struct) if console is not None else None, seccomp_filter)
         channel.send("pid", pid)
