@@ -261,3 +261,18 @@ def test_serve_records_its_containers_exits_and_their_monitors_fall_back_without
     nsbox.wait_for(lambda: nsbox.state("later")["Status"] == "exited", timeout=30, what="the helper's record")
     assert nsbox.state("later")["ExitCode"] == 0
     nsbox("rm", "later")
+
+
+def test_piped_input_to_run_i_and_events_since_until(served):
+    # no terminal: the input has nowhere to go (the monitor holds no stdin), but sending it must
+    # not reset the connection (the CLI failed 'connection reset by peer', exit 1)
+    for _ in range(3):
+        ran = served.docker("run", "-i", "--rm", "busybox", "sh", "-c", "sleep 0.2; exit 4", input="in\n",
+                             stdin=None, check=False)
+        assert (ran.returncode, ran.stderr) == (4, ""), ran.stderr
+    shown = served.docker("events", "--since", "10m", "--until", "0s", "--format", "{{.Action}}").stdout.split()
+    assert shown.count("destroy") == 3 and shown.count("start") == 3  # the journal up to now, then the end
+    served.docker("run", "-d", "--name", "idle", "busybox", "sleep", "1000")
+    limit = served.docker("stats", "--no-stream", "--format", "{{.MemUsage}}", "idle").stdout
+    assert "EiB" not in limit and "GiB" in limit  # no limit: the host's memory, as Docker shows it
+    served.docker("rm", "-f", "idle")

@@ -91,15 +91,18 @@ def attach(handler, request, name: str) -> None:
     if request.flag("stdin") and record["Config"].get("OpenStdin") and record["Config"].get("Tty"):
         from nsbox.serve.attach_input import InputForwarder
         forwarder = InputForwarder(handler, _engine(handler), record["Id"])
+    options.drain_input = forwarder is None  # input nobody takes is read and dropped (see _client_left)
     try:
         _stream_log(handler, record, options, chunked=False)
     finally:
         if forwarder is not None:
             forwarder.stop()
+        while _discard_input(handler.connection):  # unread input would reset the connection at its close,
+            pass  # and the client would fail its read of the output
 
 
 class LogOptions:
-    __slots__ = ("follow", "tail", "from_end", "stdout", "stderr", "timestamps", "since")
+    __slots__ = ("follow", "tail", "from_end", "stdout", "stderr", "timestamps", "since", "drain_input")
 
     def __init__(self, request, tail: int | None, follow: bool | None = None, from_end: bool = False) -> None:
         self.follow = request.flag("follow") if follow is None else follow
@@ -107,6 +110,7 @@ class LogOptions:
         self.stdout, self.stderr = request.flag("stdout", True), request.flag("stderr", True)
         self.timestamps = request.flag("timestamps")
         self.since = float(request.query.get("since") or 0)
+        self.drain_input = False
 
 
 def _stream_log(handler, record: dict, options: LogOptions, chunked: bool) -> None:
@@ -134,14 +138,35 @@ def _stream_log(handler, record: dict, options: LogOptions, chunked: bool) -> No
                 handler.wfile.flush()
             if not options.follow or not running:
                 break
-            if chunked:
-                if watch.wait(RECHECK, handler.connection.fileno()) and handler.client_gone():
-                    break
-            # a hijacked client may half-close its side (no stdin): it is gone when it hangs up
-            elif watch.wait(RECHECK, hangup=(handler.connection.fileno(),)):
+            if _client_left(handler, watch, chunked, options):
                 break
     if log is not None:
         log.close()
+
+
+def _client_left(handler, watch: Watch, chunked: bool, options: LogOptions) -> bool:
+    """Wait for a change of the log or the journal; whether the client has gone meanwhile."""
+    connection = handler.connection.fileno()
+    if chunked:
+        return bool(watch.wait(RECHECK, connection)) and handler.client_gone()
+    if options.drain_input:  # no terminal takes this client's input: read it and let it go
+        if watch.wait(RECHECK, connection) and not _discard_input(handler.connection):
+            options.drain_input = False  # it closed its side (or all of it: the next wait sees the hang-up)
+        return False
+    # a hijacked client may half-close its side (no stdin): it is gone when it hangs up
+    return bool(watch.wait(RECHECK, hangup=(connection,)))
+
+
+def _discard_input(connection) -> bool:
+    """Read and drop what the client sent; False at its end of input, when nothing is left to
+    read, or when the connection broke (also a TLS one: no recv flags there)."""
+    connection.setblocking(False)
+    try:
+        return bool(connection.recv(65536))
+    except OSError:  # EAGAIN, an incomplete TLS record, a reset
+        return False
+    finally:
+        connection.setblocking(True)
 
 
 def _open(path: str):
@@ -210,11 +235,12 @@ def _docker_stats(record: dict, before: dict, after: dict) -> dict:
                 "system_cpu_usage": int(reading["time"] * 1e9) * (os.cpu_count() or 1),
                 "online_cpus": os.cpu_count() or 1, "throttling_data": {}}
     memory = after["cgroup"].get("memory", {})
+    host_memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    limit = memory.get("usage", {}).get("limit", 0)  # none set: v1 says 2^63, Docker shows the host's memory
     return {"read": rfc3339_now(), "preread": rfc3339_now(), "id": record["Id"], "name": "/" + (record.get("Name") or ""),
             "cpu_stats": cpu(after), "precpu_stats": cpu(before),
             "memory_stats": {"usage": memory.get("usage", {}).get("usage", 0),
-                             "limit": memory.get("usage", {}).get("limit", 0) or os.sysconf("SC_PAGE_SIZE")
-                             * os.sysconf("SC_PHYS_PAGES"), "stats": memory.get("raw", {})},
+                             "limit": limit if 0 < limit < host_memory else host_memory, "stats": memory.get("raw", {})},
             "pids_stats": {"current": after["cgroup"].get("pids", {}).get("current", 0)},
             "blkio_stats": {"io_service_bytes_recursive": after["cgroup"].get("blkio", {}).get("ioServiceBytesRecursive")},
             "networks": {"eth0": {"rx_bytes": after["net"][0], "tx_bytes": after["net"][1]}}}

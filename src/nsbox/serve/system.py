@@ -59,21 +59,26 @@ def _version() -> str:
 
 
 def events(handler, request) -> None:
-    """The engine's event journal from now on (or --since), one JSON object per event."""
+    """The engine's event journal from now on (or from --since), one JSON object per event,
+    until the client goes (or --until: what the journal holds up to then)."""
     from nsbox.engine.events import journal_path
-    path = journal_path(handler.root)
-    handler.start_stream()
-    offset = os.path.getsize(path) if os.path.exists(path) and "since" not in request.query else 0
-    until = float(request.query["until"]) if request.query.get("until") else None
-    wanted = json.loads(request.query.get("filters") or "{}")
     from nsbox.linux.inotify import Watch
     from nsbox.linux.store_files import read_whole_lines
+    path = journal_path(handler.root)
+    since, until = (float(request.query[key]) if request.query.get(key) else None for key in ("since", "until"))
+    wanted = json.loads(request.query.get("filters") or "{}")
+    handler.start_stream()
     with Watch([handler.root], {os.path.basename(path)}) as watch:  # woken when an event is written
-        while until is None or time.time() < until:
+        offset = os.path.getsize(path) if os.path.exists(path) and since is None else 0
+        while True:
             complete, offset = read_whole_lines(path, offset)
-            handler.chunk(b"".join(line + b"\n" for line in complete.splitlines()
-                                   if _wanted(json.loads(line), wanted)))
-            left = None if until is None else max(0.0, until - time.time())
+            shown = [event for event in map(json.loads, complete.splitlines()) if _wanted(event, wanted)
+                     and (since is None or event.get("time", 0) >= since)
+                     and (until is None or event.get("time", 0) <= until)]
+            handler.chunk(b"".join(json.dumps(event).encode() + b"\n" for event in shown))
+            left = None if until is None else until - time.time()
+            if left is not None and left <= 0:
+                break
             if watch.wait(left, handler.connection.fileno()) and handler.client_gone():
                 return
     handler.end_stream()
