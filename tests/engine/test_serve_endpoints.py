@@ -34,13 +34,8 @@ def test_build_through_the_classic_builder_and_docker_py(served, tmp_path):
     assert served.nsbox.out("image", "inspect", "-f", "{{.Config.Labels.team}}", "made:1") == "a\n"
     docker = pytest.importorskip("docker")
     client = docker.DockerClient(base_url=f"unix://{served.socket}", version="auto")
-    archive = io.BytesIO()
-    with tarfile.open(fileobj=archive, mode="w") as tar:
-        data = b"FROM busybox\nRUN echo py > /made\n"
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    image, _ = client.images.build(fileobj=io.BytesIO(archive.getvalue()), custom_context=True, tag="made:py")
+    image, _ = client.images.build(fileobj=io.BytesIO(_tar({"Dockerfile": b"FROM busybox\nRUN echo py > /made\n"})),
+                                   custom_context=True, tag="made:py")
     assert image.id == served.nsbox.out("image", "inspect", "-f", "{{.Id}}", "made:py").strip()
     assert served.nsbox.out("run", "--rm", "made:py", "cat", "/made") == "py\n"
     with pytest.raises(docker.errors.BuildError):
