@@ -259,14 +259,20 @@ def test_serve_records_its_containers_exits_and_their_monitors_fall_back_without
 
 
 def test_piped_input_to_run_i_and_events_since_until(served):
-    # no terminal: the input has nowhere to go (the monitor holds no stdin), but sending it must
-    # not reset the connection (the CLI failed 'connection reset by peer', exit 1)
-    for _ in range(3):
-        ran = served.docker("run", "-i", "--rm", "busybox", "sh", "-c", "sleep 0.2; exit 4", input="in\n",
-                             stdin=None, check=False)
-        assert (ran.returncode, ran.stderr) == (4, ""), ran.stderr
+    for _ in range(3):  # no terminal: the input reaches the container's stdin (a FIFO its monitor opened)
+        ran = served.docker("run", "-i", "--rm", "busybox", "sh", "-c", "cat; echo end", input="one\ntwo\n",
+                            stdin=None)
+        assert ran.stdout == "one\ntwo\nend\n", ran.stderr
+    assert served.docker("run", "-i", "--rm", "busybox", "wc", "-l", input="x\n" * 100000,
+                         stdin=None).stdout.strip() == "100000"  # more than a pipe holds
+    # input to a running container without a terminal has nowhere to go, but sending it must not
+    # reset the connection (the CLI failed 'connection reset by peer', exit 1)
+    served.docker("run", "-d", "-i", "--name", "held", "busybox", "sh", "-c", "sleep 1; exit 4")
+    attached = served.docker("attach", "held", input="ignored\n", stdin=None, check=False)
+    assert (attached.returncode, attached.stderr) == (4, ""), attached.stderr
+    served.docker("rm", "held")
     shown = served.docker("events", "--since", "10m", "--until", "0s", "--format", "{{.Action}}").stdout.split()
-    assert shown.count("destroy") == 3 and shown.count("start") == 3  # the journal up to now, then the end
+    assert shown.count("destroy") == 5 and shown.count("start") == 5  # the journal up to now, then the end
     served.docker("run", "-d", "--name", "idle", "busybox", "sleep", "1000")
     limit = served.docker("stats", "--no-stream", "--format", "{{.MemUsage}}", "idle").stdout
     assert "EiB" not in limit and "GiB" in limit  # no limit: the host's memory, as Docker shows it

@@ -127,6 +127,22 @@ def _report_failure(fd: int, error: BaseException) -> None:
         pass
 
 
+STDIN_FIFO = "stdin.fifo"
+
+
+def _attached_input(engine, container_id: str) -> int | None:
+    """The container's stdin when a client attached with input before the start (`docker run -i`
+    through nsbox serve, which made this FIFO and writes to it): the reading end, opened
+    without waiting for a writer; else None (/dev/null)."""
+    path = engine.paths.container(container_id, STDIN_FIFO)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    os.set_blocking(fd, True)
+    return fd
+
+
 def _become_monitor(engine, container_id: str, report_fd: int) -> None:
     from nsbox.engine.monitor_build import built_loop
     compiled = built_loop()
@@ -145,7 +161,7 @@ def _become_monitor(engine, container_id: str, report_fd: int) -> None:
     else:
         readers[0], readers[2] = os.pipe()
         readers[1], readers[3] = os.pipe()
-        stdio = (devnull, readers[2], readers[3])
+        stdio = (_attached_input(engine, container_id) or devnull, readers[2], readers[3])
     pid = engine.launch(container_id, stdio, console_path or None)
     master = console.receive(listener) if listener is not None else -1
     if master >= 0:

@@ -83,13 +83,19 @@ def logs(handler, request, name: str) -> None:
 
 def attach(handler, request, name: str) -> None:
     """The container's output as it comes (from its log) until it exits, and the client's
-    input (stdin=1) to the container's terminal while it has one."""
+    input (stdin=1): to its terminal, or without one to its stdin when attached before the start."""
+    from nsbox.serve.attach_input import InputForwarder, PipeInput
     record = _engine(handler).get(name)
-    handler.hijack(bool(record["Config"].get("Tty")))
+    tty = bool(record["Config"].get("Tty"))
+    wants_input = request.flag("stdin") and bool(record["Config"].get("OpenStdin"))
+    forwarder: InputForwarder | PipeInput | None = None
+    if wants_input and not tty and record["State"]["Status"] == "created":
+        forwarder = PipeInput(handler, _engine(handler), record["Id"])  # made before the start can come
+    handler.hijack(tty)
     options = LogOptions(request, None, follow=True, from_end=not request.flag("logs"))
-    forwarder = None
-    if request.flag("stdin") and record["Config"].get("OpenStdin") and record["Config"].get("Tty"):
-        from nsbox.serve.attach_input import InputForwarder
+    if isinstance(forwarder, PipeInput):
+        forwarder.start()
+    elif wants_input and tty:
         forwarder = InputForwarder(handler, _engine(handler), record["Id"])
     options.drain_input = forwarder is None  # input nobody takes is read and dropped (see _client_left)
     try:
