@@ -170,7 +170,11 @@ def test_clients_killed_during_attach_and_stats_leave_nothing_behind(served):
     def released() -> bool:
         now_threads, now_fds, now_children = _server_state(served.pid)
         return now_threads <= threads and now_fds <= fds and not now_children
-    served.nsbox.wait_for(released, timeout=30, what="the server to let go of the dead clients' threads and fds")
+    try:
+        served.nsbox.wait_for(released, timeout=30, what="the server to let go of the dead clients' threads and fds")
+    except AssertionError:
+        raise AssertionError(f"threads, fds, children before: {(threads, fds, children)}, now: "
+                             f"{_server_state(served.pid)}; {os.listdir(f'/proc/{served.pid}/task')}") from None
     assert served.nsbox.state("quiet")["Status"] == "running"  # the containers go on without their clients
     assert served.nsbox.state("tty")["Status"] == "running"
     served.docker("rm", "-f", "quiet", "tty")

@@ -16,7 +16,7 @@ from nsbox.engine.events import emit
 from nsbox.engine.networking import etc_paths
 from nsbox.engine.stopping import ContainerStopper
 from nsbox.engine.undo import Steps
-from nsbox.errors import NsboxError, StateError
+from nsbox.errors import NotFound, NsboxError, StateError
 
 
 class Engine(ContainerStopper):
@@ -89,7 +89,10 @@ class Engine(ContainerStopper):
         from nsbox.engine.monitor import spawn_monitor
         self.store.update(container_id, lambda r: r.update(ManualStop=False))
         spawn_monitor(self, container_id)
-        return self.store.load(container_id)
+        try:
+            return self.store.load(container_id)
+        except NotFound:  # it has run, exited and been removed (--rm) already
+            return record
 
     # -- removal and the rest of the lifecycle ------------------------------------
 
