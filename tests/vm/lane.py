@@ -43,7 +43,7 @@ class Settings:
             return int(text)
 
         self.cache = environ.get("NSBOX_VM_CACHE", "/var/cache/nsbox-vm")
-        self.timeout = number("NSBOX_VM_TIMEOUT", 1200)
+        self.timeout = number("NSBOX_VM_TIMEOUT", 2400)
         self.memory_mib = number("NSBOX_VM_MEMORY_MIB", 2048)
         self.cpus = number("NSBOX_VM_CPUS", 2)
         self.python = environ.get("NSBOX_VM_PYTHON", os.path.join(CHECKOUT, ".venv", "bin", "python"))
