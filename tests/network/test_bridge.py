@@ -14,8 +14,6 @@ import pytest
 from tests import leaks
 from tests.conftest import SESSION_BRIDGE
 
-pytestmark = pytest.mark.v2_lane
-
 
 def free_port() -> int:
     import socket
@@ -36,6 +34,7 @@ def fetch(url: str, timeout: float = 10) -> str:
             time.sleep(0.1)
 
 
+@pytest.mark.v2_lane
 def test_bridge_is_the_default_and_gives_eth0_an_address(nsbox):
     out = nsbox.out("run", "--rm", "busybox", "sh", "-c", "ls /sys/class/net; ip -o -4 addr show eth0; ip route")
     assert out.split()[:2] == ["eth0", "lo"]
@@ -44,6 +43,7 @@ def test_bridge_is_the_default_and_gives_eth0_an_address(nsbox):
     assert "default via" in out
 
 
+@pytest.mark.v2_lane
 def test_published_port_answers_the_host_with_a_file_written_inside(nsbox):
     port = free_port()
     nsbox("run", "-d", "--name", "web", "-p", f"127.0.0.1:{port}:80", "busybox", "sh", "-c",
@@ -99,6 +99,7 @@ def test_bad_publish_specs_are_refused_by_name(nsbox):
         assert result.returncode == 125 and "--publish" in result.stderr and words in result.stderr, result.stderr
 
 
+@pytest.mark.v2_lane
 def test_net_io_grows_after_traffic(nsbox):
     nsbox("run", "-d", "--name", "talker", "busybox", "sleep", "100")
     gateway = nsbox.inspect("talker")["NetworkSettings"]["Gateway"]
@@ -120,6 +121,7 @@ def test_fifty_concurrent_runs_get_fifty_distinct_addresses(nsbox):
     assert len(set(addresses)) == 50, sorted(addresses)
 
 
+@pytest.mark.v2_lane
 def test_kill_9_of_the_cli_during_a_bridged_run_then_rm_f_leaves_nothing(nsbox):
     port = free_port()
     cli = subprocess.Popen(nsbox.command("run", "--name", "victim", "-p", f"127.0.0.1:{port}:80", "busybox",
@@ -144,6 +146,7 @@ def test_publish_all_maps_the_image_s_exposed_port(nsbox, busybox_tar):
     assert nsbox.out("port", "web").strip() == f"80/tcp -> 0.0.0.0:{port}"
 
 
+@pytest.mark.v2_lane
 def test_the_monitor_releases_the_network_when_the_container_ends(nsbox):
     nsbox("run", "-d", "--name", "short", "busybox", "sleep", "0.5")
     nsbox.wait_for(lambda: nsbox.state("short")["Status"] == "exited", what="the exit")

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests import leaks
 from tests.conftest import SESSION_BRIDGE
 
-pytestmark = pytest.mark.v2_lane
 
 SERVE = "echo from-server > /tmp/i.html && httpd -p 80 -h /tmp && exec sleep 300"
 

@@ -8,9 +8,8 @@ import pytest
 
 from tests.conftest import SESSION_BRIDGE
 
-pytestmark = pytest.mark.v2_lane
 
-
+@pytest.mark.v2_lane
 def test_containers_reach_each_other_by_name_and_alias(nsbox):
     nsbox("network", "create", "appnet")
     nsbox("run", "-d", "--name", "db", "--network", "appnet", "--network-alias", "database", "busybox", "sh", "-c",
@@ -117,6 +116,7 @@ def _transfer_seconds(nsbox, name: str) -> float:
     return time.monotonic() - started
 
 
+@pytest.mark.v2_lane
 def test_network_rate_caps_a_transfer_and_update_changes_it(nsbox):
     serve = "dd if=/dev/zero of=/tmp/blob bs=1024 count=2048 2>/dev/null && exec httpd -f -p 80 -h /tmp"
     nsbox("run", "-d", "--name", "free", "busybox", "sh", "-c", serve)
