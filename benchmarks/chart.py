@@ -42,7 +42,9 @@ def draw(record: dict, path: str) -> str:
             if tool["extras"].get("helpers"):
                 label += f"  helper {tool['extras']['helper_pss_kib'] / 1024:.2f} MiB"
             axis.text(tool["wall"]["max"] * 1000, position, "  " + label, va="center", fontsize=7)
-        axis.set_xlim(right=max(tool["wall"]["max"] for tool in tools) * 1000 * 40)
+        # bars start well left of the fastest tool (on a log axis they start at the left edge)
+        axis.set_xlim(left=min(tool["wall"]["min"] for tool in tools) * 1000 / 4,
+                      right=max(tool["wall"]["max"] for tool in tools) * 1000 * 40)
     for axis in list(axes.flat)[len(cases):]:
         axis.axis("off")
     machine = record["machine"]
