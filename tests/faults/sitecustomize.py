@@ -24,12 +24,12 @@ def _install() -> None:
 
     add = ContainerStore.add
 
-    def add_stopping_once_named(self, record, name, prepare=None):
+    def add_stopping_once_named(self, record, name, prepare=None, **options):
         def prepare_after_naming(record):
             stop_at("named")
             if prepare is not None:
                 prepare(record)
-        return add(self, record, name, prepare_after_naming)
+        return add(self, record, name, prepare_after_naming, **options)
 
     remove_files = ContainerStore._remove_files
     name_owner = ContainerStore._name_owner
