@@ -171,11 +171,43 @@ def release_owner(owner: str) -> None:
     if not os.path.isdir(directory):
         return
     with host_lock():
+        released = False
         for name in os.listdir(directory):
             path = os.path.join(directory, name)
             try:
                 with open(path) as holder:
                     if holder.read() == owner:
                         os.unlink(path)
+                        released = True
             except FileNotFoundError:
                 pass
+        if released and not os.listdir(directory):
+            remove_unused_portmap_chains()
+
+
+# The portmap plugin makes these nat chains (and their jumps) at its first mapping and never
+# removes them; they are shared by every CNI user of this host (podman too).
+PORTMAP_CHAINS = ("CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK")
+PORTMAP_JUMPS = (("PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"),
+                 ("OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"),
+                 ("POSTROUTING", "-m", "comment", "--comment", "CNI portfwd requiring masquerade",
+                  "-j", "CNI-HOSTPORT-MASQ"))
+
+
+def remove_unused_portmap_chains() -> None:
+    """Once no port of nsbox is published, remove portmap's chains if no one else's mapping
+    uses them (CNI-HOSTPORT-DNAT holds a jump per mapped container, of any CNI user)."""
+    import subprocess
+
+    def nat(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["iptables", "-w", "-t", "nat", *args], capture_output=True, text=True)
+
+    listed = nat("-S", "CNI-HOSTPORT-DNAT")
+    if listed.returncode != 0 or listed.stdout.strip() != "-N CNI-HOSTPORT-DNAT":
+        return  # not there, or still in use by a mapping
+    for jump in PORTMAP_JUMPS:
+        while nat("-D", *jump).returncode == 0:
+            pass
+    for name in PORTMAP_CHAINS:
+        nat("-F", name)
+        nat("-X", name)
