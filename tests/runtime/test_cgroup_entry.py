@@ -2,7 +2,8 @@
 
 A PID written to cgroup.procs waits for an RCU grace period (~15 ms here); so the
 intermediate moves itself into every v1 hierarchy (0 into `tasks`) and forks the init into
-the cgroup2 directory with clone3(CLONE_INTO_CGROUP). Only for a user namespace does the
+the cgroup2 directory with clone3(CLONE_INTO_CGROUP) (or, on create's direct path, the
+runtime clones the init into the cgroup2 directory and the init moves itself in v1). Only for a user namespace does the
 runtime write a PID, and only into the cgroup2 directory.
 """
 from __future__ import annotations

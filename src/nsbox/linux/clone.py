@@ -1,4 +1,5 @@
-"""fork(), with the child born in a cgroup v2 directory: clone3(CLONE_INTO_CGROUP), Linux 5.7.
+"""fork() with clone3's extras: the child born in new namespaces (CLONE_NEW*) and in a
+cgroup v2 directory (CLONE_INTO_CGROUP, Linux 5.7).
 
 A child born in its cgroup costs nothing, while moving a process there afterwards (a PID
 written to cgroup.procs) takes the kernel's global threadgroup lock, whose first taking in
@@ -30,13 +31,17 @@ class _CloneArgs(ctypes.Structure):
         "set_tid", "set_tid_size", "cgroup")]
 
 
-def fork_into_cgroup(cgroup_fd: int) -> int:
-    """Like os.fork(), the child born in the cgroup v2 directory open at `cgroup_fd`.
+def clone3(flags: int = 0, cgroup_fd: int = -1) -> int:
+    """Like os.fork(): 0 in the child, its PID in the parent. `flags` are CLONE_NEW* flags;
+    with `cgroup_fd` (a cgroup v2 directory, open) the child is born in that cgroup.
 
     Raises OSError with nothing forked where the kernel refuses: ENOSYS (no clone3, or a
     seccomp filter that hides it), E2BIG or EINVAL (no CLONE_INTO_CGROUP), EACCES or
-    ENOENT (the caller may not move a process there: a user or cgroup namespace)."""
-    args = _CloneArgs(flags=CLONE_INTO_CGROUP, exit_signal=SIGCHLD, cgroup=cgroup_fd)
+    ENOENT (the caller may not move a process there: a user or cgroup namespace), EPERM
+    (no CAP_SYS_ADMIN for a namespace)."""
+    if cgroup_fd >= 0:
+        flags |= CLONE_INTO_CGROUP
+    args = _CloneArgs(flags=flags, exit_signal=SIGCHLD, cgroup=max(cgroup_fd, 0))
     api = ctypes.pythonapi
     api.PyOS_BeforeFork()
     pid = _syscall(SYS_CLONE3, ctypes.byref(args), ctypes.c_size_t(ctypes.sizeof(args)))
@@ -46,5 +51,5 @@ def fork_into_cgroup(cgroup_fd: int) -> int:
     errno = ctypes.get_errno()
     api.PyOS_AfterFork_Parent()
     if pid < 0:
-        raise OSError(errno, f"clone3(CLONE_INTO_CGROUP, cgroup fd {cgroup_fd}): {os.strerror(errno)}")
+        raise OSError(errno, f"clone3(flags {flags:#x}, cgroup fd {cgroup_fd}): {os.strerror(errno)}")
     return pid

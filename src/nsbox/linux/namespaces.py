@@ -31,6 +31,14 @@ KINDS: dict[str, tuple[int, str]] = {
 JOIN_ORDER = ("user", "ipc", "uts", "network", "cgroup", "pid", "time", "mount")
 
 
+def creation_flags(kinds) -> int:
+    """The CLONE_NEW* flags (for unshare or clone3) that make namespaces of the OCI `kinds`."""
+    flags = 0
+    for kind in kinds:
+        flags |= KINDS[kind][0]
+    return flags
+
+
 NS_GET_NSTYPE = 0xB703  # ioctl on a namespace file: its CLONE_NEW* flag
 
 

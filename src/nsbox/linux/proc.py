@@ -28,6 +28,11 @@ def state_letter(pid: int) -> str | None:
     return None if fields is None else fields[0].decode()
 
 
+def single_threaded() -> bool:
+    """Whether this process has one thread (threads started by C code too)."""
+    return len(os.listdir("/proc/self/task")) == 1
+
+
 def status(pid: int) -> dict[str, str]:
     """/proc/<pid>/status as a dict of its fields."""
     fields: dict[str, str] = {}

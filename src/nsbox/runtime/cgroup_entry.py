@@ -16,12 +16,16 @@ namespace, so from inside a user namespace the runtime moves the child into the 
 directory instead (while the child imports its code and makes its namespaces). Where
 the kernel refuses clone3 (older than 5.7, a seccomp filter, a joined cgroup namespace)
 the child writes 0 to cgroup.procs through a handle it opened beforehand, then forks.
+
+Where create needs no intermediate (runtime.create's direct path) the runtime clones the
+init itself into its new namespaces and the cgroup2 directory (CgroupEntry.clone), and the
+init moves itself into the v1 hierarchies first thing.
 """
 from __future__ import annotations
 
 import os
 
-from nsbox.linux.clone import fork_into_cgroup
+from nsbox.linux.clone import clone3
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,6 +55,19 @@ class CgroupEntry:
             self.unified_dir = os.open(unified, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
             self.unified_procs = os.open(os.path.join(unified, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
 
+    def clone(self, namespace_flags: int) -> int:
+        """In the runtime itself (single-threaded, the host's root, no user namespace): like
+        fork(), the child born in new namespaces (CLONE_NEW* `namespace_flags`) and in the
+        cgroup2 directory. The child must call cgroup.enter_v1() before anything else.
+        OSError, with nothing forked, where the kernel refuses."""
+        unified = self.cgroup.unified
+        unified_dir = -1 if unified is None else os.open(unified, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            return clone3(namespace_flags, unified_dir)
+        finally:
+            if unified_dir >= 0:
+                os.close(unified_dir)  # (in the container's process too: no host handle may reach it)
+
     def clones(self) -> bool:
         """Whether fork() will try clone3 into the cgroup2 directory (after enter())."""
         return self.unified_dir >= 0
@@ -60,7 +77,7 @@ class CgroupEntry:
         if self.unified_dir < 0:
             return os.fork()
         try:
-            pid = fork_into_cgroup(self.unified_dir)
+            pid = clone3(cgroup_fd=self.unified_dir)
         except OSError:
             try:
                 os.write(self.unified_procs, b"0")

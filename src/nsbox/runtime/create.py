@@ -1,7 +1,9 @@
 """`create`: a container's namespaces, cgroup and root filesystem, with its init waiting for `start`.
 
-The caller of `create` becomes a child subreaper, so that the container's init, orphaned
-when the intermediate process exits, is reparented to it and can be waited for.
+The runtime clones the container's init itself where it can (_clones_directly); else it
+forks an intermediate process that makes the namespaces and forks the init (runtime.init).
+The caller of `create` becomes a child subreaper, so that the init, orphaned when the
+intermediate exits, is reparented to it and can be waited for.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import os
 
 from nsbox.errors import NsboxError
 from nsbox.linux import libc, proc
+from nsbox.linux.namespaces import creation_flags
 from nsbox.linux.signals import SIGKILL
 from nsbox.oci.runtime_spec import Spec
 from nsbox.oci.timestamps import rfc3339_now
@@ -45,18 +48,19 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         options = _init_options(spec, bundle, rootfs, record, state_root, container_id,
                                 no_pivot, preserve_fds, console, stdio, new_keyring)
         options.cgroup_entry = CgroupEntry(cgroup, user_namespace=spec.linux.namespace("user") is not None)
-        intermediate_pid = os.fork()
-        if intermediate_pid == 0:
-            _become_intermediate(options, channel, child_channel)
+        init_pid = _clone_init(options, channel, child_channel) if _clones_directly(spec) else 0
+        if not init_pid:
+            intermediate_pid = os.fork()
+            if intermediate_pid == 0:
+                _become_intermediate(options, channel, child_channel)
         child_channel.close()
         _close_init_handles(options)
         if console is not None:
             console.close()
             console = None
-        _place_intermediate(intermediate_pid, options.cgroup_entry, spec, channel)
-        init_pid = int(channel.expect("pid")[0])
-        os.waitpid(intermediate_pid, 0)
-        intermediate_pid = 0
+        if intermediate_pid:
+            init_pid = _init_from_intermediate(intermediate_pid, options.cgroup_entry, spec, channel)
+            intermediate_pid = 0
         record.data.update(pid=init_pid, started=proc.start_time(init_pid))
         record.save()  # from here a killed create leaves a record that delete can clean up
         if options.runtime_hooks:
@@ -152,19 +156,55 @@ def _init_options(spec: Spec, bundle: str, rootfs: str, record: ContainerRecord,
     return options
 
 
+# Namespaces the init can join itself, in any order, once cloned (create's direct path).
+DIRECT_JOINS = ("network", "ipc", "uts")
+
+
+def _clones_directly(spec: Spec) -> bool:
+    """Whether the runtime can clone the container's init itself, with no intermediate
+    process. Not with a user namespace (its id maps come in between), a time namespace (its
+    offsets must be written before a process is in it) or a joined PID, mount, cgroup or
+    user namespace (setns order); and only from a single-threaded process: a raw clone3 runs
+    none of glibc's fork handlers (the Python API's threads get the intermediate, an os.fork)."""
+    for namespace in spec.linux.namespaces:
+        if namespace.type in ("user", "time") or (namespace.path and namespace.type not in DIRECT_JOINS):
+            return False
+    return proc.single_threaded()
+
+
+def _clone_init(options, channel: Channel, child_channel: Channel) -> int:
+    """The direct path: the init cloned by the runtime into its new namespaces and cgroup2
+    directory (runtime.init.cloned_init); its PID, or 0 where the kernel refused the clone
+    (then the intermediate tries, and says what failed)."""
+    kinds = [n.type for n in options.spec.linux.namespaces if not n.path and n.type != "cgroup"]
+    try:  # (the init makes its cgroup namespace once in its v1 cgroups too)
+        pid = options.cgroup_entry.clone(creation_flags(kinds))
+    except OSError:
+        return 0
+    if pid == 0:
+        try:
+            channel.close()
+            from nsbox.runtime.init import cloned_init
+            cloned_init(options, child_channel)  # never returns
+        finally:
+            os._exit(125)
+    return pid
+
+
 def _become_intermediate(options, channel: Channel, child_channel: Channel) -> None:
     """In the forked child: the intermediate, which makes the namespaces and forks the init."""
     try:
         channel.close()
-        from nsbox.runtime.init import intermediate  # during its move into the cgroup (_place_intermediate)
+        from nsbox.runtime.init import intermediate  # during its move into the cgroup (_init_from_intermediate)
         intermediate(options, child_channel)  # never returns
     finally:
         os._exit(125)
 
 
-def _place_intermediate(intermediate_pid: int, entry: CgroupEntry, spec: Spec, channel: Channel) -> None:
+def _init_from_intermediate(intermediate_pid: int, entry: CgroupEntry, spec: Spec, channel: Channel) -> int:
     """Make the move into the cgroup the intermediate cannot make itself (cgroup_entry), and
-    give its user namespace its id maps; then let it fork the init, born in the cgroup."""
+    give its user namespace its id maps; then let it fork the init, born in the cgroup, and
+    wait for it to exit. The init's PID."""
     entry.place(intermediate_pid)
     user_ns = spec.linux.namespace("user")
     if user_ns is not None and not user_ns.path:
@@ -172,6 +212,9 @@ def _place_intermediate(intermediate_pid: int, entry: CgroupEntry, spec: Spec, c
         write_id_maps(intermediate_pid, spec)
         channel.send("mapped")
     channel.send("cgroup-joined")
+    init_pid = int(channel.expect("pid")[0])
+    os.waitpid(intermediate_pid, 0)
+    return init_pid
 
 
 def _close_init_handles(options) -> None:

@@ -2,7 +2,8 @@
 
 The intermediate joins and makes the namespaces (the user namespace first, its maps
 written by the runtime), then forks the container's init, which is PID 1 of the new PID
-namespace, reports the init's host PID and exits. The init builds the root filesystem,
+namespace, reports the init's host PID and exits. Where none of that needs a process of
+its own, the runtime clones the init itself, in its new namespaces (cloned_init). The init builds the root filesystem,
 lets the runtime run its hooks, pivots, resolves the program, says "ready", and waits on
 exec.fifo until `start` opens it; then it drops privileges and execs the program.
 """
@@ -69,18 +70,10 @@ def import_child_modules() -> None:
 def intermediate(options: InitOptions, channel: Channel) -> None:
     """Runs in the first child; never returns."""
     try:
-        os.close(options.lock_fd)
-        console = [options.console.fileno()] if options.console is not None else []  # type: ignore[attr-defined]
-        close_inherited_fds([channel.read_fd, channel.write_fd, options.state_dir_fd, options.fifo_fd,
-                             *(options.stdio or ()), *console, *options.idmapped.values()], options.preserve_fds)
+        _leave_the_runtime(options, channel)
         options.cgroup_entry.enter()  # still the host's root, in the host's namespaces
-        spec = options.spec
-        linux = spec.linux
-        joins = [(ns_.type, ns.open_namespace(ns_.path)) for ns_ in linux.namespaces if ns_.path]
-        joins.sort(key=lambda item: ns.JOIN_ORDER.index(item[0]))
-        for kind, fd in joins:
-            libc.setns(fd, ns.KINDS[kind][0], kind)
-            os.close(fd)
+        linux = options.spec.linux
+        joined = _join_namespaces(linux.namespaces)
         new = [n.type for n in linux.namespaces if not n.path]
         if "user" in new:
             libc.unshare(ns.CLONE_NEWUSER)
@@ -88,15 +81,10 @@ def intermediate(options: InitOptions, channel: Channel) -> None:
             channel.expect("mapped")
             os.setresgid(0, 0, 0)
             os.setresuid(0, 0, 0)
-        flags = 0
-        for kind in new:
-            if kind not in ("user", "cgroup"):  # the init makes its cgroup namespace once in its cgroup
-                flags |= ns.KINDS[kind][0]
-        if flags:
+        flags = ns.creation_flags(kind for kind in new if kind not in ("user", "cgroup"))
+        if flags:  # (the init makes its cgroup namespace once in its cgroup)
             libc.unshare(flags)
-        if "network" in new:  # a new network namespace has lo down; runc and crun bring it up
-            from nsbox.linux.netdev import set_up
-            set_up("lo")
+        _bring_up_loopback(new)
         if linux.time_offsets:
             with open("/proc/self/timens_offsets", "w") as offsets:
                 for clock, (secs, nanosecs) in linux.time_offsets.items():
@@ -109,12 +97,53 @@ def intermediate(options: InitOptions, channel: Channel) -> None:
             os.close(reported_write)
             os.read(reported_read, 1)
             os.close(reported_read)
-            init(options, channel, in_user_ns="user" in new or any(k == "user" for k, _ in joins))
+            init(options, channel, in_user_ns="user" in new or "user" in joined)
         channel.send("pid", pid)
         os.write(reported_write, b"1")
         os._exit(0)
     except BaseException as error:  # noqa: BLE001 - everything must reach the runtime
         report_and_exit(channel, error)
+
+
+def cloned_init(options: InitOptions, channel: Channel) -> None:
+    """The init that the runtime cloned itself (create's direct path: no user or time
+    namespace, no joins but of network, IPC and UTS namespaces), born in its new namespaces
+    and its cgroup2 directory. Moves into its v1 cgroups, joins, brings lo up, then goes on
+    as init(); never returns."""
+    try:
+        _leave_the_runtime(options, channel)
+        options.cgroup_entry.cgroup.enter_v1()  # first: a single thread, the host's root
+        namespaces = options.spec.linux.namespaces
+        _join_namespaces(namespaces)
+        _bring_up_loopback([n.type for n in namespaces if not n.path])
+    except BaseException as error:  # noqa: BLE001 - everything must reach the runtime
+        report_and_exit(channel, error)
+    init(options, channel, in_user_ns=False)
+
+
+def _leave_the_runtime(options: InitOptions, channel: Channel) -> None:
+    """First thing in create's child: none of the runtime's descriptors but its own."""
+    os.close(options.lock_fd)
+    console = [options.console.fileno()] if options.console is not None else []  # type: ignore[attr-defined]
+    close_inherited_fds([channel.read_fd, channel.write_fd, options.state_dir_fd, options.fifo_fd,
+                         *(options.stdio or ()), *console, *options.idmapped.values()], options.preserve_fds)
+
+
+def _join_namespaces(namespaces: list) -> list[str]:
+    """setns into every namespace the config gives a path for, in JOIN_ORDER; their kinds."""
+    joins = [(n.type, ns.open_namespace(n.path)) for n in namespaces if n.path]
+    joins.sort(key=lambda item: ns.JOIN_ORDER.index(item[0]))
+    for kind, fd in joins:
+        libc.setns(fd, ns.KINDS[kind][0], kind)
+        os.close(fd)
+    return [kind for kind, _ in joins]
+
+
+def _bring_up_loopback(new: list[str]) -> None:
+    """A new network namespace has lo down; runc and crun bring it up."""
+    if "network" in new:
+        from nsbox.linux.netdev import set_up
+        set_up("lo")
 
 
 def init(options: InitOptions, channel: Channel, in_user_ns: bool) -> None:
