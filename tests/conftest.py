@@ -188,7 +188,7 @@ def network_leaks(test_dir: str) -> list[str]:
     IPAM reservations, namespace files, user networks, port-forwarding rules to the session's
     subnet."""
     left = []
-    if leaks.bridge_ports(SESSION_BRIDGE):
+    if leaks.settled_bridge_ports(SESSION_BRIDGE):
         left.append(f"veth on {SESSION_BRIDGE}: {sorted(leaks.bridge_ports(SESSION_BRIDGE))}")
     if leaks.ipam_reservations(SESSION_BRIDGE):
         left.append(f"IPAM reservations: {sorted(leaks.ipam_reservations(SESSION_BRIDGE))}")

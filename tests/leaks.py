@@ -148,6 +148,17 @@ def bridge_ports(bridge: str) -> set[str]:
         return set()
 
 
+def settled_bridge_ports(bridge: str, timeout: float = 5.0) -> set[str]:
+    """bridge_ports once the namespaces that ended have taken their veths along: nsbox
+    unmounts an unused namespace and lets the kernel delete its interfaces, which it does in
+    the background some ms later (`timeout` bounds the wait, for a veth that really stays)."""
+    import time
+    deadline = time.monotonic() + timeout
+    while bridge_ports(bridge) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return bridge_ports(bridge)
+
+
 def ipam_reservations(bridge: str) -> set[str]:
     """Addresses host-local still holds on `bridge` (one file per address)."""
     found: set[str] = set()

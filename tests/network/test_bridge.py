@@ -146,7 +146,7 @@ def test_kill_9_of_the_cli_during_a_bridged_run_then_rm_f_leaves_nothing(nsbox):
     os.kill(cli.pid, signal.SIGKILL)
     cli.wait()
     nsbox("rm", "-f", "victim")
-    assert not leaks.bridge_ports(SESSION_BRIDGE)
+    assert not leaks.settled_bridge_ports(SESSION_BRIDGE)
     assert not leaks.ipam_reservations(SESSION_BRIDGE)
     assert not leaks.netns_files(nsbox.root)
     assert not leaks.firewall_rules({f"dport {port} "})
@@ -165,12 +165,12 @@ def test_publish_all_maps_the_image_s_exposed_port(nsbox, busybox_tar):
 def test_the_monitor_releases_the_network_when_the_container_ends(nsbox):
     nsbox("run", "-d", "--name", "short", "busybox", "sleep", "0.5")
     nsbox.wait_for(lambda: nsbox.state("short")["Status"] == "exited", what="the exit")
-    assert not leaks.bridge_ports(SESSION_BRIDGE)
+    assert not leaks.settled_bridge_ports(SESSION_BRIDGE)
     assert not leaks.ipam_reservations(SESSION_BRIDGE)
     assert not leaks.netns_files(nsbox.root)
     nsbox("start", "short")  # and a new start attaches again
     nsbox.wait_for(lambda: nsbox.state("short")["Status"] == "exited", what="the second exit")
-    assert not leaks.bridge_ports(SESSION_BRIDGE)
+    assert not leaks.settled_bridge_ports(SESSION_BRIDGE)
 
 
 def test_two_roots_on_one_bridge_never_share_an_address(nsbox, tmp_path, busybox_tar):

@@ -55,7 +55,7 @@ def test_connect_with_a_fixed_address_and_the_default_bridge(nsbox):
     assert again.returncode == 125 and "already connected" in again.stderr
     nsbox("network", "disconnect", "bridge", "box")  # leaves eth0 (and the session bridge)
     assert nsbox.out("exec", "box", "ls", "/sys/class/net").split() == ["eth1", "lo"]
-    assert not leaks.bridge_ports(SESSION_BRIDGE)
+    assert not leaks.settled_bridge_ports(SESSION_BRIDGE)
     assert not leaks.ipam_reservations(SESSION_BRIDGE)
     nsbox("rm", "-f", "box")  # DEL of what is left: the fixed network's eth1
     nsbox("network", "rm", "fixed")

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from tests import leaks
 from tests.conftest import SESSION_BRIDGE
 
 
@@ -92,6 +93,19 @@ def test_none_host_and_container_modes(nsbox):
     address = nsbox.inspect("owner")["NetworkSettings"]["IPAddress"]
     shared = nsbox.out("run", "--rm", "--network", "container:owner", "busybox", "ip", "-o", "-4", "addr", "show", "eth0")
     assert f"{address}/" in shared
+
+
+def test_a_container_sharing_the_network_loses_the_interface_when_its_owner_ends(nsbox):
+    """The owner's end releases its address, so its interface must go from the namespace the
+    sharer still holds (the plugin's DEL inside it), not wait for that namespace's end."""
+    nsbox("run", "-d", "--name", "owner", "busybox", "sleep", "300")
+    nsbox("run", "-d", "--name", "sharer", "--network", "container:owner", "busybox", "sleep", "300")
+    assert "eth0" in nsbox.out("exec", "sharer", "ls", "/sys/class/net").split()
+    nsbox("rm", "-f", "owner")
+    assert nsbox.out("exec", "sharer", "ls", "/sys/class/net").split() == ["lo"]
+    assert not leaks.bridge_ports(SESSION_BRIDGE)
+    assert not leaks.ipam_reservations(SESSION_BRIDGE)
+    nsbox("rm", "-f", "sharer")
 
 
 def test_hosts_resolv_conf_and_hostname(nsbox):

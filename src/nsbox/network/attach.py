@@ -108,11 +108,25 @@ def attach(root: str, run_dir: str, container_id: str, host_config: dict, settin
     return Attaching(root, run_dir, container_id, host_config, settings).finish()
 
 
+# Plugins whose DEL needs no namespace: what they made inside it (the container's end of a
+# veth, a macvlan, an ipvlan) the kernel removes with the namespace, and what they made
+# outside (the address lease, port rules, an ifb device) they release from their
+# prevResult alone. The bridge plugin's own delete of the veth in the namespace takes
+# 20-40 ms (the kernel's synchronous unregister); the namespace's end does it in the
+# background (`benchmarks/run --case net-plugins`).
+NAMESPACE_FREE_DEL = frozenset({"bridge", "macvlan", "ipvlan", "portmap", "bandwidth"})
+
+
 class Detaching:
     """DEL of every network (in reverse), the last network's plugins started at once so the
     caller can overlap them with other work; finish() DELs the rest, removes the namespace
     and frees the ports, and returns what could not be released. Safe to repeat, and after
-    any crash."""
+    any crash.
+
+    When no process is left in the namespace and every plugin is one of NAMESPACE_FREE_DEL,
+    the namespace is unmounted first and the plugins called without it (CNI_NETNS empty, as
+    the CNI spec allows for a namespace that is gone): the kernel then deletes the
+    container's interfaces, and their host ends, as the namespace ends a few ms later."""
 
     def __init__(self, root: str, run_dir: str, container_id: str, settings: dict, rate: int = 0) -> None:
         self.root, self.run_dir, self.container_id, self.rate = root, run_dir, container_id, rate
@@ -121,24 +135,30 @@ class Detaching:
         self.results = settings.get("CNI") or {}
         self.failures: list[str] = []
         self.interfaces = interfaces(settings)
-        self.pending = [step for step in (self._step(name, endpoint) for name, endpoint
-                                          in reversed(list((settings.get("Networks") or {}).items())))
-                        if step is not None]
+        networks = reversed(list((settings.get("Networks") or {}).items()))
+        loaded = [(name, endpoint, conflist) for name, endpoint in networks
+                  if (conflist := self._load(name)) is not None]
+        types = {plugin.get("type") for _, _, conflist in loaded for plugin in conflist["plugins"]}
+        if types <= NAMESPACE_FREE_DEL and netns.bound(self.sandbox) is not None and not netns.in_use(self.sandbox):
+            netns.remove(self.sandbox)
+        inside = self.sandbox if netns.bound(self.sandbox) is not None else ""
+        self.pending = [self._step(name, endpoint, conflist, inside) for name, endpoint, conflist in loaded]
         self.running = cni.Chain("DEL", *self.pending.pop(0)) if self.pending else None
 
-    def _step(self, name: str, endpoint: dict) -> tuple[dict, cni.Call, dict | None] | None:
-        """What DEL of one network needs, or None (a failure noted) if its conflist is gone or broken."""
+    def _load(self, name: str) -> dict | None:
+        """The network's conflist, or None (a failure noted) if it is gone or broken."""
         try:
-            conflist = conflists.load(self.root, name)
+            return conflists.load(self.root, name)
         except NetworkError as error:
             self.failures.append(str(error))
-            return None
         except Exception as error:  # noqa: BLE001 - a removed or broken conflist: nothing to call
             self.failures.append(f"network {name}: {error}")
-            return None
+        return None
+
+    def _step(self, name: str, endpoint: dict, conflist: dict, inside: str) -> tuple[dict, cni.Call, dict | None]:
+        """What DEL of one network needs."""
         ifname = self.interfaces[name]
-        call = _call(self.container_id, self.sandbox if os.path.exists(self.sandbox) else "", ifname, endpoint,
-                     self.mappings if ifname == "eth0" else [], self.rate)
+        call = _call(self.container_id, inside, ifname, endpoint, self.mappings if ifname == "eth0" else [], self.rate)
         return (conflist, call, self.results.get(name))
 
     def finish(self) -> list[str]:

@@ -34,6 +34,34 @@ def create(path: str) -> None:
         os.close(home)
 
 
+def bound(path: str) -> os.stat_result | None:
+    """The namespace mounted at `path` (its nsfs inode), or None: no file, or a file the
+    namespace is no longer mounted on (left by a crash between unmount and unlink)."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return None if found.st_dev == os.stat(os.path.dirname(path)).st_dev else found
+
+
+def in_use(path: str) -> bool:
+    """True if some process is in the namespace mounted at `path` (its /proc/PID/ns/net is
+    that namespace): a container:NAME sharer, a process of a container without its own PID
+    namespace, an nsenter. Reads every process's link: ~1 ms per hundred processes."""
+    namespace = bound(path)
+    if namespace is None:
+        return False
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                joined = os.stat(f"/proc/{entry}/ns/net")
+            except OSError:  # gone, or a zombie (its namespaces are released)
+                continue
+            if joined.st_ino == namespace.st_ino and joined.st_dev == namespace.st_dev:
+                return True
+    return False
+
+
 def remove(path: str) -> None:
     """Unmount and delete the namespace file; the namespace ends with its last process."""
     try:
