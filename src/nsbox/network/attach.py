@@ -73,7 +73,7 @@ class Attaching:
     def _chain(self, index: int, name: str) -> cni.Chain:
         call = _call(self.container_id, self.sandbox, f"eth{index}", self.networks[name],
                      self.mappings if index == 0 else [], self.rate)  # ports: on the first network
-        return cni.Chain("ADD", conflists.load(self.root, name), call)
+        return cni.Chain("ADD", conflists.load_claimed(self.root, name), call)
 
     def finish(self) -> dict:
         try:
@@ -181,7 +181,7 @@ def add_network(root: str, container_id: str, sandbox: str, name: str, ifname: s
                 rate: int) -> tuple[dict, dict]:
     """ADD one more network to a running container's namespace: (its endpoint settings, the
     CNI result). On failure what the plugins made is released again."""
-    conflist = conflists.load(root, name)
+    conflist = conflists.load_claimed(root, name)
     call = _call(container_id, sandbox, ifname, endpoint, [], rate)
     try:
         result = cni.add(conflist, call)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from nsbox.errors import AlreadyExists, ConfigError, NetworkNotFound
+from nsbox.network import subnets
 from nsbox.oci import jsonio
 
 DEFAULT_NETWORK = "bridge"
@@ -39,6 +40,36 @@ def load(root: str, name: str) -> dict:
         raise NetworkNotFound(f"no such network: {name!r} (see `nsbox network ls`)") from None
     except ValueError as error:
         raise ConfigError(_path(root, name), f"not a valid CNI config list: {error}") from None
+
+
+def load_claimed(root: str, name: str) -> dict:
+    """load() for a container about to use the network: its subnet is claimed host-wide (again,
+    if the claim is gone), so that no other network can take it meanwhile."""
+    conflist = load(root, name)
+    key = bridge_name(conflist) or meta(conflist).get("claim", "")
+    if key and not os.path.exists(subnets.claim_path(key)):
+        _claim_again(root, conflist, key)
+    return conflist
+
+
+def _claim_again(root: str, conflist: dict, key: str) -> None:
+    """The host-wide claim of a network's subnet is gone (/run was emptied by a reboot, or the
+    file was removed) while its conflist stays: claim the same subnet again, and for a bridge
+    its firewall chains, before a container uses it; refused if another network took it."""
+    from nsbox.errors import NetworkError
+    name, subnet, bridged = conflist["name"], ipam_range(conflist).get("subnet", ""), bool(bridge_name(conflist))
+    if not subnet:  # a user's own IPAM (not host-local's ranges): nothing nsbox handed out
+        return
+    owner = f"default network of {key}" if name == DEFAULT_NETWORK else f"network {name} of {os.path.abspath(root)}"
+    try:
+        claim = subnets.claim(key, subnet, owner, host_routes_too=bridged)
+    except ConfigError as error:
+        raise NetworkError(f"network {name}: its subnet {subnet} is no longer claimed on this host and cannot be "
+                           f"claimed again ({error.rule}): remove the "
+                           f"network (nsbox network rm {name}) and create it again") from None
+    from nsbox.network import isolation
+    if claim.get("new") and bridged and key.startswith(isolation.PREFIX):
+        isolation.add(key, bool(meta(conflist).get("internal")), claim["subnet"])
 
 
 def names(root: str) -> list[str]:
@@ -117,7 +148,6 @@ def make_bridge(name: str, bridge: str, subnet: str, gateway: str, ip_range: str
                 labels: dict[str, str], network_id: str) -> dict:
     """A conflist for a bridge network: bridge + host-local, portmap (-p), bandwidth (--network-rate).
     Outbound NAT is one rule per network (nsbox.network.isolation), not the plugin's ipMasq."""
-    from nsbox.network import subnets
     ipam = _ipam(subnet, gateway, ip_range, internal, subnets.ipam_dir(bridge))
     return {
         "cniVersion": "1.0.0",
@@ -152,7 +182,6 @@ def make_sub_interface(driver: str, name: str, parent: str, mode: str, claim_key
 
 
 def _create_default(root: str) -> dict:
-    from nsbox.network import subnets
     bridge = os.environ.get("NSBOX_BRIDGE") or DEFAULT_BRIDGE
     claim = subnets.claim(bridge, None, f"default network of {bridge}")
     if claim.get("new"):

@@ -44,14 +44,21 @@ def claims() -> dict[str, dict]:
     return found
 
 
-def host_routes() -> list:
-    """The host's IPv4 routes other than the default (from /proc/net/route)."""
+def claim_path(bridge: str) -> str:
+    return os.path.join(HOST_STATE, "bridges", bridge)
+
+
+def host_routes(except_interface: str = "") -> list:
+    """The host's IPv4 routes other than the default (from /proc/net/route), but for those
+    through `except_interface` (a bridge's route to its own subnet)."""
     import ipaddress
     routes = []
     with open("/proc/net/route") as table:
         next(table)
         for line in table:
             fields = line.split()
+            if fields[0] == except_interface:
+                continue
             destination = ipaddress.IPv4Address(int(fields[1], 16).to_bytes(4, "little"))
             mask = bin(int(fields[7], 16)).count("1")
             if mask:
@@ -73,7 +80,7 @@ def claim(bridge: str, subnet: str | None, owner: str, host_routes_too: bool = T
             return existing[bridge]
         taken = [(f"nsbox bridge {name}", ipaddress.ip_network(c["subnet"])) for name, c in existing.items()]
         if host_routes_too:
-            taken += [("a route of this host", route) for route in host_routes()]
+            taken += [("a route of this host", route) for route in host_routes(except_interface=bridge)]
         if subnet:
             chosen = _checked(subnet, taken)
         else:
@@ -82,7 +89,7 @@ def claim(bridge: str, subnet: str | None, owner: str, host_routes_too: bool = T
             if chosen is None:
                 raise NetworkError(f"no free /{POOL_PREFIX} left in {POOL}: remove unused networks (nsbox network prune)")
         record = {"subnet": str(chosen), "owner": owner}
-        path = os.path.join(HOST_STATE, "bridges", bridge)
+        path = claim_path(bridge)
         with open(path + ".tmp", "w") as out:
             json.dump(record, out)
         os.rename(path + ".tmp", path)
@@ -108,7 +115,7 @@ def release(bridge: str) -> None:
     from nsbox.linux.store_files import remove_tree
     with host_lock():
         try:
-            os.unlink(os.path.join(HOST_STATE, "bridges", bridge))
+            os.unlink(claim_path(bridge))
         except FileNotFoundError:
             pass
         remove_tree(ipam_dir(bridge))
