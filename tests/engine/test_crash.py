@@ -84,6 +84,32 @@ def test_kill_9_of_foreground_run(nsbox, step):
     assert nsbox.out("ps", "-a", "-q") == ""
 
 
+@pytest.mark.parametrize("step", ["exit-recorded", "record-removed"])
+def test_kill_9_of_a_rm_run_while_it_removes_its_container(nsbox, step):
+    """`run --rm` removes its container itself once the program ended (the runtime's delete
+    done, the exit recorded as "removing"): killed there, `ps -a` stays truthful, and
+    `rm -f` (the record is still there) or `system prune` (it was moved away) leave nothing
+    (the autouse leak check looks at mounts, cgroups, processes; the store is checked here)."""
+    process = stopped_process(nsbox.command("run", "--rm", "--name", "victim", "--network", "none", "busybox",
+                                            "true"), step)
+    wait_stopped(lambda: [process.pid])
+    process.kill()
+    process.wait()
+    if step == "exit-recorded":
+        shown = only_container(nsbox)
+        assert shown["State"] == "removing" and shown["Names"] == "victim", shown
+        assert os.listdir(os.path.join(nsbox.root, "image", "rootfs"))  # not removed yet
+        nsbox("rm", "-f", "victim")
+    else:
+        assert nsbox.out("ps", "-a", "-q") == ""
+        nsbox("system", "prune", "-f")
+    assert nsbox.out("ps", "-a", "-q") == ""
+    assert os.listdir(os.path.join(nsbox.root, "containers")) == []
+    assert os.listdir(os.path.join(nsbox.root, "names")) == []
+    assert os.listdir(os.path.join(nsbox.root, "image", "rootfs")) == []
+    assert [entry for entry in os.listdir(os.path.join(nsbox.root, "run", "runtime")) if len(entry) == 64] == []
+
+
 @pytest.mark.parametrize("step", STEPS[1:])
 def test_kill_9_of_the_monitor_while_it_starts_the_container(nsbox, step):
     process = stopped_process(nsbox.command("run", "-d", "--name", "victim", "busybox", "sleep", "100"), step)

@@ -6,7 +6,9 @@ itself has no such hook. The steps:
     named           the ID and name are taken, the record is not written yet
     created         the runtime has created the container (its init waits for start)
     started         the container runs and its record says so
-    record-removed  `rm` has moved the record away, the name link is still there
+    exit-recorded   a `run --rm` has deleted the runtime's container and recorded the exit
+                    as "removing"; its root filesystem and record are still there
+    record-removed  `rm` (or `run --rm`) has moved the record away, the name link is still there
 """
 import os
 
@@ -47,6 +49,16 @@ def _install() -> None:
             stop_at("record-removed")
         return name_owner(self, name)
 
+    from nsbox.engine.launching import ContainerLauncher
+    record_exit = ContainerLauncher._record_exit
+
+    def record_exit_stopping(self, *args, **kwargs):
+        record = record_exit(self, *args, **kwargs)
+        if kwargs.get("removing"):
+            stop_at("exit-recorded")
+        return record
+
+    ContainerLauncher._record_exit = record_exit_stopping
     ContainerStore.add = add_stopping_once_named
     ContainerStore._remove_files = remove_files_stopping
     ContainerStore._name_owner = name_owner_stopping

@@ -59,11 +59,13 @@ class ForegroundRun:
         engine, container_id = self.engine, self.record["Id"]
         remove = bool(self.record["HostConfig"].get("AutoRemove"))
         started = time.monotonic()
+        finished = False
         try:
             captured, usage = self._launch_and_capture(stdin, timeout, remove)
-            final = engine.finish(container_id, captured.wait_status)
+            final = engine.finish(container_id, captured.wait_status, auto_remove=True)  # (and removed)
+            finished = True
         finally:
-            if remove:
+            if remove and not finished:
                 engine.remove(container_id, force=True, volumes=True, wait_monitor=False)
         stdout, stderr = captured.output(text)
         peak, cpu = usage

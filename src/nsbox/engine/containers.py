@@ -55,7 +55,7 @@ class Engine(ContainerStopper):
                     check_reachable(self.root)
                     id_maps = (map_lines(mappings["UidMap"]), map_lines(mappings["GidMap"]))
                 undo.add("root filesystem", lambda: remove_rootfs(self.root, record["Id"]))
-                record["Rootfs"] = prepare_rootfs(self.root, image["id"], record["Id"], id_maps,
+                record["Rootfs"] = prepare_rootfs(self.root, image["found"], record["Id"], id_maps,
                                                   volatile=bool(record["HostConfig"].get("AutoRemove")))
                 if record["Config"]["WorkingDir"]:  # Docker makes a missing working directory
                     from nsbox.linux.mounts import resolve_in_root
@@ -70,13 +70,13 @@ class Engine(ContainerStopper):
         return record
 
     def image(self, reference: str) -> dict:
-        """The image a container would be made from: its ID and its config."""
+        """The image a container would be made from: its ID, its config, and the Image found."""
         if not reference:
             from nsbox.errors import InvalidOption
             raise InvalidOption("IMAGE", "name the image to run (or give a root directory with --rootfs)")
         from nsbox.image.store import ImageStore
         found = ImageStore(self.root).resolve(reference)
-        return {"id": found.id, "config": found.config.raw.get("config") or {}}
+        return {"id": found.id, "config": found.config.raw.get("config") or {}, "found": found}
 
     # -- detached containers -------------------------------------------------------
 
@@ -102,14 +102,7 @@ class Engine(ContainerStopper):
         record left it in (nsbox.engine.removal). The monitor's own --rm passes
         wait_monitor=False."""
         from nsbox.engine.removal import remove
-        try:
-            record: dict | None = self.get(reference)
-        except NsboxError:  # a damaged record, an orphan: removed all the same, with no event
-            record = None
-        removed = remove(self, reference, force, volumes, wait_monitor)
-        if record is not None and not os.path.exists(self.paths.container(record["Id"])):
-            emit(self.root, "destroy", record)
-        return removed
+        return remove(self, reference, force, volumes, wait_monitor)
 
     def pause(self, reference: str) -> dict:
         record = self.get(reference)

@@ -44,9 +44,7 @@ def run_attached(engine, container_id: str, interactive: bool, tty: bool, detach
         os.close(err_read)
     os.close(log_fd)
     os.close(devnull)
-    record = engine.finish(container_id, wait_status)
-    if record and record["HostConfig"].get("AutoRemove"):
-        engine.remove(container_id, force=True, volumes=True, wait_monitor=False)
+    engine.finish(container_id, wait_status, auto_remove=True)  # (--rm)
     return exit_code(wait_status)
 
 

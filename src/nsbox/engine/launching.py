@@ -35,7 +35,8 @@ class ContainerLauncher(ContainerFinder):
                              "start it first")
         return f"/proc/{other['State']['Pid']}/ns/{NAMESPACE_FILES[kind]}"
 
-    def write_bundle(self, record: dict, console_size: dict | None = None) -> str:
+    def write_bundle(self, record: dict, console_size: dict | None = None) -> tuple[str, dict]:
+        """The container's bundle directory with its config.json; and that config, as data."""
         from nsbox.engine.spec import make_spec
         bundle = self.paths.container(record["Id"], "bundle")
         os.makedirs(bundle, exist_ok=True)
@@ -45,7 +46,7 @@ class ContainerLauncher(ContainerFinder):
         # made again from the record at every start: atomic, but no need to survive a crash (no fsync)
         from nsbox.linux.store_files import write_atomic
         write_atomic(os.path.join(bundle, "config.json"), jsonio.dumps(spec).encode(), durable=False)
-        return bundle
+        return bundle, spec
 
     def launch(self, container_id: str, stdio: tuple[int, int, int], console_socket: str | None = None,
                monitor_pid: int | None = None, console_size: dict | None = None) -> int:
@@ -61,10 +62,10 @@ class ContainerLauncher(ContainerFinder):
         if runtime.status(container_id) is not None:  # left by a kill -9 before the exit was recorded
             runtime.delete(container_id, force=True)
         from nsbox.engine.networking import Connecting, disconnect
-        connecting = Connecting(self, container_id)  # the CNI plugins run while the runtime creates
+        connecting = Connecting(self, record)  # the CNI plugins run while the runtime creates
         try:
-            bundle = self.write_bundle(connecting.record, console_size)
-            pid = runtime.create(container_id, bundle, stdio, console_socket)
+            bundle, spec = self.write_bundle(connecting.record, console_size)
+            pid = runtime.create(container_id, bundle, stdio, console_socket, spec)
         except BaseException:
             connecting.cancel()
             raise
@@ -97,22 +98,27 @@ class ContainerLauncher(ContainerFinder):
         emit(self.root, "start", record)
         return pid
 
-    def finish(self, container_id: str, wait_status: int) -> dict:
-        """Record how the container's process ended and release its runtime state."""
+    def finish(self, container_id: str, wait_status: int, auto_remove: bool = False) -> dict:
+        """Record how the container's process ended and release its runtime state. With
+        `auto_remove` an AutoRemove (--rm) container is removed too: its exit is recorded
+        as "removing" in the same write, and the removal skips what the runtime's delete
+        has just done here (ended its processes, removed its cgroups)."""
         try:
             record = self.store.load(container_id)
         except NotFound:
             return {}
+        remove = auto_remove and bool(record["HostConfig"].get("AutoRemove"))
         runtime = self.runtime(record)
         oom_killed = self.oom_killed(record)
         from nsbox.engine.networking import Disconnecting
         try:  # CNI DEL of the container's networks (a no-op when it holds none) while the runtime deletes
-            disconnecting = Disconnecting(self, container_id)
+            disconnecting = Disconnecting(self, container_id, record)
         except (NsboxError, OSError):
             disconnecting = None
-        try:
-            if runtime.status(container_id) is not None:
-                runtime.delete(container_id, force=True)
+        deleted = False
+        try:  # (NotFound: the runtime has no such container, left to a full removal below)
+            runtime.delete(container_id, force=True)
+            deleted = True
         except NsboxError:
             pass
         try:
@@ -120,14 +126,22 @@ class ContainerLauncher(ContainerFinder):
                 disconnecting.finish()
         except (NsboxError, OSError):
             pass
-        return self._record_exit(container_id, exit_code(wait_status), oom_killed, "")
+        final = self._record_exit(container_id, exit_code(wait_status), oom_killed, "", removing=remove)
+        if remove and final:
+            from nsbox.engine.removal import remove_exited
+            remove_exited(self, final, runtime_deleted=deleted)
+        return final
 
-    def _record_exit(self, container_id: str, code: int, oom_killed: bool, error: str) -> dict:
+    def _record_exit(self, container_id: str, code: int, oom_killed: bool, error: str,
+                     removing: bool = False) -> dict:
         def exited(record: dict) -> None:
             if record["State"].get("Status") == "removing":
                 return
-            record["State"].update(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0,
-                                   ExitCode=code, OOMKilled=oom_killed, Error=error, FinishedAt=rfc3339_now())
+            record["State"].update(Status="removing" if removing else "exited", Running=False, Paused=False,
+                                   Restarting=False, Pid=0, ExitCode=code, OOMKilled=oom_killed, Error=error,
+                                   FinishedAt=rfc3339_now())
+            if removing:
+                record["ManualStop"] = True
         try:
             record = self.store.update(container_id, exited)
         except (NotFound, StateError):

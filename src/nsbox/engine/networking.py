@@ -55,10 +55,10 @@ class Connecting:
     plugin started, the /etc files written (hosts without the address yet); `record` has
     their paths, for the bundle's mounts."""
 
-    def __init__(self, engine, container_id: str) -> None:
+    def __init__(self, engine, record: dict) -> None:
         from nsbox.network.modes import own_networks, sandbox_path
+        container_id = record["Id"]
         self.engine, self.container_id, self.attaching = engine, container_id, None
-        record = engine.store.load(container_id)
         if own_networks(record["HostConfig"]):
             from nsbox.network import attach
             if record["NetworkSettings"].get("SandboxKey"):  # left attached by a kill -9: release it first
@@ -109,7 +109,7 @@ class Connecting:
 
 def connect(engine, container_id: str) -> dict:
     """ADD the container's networks and write its /etc files; the updated record."""
-    return Connecting(engine, container_id).finish()
+    return Connecting(engine, engine.store.load(container_id)).finish()
 
 
 class Disconnecting:
@@ -117,12 +117,14 @@ class Disconnecting:
     at once, and run while the caller goes on (the runtime's delete); finish() does the rest.
     Nothing, if the container holds no network."""
 
-    def __init__(self, engine, container_id: str) -> None:
+    def __init__(self, engine, container_id: str, record: dict | None = None) -> None:
+        """`record`: the container's, when the caller has just loaded it."""
         self.engine, self.container_id, self.detaching, self.networks = engine, container_id, None, []
-        try:
-            record = engine.store.load(container_id)
-        except NsboxError:
-            return
+        if record is None:
+            try:
+                record = engine.store.load(container_id)
+            except NsboxError:
+                return
         settings = record.get("NetworkSettings") or {}
         if settings.get("SandboxKey"):
             from nsbox.network import attach

@@ -14,6 +14,7 @@ import fcntl
 import os
 
 from nsbox.engine import checked_state
+from nsbox.engine.events import emit
 from nsbox.engine.undo import Steps
 from nsbox.errors import ContainerNotFound, NotFound, NsboxError, StateError
 from nsbox.linux.signals import SIGKILL
@@ -23,8 +24,8 @@ MONITOR_GRACE = 30.0  # seconds the monitor gets to record the exit before it is
 
 def remove(engine, reference: str, force: bool = False, volumes: bool = False, wait_monitor: bool = True) -> str:
     """Remove the container: its processes (with force), monitor, runtime state, cgroups, root
-    filesystem, record and name. The monitor's own --rm passes wait_monitor=False, and then
-    leaves the container to a remover already at work."""
+    filesystem, record and name (a "destroy" event says so); its ID. The monitor's own --rm
+    passes wait_monitor=False, and then leaves the container to a remover already at work."""
     try:
         container_id = engine.store.lookup(reference)
     except ContainerNotFound:
@@ -43,24 +44,53 @@ def remove(engine, reference: str, force: bool = False, volumes: bool = False, w
         if status in ("running", "paused", "restarting") and not force:
             raise StateError(f"container {record['Name']} is {status}: stop it first or remove it with -f")
         _mark_removing(engine, record)
-        failures = teardown(engine, record, volumes, wait_monitor).run()
-        if failures:
-            raise NsboxError(f"could not remove container {container_id[:12]} completely ({'; '.join(failures)}); "
-                             f"its record is kept: fix that and run `nsbox rm -f {container_id[:12]}` again")
-        engine.store.remove(container_id)
+        _finish_removal(engine, record, teardown(engine, record, volumes, wait_monitor))
     finally:
         os.close(lock)
     return container_id
 
 
-def teardown(engine, record: dict, volumes: bool, wait_monitor: bool) -> Steps:
-    """The removal's steps, in order (a network's CNI DEL belongs before "root filesystem")."""
+def remove_exited(engine, record: dict, runtime_deleted: bool) -> None:
+    """Remove a container whose exit this process has just recorded as "removing". When its
+    runtime's delete succeeded here too (which ended its processes and removed its cgroups
+    and runtime state), only its network, root filesystem, anonymous volumes and record are
+    left; else every step runs. A remover at work already (`rm -f`) is left to finish."""
+    if not runtime_deleted:
+        remove(engine, record["Id"], force=True, volumes=True, wait_monitor=False)
+        return
+    directory = engine.paths.container(record["Id"])
+    lock = _lock(directory, wait=False)
+    if lock is None:
+        return
+    try:
+        if _is_same_directory(directory, lock):
+            _finish_removal(engine, record, teardown(engine, record, True, False, runtime_deleted=True))
+    finally:
+        os.close(lock)
+
+
+def _finish_removal(engine, record: dict, steps: Steps) -> None:
+    """Run the removal's steps; the record and name go last, once every step succeeded."""
+    container_id = record["Id"]
+    failures = steps.run()
+    if failures:
+        raise NsboxError(f"could not remove container {container_id[:12]} completely ({'; '.join(failures)}); "
+                         f"its record is kept: fix that and run `nsbox rm -f {container_id[:12]}` again")
+    engine.store.remove(container_id, record.get("Name") or "")
+    emit(engine.root, "destroy", record)
+
+
+def teardown(engine, record: dict, volumes: bool, wait_monitor: bool, runtime_deleted: bool = False) -> Steps:
+    """The removal's steps, in order (a network's CNI DEL belongs before "root filesystem").
+    `runtime_deleted`: the runtime's delete has just ended the processes and removed the
+    runtime state and cgroups (in this process), and no monitor watches the container."""
     steps = Steps()
     damaged = bool(record.get("Damaged")) or not record.get("HostConfig")
-    steps.add("processes", lambda: _kill_processes(engine, record))
-    steps.add("monitor", lambda: _end_monitor(engine, record, wait_monitor, damaged))
-    steps.add("runtime state", lambda: _delete_runtime_state(engine, record))
-    steps.add("cgroups", lambda: _remove_cgroups(engine, record, damaged))
+    if not runtime_deleted:
+        steps.add("processes", lambda: _kill_processes(engine, record))
+        steps.add("monitor", lambda: _end_monitor(engine, record, wait_monitor, damaged))
+        steps.add("runtime state", lambda: _delete_runtime_state(engine, record))
+        steps.add("cgroups", lambda: _remove_cgroups(engine, record, damaged))
     steps.add("network", lambda: _release_network(engine, record, damaged))
     steps.add("root filesystem", lambda: _remove_mounts(engine, record))
     if volumes:

@@ -22,9 +22,15 @@ class NsboxRuntime:
         self.state_root = state_root
 
     def create(self, container_id: str, bundle: str, stdio: tuple[int, int, int],
-               console_socket: str | None = None) -> int:
+               console_socket: str | None = None, spec: dict | None = None) -> int:
+        """`spec`: the bundle's config.json as data, when the caller has it (not read back)."""
         from nsbox.runtime.create import create
-        return create(self.state_root, container_id, bundle, stdio=stdio, console_socket=console_socket)
+        parsed = None
+        if spec is not None:
+            from nsbox.oci.fields import Fields
+            from nsbox.oci.runtime_spec import Spec
+            parsed = Spec(Fields(spec, ""))
+        return create(self.state_root, container_id, bundle, stdio=stdio, console_socket=console_socket, spec=parsed)
 
     def start(self, container_id: str) -> None:
         from nsbox.runtime.start import start
@@ -98,7 +104,8 @@ class BinaryRuntime:
         return result.stdout.decode() if stdio is None else ""
 
     def create(self, container_id: str, bundle: str, stdio: tuple[int, int, int],
-               console_socket: str | None = None) -> int:
+               console_socket: str | None = None, spec: dict | None = None) -> int:
+        """(`spec` is ignored: the binary reads the bundle's config.json.)"""
         os.makedirs(self.state_root, exist_ok=True)
         from nsbox.linux.libc import set_child_subreaper
         set_child_subreaper()

@@ -35,11 +35,12 @@ def overlay_options(lower_dirs: list[str], upper: str, work: str) -> str:
     return data
 
 
-def prepare_rootfs(root: str, image: str, container_id: str, id_maps: tuple[str, str] | None = None,
+def prepare_rootfs(root: str, image: str | Image, container_id: str, id_maps: tuple[str, str] | None = None,
                    volatile: bool = False) -> str:
     """Mount a fresh writable root filesystem for `container_id` from `image`; return its path.
 
-    `image` is a reference or an image ID. A missing layer directory (an image loaded by
+    `image` is a reference, an image ID, or the Image the caller has resolved already (then
+    only checked to be still in the store, under the lock that keeps `image prune` out). A missing layer directory (an image loaded by
     an older nsbox) is unpacked first. With `id_maps` (uid_map and gid_map lines of a user
     namespace) the layers are seen through id-mapped mounts, so that the container's root
     owns the image's files while the layers stay shared and unchanged on disk.
@@ -50,7 +51,10 @@ def prepare_rootfs(root: str, image: str, container_id: str, id_maps: tuple[str,
     store = ImageStore(root)
     directory = _container_dir(store, container_id)
     with store.pulling():  # `image prune` waits until the record below says the layers are in use
-        found = store.resolve(image)
+        found = store.resolve(image) if isinstance(image, str) else image
+        if not store.has_blob(found.manifest_digest):  # removed since the caller resolved it
+            from nsbox.errors import ImageNotFound
+            raise ImageNotFound(f"image {found.id} was removed: pull or load it again")
         lower_dirs = [store.ensure_layer(diff_id, layer.digest)
                       for diff_id, layer in zip(found.config.diff_ids, found.manifest.layers)]
         try:

@@ -264,8 +264,9 @@ class ImageStore:
                     if same_repository and known.digest == reference.digest:
                         descriptor = known
                         break
-            if descriptor is not None:
-                return self.image(descriptor.digest)
+            if descriptor is not None:  # (its names from the index read above, not read again)
+                return self.image(descriptor.digest, [name for name, known in references.items()
+                                                      if known.digest == descriptor.digest])
         candidate = text.removeprefix("sha256:")
         if 3 <= len(candidate) <= 64 and all(c in "0123456789abcdef" for c in candidate):
             matches = {}
