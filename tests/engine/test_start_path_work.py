@@ -41,6 +41,21 @@ def test_a_rm_run_syncs_nothing_and_scans_no_leases(nsbox, tmp_path):
     assert nsbox.out("ps", "-aq") == ""
 
 
+def test_a_rm_run_reads_its_record_seldom_and_its_config_never(nsbox, tmp_path):
+    """run --rm passes the record down instead of reading it at each step: container.json is
+    read at the launch and the finish, and by the two updates (running, then exited and
+    removing); the removal uses the record the last update wrote (it was read 10 times). The
+    in-process runtime gets the config it was made from (config.json is written, for `exec`
+    and other runtimes, and never read back)."""
+    calls = traced(nsbox, tmp_path, "run", "--rm", "--network", "none", "busybox", "true")
+    reads = [call for call in calls if call.split('"')[1:2] and call.split('"')[1].endswith("/container.json")
+             and "O_RDONLY" in call]
+    assert len(reads) == 4, reads
+    written = [call for call in calls if "/bundle/config.json.tmp-" in call]
+    assert written and not [call for call in calls if '/bundle/config.json"' in call], calls
+    assert nsbox.out("ps", "-aq") == ""
+
+
 def test_a_kept_container_record_is_synced(nsbox, tmp_path):
     calls = traced(nsbox, tmp_path, "create", "--name", "kept", "--network", "none", "busybox", "true")
     assert [call for call in calls if "fsync(" in call]  # its record survives a power loss
