@@ -68,3 +68,40 @@ def test_a_sub_interface_network_needs_an_existing_parent(nsbox, parent):
     assert "bad" not in nsbox.out("network", "ls")
     assert not leaks.network_claims(nsbox.root)
     assert not os.path.exists(os.path.join(nsbox.root, "networks", "bad.conflist"))
+
+
+def _ipv6_forwarding() -> str:
+    with open("/proc/sys/net/ipv6/conf/all/forwarding") as flag:
+        return flag.read()
+
+
+def test_a_macvlan_network_with_ipv6_gives_each_container_both_addresses(nsbox, parent):
+    if not _kernel_has("macvlan", parent):
+        pytest.skip("this kernel has no macvlan driver")
+    forwarding_before = _ipv6_forwarding()
+    nsbox("network", "create", "--driver", "macvlan", "-o", f"parent={parent}", "--ipv6",
+          "--subnet", "10.90.242.0/24", "--subnet", "fd6e:7362:7800::/64", "dual")
+    shown = json.loads(nsbox.out("network", "inspect", "dual"))[0]
+    assert shown["EnableIPv6"] is True
+    assert [c["Subnet"] for c in shown["IPAM"]["Config"]] == ["10.90.242.0/24", "fd6e:7362:7800::/64"]
+    nsbox("run", "-d", "--name", "six", "--network", "dual", "busybox", "sleep", "300")
+    endpoint = nsbox.inspect("six")["NetworkSettings"]["Networks"]["dual"]
+    assert endpoint["IPAddress"].startswith("10.90.242.") and endpoint["GlobalIPv6Address"].startswith("fd6e:7362:7800::")
+    assert endpoint["GlobalIPv6PrefixLen"] == 64 and endpoint["IPv6Gateway"] == "fd6e:7362:7800::1"
+    out = nsbox.out("run", "--rm", "--network", "dual", "busybox", "sh", "-c",
+                    f"ip -o -6 addr show eth0 scope global; ping -c1 -W5 {endpoint['GlobalIPv6Address']}")
+    assert "inet6 fd6e:7362:7800::" in out and "1 packets received" in out
+    assert _ipv6_forwarding() == forwarding_before  # no host-wide change
+    nsbox("rm", "-f", "six")
+    nsbox("network", "rm", "dual")
+    assert not leaks.network_claims(nsbox.root)
+
+
+def test_ipv6_on_a_bridge_network_is_refused_with_the_reason(nsbox):
+    for args, words in ((["--ipv6", "--subnet", "fd6e:7362:7801::/64"], "IPv6 forwarding for the whole host"),
+                        (["--subnet", "fd6e:7362:7801::/64"], "add --ipv6"),
+                        (["--driver", "macvlan", "-o", "parent=lo", "--ipv6"], "needs an IPv6 --subnet")):
+        result = nsbox("network", "create", *args, "v6", check=False)
+        assert result.returncode == 125 and words in result.stderr, result.stderr
+    assert "v6" not in nsbox.out("network", "ls") and not leaks.network_claims(nsbox.root)
+    assert "IPv6 Forwarding: " in nsbox.out("info")

@@ -36,15 +36,25 @@ FORWARDING = {True: "on (bridge networks route their containers' outbound traffi
               False: "off (the bridge plugin turns it on at the first bridged container)"}
 
 
+FORWARDING6 = {True: "on (set on this host; nsbox never turns it on)",
+               False: "off (nsbox never turns it on: IPv6 is for macvlan and ipvlan networks, which need none)"}
+
+
 def _network_facts(root: str) -> dict:
     import os
     from nsbox.network import conflists
     from nsbox.network.cni import cni_path
     with open("/proc/sys/net/ipv4/ip_forward") as flag:
         forwarding = flag.read().strip() == "1"
+    try:
+        with open("/proc/sys/net/ipv6/conf/all/forwarding") as flag:
+            forwarding6 = flag.read().strip() == "1"
+    except FileNotFoundError:  # a kernel without IPv6
+        forwarding6 = False
     return {"Networks": conflists.names(root) + ["host", "none"], "DefaultNetwork": "bridge",
             "DefaultBridge": os.environ.get("NSBOX_BRIDGE") or conflists.DEFAULT_BRIDGE,
-            "CNIConfigDir": conflists.config_dir(root), "CNIPath": cni_path(), "IPForwarding": forwarding}
+            "CNIConfigDir": conflists.config_dir(root), "CNIPath": cni_path(), "IPForwarding": forwarding,
+            "IPv6Forwarding": forwarding6}
 
 
 def _os_name() -> str:
@@ -88,6 +98,7 @@ def main(argv: list[str], root: str) -> int:
         f"CNI Config Dir: {shown['CNIConfigDir']}\n"
         f"CNI Path: {shown['CNIPath']}\n"
         f"IP Forwarding: {FORWARDING[shown['IPForwarding']]}\n"
+        f"IPv6 Forwarding: {FORWARDING6[shown['IPv6Forwarding']]}\n"
         f"Kernel Version: {shown['KernelVersion']}\n"
         f"CPUs: {shown['NCPU']}\n")
     return 0

@@ -5,13 +5,15 @@ import sys
 
 USAGE = """usage: nsbox network COMMAND
   create [--driver bridge|macvlan|ipvlan] [-o parent=IF] [-o macvlan_mode=M|ipvlan_mode=M] [--subnet CIDR]
-         [--gateway IP] [--ip-range CIDR] [--internal] [--label K=V] NAME
+         [--ipv6 --subnet IPV6-CIDR] [--gateway IP] [--ip-range CIDR] [--internal] [--label K=V] NAME
   ls [-q] [--format FORMAT]          inspect [-f FORMAT] NAME...          rm NAME...          prune
   connect [--alias NAME] [--ip IP] NETWORK CONTAINER          disconnect NETWORK CONTAINER
 Each network is a CNI config list in the root's networks/ directory (NSBOX_CNI_CONFIG_DIR)."""
 
 CREATE = ("nsbox network create [OPTIONS] NAME", "Make a network.",
-          ("-d --driver bridge|macvlan|ipvlan", "the driver (default bridge)"), ("--subnet CIDR", "its addresses"),
+          ("-d --driver bridge|macvlan|ipvlan", "the driver (default bridge)"),
+          ("--subnet CIDR...", "its addresses (IPv4; and IPv6 with --ipv6)"),
+          ("--ipv6", "IPv6 addresses too, from an IPv6 --subnet (macvlan and ipvlan networks)"),
           ("--gateway IP", "the gateway's address"), ("--ip-range CIDR", "where containers' addresses come from"),
           ("--internal", "no way out of the network"), ("--label K=V...", "a label"),
           ("-o --opt KEY=VALUE...", "a driver option: parent=IF, macvlan_mode=MODE, ipvlan_mode=MODE"))
@@ -36,11 +38,11 @@ HEADINGS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SC
             "Internal": "INTERNAL", "Labels": "LABELS", "CreatedAt": "CREATED AT"}
 
 
-def _row(network_id: str, name: str, driver: str, internal: bool, labels: dict):
+def _row(network_id: str, name: str, driver: str, internal: bool, labels: dict, ipv6: bool = False):
     """A network as Docker's `network ls` templates see it (its networkContext)."""
     from nsbox.cli.gostruct import Struct
     return Struct("*formatter.networkContext", {
-        "ID": network_id[:12], "Name": name, "Driver": driver, "Scope": "local", "IPv6": "false",
+        "ID": network_id[:12], "Name": name, "Driver": driver, "Scope": "local", "IPv6": str(ipv6).lower(),
         "Internal": str(internal).lower(), "Labels": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
         "Label": lambda key: labels.get(key, ""), "CreatedAt": ""})
 
@@ -74,11 +76,28 @@ def _create(_command: str, argv: list[str], root: str) -> int:
         if not separator:
             raise ConfigError("--opt", f"must be KEY=VALUE (as parent=eth0), got {item!r}")
         opts[key] = value
-    conflist = manage.create(root, names[0], options.get("driver") or "bridge", options.get("subnet") or "",
+    if options.get("ipv6") and (options.get("driver") or "bridge") == "bridge":
+        raise ConfigError("--ipv6", manage.BRIDGE_IPV6)
+    subnet, subnet6 = _subnets(options.get("subnet") or [], bool(options.get("ipv6")))
+    conflist = manage.create(root, names[0], options.get("driver") or "bridge", subnet,
                              options.get("gateway") or "", options.get("ip_range") or "",
-                             bool(options.get("internal")), labels, opts)
+                             bool(options.get("internal")), labels, opts, subnet6)
     print(conflist["nsbox"]["id"])
     return 0
+
+
+def _subnets(given: list[str], ipv6: bool) -> tuple[str, str]:
+    """--subnet given up to twice: (the IPv4 one, the IPv6 one), as Docker takes them."""
+    from nsbox.errors import ConfigError
+    v4 = [subnet for subnet in given if ":" not in subnet]
+    v6 = [subnet for subnet in given if ":" in subnet]
+    if len(v4) > 1 or len(v6) > 1:
+        raise ConfigError("--subnet", f"give at most one IPv4 and one IPv6 subnet, got {', '.join(given)}")
+    if v6 and not ipv6:
+        raise ConfigError("--subnet", f"{v6[0]} is an IPv6 subnet: add --ipv6")
+    if ipv6 and not v6:
+        raise ConfigError("--ipv6", "needs an IPv6 --subnet as well (a unique local one, like fd42:1::/64)")
+    return (v4[0] if v4 else ""), (v6[0] if v6 else "")
 
 
 def _ls(_command: str, argv: list[str], root: str) -> int:
@@ -93,12 +112,14 @@ def _ls(_command: str, argv: list[str], root: str) -> int:
     if options.get("format"):
         from nsbox.cli.formatting import render
         rows = [_row(conflists.meta(c).get("id", ""), c["name"], conflists.meta(c).get("driver", "bridge"),
-                     bool(conflists.meta(c).get("internal")), conflists.meta(c).get("labels") or {}) for c in lists]
+                     bool(conflists.meta(c).get("internal")), conflists.meta(c).get("labels") or {},
+                     bool(conflists.ipv6_range(c))) for c in lists]
         rows += [_row("host", "host", "host", False, {}), _row("none", "none", "null", False, {})]
         sys.stdout.write(render(str(options["format"]), rows, HEADINGS, LS_DEFAULT))
         return 0
     rows = [[conflists.meta(c).get("id", "")[:12], c["name"], conflists.meta(c).get("driver", ""),
-             conflists.ipam_range(c).get("subnet", ""), conflists.bridge_name(c)] for c in lists]
+             " ".join(filter(None, (conflists.ipam_range(c).get("subnet", ""), conflists.ipv6_range(c).get("subnet")))),
+             conflists.bridge_name(c)] for c in lists]
     rows += [["", "host", "host", "", ""], ["", "none", "null", "", ""]]
     sys.stdout.write(table(["NETWORK ID", "NAME", "DRIVER", "SUBNET", "BRIDGE"], rows))
     return 0

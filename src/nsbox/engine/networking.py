@@ -322,9 +322,13 @@ def docker_network(conflist: dict, users: list[str]) -> dict:
     config = {"Subnet": address_range.get("subnet", ""), "Gateway": address_range.get("gateway", "")}
     if address_range.get("rangeStart"):
         config["IPRange"] = f"{address_range['rangeStart']}-{address_range.get('rangeEnd', '')}"
+    configs = [config]
+    ipv6 = conflists.ipv6_range(conflist)
+    if ipv6:
+        configs.append({"Subnet": ipv6.get("subnet", ""), "Gateway": ipv6.get("gateway", "")})
     return {"Name": conflist["name"], "Id": meta.get("id", ""), "Created": meta.get("created", ""),
-            "Driver": meta.get("driver", conflists.main_plugin(conflist).get("type", "")),
-            "Internal": bool(meta.get("internal")), "IPAM": {"Driver": "host-local", "Config": [config]},
+            "Driver": meta.get("driver", conflists.main_plugin(conflist).get("type", "")), "EnableIPv6": bool(ipv6),
+            "Internal": bool(meta.get("internal")), "IPAM": {"Driver": "host-local", "Config": configs},
             "Options": ({"com.docker.network.bridge.name": conflists.bridge_name(conflist)} if conflists.bridge_name(conflist)
                         else {"parent": meta.get("parent", "")}),
             "Labels": meta.get("labels") or {}, "Containers": users, "ConfList": conflist}

@@ -211,15 +211,18 @@ def endpoint_settings(conflist: dict, endpoint: dict, result: dict, container_id
     """One entry of NetworkSettings.Networks, from the CNI result."""
     interfaces = result.get("interfaces") or []
     inside = [i for i, interface in enumerate(interfaces) if interface.get("sandbox")]
-    ip: dict = next((entry for entry in result.get("ips") or []
-               if not inside or entry.get("interface") in inside), {})
+    ours = [entry for entry in result.get("ips") or [] if not inside or entry.get("interface") in inside]
+    ip: dict = next((entry for entry in ours if ":" not in entry.get("address", "")), {})
+    ip6: dict = next((entry for entry in ours if ":" in entry.get("address", "")), {})
     address, _, prefix = (ip.get("address") or "").partition("/")
+    address6, _, prefix6 = (ip6.get("address") or "").partition("/")
     mac = interfaces[inside[0]].get("mac", "") if inside else ""
     meta = conflists.meta(conflist)
     return {"IPAMConfig": endpoint.get("IPAMConfig"), "Links": None, "Aliases": endpoint.get("Aliases") or [],
             "MacAddress": mac, "NetworkID": meta.get("id", ""), "EndpointID": container_id[:32] + conflist["name"],
             "Gateway": ip.get("gateway", ""), "IPAddress": address, "IPPrefixLen": int(prefix or 0),
-            "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "DriverOpts": None,
+            "IPv6Gateway": ip6.get("gateway", ""), "GlobalIPv6Address": address6,
+            "GlobalIPv6PrefixLen": int(prefix6 or 0), "DriverOpts": None,
             "DNSNames": endpoint.get("DNSNames") or []}
 
 

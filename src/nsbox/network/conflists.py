@@ -62,7 +62,7 @@ def _claim_again(root: str, conflist: dict, key: str) -> None:
         return
     owner = f"default network of {key}" if name == DEFAULT_NETWORK else f"network {name} of {os.path.abspath(root)}"
     try:
-        claim = subnets.claim(key, subnet, owner, host_routes_too=bridged)
+        claim = subnets.claim(key, subnet, owner, host_routes_too=bridged, subnet6=ipv6_range(conflist).get("subnet", ""))
     except ConfigError as error:
         raise NetworkError(f"network {name}: its subnet {subnet} is no longer claimed on this host and cannot be "
                            f"claimed again ({error.rule}): remove the "
@@ -121,8 +121,15 @@ def ipam_range(conflist: dict) -> dict:
     return ranges[0][0]
 
 
-def _ipam(subnet: str, gateway: str, ip_range: str, internal: bool, data_dir: str) -> dict:
-    """host-local over one IPv4 range (checked), with a default route unless --internal."""
+def ipv6_range(conflist: dict) -> dict:
+    """{subnet, gateway} of the network's IPv6 range ({} if it has none)."""
+    ranges = (main_plugin(conflist).get("ipam") or {}).get("ranges") or []
+    return next((r[0] for r in ranges[1:] if r and ":" in r[0].get("subnet", "")), {})
+
+
+def _ipam(subnet: str, gateway: str, ip_range: str, internal: bool, data_dir: str, subnet6: str = "") -> dict:
+    """host-local over one IPv4 range (checked), and an IPv6 one if given, with default routes
+    unless --internal."""
     import ipaddress
     net = ipaddress.ip_network(subnet, strict=False)
     gateway = gateway or str(net.network_address + 1)
@@ -141,6 +148,11 @@ def _ipam(subnet: str, gateway: str, ip_range: str, internal: bool, data_dir: st
     ipam: dict = {"type": "host-local", "ranges": [[address_range]], "dataDir": data_dir}
     if not internal:
         ipam["routes"] = [{"dst": "0.0.0.0/0"}]
+    if subnet6:
+        net6 = ipaddress.ip_network(subnet6, strict=False)
+        ipam["ranges"].append([{"subnet": str(net6), "gateway": str(net6.network_address + 1)}])
+        if not internal:
+            ipam["routes"].append({"dst": "::/0"})
     return ipam
 
 
@@ -164,19 +176,20 @@ def make_bridge(name: str, bridge: str, subnet: str, gateway: str, ip_range: str
 
 
 def make_sub_interface(driver: str, name: str, parent: str, mode: str, claim_key: str, subnet: str, gateway: str,
-                       ip_range: str, internal: bool, labels: dict[str, str], network_id: str) -> dict:
+                       ip_range: str, internal: bool, labels: dict[str, str], network_id: str,
+                       subnet6: str = "") -> dict:
     """A conflist for a macvlan or ipvlan network: each container gets an interface of its
     own on the host's interface `parent` (its LAN), addresses from host-local; no ports
     (the containers are on the LAN themselves), bandwidth (--network-rate)."""
     from nsbox.network import subnets
     main: dict = {"type": driver, "master": parent, "mode": mode,
-                  "ipam": _ipam(subnet, gateway, ip_range, internal, subnets.ipam_dir(claim_key))}
+                  "ipam": _ipam(subnet, gateway, ip_range, internal, subnets.ipam_dir(claim_key), subnet6)}
     main["capabilities"] = {"ips": True, "mac": True} if driver == "macvlan" else {"ips": True}
     return {
         "cniVersion": "1.0.0",
         "name": name,
         "nsbox": {"id": network_id, "driver": driver, "internal": internal, "labels": labels, "created": _now(),
-                  "parent": parent, "claim": claim_key},
+                  "parent": parent, "claim": claim_key, "ipv6": bool(subnet6)},
         "plugins": [main, {"type": "bandwidth", "capabilities": {"bandwidth": True}}],
     }
 

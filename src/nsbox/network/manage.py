@@ -45,11 +45,24 @@ SUB_INTERFACE_MODES = {"macvlan": ("macvlan_mode", ("bridge", "vepa", "private",
                        "ipvlan": ("ipvlan_mode", ("l2", "l3", "l3s"), "l2")}
 
 
+# Why a bridge network has no IPv6 here: the bridge plugin, as the gateway, turns on
+# net.ipv6.conf.all.forwarding at the first container, a host-wide switch that every interface
+# follows (the host becomes an IPv6 router, and an interface with accept_ra=1 stops taking its
+# default route from router advertisements). IPv4 forwarding has no such side effect.
+BRIDGE_IPV6 = ("a bridge network has no IPv6 in nsbox: its gateway would turn on IPv6 forwarding for the "
+               "whole host (net.ipv6.conf.all.forwarding, which makes every interface a router's and stops "
+               "interfaces with accept_ra=1 taking routes from router advertisements); use --driver macvlan or "
+               "ipvlan for IPv6 addresses")
+
+
 def create(root: str, name: str, driver: str = "bridge", subnet: str = "", gateway: str = "", ip_range: str = "",
            internal: bool = False, labels: dict[str, str] | None = None,
-           options: dict[str, str] | None = None) -> dict:
-    """A new network of `driver` (bridge, macvlan, ipvlan; -o parent=IF for the last two); its conflist."""
+           options: dict[str, str] | None = None, subnet6: str = "") -> dict:
+    """A new network of `driver` (bridge, macvlan, ipvlan; -o parent=IF for the last two); its
+    conflist. `subnet6`: an IPv6 subnet as well (macvlan and ipvlan only: BRIDGE_IPV6)."""
     options = dict(options or {})
+    if subnet6 and driver == "bridge":
+        raise ConfigError("--ipv6", BRIDGE_IPV6)
     if driver == "bridge":
         if options:
             raise ConfigError("--opt", f"a bridge network takes no options here, got {sorted(options)}")
@@ -71,10 +84,11 @@ def create(root: str, name: str, driver: str = "bridge", subnet: str = "", gatew
         raise ConfigError("--opt", f"{mode_key} must be one of {', '.join(modes)}, got {mode!r}")
     network_id = os.urandom(32).hex()
     key = "nsbox-" + network_id[:9]  # the host-wide claim of its subnet and its address store
-    claim = subnets.claim(key, subnet or None, f"network {name} of {os.path.abspath(root)}", host_routes_too=False)
+    claim = subnets.claim(key, subnet or None, f"network {name} of {os.path.abspath(root)}", host_routes_too=False,
+                          subnet6=subnet6)
     try:
         conflist = conflists.make_sub_interface(driver, name, parent, mode, key, claim["subnet"], gateway, ip_range,
-                                                internal, labels or {}, network_id)
+                                                internal, labels or {}, network_id, claim.get("subnet6", ""))
         conflists.save(root, conflist, exclusive=True)
     except BaseException:
         subnets.release(key)

@@ -66,10 +66,11 @@ def host_routes(except_interface: str = "") -> list:
     return routes
 
 
-def claim(bridge: str, subnet: str | None, owner: str, host_routes_too: bool = True) -> dict:
+def claim(bridge: str, subnet: str | None, owner: str, host_routes_too: bool = True, subnet6: str = "") -> dict:
     """The subnet of `bridge`: its existing claim, else `subnet` (checked) or the first free
-    /24 of the pool, claimed now for `owner`. `host_routes_too=False` for a macvlan/ipvlan
-    network, whose subnet is usually its parent's LAN (the host's route to it is expected)."""
+    /24 of the pool, claimed now for `owner`, with the IPv6 `subnet6` if given (checked
+    against the other claims' own). `host_routes_too=False` for a macvlan/ipvlan network,
+    whose subnets are usually its parent's LAN (the host's routes to them are expected)."""
     import ipaddress
     import json
     with host_lock():
@@ -89,6 +90,9 @@ def claim(bridge: str, subnet: str | None, owner: str, host_routes_too: bool = T
             if chosen is None:
                 raise NetworkError(f"no free /{POOL_PREFIX} left in {POOL}: remove unused networks (nsbox network prune)")
         record = {"subnet": str(chosen), "owner": owner}
+        if subnet6:
+            record["subnet6"] = str(_checked_ipv6(subnet6, [(f"nsbox network {name}", ipaddress.ip_network(c["subnet6"]))
+                                                            for name, c in existing.items() if c.get("subnet6")]))
         path = claim_path(bridge)
         with open(path + ".tmp", "w") as out:
             json.dump(record, out)
@@ -104,6 +108,23 @@ def _checked(subnet: str, taken: list):
         raise ConfigError("--subnet", f"not a subnet in CIDR form like 10.91.0.0/24: {subnet!r}") from None
     if network.version != 4 or network.prefixlen > 30:
         raise ConfigError("--subnet", f"must be an IPv4 subnet of at least 4 addresses (/30), got {subnet}")
+    for what, other in taken:
+        if network.overlaps(other):
+            raise ConfigError("--subnet", f"{network} overlaps {other}, used by {what}: choose another subnet")
+    return network
+
+
+def _checked_ipv6(subnet: str, taken: list):
+    import ipaddress
+    try:
+        network = ipaddress.ip_network(subnet, strict=False)
+    except ValueError:
+        raise ConfigError("--subnet", f"not a subnet in CIDR form like fd42:1::/64: {subnet!r}") from None
+    if network.version != 6 or network.prefixlen > 120:
+        raise ConfigError("--subnet", f"must be an IPv6 subnet of at least 256 addresses (/120), got {subnet}")
+    if network.is_link_local or network.is_multicast or network.is_loopback:
+        raise ConfigError("--subnet", f"{network} is a link-local, multicast or loopback range: choose a global "
+                                      "or unique local one (fc00::/7)")
     for what, other in taken:
         if network.overlaps(other):
             raise ConfigError("--subnet", f"{network} overlaps {other}, used by {what}: choose another subnet")
