@@ -93,6 +93,8 @@ def test_stop_kill_rm_work_on_a_full_disk(disk, command):
     result = nsbox(*command, "busy", check=False, timeout=90)
     one_clean_line(result.stderr)
     assert result.returncode == 0, result.stderr
+    if command[0] == "kill":  # like docker kill, it returns once the signal is sent
+        nsbox.wait_for(lambda: not alive(state["Pid"]), what="the killed process gone")
     assert not alive(state["Pid"])
     if command[0] == "rm":
         assert nsbox.out("ps", "-a", "-q") == ""
