@@ -16,7 +16,7 @@ MODES = ("none", "host", "bridge")
 
 def network_config(options: dict, root: str, exposed: dict) -> tuple[dict, dict]:
     """HostConfig's network fields and the NetworkSettings a new container starts with."""
-    from nsbox.network import etc_files, modes, ports
+    from nsbox.network import etc_files, modes
     mode = options.get("network") or "bridge"
     user_network = mode not in MODES and not mode.startswith("container:")
     if mode.startswith("container:") and len(mode) <= 10:
@@ -25,9 +25,12 @@ def network_config(options: dict, root: str, exposed: dict) -> tuple[dict, dict]
         from nsbox.network import conflists
         conflists.load(root, mode)  # NotFound names the network
     own = modes.own_networks({"NetworkMode": mode})
-    bindings = ports.parse_publish(options.get("publish") or [])
-    if options.get("publish_all"):
-        bindings = ports.publish_all(exposed, bindings)
+    bindings: dict = {}
+    if options.get("publish") or options.get("publish_all"):
+        from nsbox.network import ports
+        bindings = ports.parse_publish(options.get("publish") or [])
+        if options.get("publish_all"):
+            bindings = ports.publish_all(exposed, bindings)
     for flag in ("publish", "ip", "mac_address", "network_alias", "network_rate"):
         if options.get(flag) and not own:
             raise ConfigError("--" + flag.replace("_", "-"), f"needs a bridge or user network, not --network {mode}")

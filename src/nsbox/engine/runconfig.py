@@ -159,8 +159,11 @@ def _host_config(options: dict) -> dict:
         host[key] = [_throttle(item, "--" + flag.replace("_", "-"), rate_kind) for item in options.get(flag) or []]
     host["RestartPolicy"] = _restart_policy(options, host["AutoRemove"])
     _namespace_modes(host, options)
-    from nsbox.engine import userns
-    host.update(userns.host_config(options))
+    if options.get("userns") or options.get("uidmap") or options.get("gidmap"):
+        from nsbox.engine import userns
+        host.update(userns.host_config(options))
+    else:
+        host.update(UsernsMode="", IdMappings=None)  # (as userns.host_config says for no options)
     from nsbox.engine import security
     host.update(security.host_config(options))
     # Docker's default: a private cgroup namespace on cgroup v2, the host's on v1
