@@ -74,7 +74,7 @@ def test_init_is_in_its_cgroup_before_start_without_the_runtime_moving_it(make_b
 def refuse_clone3() -> None:
     """A seccomp filter that makes clone3 fail with ENOSYS, as Docker's default profile does."""
     from nsbox.linux.capabilities import no_new_privileges
-    from nsbox.linux.seccomp import load
+    from nsbox.linux.seccomp_call import load
     nr_offset, sys_clone3, enosys = 0, 435, 38
     program = b"".join(struct.pack("HBBI", *instruction) for instruction in (
         (0x20, 0, 0, nr_offset),  # ld [nr]

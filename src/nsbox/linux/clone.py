@@ -7,28 +7,30 @@ a burst waits for an RCU grace period (12-18 ms on a busy machine).
 
 Python has no clone3, so this makes the raw system call the way os.fork() calls fork():
 between PyOS_BeforeFork and PyOS_AfterFork_Child/_Parent, holding the GIL throughout
-(ctypes.PyDLL). glibc's own fork handlers do not run, so only a single-threaded process
-(such as a child just forked by os.fork) may call it: no other thread can then hold a
+(a libc.Library with the PYTHONAPI flag, as ctypes.PyDLL). glibc's own fork handlers do
+not run, so only a single-threaded process may call it: no other thread can then hold a
 lock (malloc's, stdio's) that the child would wait for forever.
 """
 from __future__ import annotations
 
-import ctypes
+import _ctypes
 import os
+
+from nsbox.linux.libc import Library, Long, ULong
 
 SYS_CLONE3 = 435  # x86_64 and the generic table alike
 CLONE_INTO_CGROUP = 0x200000000
 SIGCHLD = 17
 
-_syscall = ctypes.PyDLL(None, use_errno=True).syscall  # PyDLL: the GIL stays held across the call
-_syscall.restype = ctypes.c_long
+_python = Library(_ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_PYTHONAPI | _ctypes.FUNCFLAG_USE_ERRNO)
+_syscall = _python.syscall
+_syscall.restype = Long
 
 
-class _CloneArgs(ctypes.Structure):
-    """struct clone_args up to `cgroup` (CLONE_ARGS_SIZE_VER2, 88 bytes)."""
-    _fields_ = [(name, ctypes.c_uint64) for name in (
-        "flags", "pidfd", "child_tid", "parent_tid", "exit_signal", "stack", "stack_size", "tls",
-        "set_tid", "set_tid_size", "cgroup")]
+def _clone_args(flags: int, exit_signal: int, cgroup: int) -> bytes:
+    """struct clone_args up to `cgroup` (CLONE_ARGS_SIZE_VER2: eleven u64, 88 bytes)."""
+    fields = (flags, 0, 0, 0, exit_signal, 0, 0, 0, 0, 0, cgroup)  # pidfd, tids, stack, tls, set_tid: none
+    return b"".join(field.to_bytes(8, "little") for field in fields)
 
 
 def clone3(flags: int = 0, cgroup_fd: int = -1) -> int:
@@ -41,15 +43,14 @@ def clone3(flags: int = 0, cgroup_fd: int = -1) -> int:
     (no CAP_SYS_ADMIN for a namespace)."""
     if cgroup_fd >= 0:
         flags |= CLONE_INTO_CGROUP
-    args = _CloneArgs(flags=flags, exit_signal=SIGCHLD, cgroup=max(cgroup_fd, 0))
-    api = ctypes.pythonapi
-    api.PyOS_BeforeFork()
-    pid = _syscall(SYS_CLONE3, ctypes.byref(args), ctypes.c_size_t(ctypes.sizeof(args)))
+    args = _clone_args(flags, SIGCHLD, max(cgroup_fd, 0))
+    _python.PyOS_BeforeFork()
+    pid = _syscall(SYS_CLONE3, args, ULong(len(args)))
     if pid == 0:
-        api.PyOS_AfterFork_Child()
+        _python.PyOS_AfterFork_Child()
         return 0
-    errno = ctypes.get_errno()
-    api.PyOS_AfterFork_Parent()
+    errno = _ctypes.get_errno()
+    _python.PyOS_AfterFork_Parent()
     if pid < 0:
         raise OSError(errno, f"clone3(flags {flags:#x}, cgroup fd {cgroup_fd}): {os.strerror(errno)}")
     return pid

@@ -1,14 +1,57 @@
-"""ctypes access to the libc calls Python's os module lacks (unshare, setns, mount, ...).
+"""The libc calls Python's os module lacks (unshare, setns, mount, ...), through _ctypes.
 
 Every failure raises OSError naming the call and its arguments, e.g.
 "mount('proc', '/x/proc', 'proc'): Permission denied".
+
+_ctypes is the C half of ctypes: the ctypes package itself costs ~4 ms of CPU at start-up
+here (it defines every C type, imports struct and types), while the start path needs a
+dozen calls that take ints, bytes and unsigned longs. `Library` is what ctypes.CDLL(None)
+is, made from _ctypes alone; other modules may still pass ctypes' own objects to its
+functions (ctypes.c_long, byref), and those that need more use ctypes itself.
 """
 from __future__ import annotations
 
-import ctypes
+import _ctypes
 import os
 
-_libc = ctypes.CDLL(None, use_errno=True)
+
+class Int(_ctypes._SimpleCData):
+    """C int: what a function returns unless told otherwise (ctypes.c_int)."""
+    _type_ = "i"
+
+
+class Long(_ctypes._SimpleCData):
+    """C long (ctypes.c_long): what syscall() returns."""
+    _type_ = "l"
+
+
+class ULong(_ctypes._SimpleCData):
+    """C unsigned long (ctypes.c_ulong): flags and prctl arguments."""
+    _type_ = "L"
+
+
+class Library:
+    """This process's own C symbols (libc's, the interpreter's) as functions returning Int,
+    like ctypes.CDLL(None, use_errno=True); with the PYTHONAPI flag, like ctypes.PyDLL (the
+    GIL held across the call)."""
+
+    def __init__(self, flags: int = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO) -> None:
+        self._handle = _ctypes.dlopen(None, os.RTLD_NOW)  # type: ignore[arg-type]  # None: the process itself
+
+        class Function(_ctypes.CFuncPtr):
+            _flags_ = flags
+            _restype_ = Int
+        self._function = Function
+
+    def __getattr__(self, name: str):  # -> a callable C function, kept as an attribute
+        if name.startswith("_"):
+            raise AttributeError(name)
+        function = self._function((name, self))  # type: ignore[arg-type]  # (it reads only ._handle)
+        setattr(self, name, function)
+        return function
+
+
+_libc = Library()
 
 SYS_PIVOT_ROOT = 155  # x86_64
 SYS_CAPSET = 126
@@ -25,28 +68,28 @@ def _encode(value: object) -> object:
 
 def check(result: int, call: str, *args: object) -> int:
     if result == -1:
-        errno = ctypes.get_errno()
+        errno = _ctypes.get_errno()
         shown = ", ".join(repr(a) for a in args)
         raise OSError(errno, f"{call}({shown}): {os.strerror(errno)}")
     return result
 
 
 def unshare(flags: int) -> None:
-    check(_libc.unshare(ctypes.c_int(flags)), "unshare", hex(flags))
+    check(_libc.unshare(flags), "unshare", hex(flags))
 
 
 def setns(fd: int, nstype: int, path: str = "") -> None:
-    check(_libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns", path or fd, hex(nstype))
+    check(_libc.setns(fd, nstype), "setns", path or fd, hex(nstype))
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int = 0, data: str | None = None) -> None:
-    result = _libc.mount(_encode(source), _encode(target), _encode(fstype), ctypes.c_ulong(flags), _encode(data))
+    result = _libc.mount(_encode(source), _encode(target), _encode(fstype), ULong(flags), _encode(data))
     if result == -1:
         check(result, "mount", source, target, fstype, hex(flags), *((data,) if data else ()))
 
 
 def umount2(target: str, flags: int = 0) -> None:
-    check(_libc.umount2(_encode(target), ctypes.c_int(flags)), "umount2", target, flags)
+    check(_libc.umount2(_encode(target), flags), "umount2", target, flags)
 
 
 def pivot_root(new_root: str, put_old: str) -> None:
@@ -55,25 +98,29 @@ def pivot_root(new_root: str, put_old: str) -> None:
 
 def sethostname(name: str) -> None:
     data = name.encode()
-    check(_libc.sethostname(data, ctypes.c_size_t(len(data))), "sethostname", name)
+    check(_libc.sethostname(data, ULong(len(data))), "sethostname", name)
 
 
 def setdomainname(name: str) -> None:
     data = name.encode()
-    check(_libc.setdomainname(data, ctypes.c_size_t(len(data))), "setdomainname", name)
+    check(_libc.setdomainname(data, ULong(len(data))), "setdomainname", name)
 
 
 def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
-    return check(_libc.prctl(ctypes.c_int(option), ctypes.c_ulong(arg2), ctypes.c_ulong(arg3),
-                             ctypes.c_ulong(arg4), ctypes.c_ulong(arg5)), "prctl", option, arg2, arg3)
+    return check(_libc.prctl(option, ULong(arg2), ULong(arg3), ULong(arg4), ULong(arg5)), "prctl", option, arg2, arg3)
 
 
 def capset(effective: int, permitted: int, inheritable: int) -> None:
     """Set the three capability sets of this thread (64-bit masks, _LINUX_CAPABILITY_VERSION_3)."""
-    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
-    data = (ctypes.c_uint32 * 6)(effective & 0xFFFFFFFF, permitted & 0xFFFFFFFF, inheritable & 0xFFFFFFFF,
-                                 effective >> 32, permitted >> 32, inheritable >> 32)
+    header = _u32s(0x20080522, 0)
+    data = _u32s(effective & 0xFFFFFFFF, permitted & 0xFFFFFFFF, inheritable & 0xFFFFFFFF,
+                 effective >> 32, permitted >> 32, inheritable >> 32)
     check(_libc.syscall(SYS_CAPSET, header, data), "capset", hex(effective), hex(permitted), hex(inheritable))
+
+
+def _u32s(*values: int) -> bytes:
+    """A C array of uint32 (the kernel reads it through the pointer a bytes object passes)."""
+    return b"".join(value.to_bytes(4, "little") for value in values)
 
 
 def join_session_keyring(name: str) -> int:
@@ -83,12 +130,12 @@ def join_session_keyring(name: str) -> int:
 
 
 def personality(persona: int) -> None:
-    check(_libc.personality(ctypes.c_ulong(persona)), "personality", hex(persona))
+    check(_libc.personality(ULong(persona)), "personality", hex(persona))
 
 
 def default_signal_action(number: int) -> None:
     """signal(number, SIG_DFL) without the signal module (it imports enum: ~5 ms here)."""
-    _libc.signal(ctypes.c_int(number), None)
+    _libc.signal(number, None)
 
 
 def set_child_subreaper() -> None:

@@ -1,8 +1,8 @@
 """seccomp filters: compiled by libseccomp (through ctypes), loaded with the seccomp() call.
 
 `compile_filter(Seccomp)` builds the filter with libseccomp (Debian's libseccomp2) and
-exports its classic-BPF program as bytes; `load(program, flags)` installs such bytes in
-this thread with seccomp(SECCOMP_SET_MODE_FILTER). The two halves are apart so that the
+exports its classic-BPF program as bytes; linux.seccomp_call.load(program, flags) installs
+such bytes in this thread with seccomp(SECCOMP_SET_MODE_FILTER). The two halves are apart so that the
 runtime can cache the bytes by the profile's digest and a start with a known profile
 never loads libseccomp at all. Unknown system call names are skipped, as runc does.
 """
@@ -14,11 +14,6 @@ import os
 from nsbox.errors import ConfigError
 from nsbox.oci.seccomp import EPERM, Seccomp
 
-SYS_SECCOMP = 317  # x86_64
-SECCOMP_SET_MODE_FILTER = 1
-FILTER_FLAGS = {"SECCOMP_FILTER_FLAG_TSYNC": 1, "SECCOMP_FILTER_FLAG_LOG": 2, "SECCOMP_FILTER_FLAG_SPEC_ALLOW": 4,
-                "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV": 32}
-SECCOMP_FILTER_FLAG_NEW_LISTENER = 8
 
 OPERATORS = {"SCMP_CMP_NE": 1, "SCMP_CMP_LT": 2, "SCMP_CMP_LE": 3, "SCMP_CMP_EQ": 4, "SCMP_CMP_GE": 5,
              "SCMP_CMP_GT": 6, "SCMP_CMP_MASKED_EQ": 7}
@@ -131,30 +126,3 @@ def _export(lib: ctypes.CDLL, ctx: int) -> bytes:
         return os.pread(fd, size, 0)
     finally:
         os.close(fd)
-
-
-class _SockFprog(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-
-def load(program: bytes, flags: int = 0) -> int:
-    """Install a BPF program (8-byte instructions) in this thread; the result is the listener fd
-    when `flags` asks for SECCOMP_FILTER_FLAG_NEW_LISTENER, else 0."""
-    buffer = ctypes.create_string_buffer(program, len(program))
-    fprog = _SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
-    from nsbox.linux.libc import _libc
-    result = _libc.syscall(ctypes.c_long(SYS_SECCOMP), ctypes.c_uint(SECCOMP_SET_MODE_FILTER), ctypes.c_uint(flags),
-                          ctypes.byref(fprog))
-    if result == -1:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"seccomp(SECCOMP_SET_MODE_FILTER, {hex(flags)}): {os.strerror(errno)}")
-    return result
-
-
-def flags_value(profile: Seccomp) -> int:
-    value = 0
-    for flag in profile.flags:
-        value |= FILTER_FLAGS[flag]
-    if profile.notifies:
-        value |= SECCOMP_FILTER_FLAG_NEW_LISTENER
-    return value

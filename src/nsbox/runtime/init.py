@@ -62,7 +62,7 @@ def import_child_modules() -> None:
     import socket  # noqa: F401
     import struct  # noqa: F401
 
-    from nsbox.linux import capabilities, idmap, mounts, netdev, seccomp  # noqa: F401
+    from nsbox.linux import capabilities, idmap, mounts, netdev, seccomp_call  # noqa: F401
     from nsbox.oci import runtime_spec  # noqa: F401
     from nsbox.runtime import cgroup_mount, hooks  # noqa: F401
 

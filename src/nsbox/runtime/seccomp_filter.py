@@ -46,15 +46,16 @@ def prepare(profile: Seccomp | None, state_root: str, container_id: str, bundle:
     """The filter for `profile`, from the cache or freshly compiled (and then cached)."""
     if profile is None:
         return None
-    from nsbox.linux import seccomp
+    from nsbox.linux.seccomp_call import flags_value
     path = os.path.join(state_root, CACHE_DIR, digest(profile) + ".bpf")
     try:
         with open(path, "rb") as cached:
             program = cached.read()
     except FileNotFoundError:
-        program = seccomp.compile_filter(profile)
+        from nsbox.linux.seccomp import compile_filter
+        program = compile_filter(profile)
         _store(path, program)
-    return Filter(program, seccomp.flags_value(profile), profile, container_id, bundle)
+    return Filter(program, flags_value(profile), profile, container_id, bundle)
 
 
 def _store(path: str, program: bytes) -> None:
@@ -88,8 +89,8 @@ def install(seccomp_filter: Filter | None) -> None:
     """Load the program into this process; hand a notify listener's fd to the agent."""
     if seccomp_filter is None:
         return
-    from nsbox.linux import seccomp
-    listener_fd = seccomp.load(seccomp_filter.program, seccomp_filter.flags)
+    from nsbox.linux.seccomp_call import load
+    listener_fd = load(seccomp_filter.program, seccomp_filter.flags)
     if seccomp_filter.listener is None:
         return
     import socket
