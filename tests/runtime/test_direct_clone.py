@@ -130,3 +130,20 @@ def test_a_caller_with_threads_goes_through_the_intermediate(make_bundle, runtim
     assert all("CLONE_NEWPID" not in arguments for _, arguments, _ in made), made
     assert len(intermediates) == 1, made
     assert [pid for _, _, pid in made_processes(lines, intermediates[0])] == [int(out)]
+
+
+def test_while_waiting_runs_once_while_the_container_is_being_created(make_bundle, runtime_root):
+    """create(while_waiting=...) lets a caller (the engine) do its own work while the init mounts."""
+    from nsbox.linux.libc import PR_SET_CHILD_SUBREAPER, prctl
+    from nsbox.runtime.create import create
+    from nsbox.runtime.delete import delete
+    from nsbox.runtime.state import state
+    seen = []
+    container_id = f"waiting-{os.getpid()}"
+    try:
+        pid = create(runtime_root, container_id, make_bundle(["true"]), stdio=(0, 1, 2),
+                     while_waiting=lambda: seen.append(state(runtime_root, container_id)))
+        assert [(found["status"], found["pid"]) for found in seen] == [("creating", pid)]
+    finally:
+        delete(runtime_root, container_id, force=True)
+        prctl(PR_SET_CHILD_SUBREAPER, 0)  # create made this process a subreaper

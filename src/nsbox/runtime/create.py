@@ -22,13 +22,20 @@ from nsbox.runtime.state import ContainerRecord
 from nsbox.runtime.console_socket import connect_console
 from nsbox.linux.proc import wait_gone
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | None = None,
            console_socket: str | None = None, no_pivot: bool = False, preserve_fds: int = 0,
-           stdio: tuple[int, int, int] | None = None, spec: Spec | None = None, new_keyring: bool = True) -> int:
+           stdio: tuple[int, int, int] | None = None, spec: Spec | None = None, new_keyring: bool = True,
+           while_waiting: Callable[[], None] | None = None) -> int:
     """Create the container; returns its init's host PID. The init waits until start().
 
-    `spec` is the bundle's config.json when the caller has read it already."""
+    `spec` is the bundle's config.json when the caller has read it already;
+    `while_waiting()` is called while the init builds the root filesystem (the caller's
+    own work, done then instead of after)."""
     bundle = os.path.abspath(bundle)
     if spec is None:
         spec = load_spec(bundle)
@@ -53,11 +60,8 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
             intermediate_pid = os.fork()
             if intermediate_pid == 0:
                 _become_intermediate(options, channel, child_channel)
-        child_channel.close()
-        _close_init_handles(options)
-        if console is not None:
-            console.close()
-            console = None
+        _close_init_handles(options, child_channel)
+        console = None  # (closed with them)
         if intermediate_pid:
             init_pid = _init_from_intermediate(intermediate_pid, options.cgroup_entry, spec, channel)
             intermediate_pid = 0
@@ -65,6 +69,8 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         record.save()  # from here a killed create leaves a record that delete can clean up
         if options.runtime_hooks:
             _run_create_hooks(record, spec, channel, init_pid)
+        if while_waiting is not None:
+            while_waiting()
         channel.expect("ready")
         del record.data["creating"]
         record.save()
@@ -217,8 +223,11 @@ def _init_from_intermediate(intermediate_pid: int, entry: CgroupEntry, spec: Spe
     return init_pid
 
 
-def _close_init_handles(options) -> None:
+def _close_init_handles(options, child_channel: Channel) -> None:
     """The runtime's copies of the handles only the init needs."""
+    child_channel.close()
+    if options.console is not None:
+        options.console.close()
     os.close(options.state_dir_fd)
     os.close(options.fifo_fd)
     for tree in options.idmapped.values():
