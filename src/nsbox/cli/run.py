@@ -31,7 +31,7 @@ def main(argv: list[str], root: str) -> int:
     if options.get("detach"):
         from nsbox.engine.monitor import spawn_monitor
         try:
-            spawn_monitor(engine, container_id, lambda: sync_record(engine, container_id))
+            spawn_monitor(engine, container_id, lambda: sync_record(engine, container_id), caller_exits=True)
         except BaseException:
             if record["HostConfig"].get("AutoRemove"):
                 engine.remove(container_id, force=True)
