@@ -38,6 +38,11 @@ DENIED = {
 }
 
 
+# what a container whose config has no linux.seccomp must not import (its init imports
+# runtime.seccomp_filter, for the compiled filter it may be given, and no more)
+WITHOUT_SECCOMP = ("nsbox.oci.seccomp", "nsbox.linux.seccomp", "nsbox.linux.seccomp_call")
+
+
 def imported_modules(stderr: str) -> list[tuple[str, str]]:
     """(module, the module that imported it) for each line of -X importtime output."""
     rows = []
@@ -100,6 +105,8 @@ def test_runtime_lifecycle_imports_nothing_denied(make_bundle, runtime_root, tmp
             assert f"nsbox.runtime.commands.{step[0]}" in {name for name, _ in imported_modules(result.stderr)}
             if denied_imports(result.stderr):
                 problems[step[0]] = denied_imports(result.stderr)
+            if step[0] == "create":  # no linux.seccomp in the bundle: nothing of seccomp's but the loader
+                assert [name for name, _ in imported_modules(result.stderr) if name in WITHOUT_SECCOMP] == []
     finally:
         subprocess.run([binary, "--root", runtime_root, "delete", "--force", "guard"], capture_output=True)
     assert problems == {}

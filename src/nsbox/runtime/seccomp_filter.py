@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 
 from nsbox.oci import jsonio
-from nsbox.oci.seccomp import Seccomp
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # (the init imports this module: it needs only the compiled Filter)
+    from nsbox.oci.seccomp import Seccomp
 
 CACHE_DIR = "@seccomp"  # in the state root; "@" is never in a container id
 FORMAT = "1"  # bump when the compiler changes what a profile compiles to
