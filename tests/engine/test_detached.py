@@ -184,6 +184,25 @@ def test_top_stats_update(nsbox):
     nsbox("rm", "-f", "busy")
 
 
+def test_stats_no_stream_gives_cpu_since_the_start_at_once(nsbox, tmp_path):
+    """--no-stream's CPU % is the average since the container started (podman's first
+    sample), so the one reading needs no second one half a second later: a busy container
+    shows its share, an idle one next to nothing, and the command never sleeps."""
+    nsbox("run", "-d", "--name", "spinning", "busybox", "sh", "-c", "while :; do :; done")
+    nsbox("run", "-d", "--name", "idle", "busybox", "sleep", "100")
+    time.sleep(1.5)
+    log = tmp_path / "strace.log"
+    result = subprocess.run(["strace", "-f", "-qq", "-o", str(log), "-e", "trace=clock_nanosleep,nanosleep",
+                             *nsbox.command("stats", "--no-stream", "--format", "json")],
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    shown = {entry["Name"]: entry for entry in map(json.loads, result.stdout.splitlines())}
+    assert shown["spinning"]["CPUPerc"] > 10, shown  # (two cores shared with others: not ~100)
+    assert shown["idle"]["CPUPerc"] < 10, shown
+    assert "nanosleep" not in log.read_text(), log.read_text()
+    nsbox("rm", "-f", "spinning", "idle")
+
+
 @pytest.mark.v2_lane  # touches cgroups (through nsbox's driver): run again on real cgroup v2
 def test_exec_flags(nsbox):
     nsbox("run", "-d", "--name", "target", "-e", "FROM_RUN=1", "busybox", "sleep", "100")

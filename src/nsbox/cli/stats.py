@@ -1,5 +1,6 @@
 """nsbox stats: CPU %, memory usage / limit, network and block I/O and PIDs of running
-containers, as a live table refreshed each second (--no-stream: once; --format json)."""
+containers, as a live table refreshed each second (--no-stream: once; --format json). The
+first CPU % is the average since the container started, as podman's; then each second's."""
 from __future__ import annotations
 
 import sys
@@ -9,7 +10,7 @@ from nsbox.flags import Command, flag, parse
 
 COMMAND = Command("nsbox stats [OPTIONS] [CONTAINER...]", "Containers' CPU, memory, network and block I/O, PIDs.",
                   flag("-a --all", "stopped containers too"),
-                  flag("--no-stream", "one sample, not a live table"),
+                  flag("--no-stream", "one sample (CPU %: the average since the container started), not a live table"),
                   flag("--format table|json|TEMPLATE", "the output's form"))
 HEADERS = ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"]
 
@@ -25,7 +26,7 @@ def _row(entry: dict) -> list[str]:
 def main(argv: list[str], root: str) -> int:
     from nsbox.engine.containers import Engine
     from nsbox.engine.checked_state import running_record
-    from nsbox.engine.stats import sample, summarize
+    from nsbox.engine.stats import sample, since_start, summarize
     from nsbox.errors import ConfigError, NsboxError
     options, names = parse(argv, COMMAND, stop_at_positional=False)
     fmt = options.get("format") or "table"
@@ -44,12 +45,10 @@ def main(argv: list[str], root: str) -> int:
             except (NsboxError, OSError):
                 continue  # it stopped meanwhile
             current[record["Id"]] = reading
-            entries.append(summarize(record, previous.get(record["Id"], reading), reading))
+            entries.append(summarize(record, previous.get(record["Id"]) or since_start(record, reading), reading))
         return entries, current
 
-    _, previous = readings({})
-    time.sleep(0.5)
-    entries, previous = readings(previous)
+    entries, previous = readings({})
     if fmt not in ("table", "json"):  # a Go template: printed each second, or once with --no-stream
         while True:
             _print(entries, fmt)

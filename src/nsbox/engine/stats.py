@@ -10,6 +10,17 @@ def sample(engine, record: dict) -> dict:
     return {"time": time.monotonic(), "cgroup": stats, "net": network_bytes(record["State"].get("Pid") or 0)}
 
 
+def since_start(record: dict, reading: dict) -> dict:
+    """What a container's first reading is compared with: its start, with no CPU used yet, so
+    that its CPU % is the average since the start, as podman gives its first sample (Docker's
+    CLI waits for a second sample instead); 0 % when the start time is not known."""
+    from nsbox.oci.timestamps import parse_rfc3339
+    started = parse_rfc3339(record["State"].get("StartedAt") or "")
+    if not started:
+        return reading
+    return {"time": reading["time"] - max(time.time() - started, 1e-3), "cgroup": {}, "net": (0, 0)}
+
+
 def network_bytes(pid: int) -> tuple[int, int]:
     """Bytes received and sent on the container's interfaces other than lo."""
     received = sent = 0
