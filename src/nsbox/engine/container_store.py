@@ -70,7 +70,7 @@ class ContainerStore:
             record["Name"] = name
             if prepare is not None:
                 prepare(record)
-            self.save(record, durable=durable, live=False)  # (no live state before the first change)
+            self.save(record, durable=durable)
         except BaseException:
             self._remove_files(container_id, name)
             raise
@@ -178,18 +178,14 @@ class ContainerStore:
     def live_path(self, container_id: str) -> str:
         return os.path.join(self.paths.run, "containers", container_id, LIVE_STATE)
 
-    def save(self, record: dict, config_changed: bool = True, durable: bool = True, live: bool = True) -> None:
-        """Write the live state and (if it changed) the configuration of `record`. live=False:
-        the configuration only, which holds the whole record (a new one: the live state file,
-        written at its first change, would say the same)."""
+    def save(self, record: dict, config_changed: bool = True, durable: bool = True) -> None:
+        """Write the live state and (if it changed) the configuration of `record`."""
         if config_changed:
             # A --rm container's record lives no longer than its process, which a power loss
             # ends too: no fsync for it (what such a loss leaves, a root filesystem and a record
             # maybe empty, `rm -f` and `system prune` clean up like any interrupted removal).
             write_atomic(self.paths.container(record["Id"], RECORD), jsonio.dumps(record).encode(),
                          durable=durable and not (record.get("HostConfig") or {}).get("AutoRemove"))
-        if not live:
-            return
         live_path = self.live_path(record["Id"])
         state = jsonio.dumps({key: record[key] for key in LIVE_KEYS if key in record}).encode()
         try:  # (durable=False: /run, and a reboot ends the container anyway)
