@@ -121,15 +121,25 @@ class ContainerLauncher(ContainerFinder):
             deleted = True
         except NsboxError:
             pass
+        # a removal to follow waits for the DEL only after its root filesystem step
+        overlap = disconnecting if remove and deleted else None
         try:
-            if disconnecting is not None:
+            if disconnecting is not None and overlap is None:
                 disconnecting.finish()
         except (NsboxError, OSError):
             pass
-        final = self._record_exit(container_id, exit_code(wait_status), oom_killed, "", removing=remove)
-        if remove and final:
-            from nsbox.engine.removal import remove_exited
-            remove_exited(self, final, runtime_deleted=deleted)
+        try:
+            final = self._record_exit(container_id, exit_code(wait_status), oom_killed, "", removing=remove)
+            if remove and final:
+                from nsbox.engine.removal import remove_exited
+                remove_exited(self, final, runtime_deleted=deleted, network=overlap)
+                overlap = None
+        finally:
+            if overlap is not None:  # (no removal after all: finished here, as above)
+                try:
+                    overlap.finish()
+                except (NsboxError, OSError):
+                    pass
         return final
 
     def _record_exit(self, container_id: str, code: int, oom_killed: bool, error: str,

@@ -50,23 +50,31 @@ def remove(engine, reference: str, force: bool = False, volumes: bool = False, w
     return container_id
 
 
-def remove_exited(engine, record: dict, runtime_deleted: bool) -> None:
+def remove_exited(engine, record: dict, runtime_deleted: bool, network=None) -> None:
     """Remove a container whose exit this process has just recorded as "removing". When its
     runtime's delete succeeded here too (which ended its processes and removed its cgroups
     and runtime state), only its network, root filesystem, anonymous volumes and record are
-    left; else every step runs. A remover at work already (`rm -f`) is left to finish."""
-    if not runtime_deleted:
-        remove(engine, record["Id"], force=True, volumes=True, wait_monitor=False)
-        return
-    directory = engine.paths.container(record["Id"])
-    lock = _lock(directory, wait=False)
-    if lock is None:
-        return
+    left; else every step runs. A remover at work already (`rm -f`) is left to finish.
+    `network`: its CNI DEL under way (engine.networking.Disconnecting), finished here: after
+    the root filesystem step, which it overlaps, and always before the record goes."""
     try:
-        if _is_same_directory(directory, lock):
-            _finish_removal(engine, record, teardown(engine, record, True, False, runtime_deleted=True))
+        if not runtime_deleted:
+            remove(engine, record["Id"], force=True, volumes=True, wait_monitor=False)
+            return
+        directory = engine.paths.container(record["Id"])
+        lock = _lock(directory, wait=False)
+        if lock is None:
+            return
+        try:
+            if _is_same_directory(directory, lock):
+                steps = teardown(engine, record, True, False, runtime_deleted=True, network=network)
+                network = None
+                _finish_removal(engine, record, steps)
+        finally:
+            os.close(lock)
     finally:
-        os.close(lock)
+        if network is not None:
+            network.finish()
 
 
 def _finish_removal(engine, record: dict, steps: Steps) -> None:
@@ -80,8 +88,10 @@ def _finish_removal(engine, record: dict, steps: Steps) -> None:
     emit(engine.root, "destroy", record)
 
 
-def teardown(engine, record: dict, volumes: bool, wait_monitor: bool, runtime_deleted: bool = False) -> Steps:
-    """The removal's steps, in order (a network's CNI DEL belongs before "root filesystem").
+def teardown(engine, record: dict, volumes: bool, wait_monitor: bool, runtime_deleted: bool = False,
+             network=None) -> Steps:
+    """The removal's steps, in order (a network's CNI DEL belongs before "root filesystem",
+    unless `network`, a DEL already under way, is given: it is waited for after that step).
     `runtime_deleted`: the runtime's delete has just ended the processes and removed the
     runtime state and cgroups (in this process), and no monitor watches the container."""
     steps = Steps()
@@ -91,8 +101,11 @@ def teardown(engine, record: dict, volumes: bool, wait_monitor: bool, runtime_de
         steps.add("monitor", lambda: _end_monitor(engine, record, wait_monitor, damaged))
         steps.add("runtime state", lambda: _delete_runtime_state(engine, record))
         steps.add("cgroups", lambda: _remove_cgroups(engine, record, damaged))
-    steps.add("network", lambda: _release_network(engine, record, damaged))
+    if network is None:
+        steps.add("network", lambda: _release_network(engine, record, damaged))
     steps.add("root filesystem", lambda: _remove_mounts(engine, record))
+    if network is not None:
+        steps.add("network", network.finish)
     if volumes:
         steps.add("anonymous volumes", lambda: _remove_anonymous_volumes(record))
     return steps
