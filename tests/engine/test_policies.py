@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 
 
 def test_on_failure_restarts_up_to_the_limit(nsbox):
@@ -61,6 +62,25 @@ def test_detached_rm_removes_after_exit(nsbox):
     container_id = nsbox.out("run", "-d", "--rm", "busybox", "sh", "-c", "sleep 0.2").strip()
     nsbox.wait_for(lambda: not os.path.exists(os.path.join(nsbox.root, "containers", container_id)),
                    what="the container to remove itself")
+    assert nsbox.out("ps", "-a", "-q") == ""
+
+
+def test_detached_rm_records_the_exit_and_removes_in_one_pass(nsbox, tmp_path):
+    """The monitor's helper removes a --rm container as it records its exit: the record is
+    written once ("removing"), not "exited" and then "removing" by a second, full removal."""
+    log = tmp_path / "strace.log"
+    # strace ends with the last of the processes: the CLI, the monitor and its helper
+    result = subprocess.run(["strace", "-f", "-qq", "-o", str(log), "-e", "trace=execve,rename",
+                             *nsbox.command("run", "-d", "--rm", "--network", "none", "busybox", "true")],
+                            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    container_id = result.stdout.strip()
+    lines = log.read_text().splitlines()
+    helper = next(line.split()[0] for line in lines if "nsbox.engine.monitor_exit" in line and "execve(" in line)
+    writes = [line for line in lines if line.split()[0] == helper and "rename(" in line
+              and line.rstrip().endswith(f'{container_id}/state.json") = 0')]
+    assert len(writes) == 1, writes
+    assert not os.path.exists(os.path.join(nsbox.root, "containers", container_id))
     assert nsbox.out("ps", "-a", "-q") == ""
 
 

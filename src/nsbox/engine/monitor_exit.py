@@ -43,12 +43,9 @@ def restart_delay(record: dict) -> float:
 def main(argv: list[str]) -> str:
     root, container_id, wait_status, monitor_pid, out_fd, err_fd, console_path = (argv + [""])[:7]
     engine = Engine(root)
-    record = engine.finish(container_id, int(wait_status))
-    if not record:
-        return "exit"
-    if not should_restart(record):
-        if record["HostConfig"].get("AutoRemove") and record["State"].get("Status") != "removing":
-            engine.remove(container_id, force=True, volumes=True, wait_monitor=False)
+    # a --rm container is removed right there (it never restarts: run refuses --rm with --restart)
+    record = engine.finish(container_id, int(wait_status), auto_remove=True)
+    if not record or not should_restart(record):
         return "exit"
     delay = restart_delay(record)
 
