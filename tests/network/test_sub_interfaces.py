@@ -53,7 +53,9 @@ def test_two_containers_on_a_sub_interface_network_reach_each_other(nsbox, paren
                           capture_output=True, text=True, check=True).stdout
     assert re.search(rf"\n\s+{driver}\s+mode ", link), link  # the container's eth0 is the driver's, on the parent
     nsbox("rm", "-f", "peer")
-    assert not glob.glob(f"/sys/class/net/{parent}/upper_*"), "a sub-interface stayed on the parent"
+    # (the kernel deletes the container's sub-interface as its namespace ends, in the background)
+    nsbox.wait_for(lambda: not glob.glob(f"/sys/class/net/{parent}/upper_*"), timeout=5,
+                   what="the sub-interface gone from the parent")
     nsbox("network", "rm", "lan")
     assert not leaks.network_claims(nsbox.root)
 
