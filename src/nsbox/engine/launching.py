@@ -108,13 +108,13 @@ class ContainerLauncher(ContainerFinder):
         except NotFound:
             return {}
         remove = auto_remove and bool(record["HostConfig"].get("AutoRemove"))
-        runtime = self.runtime(record)
-        oom_killed = self.oom_killed(record)
         from nsbox.engine.networking import Disconnecting
-        try:  # CNI DEL of the container's networks (a no-op when it holds none) while the runtime deletes
+        try:  # CNI DEL of the container's networks (a no-op when it holds none), first: it runs on meanwhile
             disconnecting = Disconnecting(self, container_id, record)
         except (NsboxError, OSError):
             disconnecting = None
+        runtime = self.runtime(record)
+        oom_killed = self.oom_killed(record)
         deleted = False
         try:  # (NotFound: the runtime has no such container, left to a full removal below)
             runtime.delete(container_id, force=True)
