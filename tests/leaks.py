@@ -202,6 +202,18 @@ def firewall_rules(words: set[str]) -> set[str]:
     return {line for line in completed.stdout.splitlines() if any(word in line for word in words)}
 
 
+def unclaimed_chains() -> set[str]:
+    """nsbox's per-bridge firewall chains (NSBOX-<bridge>, any table) whose bridge has no
+    host-wide claim: a network removed without its chains (a claim outlives its chains both
+    when a network is made and when it is removed)."""
+    import subprocess
+    directory = os.path.join(NETWORK_STATE, "bridges")
+    claimed = set(os.listdir(directory)) if os.path.isdir(directory) else set()
+    listing = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+    return {line[1:].split()[0] for line in listing.splitlines()
+            if line.startswith(":NSBOX-") and line[1:].split()[0][len("NSBOX-"):] not in claimed}
+
+
 def netns_files(directory: str) -> set[str]:
     """Network namespace files (bind mounts of nsfs) below `directory`."""
     with open("/proc/self/mountinfo") as info:
