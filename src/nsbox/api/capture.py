@@ -36,12 +36,16 @@ class Captured:
 
 
 def capture(pid: int, out_fd: int, err_fd: int, feed_fd: int, feed: bytes, timeout: float | None,
-            kill: Callable[[], None], log: Callable[[bytes, bytes], None] | None = None) -> Captured:
+            kill: Callable[[], None], log: Callable[[bytes, bytes], None] | None = None,
+            exits: tuple[Callable[[int], int], Callable[[int], int]] | None = None) -> Captured:
     """Run the loop until `pid` exits; `kill()` ends it once `timeout` seconds have passed.
 
     `feed` is written to `feed_fd` (closed afterwards, so the process sees end of file);
-    `log(stream, data)` also gets each piece of output (the container's log)."""
-    pidfd = os.pidfd_open(pid)
+    `log(stream, data)` also gets each piece of output (the container's log);
+    `exits` = (open_pidfd(pid), reap(pid)): a pidfd of it, and its wait status once it has
+    exited (default: pidfd_open and waitpid, for a child of this process)."""
+    open_pidfd, reap = exits or (os.pidfd_open, _reap)
+    pidfd = open_pidfd(pid)
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
     streams = {out_fd: (b"stdout", bytearray()), err_fd: (b"stderr", bytearray())}
@@ -75,7 +79,7 @@ def capture(pid: int, out_fd: int, err_fd: int, feed_fd: int, feed: bytes, timeo
         for fd, stream in streams.items():  # what it wrote just before it exited
             while _read(fd, stream, log):
                 pass
-        wait_status = _reap(pid)
+        wait_status = reap(pid)
     finally:
         os.close(pidfd)
         if feed_fd >= 0:

@@ -13,7 +13,7 @@ from nsbox.api.images import Images
 from nsbox.api.networks import Networks
 from nsbox.api.result import Result
 from nsbox.api.volumes import Volumes
-from nsbox.engine.containers import Engine
+from nsbox.api.fork_server import ApiEngine
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -24,13 +24,17 @@ if TYPE_CHECKING:
 
 
 class Client:
-    """nsbox below `root` (default: $NSBOX_ROOT, else /var/lib/nsbox)."""
+    """nsbox below `root` (default: $NSBOX_ROOT, else /var/lib/nsbox).
+
+    `fork_server`: create run()'s containers through a small helper process started once
+    (nsbox.api.fork_server), so that a large calling process does not pay for forking
+    itself twice per container; False: fork this process, as the `nsbox` command does."""
 
     __slots__ = ("engine", "containers", "images", "networks", "volumes")
 
-    def __init__(self, root: str | None = None) -> None:
+    def __init__(self, root: str | None = None, *, fork_server: bool = True) -> None:
         from nsbox.engine.paths import default_root
-        self.engine = Engine(root or default_root())
+        self.engine = ApiEngine(root or default_root(), fork_server)
         self.containers = Containers(self.engine)
         self.images = Images(self.engine)
         self.networks = Networks(self.engine)
@@ -80,7 +84,7 @@ class Client:
 class _Worker(threading.Thread):
     """arun's thread: creates and runs the container, then hands the result to the loop."""
 
-    def __init__(self, engine: Engine, settings: dict[str, Any], stdin: bytes | int | None, timeout: float | None,
+    def __init__(self, engine: ApiEngine, settings: dict[str, Any], stdin: bytes | int | None, timeout: float | None,
                  text: bool, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(name="nsbox.arun", daemon=True)
         self.engine, self.settings, self.stdin, self.timeout, self.text = engine, settings, stdin, timeout, text

@@ -14,7 +14,7 @@ import os
 import threading
 import time
 
-from nsbox.api import monitors
+from nsbox.api import fork_server, monitors
 from nsbox.api.capture import Captured, capture
 from nsbox.api.result import Result
 from nsbox.engine.containers import Engine
@@ -112,10 +112,11 @@ class ForegroundRun:
             child_fds.clear()
             log, flush = (None, None) if remove else _log_writer(engine, container_id, own_fds)
             try:
-                captured = capture(pid, out_read, err_read, feed_fd, feed, timeout, self.kill, log)
+                captured = capture(pid, out_read, err_read, feed_fd, feed, timeout, self.kill, log,
+                                   (fork_server.open_pidfd, fork_server.reap))
             except BaseException:  # e.g. KeyboardInterrupt: end the container, record its exit
                 self.kill()
-                engine.finish(container_id, os.waitpid(pid, 0)[1])
+                engine.finish(container_id, fork_server.reap(pid))
                 raise
             finally:
                 feed_fd = -1  # capture closed it
@@ -136,7 +137,7 @@ class ForegroundRun:
         """Create and start the container: (its init's PID, its terminal's master or -1).
         With tty=True the runtime hands the pty master over a console socket."""
         engine, container_id = self.engine, self.record["Id"]
-        with monitors.subreaper():  # until the init is reparented to this process
+        with monitors.subreaper():  # until the init is reparented to this process (without a fork server)
             if not self.record["Config"].get("Tty"):
                 return engine.launch(container_id, stdio), -1
             from nsbox.engine import console

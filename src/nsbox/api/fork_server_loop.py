@@ -1,0 +1,127 @@
+"""The fork server's own process (see nsbox.api.fork_server): it creates containers through
+nsbox's runtime, called as a library, and reports how their inits end.
+
+It is small (the interpreter and the runtime's modules, no site packages), so the two
+forks of a create copy few page tables however large its caller is, and it is
+single-threaded, so those forks are always safe. The runtime makes it the child
+subreaper: each init it creates ends up its child, reaped here, its wait status kept
+until the caller asks for it. It runs until its socket closes (the caller closed it or
+exited).
+
+Requests and replies are pickled tuples, one per datagram (SOCK_SEQPACKET); the first
+message is the helper's ("ready",), once it has imported the runtime:
+    ("create", state_root, container_id, bundle, console_socket) + the init's stdin,
+        stdout and stderr as SCM_RIGHTS  ->  ("pid", PID) + a pidfd of the init | ("error", ...)
+    ("wait", PID)  ->  ("status", WAIT_STATUS), once the init has exited
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import socket
+import sys
+
+MESSAGE_SIZE = 65536
+KEPT_STATUSES = 4096
+LOST_CHILD = 255 << 8  # the wait status of an init whose end is not known: exit code 255
+
+
+class Server:
+    """The loop: one request at a time (the caller's threads take turns)."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self.connection = connection
+        self.poller = select.poll()
+        self.poller.register(connection, select.POLLIN)
+        self.inits: dict[int, int] = {}  # pidfd -> PID, inits still running
+        self.statuses: dict[int, int] = {}  # PID -> wait status, not asked for yet
+        self.waited_for = 0  # the PID the caller waits for, not exited yet
+
+    def serve(self) -> None:
+        import nsbox.runtime.create  # noqa: F401  (before saying it is ready)
+        from nsbox.runtime.init import import_child_modules
+        import_child_modules()  # once here, not in each forked child
+        self._send(("ready",))
+        while True:
+            for fd, _ in self.poller.poll():
+                if fd in self.inits:
+                    self._reap(fd)
+                elif not self._answer():
+                    return
+
+    def _answer(self) -> bool:
+        message, fds, _, _ = socket.recv_fds(self.connection, MESSAGE_SIZE, 3)
+        if not message:
+            return False  # the caller is gone
+        request = pickle.loads(message)
+        if request[0] == "create":
+            _, state_root, container_id, bundle, console_socket = request
+            reply, pidfd = self._create(state_root, container_id, bundle, console_socket, fds)
+            self._send(reply, pidfd)
+        elif request[0] == "wait":
+            pid = request[1]
+            if pid in self.statuses:
+                self._send(("status", self.statuses.pop(pid)))
+            elif pid in self.inits.values():
+                self.waited_for = pid
+            else:  # not one of ours, or its status was dropped long ago
+                self._send(("status", LOST_CHILD))
+        return True
+
+    def _create(self, state_root: str, container_id: str, bundle: str, console_socket: str | None,
+                stdio: list[int]) -> tuple[tuple[object, ...], int]:
+        from nsbox.runtime.create import create
+        try:
+            pid = create(state_root, container_id, bundle, stdio=(stdio[0], stdio[1], stdio[2]),
+                         console_socket=console_socket)
+        except Exception as error:  # handed to the caller, who raises it
+            return error_reply(error), -1
+        finally:
+            for fd in stdio:
+                os.close(fd)
+        pidfd = os.pidfd_open(pid)
+        self.inits[pidfd] = pid
+        self.poller.register(pidfd, select.POLLIN)
+        return ("pid", pid), pidfd  # the caller's own pidfd: the init may be reaped here before it could open one
+
+    def _reap(self, pidfd: int) -> None:
+        pid = self.inits.pop(pidfd)
+        self.poller.unregister(pidfd)
+        os.close(pidfd)
+        try:
+            status = os.waitpid(pid, 0)[1]
+        except ChildProcessError:  # not reparented here after all
+            status = LOST_CHILD
+        if pid == self.waited_for:
+            self.waited_for = 0
+            self._send(("status", status))
+        else:
+            self.statuses[pid] = status
+            if len(self.statuses) > KEPT_STATUSES:  # the oldest, of a start that failed: nobody asks
+                del self.statuses[next(iter(self.statuses))]
+
+    def _send(self, reply: tuple[object, ...], fd: int = -1) -> None:
+        socket.send_fds(self.connection, [pickle.dumps(reply)], [fd] if fd >= 0 else [])
+
+
+def error_reply(error: Exception) -> tuple[object, ...]:
+    """The error as the caller rebuilds it: its class, args and attributes (see fork_server.raise_error)."""
+    reply = ("error", type(error).__module__, type(error).__qualname__, error.args, vars(error))
+    try:
+        pickle.dumps(reply)
+    except Exception:  # attributes pickle cannot take: the words still go
+        reply = ("error", "nsbox.errors", "NsboxError", (str(error),), {})
+    return reply
+
+
+def main() -> None:
+    connection = socket.socket(fileno=int(sys.argv[1]))
+    try:
+        Server(connection).serve()
+    except (ConnectionError, EOFError):
+        pass
+
+
+if __name__ == "__main__":
+    main()
