@@ -163,7 +163,7 @@ class Pool:
         self.failed = False  # a helper died starting up (no usable interpreter?): none is started again
 
     def create(self, state_root: str, container_id: str, bundle: str, stdio: tuple[int, int, int],
-               console_socket: str | None) -> int | None:
+               console_socket: str | None, spec: dict[str, Any] | None) -> int | None:
         """The init's PID, created by a helper; None while no helper has started up yet (the
         first runs of a process do not wait for one: the caller creates it itself)."""
         while True:
@@ -171,7 +171,7 @@ class Pool:
             if server is None:
                 return None
             try:
-                reply, fds = server.request(("create", state_root, container_id, bundle, console_socket), stdio)
+                reply, fds = server.request(("create", state_root, container_id, bundle, console_socket, spec), stdio)
                 break
             except ServerGone as gone:
                 if gone.sent:
@@ -289,9 +289,9 @@ class ForkServerRuntime(NsboxRuntime):
     __slots__ = ()
 
     def create(self, container_id: str, bundle: str, stdio: tuple[int, int, int],
-               console_socket: str | None = None) -> int:
-        pid = pool().create(self.state_root, container_id, bundle, stdio, console_socket)
-        return super().create(container_id, bundle, stdio, console_socket) if pid is None else pid
+               console_socket: str | None = None, spec: dict[str, Any] | None = None) -> int:
+        pid = pool().create(self.state_root, container_id, bundle, stdio, console_socket, spec)
+        return super().create(container_id, bundle, stdio, console_socket, spec) if pid is None else pid
 
     def delete(self, container_id: str, force: bool = False) -> None:
         super().delete(container_id, force)

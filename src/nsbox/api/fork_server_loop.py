@@ -10,7 +10,7 @@ exited).
 
 Requests and replies are pickled tuples, one per datagram (SOCK_SEQPACKET); the first
 message is the helper's ("ready",), once it has imported the runtime:
-    ("create", state_root, container_id, bundle, console_socket) + the init's stdin,
+    ("create", state_root, container_id, bundle, console_socket, spec) + the init's stdin,
         stdout and stderr as SCM_RIGHTS  ->  ("pid", PID) + a pidfd of the init | ("error", ...)
     ("wait", PID)  ->  ("status", WAIT_STATUS), once the init has exited
 """
@@ -22,7 +22,7 @@ import select
 import socket
 import sys
 
-MESSAGE_SIZE = 65536
+MESSAGE_SIZE = 1 << 20  # a create's spec (~10 KB for a plain run)
 KEPT_STATUSES = 4096
 LOST_CHILD = 255 << 8  # the wait status of an init whose end is not known: exit code 255
 
@@ -39,7 +39,8 @@ class Server:
         self.waited_for = 0  # the PID the caller waits for, not exited yet
 
     def serve(self) -> None:
-        import nsbox.runtime.create  # noqa: F401  (before saying it is ready)
+        import nsbox.engine.runtimes  # noqa: F401  (before saying it is ready)
+        import nsbox.runtime.create  # noqa: F401
         from nsbox.runtime.init import import_child_modules
         import_child_modules()  # once here, not in each forked child
         self._send(("ready",))
@@ -56,8 +57,8 @@ class Server:
             return False  # the caller is gone
         request = pickle.loads(message)
         if request[0] == "create":
-            _, state_root, container_id, bundle, console_socket = request
-            reply, pidfd = self._create(state_root, container_id, bundle, console_socket, fds)
+            _, state_root, container_id, bundle, console_socket, spec = request
+            reply, pidfd = self._create(state_root, container_id, bundle, console_socket, spec, fds)
             self._send(reply, pidfd)
         elif request[0] == "wait":
             pid = request[1]
@@ -70,11 +71,11 @@ class Server:
         return True
 
     def _create(self, state_root: str, container_id: str, bundle: str, console_socket: str | None,
-                stdio: list[int]) -> tuple[tuple[object, ...], int]:
-        from nsbox.runtime.create import create
+                spec: dict[str, object] | None, stdio: list[int]) -> tuple[tuple[object, ...], int]:
+        from nsbox.engine.runtimes import NsboxRuntime
         try:
-            pid = create(state_root, container_id, bundle, stdio=(stdio[0], stdio[1], stdio[2]),
-                         console_socket=console_socket)
+            pid = NsboxRuntime(state_root).create(container_id, bundle, (stdio[0], stdio[1], stdio[2]),
+                                                  console_socket, spec)
         except Exception as error:  # handed to the caller, who raises it
             return error_reply(error), -1
         finally:
