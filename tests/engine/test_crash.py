@@ -128,6 +128,22 @@ def test_kill_9_of_the_monitor_while_it_starts_the_container(nsbox, step):
     assert nsbox.out("ps", "-a", "-q") == ""
 
 
+def test_run_d_returns_once_the_container_runs_not_when_the_monitor_becomes_its_loop(nsbox):
+    """The CLI's wait ends at the monitor's "running" report: the exec of the monitor's loop
+    (which tears down the engine's memory first) happens after, on its own."""
+    process = stopped_process(nsbox.command("run", "-d", "--name", "quick", "busybox", "sleep", "100"), "reported")
+    monitor = wait_stopped(lambda: working_in(os.path.join(nsbox.root, "containers")))
+    try:
+        out, error = process.communicate(timeout=60)  # while the monitor is still stopped before its exec
+        assert process.returncode == 0, error
+        assert out.decode().strip() == nsbox.inspect("quick")["Id"]
+        assert nsbox.state("quick")["Running"] and nsbox.state("quick")["MonitorPid"] == monitor
+    finally:
+        os.kill(monitor, signal.SIGCONT)
+    nsbox.wait_for(lambda: b"monitor_loop" in open(f"/proc/{monitor}/cmdline", "rb").read(), what="the loop")
+    nsbox("rm", "-f", "quick")
+
+
 def test_kill_9_of_a_running_monitor_then_the_container_exits(nsbox):
     container_id = nsbox.out("run", "-d", "busybox", "sleep", "100").strip()
     state = nsbox.state(container_id)

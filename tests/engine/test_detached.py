@@ -274,8 +274,8 @@ def test_monitor_is_small_and_outlives_the_cli(nsbox):
     from nsbox.engine.monitor_build import compiled_loop
     container_id = nsbox.out("run", "-d", "busybox", "sleep", "100").strip()
     monitor = nsbox.state(container_id)["MonitorPid"]
-    with open(f"/proc/{monitor}/cmdline", "rb") as cmdline:
-        assert b"monitor_loop" in cmdline.read()
+    # run -d returns once the container runs; the monitor's exec of its loop may still be on its way
+    nsbox.wait_for(lambda: b"monitor_loop" in open(f"/proc/{monitor}/cmdline", "rb").read(), what="the loop")
     with open(f"/proc/{monitor}/smaps_rollup") as rollup:  # not the engine (~15 MiB)
         pss_kib = [int(line.split()[1]) for line in rollup if line.startswith("Pss:")][0]
     # the C loop where a compiler is at hand (the machines nsbox is tested on have one)

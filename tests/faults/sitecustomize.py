@@ -9,6 +9,8 @@ itself has no such hook. The steps:
     exit-recorded   a `run --rm` has deleted the runtime's container and recorded the exit
                     as "removing"; its root filesystem and record are still there
     record-removed  `rm` (or `run --rm`) has moved the record away, the name link is still there
+    reported        a detached container's monitor has reported it running, before the
+                    monitor execs its loop
 """
 import os
 
@@ -72,6 +74,14 @@ def _install() -> None:
             return stopping
         runtime.create = wrap(runtime.create, "created")
         runtime.start = wrap(runtime.start, "started")
+
+    execv = os.execv
+
+    def execv_stopping(path, args):  # the monitor's exec of its loop comes right after its report
+        stop_at("reported")
+        execv(path, args)
+
+    os.execv = execv_stopping
 
 
 if STEP:

@@ -70,7 +70,8 @@ def _max_fd() -> int:
 
 
 def _read_reply(read_end: int) -> str:
-    """The monitor's report: its PID line, then "ok PID" or "CODE MESSAGE". Ends when the
+    """The monitor's report: its PID line, then "ok PID\\n" or "CODE MESSAGE". Ends at the "ok"
+    line (the container runs: the monitor's exec of its loop needs no witness), else when the
     monitor exits, even if a process it forked (the container's init) still holds the pipe."""
     import select
     data = b""
@@ -88,6 +89,9 @@ def _read_reply(read_end: int) -> str:
                 if not chunk:
                     break
                 data += chunk
+                reply = data.partition(b"\n")[2]
+                if reply.startswith(b"ok ") and reply.endswith(b"\n"):
+                    break
             elif pidfd in readable:
                 os.set_blocking(read_end, False)
                 try:
@@ -184,8 +188,7 @@ def _become_monitor(engine, container_id: str, report_fd: int) -> None:
         from nsbox.engine.attach_server import SOCKET
         attach, _ = console.listen(engine.paths.container(container_id), SOCKET)
         passed.append(attach.fileno())
-    # report_fd is close-on-exec: the CLI sees its end of file once the monitor has become
-    # the small script, not before
+    # the caller returns at this line: the exec below (which closes report_fd) goes on alone
     os.write(report_fd, f"ok {pid}\n".encode())
     for fd in passed:
         os.set_inheritable(fd, True)
