@@ -56,6 +56,24 @@ def test_a_rm_run_reads_its_record_seldom_and_its_config_never(nsbox, tmp_path):
     assert nsbox.out("ps", "-aq") == ""
 
 
+def test_the_exit_steps_load_while_the_init_builds_its_root(nsbox, tmp_path):
+    """The foreground run imports what its start, finish and removal use while the runtime
+    waits for the container's init (launch's while_waiting): after the init is cloned, before
+    the start opens exec.fifo; not once the program has ended."""
+    log = tmp_path / "strace.log"
+    result = subprocess.run(["strace", "-f", "-qq", "-o", str(log), "-e", "trace=openat,clone,clone3",
+                             *nsbox.command("run", "--rm", "--network", "none", "busybox", "true")],
+                            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    lines = log.read_text().splitlines()
+    cli = lines[0].split()[0]
+    calls = [line.split(None, 1)[1] for line in lines if line.split()[0] == cli]
+    cloned = next(index for index, call in enumerate(calls) if call.startswith("clone"))  # (the init)
+    started = next(index for index, call in enumerate(calls) if "/exec.fifo" in call and "O_PATH" not in call)
+    imported = next(index for index, call in enumerate(calls) if "/engine/__pycache__/removal." in call)
+    assert cloned < imported < started, (cloned, imported, started)
+
+
 def test_a_kept_container_record_is_synced(nsbox, tmp_path):
     calls = traced(nsbox, tmp_path, "create", "--name", "kept", "--network", "none", "busybox", "true")
     assert [call for call in calls if "fsync(" in call]  # its record survives a power loss

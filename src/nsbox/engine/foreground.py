@@ -22,7 +22,7 @@ def run_attached(engine, container_id: str, interactive: bool, tty: bool, detach
                  on_detach=None) -> int:
     """Run the container with this process as its parent; its exit code. With `detach_keys`
     typed, `on_detach(pid, master, log_fd)` takes over the running container instead."""
-    from nsbox.engine.launching import exit_code
+    from nsbox.engine.launching import exit_code, import_exit_steps
     from nsbox.engine.monitor_loop import relay
     devnull = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
     stdin = 0 if interactive else devnull
@@ -34,7 +34,7 @@ def run_attached(engine, container_id: str, interactive: bool, tty: bool, detach
         out_read, out_write = os.pipe2(os.O_CLOEXEC)
         err_read, err_write = os.pipe2(os.O_CLOEXEC)
         try:
-            pid = engine.launch(container_id, (stdin, out_write, err_write))
+            pid = engine.launch(container_id, (stdin, out_write, err_write), while_waiting=import_exit_steps)
         finally:
             os.close(out_write)
             os.close(err_write)

@@ -22,6 +22,19 @@ def exit_code(wait_status: int) -> int:
     return 128 - code if code < 0 else code
 
 
+def import_exit_steps() -> None:
+    """Import the modules that start, finish and an AutoRemove removal use, for a caller
+    that will wait for the container and finish it itself: as launch's `while_waiting`,
+    they load while the container's init builds its root filesystem on another CPU (the
+    caller would only wait then) instead of on the way out."""
+    import nsbox.cgroups.oom  # noqa: F401  (the exit's OOM check)
+    import nsbox.engine.removal  # noqa: F401
+    import nsbox.linux.mounts  # noqa: F401  (the removal's)
+    import nsbox.runtime.delete  # noqa: F401
+    import nsbox.runtime.start  # noqa: F401
+    import select  # noqa: F401  (the start's)
+
+
 class ContainerLauncher(ContainerFinder):
     """Launch, finish and the exit record of the containers below one nsbox root."""
 
@@ -49,11 +62,13 @@ class ContainerLauncher(ContainerFinder):
         return bundle, spec
 
     def launch(self, container_id: str, stdio: tuple[int, int, int], console_socket: str | None = None,
-               monitor_pid: int | None = None, console_size: dict | None = None) -> int:
+               monitor_pid: int | None = None, console_size: dict | None = None, while_waiting=None) -> int:
         """Create and start the container's process through its runtime; returns its host PID.
 
         The caller (or, once the caller exits, the nearest subreaper above it: the monitor)
-        is the process's parent and must wait for it and call finish().
+        is the process's parent and must wait for it and call finish(). `while_waiting()`
+        is the caller's own work, done while nsbox's runtime waits for the container's init
+        to build its root filesystem (e.g. import_exit_steps).
         """
         record = self.store.load(container_id)
         if record["State"].get("Running") and checked_state.current_state(record)["Running"]:
@@ -65,7 +80,7 @@ class ContainerLauncher(ContainerFinder):
         connecting = Connecting(self, record)  # the CNI plugins run while the runtime creates
         try:
             bundle, spec = self.write_bundle(connecting.record, console_size)
-            pid = runtime.create(container_id, bundle, stdio, console_socket, spec)
+            pid = runtime.create(container_id, bundle, stdio, console_socket, spec=spec, while_waiting=while_waiting)
         except BaseException:
             connecting.cancel()
             raise

@@ -22,15 +22,17 @@ class NsboxRuntime:
         self.state_root = state_root
 
     def create(self, container_id: str, bundle: str, stdio: tuple[int, int, int],
-               console_socket: str | None = None, spec: dict | None = None) -> int:
-        """`spec`: the bundle's config.json as data, when the caller has it (not read back)."""
+               console_socket: str | None = None, spec: dict | None = None, while_waiting=None) -> int:
+        """`spec`: the bundle's config.json as data, when the caller has it (not read back);
+        `while_waiting()`: the caller's own work, done while the init builds its root filesystem."""
         from nsbox.runtime.create import create
         parsed = None
         if spec is not None:
             from nsbox.oci.fields import Fields
             from nsbox.oci.runtime_spec import Spec
             parsed = Spec(Fields(spec, ""))
-        return create(self.state_root, container_id, bundle, stdio=stdio, console_socket=console_socket, spec=parsed)
+        return create(self.state_root, container_id, bundle, stdio=stdio, console_socket=console_socket, spec=parsed,
+                      while_waiting=while_waiting)
 
     def start(self, container_id: str) -> None:
         from nsbox.runtime.start import start
@@ -104,8 +106,9 @@ class BinaryRuntime:
         return result.stdout.decode() if stdio is None else ""
 
     def create(self, container_id: str, bundle: str, stdio: tuple[int, int, int],
-               console_socket: str | None = None, spec: dict | None = None) -> int:
-        """(`spec` is ignored: the binary reads the bundle's config.json.)"""
+               console_socket: str | None = None, spec: dict | None = None, while_waiting=None) -> int:
+        """(`spec` and `while_waiting` are ignored: the binary reads the bundle's config.json,
+        and its create is one call.)"""
         os.makedirs(self.state_root, exist_ok=True)
         from nsbox.linux.libc import set_child_subreaper
         set_child_subreaper()
