@@ -289,9 +289,13 @@ class ForkServerRuntime(NsboxRuntime):
     __slots__ = ()
 
     def create(self, container_id: str, bundle: str, stdio: tuple[int, int, int],
-               console_socket: str | None = None, spec: dict[str, Any] | None = None) -> int:
+               console_socket: str | None = None, spec: dict[str, Any] | None = None,
+               while_waiting: Any = None) -> int:
+        """(`while_waiting` is the engine's: called only when this process creates the container.)"""
         pid = pool().create(self.state_root, container_id, bundle, stdio, console_socket, spec)
-        return super().create(container_id, bundle, stdio, console_socket, spec) if pid is None else pid
+        if pid is None:
+            return super().create(container_id, bundle, stdio, console_socket, spec, while_waiting)
+        return pid
 
     def delete(self, container_id: str, force: bool = False) -> None:
         super().delete(container_id, force)
