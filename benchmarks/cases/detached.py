@@ -26,6 +26,10 @@ def detached(tool: str, start: Callable[[int], list[str]], helpers: Callable[[],
 
     def after(index: int) -> None:
         pids = helpers()
+        deadline = time.monotonic() + 2  # nsbox run -d returns before its last monitor has exec'd its loop
+        while len(pids) < COUNT and time.monotonic() < deadline:
+            time.sleep(0.02)
+            pids = helpers()
         pss, rss = memory_kib(pids)
         contender.extras.update({"helpers": len(pids), "helper_pss_kib": pss, "helper_rss_kib": rss})
         remove()
