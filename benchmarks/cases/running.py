@@ -64,4 +64,6 @@ def stats_contenders(bench: Bench) -> list[Contender]:
 
 CASES = [Case("exec", "exec /bin/true in a running container", exec_contenders, order=50, runs=10, budget=15),
          Case("stats", f"stats --no-stream with {STATS_CONTAINERS} running containers", stats_contenders,
-              order=55, runs=3, warmup=1, budget=0)]
+              order=55, runs=3, warmup=1, budget=0,
+              note="One reading each: nsbox and podman give a container's first CPU % as its average since it "
+                   "started; docker's CLI waits for the daemon's second sample.")]
