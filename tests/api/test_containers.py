@@ -144,15 +144,21 @@ def test_logs_tail_since_timestamps_and_follow(client):
         assert list(container.logs(since=str(int(time.time()) + 60))) == []
 
 
-def test_stats_and_top(client):
-    with client.containers.run("busybox", ["sleep", "30"], detach=True, memory="64m", pids_limit=10) as container:
-        reading = container.stats(interval=0.1)
+def test_stats_and_top(client, monkeypatch):
+    with client.containers.run("busybox", ["sh", "-c", "while :; do :; done"], detach=True, memory="64m",
+                               pids_limit=10) as container:
+        time.sleep(0.5)
+        with monkeypatch.context() as patched:  # one reading, at once: its CPU % is since the start
+            patched.setattr("time.sleep", lambda seconds: pytest.fail(f"stats() slept {seconds} s"))
+            reading = container.stats()
         assert reading["PIDs"] == 1 and reading["MemLimit"] == 64 << 20 and reading["ID"] == container.id
+        assert reading["CPUPerc"] > 1, reading  # it spins (on a busy machine, on a fraction of a core)
         assert "memory" in reading["cgroup"]
         stream = container.stats(stream=True, interval=0.05)
         assert next(stream)["PIDs"] == 1
         processes = container.top()
-        assert [(p["PID"], p["NSPID"], p["Command"]) for p in processes] == [(container.pid, 1, "sleep 30")]
+        assert [(p["PID"], p["NSPID"], p["Command"]) for p in processes] == [
+            (container.pid, 1, "sh -c while :; do :; done")]
 
 
 def test_explain_reads_the_kernels_view(client):

@@ -65,6 +65,10 @@ def test_connect_and_disconnect_a_stopped_container(client):
             assert net.containers == []
             with pytest.raises(nsbox.StateError, match="not connected"):
                 net.disconnect(container)
+            net.disconnect(container, force=True)  # not connected: no error with force
+        with pytest.raises(nsbox.ContainerNotFound):
+            net.disconnect("joiner")
+        net.disconnect("joiner", force=True)  # gone: no error with force
     finally:
         net.remove()
 
@@ -86,6 +90,31 @@ def test_connect_and_disconnect_a_running_container_at_once(client):
             assert client.run("busybox", ["ping", "-c1", "-W1", "buddy"], network=net, timeout=30).exit_code != 0
     finally:
         net.remove()
+
+
+def test_list_filters(client):
+    front = client.networks.create("front", labels={"tier": "web", "team": "a"})
+    back = client.networks.create("back", labels={"tier": "db"}, internal=True)
+    try:
+        with client.containers.create("busybox", ["true"], network=back):
+            def names(**filters: object) -> list[str]:
+                return sorted(n.name for n in client.networks.list(filters=filters))
+            assert names(label="tier") == ["back", "front"]
+            assert names(label="tier=web") == ["front"]
+            assert names(label=["tier=web", "tier=db"]) == ["back", "front"]  # alternatives
+            assert names(label="tier", name="fro") == ["front"]  # all keys hold
+            assert names(id=back.id[:10]) == ["back"]
+            assert names(type="custom") == ["back", "front"]
+            assert names(type="builtin") == ["bridge"]
+            assert names(dangling=True) == ["front"]  # no container uses it
+            assert names(dangling={"false": True}, type="custom") == ["back"]
+            assert names(driver="macvlan") == []
+            assert "front" in names(driver="bridge")
+            with pytest.raises(nsbox.InvalidOption, match="unknown network filter 'colour'"):
+                names(colour="red")
+    finally:
+        front.remove()
+        back.remove()
 
 
 def test_prune_removes_only_unused_user_networks(client):

@@ -193,16 +193,15 @@ class Container:
 
     def stats(self, stream: bool = False, interval: float = 0.5) -> dict[str, Any] | Iterator[dict[str, Any]]:
         """`nsbox stats`'s reading (CPU %, memory, network, block I/O, PIDs) plus the raw cgroup
-        record under "cgroup"; with stream=True an endless iterator, one every `interval`."""
+        record under "cgroup", at once (its CPU % is the average since the container
+        started, as `nsbox stats --no-stream`); with stream=True an endless iterator, one
+        every `interval` seconds, each over the interval before it."""
         from nsbox.engine.checked_state import running_record
-        from nsbox.engine.stats import sample, summarize
+        from nsbox.engine.stats import sample, since_start, summarize
         record = running_record(self._engine, self.id)
         if not stream:
-            first = sample(self._engine, record)
-            import time
-            time.sleep(interval)
-            second = sample(self._engine, record)
-            return dict(summarize(record, first, second), cgroup=second["cgroup"])
+            reading = sample(self._engine, record)
+            return dict(summarize(record, since_start(record, reading), reading), cgroup=reading["cgroup"])
         return self._stats_stream(record, interval)
 
     def _stats_stream(self, record: dict[str, Any], interval: float) -> Iterator[dict[str, Any]]:

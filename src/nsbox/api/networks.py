@@ -59,10 +59,26 @@ class Network:
         set_networks(self._engine, _reference(container), self.name, True, list(aliases or []), ipv4_address or "")
         self.reload()
 
-    def disconnect(self, container: Container | str) -> None:
-        """Detach a container from the network (a running one at once)."""
+    def disconnect(self, container: Container | str, *, force: bool = False) -> None:
+        """Detach a container from the network (a running one at once). `force`: no error
+        if the container is gone or not connected, and the container is detached even if
+        the network plugin fails to take its interface down (that failure is dropped)."""
         from nsbox.engine.networking import set_networks
-        set_networks(self._engine, _reference(container), self.name, False, [], "")
+        from nsbox.errors import ContainerNotFound, NetworkError
+        reference = _reference(container)
+        if force:
+            try:
+                connected = self._engine.get(reference)["NetworkSettings"].get("Networks") or {}
+            except ContainerNotFound:
+                connected = {}
+            if self.name not in connected:
+                self.reload()
+                return
+        try:
+            set_networks(self._engine, reference, self.name, False, [], "")
+        except NetworkError:
+            if not force:
+                raise
         self.reload()
 
     def remove(self) -> None:
@@ -103,13 +119,21 @@ class Networks:
         from nsbox.engine.networking import find_network
         return Network(self._engine, _shape(self._engine, find_network(self._engine, name_or_id)["name"]))
 
-    def list(self, names: builtins.list[str] | None = None, ids: builtins.list[str] | None = None) -> builtins.list[Network]:
+    def list(self, names: builtins.list[str] | None = None, ids: builtins.list[str] | None = None,
+             filters: dict[str, object] | None = None) -> builtins.list[Network]:
         """The bridge networks (the default "bridge" and the user-defined ones), optionally
-        only those with one of `names` or `ids` (host and none are modes, not listed)."""
+        only those with one of `names` or `ids` (host and none are modes, not listed).
+        `filters`, as docker-py's: {"name": ..., "id": ..., "driver": "bridge",
+        "label": "k" or "k=v", "type": "custom"|"builtin", "dangling": True}, each a value
+        or a list of alternatives; all keys must hold."""
         from nsbox.network import conflists
+        wanted = _filter_lists(filters or {})
+        if wanted:
+            from nsbox.engine.network_filters import matches
         found = [Network(self._engine, _shape(self._engine, name)) for name in conflists.names(self._engine.root)]
         return [network for network in found
-                if (names is None or network.name in names) and (ids is None or network.id in ids)]
+                if (names is None or network.name in names) and (ids is None or network.id in ids)
+                and (not wanted or matches(network.attrs, wanted))]
 
     def prune(self) -> builtins.list[str]:
         """Remove every user-defined network no container uses; their names."""
@@ -121,6 +145,18 @@ def _shape(engine: Engine, name: str) -> dict[str, Any]:
     from nsbox.engine.networking import docker_network, network_users
     from nsbox.network import conflists
     return docker_network(conflists.load(engine.root, name), network_users(engine, name))
+
+
+def _filter_lists(filters: dict[str, object]) -> dict[str, builtins.list[str]]:
+    """docker-py's filters (a value, a list, or {value: True}) as lists of strings."""
+    lists = {}
+    for key, values in filters.items():
+        if isinstance(values, dict):
+            values = [value for value, wanted in values.items() if wanted]
+        elif not isinstance(values, (list, tuple)):
+            values = [values]
+        lists[key] = [str(value).lower() if isinstance(value, bool) else str(value) for value in values]
+    return lists
 
 
 def _reference(container: Container | str) -> str:
