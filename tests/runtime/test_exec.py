@@ -83,3 +83,35 @@ def test_exec_forwards_signals_to_the_process(make_bundle, runtime):
     assert foreground.wait(timeout=10) == 9
     assert foreground.stdout.read().strip() == "got-term"
     runtime("delete", "-f", "sigtarget", check=True)
+
+
+def test_execs_helper_and_process_never_collect_garbage(make_bundle, runtime, tmp_path):
+    """As create's children (test_direct_clone): exec's helper is forked with the collector
+    off (linux.clone.fork_without_collecting), and so is the process it forks. Every
+    allocation would start a collection here (threshold 1), noted by an inherited callback."""
+    import gc
+    from nsbox.linux.libc import PR_SET_CHILD_SUBREAPER, prctl
+    from nsbox.runtime.exec_process import exec_process
+    start_sleeper(make_bundle, runtime, "collected")
+    noted, caller = tmp_path / "collections", os.getpid()
+
+    def note(phase: str, info: dict) -> None:
+        if os.getpid() != caller:
+            with open(noted, "a") as log:
+                log.write(f"{phase} in {os.getpid()}\n")
+
+    threshold = gc.get_threshold()
+    gc.callbacks.append(note)
+    gc.set_threshold(1)
+    try:
+        pid = exec_process(runtime.root, "collected", {"args": ["true"], "cwd": "/", "user": {"uid": 0, "gid": 0}},
+                           stdio=(0, 1, 2))
+    finally:
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(note)
+    try:
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    finally:
+        prctl(PR_SET_CHILD_SUBREAPER, 0)  # exec_process made this process a subreaper
+        runtime("delete", "-f", "collected", check=True)
+    assert not noted.exists(), noted.read_text()

@@ -11,6 +11,7 @@ import os
 
 from nsbox.errors import NsboxError
 from nsbox.linux import libc, proc
+from nsbox.linux.clone import fork_without_collecting
 from nsbox.linux.namespaces import creation_flags
 from nsbox.linux.signals import SIGKILL
 from nsbox.oci.runtime_spec import Spec
@@ -57,7 +58,7 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         options.cgroup_entry = CgroupEntry(cgroup, user_namespace=spec.linux.namespace("user") is not None)
         init_pid = _clone_init(options, channel, child_channel) if _clones_directly(spec) else 0
         if not init_pid:
-            intermediate_pid = _fork_without_collecting(os.fork)
+            intermediate_pid = fork_without_collecting(os.fork)
             if intermediate_pid == 0:
                 _become_intermediate(options, channel, child_channel)
         _close_init_handles(options, child_channel)
@@ -184,7 +185,7 @@ def _clone_init(options, channel: Channel, child_channel: Channel) -> int:
     (then the intermediate tries, and says what failed)."""
     kinds = [n.type for n in options.spec.linux.namespaces if not n.path and n.type != "cgroup"]
     try:  # (the init makes its cgroup namespace once in its v1 cgroups too)
-        pid = _fork_without_collecting(lambda: options.cgroup_entry.clone(creation_flags(kinds)))
+        pid = fork_without_collecting(lambda: options.cgroup_entry.clone(creation_flags(kinds)))
     except OSError:
         return 0
     if pid == 0:
@@ -205,27 +206,6 @@ def _become_intermediate(options, channel: Channel, child_channel: Channel) -> N
         intermediate(options, child_channel)  # never returns
     finally:
         os._exit(125)
-
-
-def _fork_without_collecting(fork: Callable[[], int]) -> int:
-    """fork() (os.fork or a clone) with the garbage collector off in the child from its first
-    instruction, and as it was in the parent. The child's pages are the runtime's, shared
-    until written, and a collection writes to every object it visits, so copies their
-    pages (measured in the init: 340 page copies while it imports its code, 180 without
-    collections; its CPU until "ready" ~11.5 -> ~8.6 ms). The child execs or exits soon:
-    nothing there needs collecting."""
-    import gc
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        pid = fork()
-    except BaseException:
-        if collecting:
-            gc.enable()
-        raise
-    if pid and collecting:
-        gc.enable()
-    return pid
 
 
 def _init_from_intermediate(intermediate_pid: int, entry: CgroupEntry, spec: Spec, channel: Channel) -> int:

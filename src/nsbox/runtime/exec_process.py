@@ -12,6 +12,7 @@ import os
 from nsbox.errors import StateError
 from nsbox.linux import libc
 from nsbox.linux import namespaces as ns
+from nsbox.linux.clone import fork_without_collecting
 from nsbox.oci.fields import Fields
 from nsbox.oci.runtime_spec import Process
 from nsbox.runtime import process as proc_setup
@@ -50,7 +51,7 @@ def exec_process(state_root: str, container_id: str, process_data: dict, *, cons
     entry = None if cgroup is None else CgroupEntry(cgroup, user_namespace=any(kind == "user" for kind, _ in joins))
     libc.set_child_subreaper()
     channel, child_channel = Channel.pair()
-    helper = os.fork()
+    helper = fork_without_collecting(os.fork)
     if helper == 0:
         channel.close()
         enter(joins, process, child_channel, console, stdio, preserve_fds, seccomp_filter, entry)
