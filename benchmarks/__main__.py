@@ -54,6 +54,7 @@ def main() -> int:
     if not options.no_install:
         machine.install_anchors()
         machine.install_bench_extra()
+    machine.nsbox_launchers()
     import compileall
     compileall.compile_dir(os.path.join(os.path.dirname(HERE), "src", "nsbox"), quiet=1)  # as installed
     from nsbox.engine.monitor_build import compiled_loop
@@ -95,7 +96,11 @@ def main() -> int:
         print("left behind:\n  " + "\n  ".join(record["leftovers"]))
     if not options.no_chart:
         from benchmarks.chart import draw
-        print(f"chart: {draw(record, os.path.join(options.out, 'results.png'))}")
+        try:
+            print(f"chart: {draw(record, os.path.join(options.out, 'results.png'))}")
+        except ModuleNotFoundError as error:  # (--no-install, and the bench extra is missing)
+            print(f"no chart: {error}: run without --no-install (it installs the bench extra), or with --no-chart")
+            return 1
     return 1 if record["leftovers"] else 0
 
 
