@@ -1,13 +1,20 @@
 """Which cgroup hierarchies this host mounts, and where the calling process sits in them.
 
 Read from /proc/self/mountinfo and /proc/self/cgroup on every call (nothing is cached
-on disk: a host can be remounted between two runtime processes). Imports only os.
+on disk: a host can be remounted between two runtime processes), and parsed again only
+when what was read differs from the last time. Imports only os.
 """
 from __future__ import annotations
 
 import os
 
 from nsbox.errors import CgroupError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+    T = TypeVar("T")
 
 # The v1 controllers nsbox knows; a v1 mount lists its controllers in its super options.
 V1_CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "hugetlb",
@@ -25,39 +32,62 @@ def _unescape(path: str) -> str:
 
 def mounts(mountinfo: str = "/proc/self/mountinfo") -> tuple[dict[str, tuple[str, str]], tuple[str, str] | None]:
     """({v1 controller or "name=X": (mount point, mounted root)}, (cgroup2 mount point, root) or None)."""
+    return _parsed(mountinfo, _parse_mounts)
+
+
+def _parse_mounts(text: str) -> tuple[dict[str, tuple[str, str]], tuple[str, str] | None]:
     v1: dict[str, tuple[str, str]] = {}
     unified: tuple[str, str] | None = None
-    with open(mountinfo) as lines:
-        for line in lines:
-            if "cgroup" not in line:
-                continue
-            fields = line.split()
-            sep = fields.index("-")
-            fstype = fields[sep + 1]
-            where = (_unescape(fields[4]), _unescape(fields[3]))
-            if fstype == "cgroup2":
-                if unified is None:
-                    unified = where
-            elif fstype == "cgroup":
-                for option in fields[sep + 3].split(","):
-                    if (option in V1_CONTROLLERS or option.startswith("name=")) and option not in v1:
-                        v1[option] = where
+    for line in text.splitlines():
+        if "cgroup" not in line:
+            continue
+        fields = line.split()
+        sep = fields.index("-")
+        fstype = fields[sep + 1]
+        where = (_unescape(fields[4]), _unescape(fields[3]))
+        if fstype == "cgroup2":
+            if unified is None:
+                unified = where
+        elif fstype == "cgroup":
+            for option in fields[sep + 3].split(","):
+                if (option in V1_CONTROLLERS or option.startswith("name=")) and option not in v1:
+                    v1[option] = where
     return v1, unified
 
 
 def own_cgroups(proc_cgroup: str = "/proc/self/cgroup") -> tuple[dict[str, str], str | None]:
     """({v1 controller or "name=X": this process's cgroup path}, its cgroup2 path or None)."""
+    return _parsed(proc_cgroup, _parse_own_cgroups)
+
+
+def _parse_own_cgroups(text: str) -> tuple[dict[str, str], str | None]:
     v1: dict[str, str] = {}
     unified: str | None = None
-    with open(proc_cgroup) as lines:
-        for line in lines:
-            _, controllers, path = line.rstrip("\n").split(":", 2)
-            if controllers == "":
-                unified = path
-            else:
-                for controller in controllers.split(","):
-                    v1[controller] = path
+    for line in text.splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":
+            unified = path
+        else:
+            for controller in controllers.split(","):
+                v1[controller] = path
     return v1, unified
+
+
+_last_read: dict[str, tuple[bytes, Any]] = {}  # path -> (its bytes, what they parsed to)
+
+
+def _parsed(path: str, parse: Callable[[str], T]) -> T:
+    """parse() of the file's text, done again only when its bytes differ from the last read:
+    a process that asks often (stats of 20 containers, the Python API) parses once, and
+    never misses a remount or a move. The result is shared: callers must not change it."""
+    with open(path, "rb") as file:
+        data = file.read()
+    last = _last_read.get(path)
+    if last is not None and last[0] == data:
+        return last[1]
+    result = parse(data.decode(errors="surrogateescape"))
+    _last_read[path] = (data, result)
+    return result
 
 
 DEFAULT_PARENT = "/nsbox"  # of a container whose spec gives no linux.cgroupsPath
