@@ -28,7 +28,8 @@ def spawn_monitor(engine, container_id: str, while_launching: Callable[[], None]
     kernel gives it away at that exit all the same, and the container starts a fork sooner
     (each fork of the engine copies its page tables, ~2 ms here)."""
     read_end, write_end = os.pipe2(os.O_CLOEXEC)
-    first = os.fork()
+    from nsbox.linux.clone import fork_without_collecting
+    first = fork_without_collecting(os.fork)  # (the monitor execs its loop soon: no collection copies pages)
     if first == 0:
         try:
             os.close(read_end)
