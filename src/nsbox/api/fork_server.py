@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 MAX_SERVERS = 4  # creates in flight at once; more gain nothing on a few cores
 MESSAGE_SIZE = 65536
+KEPT_EXITS = 4096
 
 
 class ServerGone(NsboxError):
@@ -44,7 +45,7 @@ class ServerGone(NsboxError):
 class ForkServer:
     """One helper process and its socket; one request at a time (the lock)."""
 
-    __slots__ = ("pid", "connection", "lock", "gone", "ready")
+    __slots__ = ("pid", "connection", "lock", "gone", "ready", "exits")
 
     def __init__(self) -> None:
         import socket
@@ -72,44 +73,60 @@ class ForkServer:
         self.lock = threading.Lock()
         self.gone = False  # it exited (killed?): the pool starts another
         self.ready = False  # it has said so: it has imported the runtime
+        self.exits: dict[int, int] = {}  # PID -> wait status: the inits it has reaped, not yet asked for
 
     def is_ready(self) -> bool:
-        """Whether it has started up and still runs (without waiting for it; the caller
-        holds self.lock). Once ready it says nothing unasked: a readable socket is its end."""
+        """Whether it has started up and still runs, without waiting for it (the caller
+        holds self.lock): what it has said meanwhile is read (its end, too)."""
         import select
-        if self.gone or not select.select([self.connection], [], [], 0)[0]:
-            return self.ready and not self.gone
-        if self.ready:
-            self.gone = True
-            return False
         try:
-            self.ready = self.request(None)[0] == ("ready",)
-        except NsboxError:  # it exited instead
+            while not self.gone and select.select([self.connection], [], [], 0)[0]:
+                self._receive()
+        except NsboxError:  # it exited
             return False
-        return self.ready
+        return self.ready and not self.gone
 
-    def request(self, message: tuple[object, ...] | None,
-                fds: tuple[int, ...] = ()) -> tuple[tuple[Any, ...], list[int]]:
-        """Send one request (None: none, only read); its reply and the file descriptors that
-        came with it (the caller holds self.lock)."""
+    def request(self, message: tuple[object, ...], fds: tuple[int, ...] = ()) -> tuple[tuple[Any, ...], list[int]]:
+        """Send one request; its reply and the file descriptors that came with it (the
+        caller holds self.lock)."""
         import pickle
         import socket
         try:
-            if message is not None:
-                socket.send_fds(self.connection, [pickle.dumps(message)], list(fds))
+            socket.send_fds(self.connection, [pickle.dumps(message)], list(fds))
         except OSError as error:
             self.gone = True
             raise ServerGone(f"the fork server (PID {self.pid}) is gone: {error.strerror}", sent=False) from None
+        while True:
+            answer, received = self._receive()
+            if answer[0] == "error":
+                raise rebuilt_error(*answer[1:])
+            if answer[0] not in ("exit", "ready"):
+                return answer, received
+
+    def take_exit(self, pid: int) -> int:
+        """The wait status of init `pid`, once the helper has sent it (the caller holds self.lock)."""
+        while pid not in self.exits:
+            self._receive()
+        return self.exits.pop(pid)
+
+    def _receive(self) -> tuple[tuple[Any, ...], list[int]]:
+        """The next message; its news (ready, an init's exit) noted."""
+        import pickle
+        import socket
         try:
-            reply, received, _, _ = socket.recv_fds(self.connection, MESSAGE_SIZE, 1)
-        except OSError as error:
-            reply, received = b"", []
-        if not reply:
+            message, received, _, _ = socket.recv_fds(self.connection, MESSAGE_SIZE, 1)
+        except OSError:
+            message, received = b"", []
+        if not message:
             self.gone = True
             raise ServerGone(f"the fork server (PID {self.pid}) exited: see its message above", sent=True)
-        answer: tuple[Any, ...] = pickle.loads(reply)
-        if answer[0] == "error":
-            raise rebuilt_error(*answer[1:])
+        answer: tuple[Any, ...] = pickle.loads(message)
+        if answer[0] == "ready":
+            self.ready = True
+        elif answer[0] == "exit":
+            self.exits[answer[1]] = answer[2]
+            if len(self.exits) > KEPT_EXITS:  # the oldest: an init whose start failed, never asked for
+                del self.exits[next(iter(self.exits))]
         return answer, received
 
     def close(self) -> None:
@@ -198,8 +215,7 @@ class Pool:
             return None
         os.close(init.pidfd)
         with init.server.lock:
-            status: int = init.server.request(("wait", pid))[0][1]
-        return status
+            return init.server.take_exit(pid)
 
     def forget(self, container_id: str) -> None:
         """Drop what is kept of the container's init, whose end nobody will wait for (its

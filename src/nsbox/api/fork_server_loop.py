@@ -4,15 +4,15 @@ nsbox's runtime, called as a library, and reports how their inits end.
 It is small (the interpreter and the runtime's modules, no site packages), so the two
 forks of a create copy few page tables however large its caller is, and it is
 single-threaded, so those forks are always safe. The runtime makes it the child
-subreaper: each init it creates ends up its child, reaped here, its wait status kept
-until the caller asks for it. It runs until its socket closes (the caller closed it or
+subreaper: each init it creates ends up its child, reaped here, its wait status sent to
+the caller. It runs until its socket closes (the caller closed it or
 exited).
 
-Requests and replies are pickled tuples, one per datagram (SOCK_SEQPACKET); the first
-message is the helper's ("ready",), once it has imported the runtime:
+Messages are pickled tuples, one per datagram (SOCK_SEQPACKET). The helper says
+("ready",) once it has imported the runtime, and ("exit", PID, WAIT_STATUS) as soon as
+it has reaped an init (unasked, so that the caller need not ask); its one request:
     ("create", state_root, container_id, bundle, console_socket, spec) + the init's stdin,
         stdout and stderr as SCM_RIGHTS  ->  ("pid", PID) + a pidfd of the init | ("error", ...)
-    ("wait", PID)  ->  ("status", WAIT_STATUS), once the init has exited
 """
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ import socket
 import sys
 
 MESSAGE_SIZE = 1 << 20  # a create's spec (~10 KB for a plain run)
-KEPT_STATUSES = 4096
 LOST_CHILD = 255 << 8  # the wait status of an init whose end is not known: exit code 255
 
 
@@ -35,8 +34,6 @@ class Server:
         self.poller = select.poll()
         self.poller.register(connection, select.POLLIN)
         self.inits: dict[int, int] = {}  # pidfd -> PID, inits still running
-        self.statuses: dict[int, int] = {}  # PID -> wait status, not asked for yet
-        self.waited_for = 0  # the PID the caller waits for, not exited yet
 
     def serve(self) -> None:
         import nsbox.engine.runtimes  # noqa: F401  (before saying it is ready)
@@ -60,14 +57,6 @@ class Server:
             _, state_root, container_id, bundle, console_socket, spec = request
             reply, pidfd = self._create(state_root, container_id, bundle, console_socket, spec, fds)
             self._send(reply, pidfd)
-        elif request[0] == "wait":
-            pid = request[1]
-            if pid in self.statuses:
-                self._send(("status", self.statuses.pop(pid)))
-            elif pid in self.inits.values():
-                self.waited_for = pid
-            else:  # not one of ours, or its status was dropped long ago
-                self._send(("status", LOST_CHILD))
         return True
 
     def _create(self, state_root: str, container_id: str, bundle: str, console_socket: str | None,
@@ -94,13 +83,7 @@ class Server:
             status = os.waitpid(pid, 0)[1]
         except ChildProcessError:  # not reparented here after all
             status = LOST_CHILD
-        if pid == self.waited_for:
-            self.waited_for = 0
-            self._send(("status", status))
-        else:
-            self.statuses[pid] = status
-            if len(self.statuses) > KEPT_STATUSES:  # the oldest, of a start that failed: nobody asks
-                del self.statuses[next(iter(self.statuses))]
+        self._send(("exit", pid, status))  # unasked: the caller, woken by its pidfd too, reads it
 
     def _send(self, reply: tuple[object, ...], fd: int = -1) -> None:
         socket.send_fds(self.connection, [pickle.dumps(reply)], [fd] if fd >= 0 else [])
