@@ -147,11 +147,12 @@ def rebuilt_error(module: str, name: str, args: tuple[object, ...], attributes: 
     """The helper's exception, as this process's class (an error of nsbox's or a builtin one)."""
     import builtins
     from nsbox import errors
-    if module == "builtins" and issubclass(getattr(builtins, name, None) or int, Exception):
-        return getattr(builtins, name)(*args)  # type: ignore[no-any-return]
-    kind = getattr(errors, name, None) if module == "nsbox.errors" else None
+    home = {"builtins": builtins, "nsbox.errors": errors}.get(module)
+    kind = getattr(home, name, None) if home is not None else None
     if not (isinstance(kind, type) and issubclass(kind, Exception)):
         return NsboxError(f"{name}: {args[0] if args else ''}")
+    if home is builtins:
+        return kind(*args)
     error = kind.__new__(kind)
     Exception.__init__(error, *args)
     error.__dict__.update(attributes)
