@@ -72,6 +72,27 @@ def test_the_init_is_the_fork_servers_child_not_the_callers(client):
     assert found["parent"] in [server.pid for server in fork_server.pool().servers]
 
 
+def test_an_exec_is_started_by_the_fork_server_too(client):
+    with_a_ready_fork_server(client)
+    with client.containers.run("busybox", ["sleep", "30"], detach=True) as container:
+        found: dict[str, int] = {}
+
+        def look() -> None:  # while the exec below runs
+            for _ in range(500):
+                execs = [p for p in container.top() if p["Command"] == "sleep 2"]
+                if execs:
+                    found["parent"] = parent_of(execs[0]["PID"])
+                    return
+                threading.Event().wait(0.02)
+        watcher = threading.Thread(target=look)
+        watcher.start()
+        result = container.exec(["sh", "-c", "exec sleep 2"])
+        assert container.exec(["sh", "-c", "echo out; exit 4"]).exit_code == 4  # its status came back
+        watcher.join()
+    assert result.exit_code == 0
+    assert found["parent"] in [server.pid for server in fork_server.pool().servers]
+
+
 def test_without_a_fork_server_the_caller_is_the_parent(root):
     client = nsbox.Client(root, fork_server=False)
     result = client.run("busybox", ["sh", "-c", "grep PPid /proc/self/status; echo $PPID"], network="none")

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 MAX_SERVERS = 4  # creates in flight at once; more gain nothing on a few cores
 MESSAGE_SIZE = 65536
 KEPT_EXITS = 4096
+LOST_CHILD = 255 << 8  # the wait status of a process whose end is not known: exit code 255
 
 
 class ServerGone(NsboxError):
@@ -180,16 +181,16 @@ class Pool:
         self.turn = 0
         self.failed = False  # a helper died starting up (no usable interpreter?): none is started again
 
-    def create(self, state_root: str, container_id: str, bundle: str, stdio: tuple[int, int, int],
-               console_socket: str | None, spec: dict[str, Any] | None) -> int | None:
-        """The init's PID, created by a helper; None while no helper has started up yet (the
-        first runs of a process do not wait for one: the caller creates it itself)."""
+    def start(self, request: tuple[object, ...], stdio: tuple[int, int, int]) -> int | None:
+        """The PID of the init (a "create" request) or exec'd process ("exec") a helper
+        started; None while no helper has started up yet (the first runs of a process do
+        not wait for one: the caller starts it itself)."""
         while True:
             server = self._take()
             if server is None:
                 return None
             try:
-                reply, fds = server.request(("create", state_root, container_id, bundle, console_socket, spec), stdio)
+                reply, fds = server.request(request, stdio)
                 break
             except ServerGone as gone:
                 if gone.sent:
@@ -199,7 +200,7 @@ class Pool:
                 server.lock.release()
         pid: int = reply[1]
         with self.lock:
-            self.inits[pid] = Init(server, fds[0], container_id)
+            self.inits[pid] = Init(server, fds[0], str(request[2]))
         return pid
 
     def pidfd(self, pid: int) -> int | None:
@@ -298,10 +299,12 @@ def reap(pid: int) -> int:
             return os.waitpid(pid, 0)[1]
         except InterruptedError:
             continue
+        except ChildProcessError:  # a helper's, forgotten when its container was removed meanwhile
+            return LOST_CHILD
 
 
 class ForkServerRuntime(NsboxRuntime):
-    """nsbox's own runtime, with create done by a fork server."""
+    """nsbox's own runtime, with create and exec done by a fork server."""
 
     __slots__ = ()
 
@@ -309,10 +312,15 @@ class ForkServerRuntime(NsboxRuntime):
                console_socket: str | None = None, spec: dict[str, Any] | None = None,
                while_waiting: Any = None) -> int:
         """(`while_waiting` is the engine's: called only when this process creates the container.)"""
-        pid = pool().create(self.state_root, container_id, bundle, stdio, console_socket, spec)
+        pid = pool().start(("create", self.state_root, container_id, bundle, console_socket, spec), stdio)
         if pid is None:
             return super().create(container_id, bundle, stdio, console_socket, spec, while_waiting)
         return pid
+
+    def exec_process(self, container_id: str, process: dict[str, Any], stdio: tuple[int, int, int],
+                     console_socket: str | None = None) -> int:
+        pid = pool().start(("exec", self.state_root, container_id, process, console_socket, None), stdio)
+        return super().exec_process(container_id, process, stdio, console_socket) if pid is None else pid
 
     def delete(self, container_id: str, force: bool = False) -> None:
         super().delete(container_id, force)
@@ -322,8 +330,8 @@ class ForkServerRuntime(NsboxRuntime):
 
 
 class ApiEngine(Engine):
-    """The engine as the API drives it: containers of nsbox's own runtime are created
-    through the fork server (fork_server=False: by forking this process, as the CLI does).
+    """The engine as the API drives it: containers of nsbox's own runtime are created (and
+    their exec'd processes started) through the fork server (fork_server=False: by forking this process, as the CLI does).
     Only in this process: a detached container's monitor, forked from it, is its init's
     parent and creates it itself."""
 

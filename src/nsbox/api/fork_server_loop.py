@@ -10,9 +10,11 @@ exited).
 
 Messages are pickled tuples, one per datagram (SOCK_SEQPACKET). The helper says
 ("ready",) once it has imported the runtime, and ("exit", PID, WAIT_STATUS) as soon as
-it has reaped an init (unasked, so that the caller need not ask); its one request:
-    ("create", state_root, container_id, bundle, console_socket, spec) + the init's stdin,
-        stdout and stderr as SCM_RIGHTS  ->  ("pid", PID) + a pidfd of the init | ("error", ...)
+it has reaped an init or exec'd process (unasked, so that the caller need not ask); the
+requests:
+    ("create", state_root, container_id, bundle, console_socket, spec) or
+    ("exec", state_root, container_id, process, console_socket, None), with the process's
+        stdin, stdout and stderr as SCM_RIGHTS  ->  ("pid", PID) + a pidfd of it | ("error", ...)
 """
 from __future__ import annotations
 
@@ -38,8 +40,10 @@ class Server:
     def serve(self) -> None:
         import nsbox.engine.runtimes  # noqa: F401  (before saying it is ready)
         import nsbox.runtime.create  # noqa: F401
+        from nsbox.linux.libc import set_child_subreaper
         from nsbox.runtime.init import import_child_modules
         import_child_modules()  # once here, not in each forked child
+        set_child_subreaper()  # every init and exec'd process it starts ends up its child
         self._send(("ready",))
         while True:
             for fd, _ in self.poller.poll():
@@ -53,18 +57,22 @@ class Server:
         if not message:
             return False  # the caller is gone
         request = pickle.loads(message)
-        if request[0] == "create":
-            _, state_root, container_id, bundle, console_socket, spec = request
-            reply, pidfd = self._create(state_root, container_id, bundle, console_socket, spec, fds)
+        if request[0] in ("create", "exec"):
+            reply, pidfd = self._start(request, fds)
             self._send(reply, pidfd)
         return True
 
-    def _create(self, state_root: str, container_id: str, bundle: str, console_socket: str | None,
-                spec: dict[str, object] | None, stdio: list[int]) -> tuple[tuple[object, ...], int]:
+    def _start(self, request: tuple[object, ...], stdio: list[int]) -> tuple[tuple[object, ...], int]:
+        """A create or an exec: ("pid", PID) and a pidfd of the process, or an error."""
         from nsbox.engine.runtimes import NsboxRuntime
         try:
-            pid = NsboxRuntime(state_root).create(container_id, bundle, (stdio[0], stdio[1], stdio[2]),
-                                                  console_socket, spec)
+            verb, state_root, container_id, detail, console_socket, spec = request
+            runtime = NsboxRuntime(str(state_root))
+            streams = (stdio[0], stdio[1], stdio[2])
+            if verb == "create":
+                pid = runtime.create(str(container_id), str(detail), streams, console_socket, spec)  # type: ignore[arg-type]
+            else:
+                pid = runtime.exec_process(str(container_id), detail, streams, console_socket)  # type: ignore[arg-type]
         except Exception as error:  # handed to the caller, who raises it
             return error_reply(error), -1
         finally:

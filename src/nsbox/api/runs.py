@@ -234,7 +234,8 @@ def run_exec(engine: Engine, reference: str, command: list[str], env: list[str],
                 os.kill(pid, SIGKILL)
             except ProcessLookupError:
                 pass
-        captured = capture(pid, out_read, err_read, feed_fd, stdin, timeout, kill)
+        captured = capture(pid, out_read, err_read, feed_fd, stdin, timeout, kill, None,
+                           (fork_server.open_pidfd, fork_server.reap))
     finally:
         for fd in fds:
             os.close(fd)
