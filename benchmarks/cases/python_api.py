@@ -1,6 +1,7 @@
 """Case: the Python API. `nsbox.run("busybox", ["true"])` in this process, sequentially and
 from 4 threads, against docker-py driving a private dockerd (--bridge none) the same way,
-and against `subprocess.run(["nsbox", "run", "--rm", ...])`. A sample is a batch of
+and against `subprocess.run(["nsbox", "run", "--rm", ...])`; and sequentially from a
+program 300 MB bigger, with and without the API's fork server. A sample is a batch of
 BATCH runs; the harness runs rounds until its budget is spent (at least 3); the table's
 extras give runs per second. All run with --network none (dockerd has no bridge)."""
 from __future__ import annotations
@@ -15,6 +16,7 @@ from benchmarks.harness import Case, Contender, Skip
 
 BATCH = 8  # a multiple of THREADS; small enough that a round of five contenders stays near 10 s
 THREADS = 4
+BALLAST_MB = 300  # a big calling program (a notebook with its data, a test runner)
 
 
 RATES: dict[str, list[float]] = {}
@@ -76,7 +78,7 @@ def contenders(bench: Bench) -> list[Contender]:
     sequential, parallel = Contender("nsbox.run"), Contender(f"nsbox.run, {THREADS} threads")
     batch(sequential, api_run)
     threaded(parallel, api_run)
-    found = [sequential, parallel]
+    found = [sequential, parallel, *big_callers(bench, client)]
     command = [*bench.nsbox, "run", "--rm", "--network", "none", "busybox", "true"]
     subprocess_run = Contender("subprocess nsbox run --rm")
     batch(subprocess_run, lambda: subprocess.run(command, check=True, stdout=subprocess.DEVNULL))
@@ -85,6 +87,26 @@ def contenders(bench: Bench) -> list[Contender]:
         found += docker_py(bench)
     except Skip as why:
         bench.log(f"    docker-py: {why}")
+    return found
+
+
+def big_callers(bench: Bench, client) -> list[Contender]:
+    """nsbox.run from a program of BALLAST_MB more (resident, allocated untimed around each
+    batch), with its fork server (the default) and without (the runtime forks the caller)."""
+    import nsbox
+    in_process = nsbox.Client(bench.nsbox[2], fork_server=False)
+    ballast: list[bytearray] = []
+    found = []
+    for tool, chosen in ((f"nsbox.run, {BALLAST_MB} MB caller", client),
+                         (f"nsbox.run, {BALLAST_MB} MB caller, no fork server", in_process)):
+        def one(chosen=chosen) -> None:
+            result = chosen.run("busybox", ["true"], network="none")
+            if result.exit_code != 0:
+                raise RuntimeError(f"nsbox.run exited {result.exit_code}: {result.stderr!r}")
+        contender = Contender(tool, before=lambda index: ballast.append(bytearray(b"\1") * (BALLAST_MB << 20)),
+                              after=lambda index: ballast.clear())
+        batch(contender, one)
+        found.append(contender)
     return found
 
 
