@@ -56,7 +56,9 @@ def main() -> int:
         machine.install_bench_extra()
     machine.nsbox_launchers()
     import compileall
-    compileall.compile_dir(os.path.join(os.path.dirname(HERE), "src", "nsbox"), quiet=1)  # as installed
+    # forced: compileall checks only the mtime, the importer the size too; a .pyc it calls
+    # fresh but the importer stale is compiled again at every start (PYTHONDONTWRITEBYTECODE)
+    compileall.compile_dir(os.path.join(os.path.dirname(HERE), "src", "nsbox"), quiet=1, force=True)
     from nsbox.engine.monitor_build import compiled_loop
     compiled_loop()  # as scripts/setup.sh builds it
     record = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine.description(),
