@@ -134,10 +134,10 @@ def enter(joins: list[tuple[str, int]], process: Process, channel: Channel, cons
         # hierarchy is mounted with nsdelegate, as systemd does): the process joins the
         # container's own once it is born in the container's cgroup.
         late = [(kind, fd) for kind, fd in joins if kind == "cgroup"] if entry is not None and entry.clones() else []
-        ns.join_all([join for join in joins if join not in late])
-        if console is not None:
+        if console is not None:  # before the joins: the container's mount namespace has no stdlib
             import fcntl
             import struct
+        ns.join_all([join for join in joins if join not in late])
         pid = os.fork() if entry is None else entry.fork()
         if pid == 0:
             ns.join_all(late)
