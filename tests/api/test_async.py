@@ -73,8 +73,16 @@ def test_wait_async(client, monkeypatch):
     async def main(container) -> dict:
         return await asyncio.wait_for(container.wait_async(), 60)
     container = client.containers.run("busybox", ["sh", "-c", "sleep 0.3; exit 7"], detach=True)
+    watched = container.pid
     try:
-        assert asyncio.run(main(container)) == {"StatusCode": 7, "OOMKilled": False, "Error": None}
+        try:
+            ended = asyncio.run(main(container))
+        except TimeoutError:  # say what the store and the kernel showed, to tell which side missed it
+            container.reload()
+            state = {k: container.attrs["State"].get(k) for k in ("Status", "Pid", "ExitCode", "Error")}
+            raise AssertionError(f"wait_async missed the exit: watched PID {watched}, now {state}, "
+                                 f"/proc/{watched} exists: {os.path.exists(f'/proc/{watched}')}") from None
+        assert ended == {"StatusCode": 7, "OOMKilled": False, "Error": None}
         assert threading.active_count() == 1, threading.enumerate()
     finally:
         container.remove(force=True)
