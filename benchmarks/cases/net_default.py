@@ -155,6 +155,11 @@ def default_network(bench: Bench) -> list[Contender]:
     return found
 
 
+def remove_unused_portmap_chains() -> None:
+    from nsbox.network.ports import remove_unused_portmap_chains as remove
+    remove()
+
+
 def plugin_costs(bench: Bench) -> list[Contender]:
     """Each plugin as nsbox calls it, in a namespace made untimed before each sample."""
     from nsbox.linux import libc
@@ -222,7 +227,7 @@ def plugin_costs(bench: Bench) -> list[Contender]:
                       after=cleanup),
             Contender("bridge DEL, namespace gone (nsbox's)", step=del_namespace_gone, before=fresh, after=cleanup),
             Contender("portmap ADD (one port)", step=plugin(portmap, "ADD", bridge_added), before=fresh,
-                      after=cleanup),
+                      after=cleanup, teardown=remove_unused_portmap_chains),  # (the plugin never removes them)
             Contender("bandwidth ADD (no cap)", step=plugin(bandwidth, "ADD", bridge_added), before=fresh,
                       after=cleanup),
             Contender("any plugin exec: VERSION", step=plugin(bridge, "VERSION"), before=fresh, after=cleanup)]
