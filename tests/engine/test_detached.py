@@ -293,28 +293,15 @@ def test_the_monitor_never_collects_garbage(nsbox, tmp_path):
     """A collection in the forked monitor would write to the engine's objects, and so copy
     their pages: it forks with the collector off. Here every allocation would start a
     collection (threshold 1), noted by a callback the monitor inherits until its exec."""
-    import gc
-
     from nsbox.cli.run_flags import run_options
     from nsbox.engine.containers import Engine
     from nsbox.engine.monitor import spawn_monitor
+    from tests.collections_probe import collections_in_children
     engine = Engine(nsbox.root)
     container_id = engine.create(run_options(["--network", "none", "busybox", "sleep", "100"]))["Id"]
-    noted, caller = tmp_path / "collections", os.getpid()
-
-    def note(phase: str, info: dict) -> None:
-        if os.getpid() != caller:
-            with open(noted, "a") as log:
-                log.write(f"{phase} in {os.getpid()}\n")
-
-    threshold = gc.get_threshold()
-    gc.callbacks.append(note)
-    gc.set_threshold(1)
-    try:
+    noted = tmp_path / "collections"
+    with collections_in_children(noted):
         spawn_monitor(engine, container_id)
-    finally:
-        gc.set_threshold(*threshold)
-        gc.callbacks.remove(note)
     assert nsbox.state(container_id)["Running"]
     assert not noted.exists(), noted.read_text()
     nsbox("rm", "-f", container_id)

@@ -155,26 +155,15 @@ def test_create_children_never_collect_garbage(make_bundle, runtime_root, tmp_pa
     pages: the children turn the collector off first thing (create._stop_collecting). Here
     every allocation would start a collection (threshold 1), noted by a callback the
     children inherit, while they can still reach this test's directory."""
-    import gc
     from nsbox.linux.libc import PR_SET_CHILD_SUBREAPER, prctl
     from nsbox.runtime.create import create
     from nsbox.runtime.delete import delete
-    noted, runtime = tmp_path / "collections", os.getpid()
-
-    def note(phase: str, info: dict) -> None:
-        if os.getpid() != runtime:
-            with open(noted, "a") as log:
-                log.write(f"{phase} in {os.getpid()}\n")
-
-    container_id = f"nogc-{os.getpid()}"
-    threshold = gc.get_threshold()
-    gc.callbacks.append(note)
-    gc.set_threshold(1)
+    from tests.collections_probe import collections_in_children
+    noted, container_id = tmp_path / "collections", f"nogc-{os.getpid()}"
     try:
-        create(runtime_root, container_id, make_bundle(["true"], edit), stdio=(0, 1, 2))
+        with collections_in_children(noted):
+            create(runtime_root, container_id, make_bundle(["true"], edit), stdio=(0, 1, 2))
     finally:
-        gc.set_threshold(*threshold)
-        gc.callbacks.remove(note)
         delete(runtime_root, container_id, force=True)
         prctl(PR_SET_CHILD_SUBREAPER, 0)
     assert not noted.exists(), noted.read_text()

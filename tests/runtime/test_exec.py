@@ -89,26 +89,14 @@ def test_execs_helper_and_process_never_collect_garbage(make_bundle, runtime, tm
     """As create's children (test_direct_clone): exec's helper is forked with the collector
     off (linux.clone.fork_without_collecting), and so is the process it forks. Every
     allocation would start a collection here (threshold 1), noted by an inherited callback."""
-    import gc
     from nsbox.linux.libc import PR_SET_CHILD_SUBREAPER, prctl
     from nsbox.runtime.exec_process import exec_process
+    from tests.collections_probe import collections_in_children
     start_sleeper(make_bundle, runtime, "collected")
-    noted, caller = tmp_path / "collections", os.getpid()
-
-    def note(phase: str, info: dict) -> None:
-        if os.getpid() != caller:
-            with open(noted, "a") as log:
-                log.write(f"{phase} in {os.getpid()}\n")
-
-    threshold = gc.get_threshold()
-    gc.callbacks.append(note)
-    gc.set_threshold(1)
-    try:
+    noted = tmp_path / "collections"
+    with collections_in_children(noted):
         pid = exec_process(runtime.root, "collected", {"args": ["true"], "cwd": "/", "user": {"uid": 0, "gid": 0}},
                            stdio=(0, 1, 2))
-    finally:
-        gc.set_threshold(*threshold)
-        gc.callbacks.remove(note)
     try:
         assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
     finally:

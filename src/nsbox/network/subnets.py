@@ -101,30 +101,34 @@ def claim(bridge: str, subnet: str | None, owner: str, host_routes_too: bool = T
 
 
 def _checked(subnet: str, taken: list):
-    import ipaddress
-    try:
-        network = ipaddress.ip_network(subnet, strict=False)
-    except ValueError:
-        raise ConfigError("--subnet", f"not a subnet in CIDR form like 10.91.0.0/24: {subnet!r}") from None
-    if network.version != 4 or network.prefixlen > 30:
+    network = _parsed(subnet, 4, "10.91.0.0/24")
+    if network.prefixlen > 30:
         raise ConfigError("--subnet", f"must be an IPv4 subnet of at least 4 addresses (/30), got {subnet}")
-    for what, other in taken:
-        if network.overlaps(other):
-            raise ConfigError("--subnet", f"{network} overlaps {other}, used by {what}: choose another subnet")
-    return network
+    return _free(network, taken)
 
 
 def _checked_ipv6(subnet: str, taken: list):
-    import ipaddress
-    try:
-        network = ipaddress.ip_network(subnet, strict=False)
-    except ValueError:
-        raise ConfigError("--subnet", f"not a subnet in CIDR form like fd42:1::/64: {subnet!r}") from None
-    if network.version != 6 or network.prefixlen > 120:
+    network = _parsed(subnet, 6, "fd42:1::/64")
+    if network.prefixlen > 120:
         raise ConfigError("--subnet", f"must be an IPv6 subnet of at least 256 addresses (/120), got {subnet}")
     if network.is_link_local or network.is_multicast or network.is_loopback:
         raise ConfigError("--subnet", f"{network} is a link-local, multicast or loopback range: choose a global "
                                       "or unique local one (fc00::/7)")
+    return _free(network, taken)
+
+
+def _parsed(subnet: str, version: int, example: str):
+    import ipaddress
+    try:
+        network = ipaddress.ip_network(subnet, strict=False)
+    except ValueError:
+        raise ConfigError("--subnet", f"not a subnet in CIDR form like {example}: {subnet!r}") from None
+    if network.version != version:
+        raise ConfigError("--subnet", f"must be an IPv{version} subnet like {example}, got {subnet}")
+    return network
+
+
+def _free(network, taken: list):
     for what, other in taken:
         if network.overlaps(other):
             raise ConfigError("--subnet", f"{network} overlaps {other}, used by {what}: choose another subnet")
