@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+
+from tests import leaks
+from tests.conftest import SESSION_BRIDGE
 
 
 def test_on_failure_restarts_up_to_the_limit(nsbox):
@@ -41,13 +45,51 @@ def test_always_restarts_until_stopped(nsbox):
     nsbox("rm", "phoenix")
 
 
+def running_pid(nsbox, name: str) -> int:
+    """The container's PID while its record says it runs, else 0 (one reading of the record:
+    between two readings a restart may be under way)."""
+    state = nsbox.state(name)
+    return state["Pid"] if state["Running"] else 0
+
+
 def test_unless_stopped_restarts_after_a_crash(nsbox):
     nsbox("run", "-d", "--name", "kept", "--restart", "unless-stopped", "busybox", "sleep", "100")
     first = nsbox.state("kept")["Pid"]
     os.kill(first, 9)  # killed from outside, not by nsbox: the policy applies
-    nsbox.wait_for(lambda: nsbox.state("kept")["Running"] and nsbox.state("kept")["Pid"] != first,
-                   what="a new process")
+    nsbox.wait_for(lambda: running_pid(nsbox, "kept") not in (0, first), what="a new process")
     nsbox("rm", "-f", "kept")
+
+
+def test_rm_f_during_a_restart_policy_s_relaunch_wins(nsbox):
+    """`rm -f` while the monitor starts the container again: the relaunch sees the removal
+    and stops (releasing what it made) instead of starting a container whose record is
+    being removed; rm -f then finds the monitor gone and leaves nothing, no address either."""
+    from tests.engine.test_crash import stopped_process, wait_stopped
+    run = stopped_process(nsbox.command("run", "-d", "--name", "kept", "--restart", "always", "busybox",
+                                        "sleep", "100"), "relaunching")
+    assert run.wait(60) == 0, run.stderr.read()
+    record = nsbox.inspect("kept")
+    os.kill(record["State"]["Pid"], 9)
+    helper = wait_stopped(lambda: [pid for pid in map(int, filter(str.isdigit, os.listdir("/proc")))
+                                   if _runs_exit_helper_of(pid, record["Id"])])
+    remover = subprocess.Popen(nsbox.command("rm", "-f", "kept"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL, text=True)
+    nsbox.wait_for(lambda: nsbox.state("kept")["Status"] == "removing", what="rm -f to mark the container")
+    os.kill(helper, signal.SIGCONT)
+    _, errors = remover.communicate(timeout=120)
+    assert remover.returncode == 0, errors
+    assert nsbox.out("ps", "-a", "-q") == ""
+    assert not leaks.ipam_reservations(SESSION_BRIDGE)
+    assert not leaks.processes_below(nsbox.root)
+
+
+def _runs_exit_helper_of(pid: int, container_id: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            words = cmdline.read().split(b"\0")
+    except OSError:
+        return False
+    return b"nsbox.engine.monitor_exit" in words and container_id.encode() in words
 
 
 def test_restart_conflicts_with_rm_and_needs_detach(nsbox):

@@ -11,8 +11,11 @@ itself has no such hook. The steps:
     record-removed  `rm` (or `run --rm`) has moved the record away, the name link is still there
     reported        a detached container's monitor has reported it running, before the
                     monitor execs its loop
+    relaunching     a monitor's exit helper has decided to apply the restart policy and
+                    begins to start the container again
 """
 import os
+import sys
 
 STEP = os.environ.get("NSBOX_TEST_STOP_AT")
 
@@ -60,7 +63,15 @@ def _install() -> None:
             stop_at("exit-recorded")
         return record
 
+    launch = ContainerLauncher.launch
+
+    def launch_stopping(self, *args, **kwargs):
+        if sys.argv[0].endswith("monitor_exit.py"):
+            stop_at("relaunching")
+        return launch(self, *args, **kwargs)
+
     ContainerLauncher._record_exit = record_exit_stopping
+    ContainerLauncher.launch = launch_stopping
     ContainerStore.add = add_stopping_once_named
     ContainerStore._remove_files = remove_files_stopping
     ContainerStore._name_owner = name_owner_stopping

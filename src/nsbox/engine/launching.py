@@ -92,6 +92,8 @@ class ContainerLauncher(ContainerFinder):
         monitor = monitor_pid or os.getpid()
 
         def running(record: dict) -> None:
+            if record["State"].get("Status") == "removing":  # `rm -f` came during a restart policy's relaunch
+                raise StateError(f"container {record['Name']} is being removed")
             record["State"].update(Status="running", Running=True, Paused=False, Restarting=False, Pid=pid,
                                    ExitCode=0, Error="", OOMKilled=False, StartedAt=rfc3339_now(), FinishedAt="")
             record["InitStart"] = proc.start_time(pid)
@@ -103,7 +105,10 @@ class ContainerLauncher(ContainerFinder):
         except BaseException as error:
             try:
                 runtime.delete(container_id, force=True)
-                disconnect(self, container_id)
+                try:
+                    disconnect(self, container_id)
+                except NsboxError:
+                    pass  # the record keeps the network for `rm`; the start's own error says more
             finally:
                 try:
                     self._record_exit(container_id, -1, False, str(error))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from nsbox.errors import ConfigError, NsboxError
+from nsbox.errors import ConfigError, NetworkError, NsboxError
 
 MODES = ("none", "host", "bridge")
 
@@ -136,10 +136,16 @@ class Disconnecting:
                                               record["HostConfig"].get("NetworkRate") or 0)
 
     def finish(self) -> None:
+        """Wait for the DEL; NetworkError if a plugin could not release its part. Then the
+        record keeps the network (SandboxKey and all), so that `rm -f` or the next start
+        calls DEL again instead of forgetting an address, a veth or a port rule."""
         if self.detaching is None:
             return
         detaching, self.detaching = self.detaching, None
-        detaching.finish()
+        failures = detaching.finish()
+        if failures:
+            raise NetworkError(f"could not release the network of container {self.container_id[:12]}: "
+                               + "; ".join(failures))
 
         def detached(r: dict) -> None:
             kept = {name: {"Aliases": endpoint.get("Aliases") or [], "IPAMConfig": endpoint.get("IPAMConfig"),

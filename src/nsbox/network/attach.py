@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 
-from nsbox.errors import NetworkError
 from nsbox.network import cni, conflists, netns, ports
 from nsbox.network.modes import sandbox_path
 
@@ -146,13 +145,13 @@ class Detaching:
         self.running = cni.Chain("DEL", *self.pending.pop(0)) if self.pending else None
 
     def _load(self, name: str) -> dict | None:
-        """The network's conflist, or None (a failure noted) if it is gone or broken."""
+        """The network's conflist, or None if it is gone or broken: there are no plugins to
+        call then, and the container's addresses are freed the way host-local's DEL would."""
         try:
             return conflists.load(self.root, name)
-        except NetworkError as error:
-            self.failures.append(str(error))
-        except Exception as error:  # noqa: BLE001 - a removed or broken conflist: nothing to call
-            self.failures.append(f"network {name}: {error}")
+        except Exception:  # noqa: BLE001 - a removed or broken conflist: nothing to call
+            from nsbox.network.subnets import release_addresses
+            release_addresses(self.container_id)
         return None
 
     def _step(self, name: str, endpoint: dict, conflist: dict, inside: str) -> tuple[dict, cni.Call, dict | None]:
