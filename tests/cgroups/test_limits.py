@@ -241,3 +241,12 @@ def test_a_cpuset_parent_left_empty_by_another_runtime_is_filled_in(make_cgroup)
     assert read(os.path.join(parent, "cpuset.cpus")) != ""
     sleeper = Member(child, ["sleep", "1000"])
     assert child.pids() == [sleeper.pid]
+
+
+def test_remove_takes_the_sub_cgroups_made_inside(live):
+    """A container may make cgroups of its own below its cgroup (systemd, a nested runtime):
+    remove takes them too, deepest first (it tries a single rmdir first, the usual case)."""
+    for directory in live.directories():
+        os.makedirs(os.path.join(directory, "inner", "deeper"))
+    live.remove()
+    assert [d for d in live.directories() if os.path.exists(d)] == []

@@ -120,6 +120,13 @@ def _fill_cpuset(directory: str, name: str) -> str:
 
 def _remove_tree(directory: str) -> list[str]:
     """rmdir `directory` and the cgroups below it, deepest first; returns those still busy."""
+    try:  # the usual case, a cgroup with no sub-cgroups (or gone already): no walk
+        os.rmdir(directory)
+        return []
+    except FileNotFoundError:
+        return []
+    except OSError:
+        pass  # sub-cgroups (or processes still leaving): deepest first
     busy = []
     for dirpath, _, _ in sorted(os.walk(directory), key=lambda entry: -entry[0].count("/")):
         try:

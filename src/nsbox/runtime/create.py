@@ -46,9 +46,10 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
     intermediate_pid = init_pid = 0
     cgroup = None
     try:
-        _begin_record(record, bundle, rootfs, spec)
-        cgroup = _open_cgroup(spec, container_id)
-        _make_cgroup(cgroup, record, spec)
+        planned = _open_cgroup(spec, container_id)
+        _begin_record(record, bundle, rootfs, spec, planned)
+        cgroup = planned
+        _make_cgroup(cgroup, spec)
         if console_socket is not None:
             console = connect_console(console_socket)
         libc.set_child_subreaper()
@@ -91,20 +92,20 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         record.unlock()
 
 
-def _begin_record(record: ContainerRecord, bundle: str, rootfs: str, spec: Spec) -> None:
-    """The container's first state (still "creating") and the exec FIFO that start opens."""
+def _begin_record(record: ContainerRecord, bundle: str, rootfs: str, spec: Spec, cgroup) -> None:
+    """The container's first state (still "creating") and the exec FIFO that start opens.
+    The state names the cgroup before it is made (one write fewer; delete of a record whose
+    cgroup was never made finds no directory and no process)."""
     record.data.update(bundle=bundle, rootfs=rootfs, annotations=spec.annotations, creating=True,
-                       created=rfc3339_now(), owner="", hooks=_later_hooks(spec))
+                       created=rfc3339_now(), owner="", hooks=_later_hooks(spec), cgroup=cgroup.to_state())
     record.save()
     os.mkfifo(record.fifo)
     os.chmod(record.fifo, 0o622)  # writable by the container's root even in a user namespace
 
 
-def _make_cgroup(cgroup, record: ContainerRecord, spec: Spec) -> None:
-    """The container's cgroup made (and noted in the record, for delete) with its limits."""
+def _make_cgroup(cgroup, spec: Spec) -> None:
+    """The container's cgroup made, with its limits."""
     cgroup.create()
-    record.data["cgroup"] = cgroup.to_state()
-    record.save()
     cgroup.apply(spec.linux.resources)
 
 
