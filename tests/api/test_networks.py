@@ -141,6 +141,26 @@ def test_a_macvlan_network_on_a_host_interface(client, parent):
         lan.remove()
 
 
+def test_an_ipv6_macvlan_network_from_docker_pys_ipam(client, parent):
+    if not _kernel_has("macvlan", parent):
+        pytest.skip("this kernel has no macvlan driver")
+    lan = client.networks.create("lan6", driver="macvlan", options={"parent": parent}, enable_ipv6=True,
+                                 ipam={"Config": [{"Subnet": "10.90.240.0/24"}, {"Subnet": "fd6e:7362:7805::/64"}]})
+    try:
+        assert lan.attrs["EnableIPv6"] is True
+        assert [c["Subnet"] for c in lan.attrs["IPAM"]["Config"]] == ["10.90.240.0/24", "fd6e:7362:7805::/64"]
+        out = client.run("busybox", ["ip", "-o", "addr", "show", "eth0", "scope", "global"], network=lan,
+                         text=True).stdout
+        assert "inet 10.90.240." in out and "inet6 fd6e:7362:7805::" in out
+    finally:
+        lan.remove()
+    with pytest.raises(nsbox.ConfigError, match="IPv6 forwarding for the whole host"):
+        client.networks.create("bridge6", enable_ipv6=True, ipam={"Config": [{"Subnet": "fd6e:7362:7806::/64"}]})
+    with pytest.raises(nsbox.ConfigError, match="enable IPv6"):
+        client.networks.create("v6", driver="macvlan", options={"parent": parent}, subnet="fd6e:7362:7806::/64")
+    assert [n.name for n in client.networks.list(filters={"type": "custom"})] == []
+
+
 def test_bad_input_is_refused_in_words(client):
     with pytest.raises(nsbox.ConfigError, match="unknown driver 'overlay'"):
         client.networks.create("x", driver="overlay")

@@ -101,7 +101,7 @@ def test_a_macvlan_network_with_ipv6_gives_each_container_both_addresses(nsbox, 
 
 def test_ipv6_on_a_bridge_network_is_refused_with_the_reason(nsbox):
     for args, words in ((["--ipv6", "--subnet", "fd6e:7362:7801::/64"], "IPv6 forwarding for the whole host"),
-                        (["--subnet", "fd6e:7362:7801::/64"], "add --ipv6"),
+                        (["--subnet", "fd6e:7362:7801::/64"], "enable IPv6 as well"),
                         (["--driver", "macvlan", "-o", "parent=lo", "--ipv6"], "needs an IPv6 --subnet")):
         result = nsbox("network", "create", *args, "v6", check=False)
         assert result.returncode == 125 and words in result.stderr, result.stderr

@@ -99,19 +99,20 @@ class Networks:
     def create(self, name: str, *, driver: str = "bridge", options: dict[str, str] | None = None,
                subnet: str | None = None, gateway: str | None = None, ip_range: str | None = None,
                internal: bool = False, labels: dict[str, str] | None = None,
-               ipam: dict[str, Any] | None = None) -> Network:
+               ipam: dict[str, Any] | None = None, enable_ipv6: bool = False) -> Network:
         """A new network with a subnet of its own (one is chosen when not given): `driver`
         "bridge" (its own Linux bridge), or "macvlan"/"ipvlan" on a host interface
         (options={"parent": "eth1", "macvlan_mode"/"ipvlan_mode": ...}). `ipam`: docker-py's
-        {"Config": [{"Subnet", "Gateway", "IPRange"}]} instead of subnet/gateway/ip_range.
-        `internal=True`: no route out of it."""
+        {"Config": [{"Subnet", "Gateway", "IPRange"}, ...]} instead of subnet/gateway/ip_range;
+        with `enable_ipv6=True` (macvlan and ipvlan only) one of its configs is an IPv6 subnet
+        and containers get an address of each family. `internal=True`: no route out of it."""
         from nsbox.network import manage
-        if ipam:
-            pool = (ipam.get("Config") or [{}])[0] or {}
-            subnet, gateway = subnet or pool.get("Subnet"), gateway or pool.get("Gateway")
-            ip_range = ip_range or pool.get("IPRange")
-        conflist = manage.create(self._engine.root, name, driver, subnet or "", gateway or "", ip_range or "",
-                                 internal, labels or {}, options or {})
+        configs = (ipam or {}).get("Config") or []
+        if subnet or gateway or ip_range:
+            configs = [{"Subnet": subnet, "Gateway": gateway, "IPRange": ip_range}]
+        subnet, gateway, ip_range, subnet6 = manage.from_ipam(driver, configs, enable_ipv6)
+        conflist = manage.create(self._engine.root, name, driver, subnet, gateway, ip_range, internal, labels or {},
+                                 options or {}, subnet6)
         return Network(self._engine, _shape(self._engine, conflist["name"]))
 
     def get(self, name_or_id: str) -> Network:
@@ -126,14 +127,9 @@ class Networks:
         `filters`, as docker-py's: {"name": ..., "id": ..., "driver": "bridge",
         "label": "k" or "k=v", "type": "custom"|"builtin", "dangling": True}, each a value
         or a list of alternatives; all keys must hold."""
-        from nsbox.network import conflists
-        wanted = _filter_lists(filters or {})
-        if wanted:
-            from nsbox.engine.network_filters import matches
-        found = [Network(self._engine, _shape(self._engine, name)) for name in conflists.names(self._engine.root)]
-        return [network for network in found
-                if (names is None or network.name in names) and (ids is None or network.id in ids)
-                and (not wanted or matches(network.attrs, wanted))]
+        from nsbox.engine.network_filters import from_api, listing
+        return [Network(self._engine, shape) for shape in listing(self._engine, from_api(filters or {}), modes=False)
+                if (names is None or shape["Name"] in names) and (ids is None or shape["Id"] in ids)]
 
     def prune(self) -> builtins.list[str]:
         """Remove every user-defined network no container uses; their names."""
@@ -145,18 +141,6 @@ def _shape(engine: Engine, name: str) -> dict[str, Any]:
     from nsbox.engine.networking import docker_network, network_users
     from nsbox.network import conflists
     return docker_network(conflists.load(engine.root, name), network_users(engine, name))
-
-
-def _filter_lists(filters: dict[str, object]) -> dict[str, builtins.list[str]]:
-    """docker-py's filters (a value, a list, or {value: True}) as lists of strings."""
-    lists = {}
-    for key, values in filters.items():
-        if isinstance(values, dict):
-            values = [value for value, wanted in values.items() if wanted]
-        elif not isinstance(values, (list, tuple)):
-            values = [values]
-        lists[key] = [str(value).lower() if isinstance(value, bool) else str(value) for value in values]
-    return lists
 
 
 def _reference(container: Container | str) -> str:

@@ -6,7 +6,7 @@ import sys
 USAGE = """usage: nsbox network COMMAND
   create [--driver bridge|macvlan|ipvlan] [-o parent=IF] [-o macvlan_mode=M|ipvlan_mode=M] [--subnet CIDR]
          [--ipv6 --subnet IPV6-CIDR] [--gateway IP] [--ip-range CIDR] [--internal] [--label K=V] NAME
-  ls [-q] [--format FORMAT]          inspect [-f FORMAT] NAME...          rm NAME...          prune
+  ls [-q] [-f KEY=VALUE] [--format FORMAT]          inspect [-f FORMAT] NAME...          rm NAME...          prune
   connect [--alias NAME] [--ip IP] NETWORK CONTAINER          disconnect NETWORK CONTAINER
 Each network is a CNI config list in the root's networks/ directory (NSBOX_CNI_CONFIG_DIR)."""
 
@@ -18,7 +18,9 @@ CREATE = ("nsbox network create [OPTIONS] NAME", "Make a network.",
           ("--internal", "no way out of the network"), ("--label K=V...", "a label"),
           ("-o --opt KEY=VALUE...", "a driver option: parent=IF, macvlan_mode=MODE, ipvlan_mode=MODE"))
 LS = ("nsbox network ls [OPTIONS]", "List networks.", ("-q --quiet", "only their IDs"),
-      ("--format FORMAT", "table (the default), json, or a Go template"))
+      ("-f --filter KEY=VALUE...", "only the matching networks: name=, id=, driver=, label=K[=V], "
+                                   "type=custom|builtin, dangling=true|false"),
+      ("--format FORMAT", "table (the default), json, or a Go template"), ("--no-trunc", "whole IDs"))
 INSPECT = ("nsbox network inspect [OPTIONS] NAME [NAME...]", "Networks as JSON.",
            ("-f --format FORMAT", "a Go template, or json"))
 CONNECT = ("nsbox network connect [OPTIONS] NETWORK CONTAINER", "Connect a container to a network (disconnect: the "
@@ -42,7 +44,7 @@ def _row(network_id: str, name: str, driver: str, internal: bool, labels: dict, 
     """A network as Docker's `network ls` templates see it (its networkContext)."""
     from nsbox.cli.gostruct import Struct
     return Struct("*formatter.networkContext", {
-        "ID": network_id[:12], "Name": name, "Driver": driver, "Scope": "local", "IPv6": str(ipv6).lower(),
+        "ID": network_id, "Name": name, "Driver": driver, "Scope": "local", "IPv6": str(ipv6).lower(),
         "Internal": str(internal).lower(), "Labels": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
         "Label": lambda key: labels.get(key, ""), "CreatedAt": ""})
 
@@ -76,51 +78,35 @@ def _create(_command: str, argv: list[str], root: str) -> int:
         if not separator:
             raise ConfigError("--opt", f"must be KEY=VALUE (as parent=eth0), got {item!r}")
         opts[key] = value
-    if options.get("ipv6") and (options.get("driver") or "bridge") == "bridge":
-        raise ConfigError("--ipv6", manage.BRIDGE_IPV6)
-    subnet, subnet6 = _subnets(options.get("subnet") or [], bool(options.get("ipv6")))
-    conflist = manage.create(root, names[0], options.get("driver") or "bridge", subnet,
+    driver = options.get("driver") or "bridge"
+    subnet, subnet6 = manage.given_subnets(driver, options.get("subnet") or [], bool(options.get("ipv6")))
+    conflist = manage.create(root, names[0], driver, subnet,
                              options.get("gateway") or "", options.get("ip_range") or "",
                              bool(options.get("internal")), labels, opts, subnet6)
     print(conflist["nsbox"]["id"])
     return 0
 
 
-def _subnets(given: list[str], ipv6: bool) -> tuple[str, str]:
-    """--subnet given up to twice: (the IPv4 one, the IPv6 one), as Docker takes them."""
-    from nsbox.errors import ConfigError
-    v4 = [subnet for subnet in given if ":" not in subnet]
-    v6 = [subnet for subnet in given if ":" in subnet]
-    if len(v4) > 1 or len(v6) > 1:
-        raise ConfigError("--subnet", f"give at most one IPv4 and one IPv6 subnet, got {', '.join(given)}")
-    if v6 and not ipv6:
-        raise ConfigError("--subnet", f"{v6[0]} is an IPv6 subnet: add --ipv6")
-    if ipv6 and not v6:
-        raise ConfigError("--ipv6", "needs an IPv6 --subnet as well (a unique local one, like fd42:1::/64)")
-    return (v4[0] if v4 else ""), (v6[0] if v6 else "")
-
-
 def _ls(_command: str, argv: list[str], root: str) -> int:
     from nsbox.cli.formatting import table
+    from nsbox.engine.containers import Engine
+    from nsbox.engine.network_filters import from_flags, listing
     from nsbox.flags import parse
-    from nsbox.network import conflists
     options, _ = parse(argv, _flags_of(LS))
-    lists = [conflists.load(root, name) for name in conflists.names(root)]
+    shapes = listing(Engine(root), from_flags(options.get("filter") or []))
+    width = None if options.get("no_trunc") else 12
     if options.get("quiet"):
-        sys.stdout.write("".join(conflists.meta(c).get("id", "")[:12] + "\n" for c in lists))
+        sys.stdout.write("".join(shape["Id"][:width] + "\n" for shape in shapes))
         return 0
     if options.get("format"):
         from nsbox.cli.formatting import render
-        rows = [_row(conflists.meta(c).get("id", ""), c["name"], conflists.meta(c).get("driver", "bridge"),
-                     bool(conflists.meta(c).get("internal")), conflists.meta(c).get("labels") or {},
-                     bool(conflists.ipv6_range(c))) for c in lists]
-        rows += [_row("host", "host", "host", False, {}), _row("none", "none", "null", False, {})]
+        rows = [_row(shape["Id"][:width], shape["Name"], shape["Driver"], shape["Internal"], shape["Labels"],
+                     shape["EnableIPv6"]) for shape in shapes]
         sys.stdout.write(render(str(options["format"]), rows, HEADINGS, LS_DEFAULT))
         return 0
-    rows = [[conflists.meta(c).get("id", "")[:12], c["name"], conflists.meta(c).get("driver", ""),
-             " ".join(filter(None, (conflists.ipam_range(c).get("subnet", ""), conflists.ipv6_range(c).get("subnet")))),
-             conflists.bridge_name(c)] for c in lists]
-    rows += [["", "host", "host", "", ""], ["", "none", "null", "", ""]]
+    rows = [[shape["Id"][:width], shape["Name"], shape["Driver"],
+             " ".join(config["Subnet"] for config in shape["IPAM"]["Config"] if config.get("Subnet")),
+             shape["Options"].get("com.docker.network.bridge.name", "")] for shape in shapes]
     sys.stdout.write(table(["NETWORK ID", "NAME", "DRIVER", "SUBNET", "BRIDGE"], rows))
     return 0
 

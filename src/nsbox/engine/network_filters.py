@@ -1,20 +1,64 @@
-"""Which networks a filter keeps (networks.list(filters=...); Docker's `network ls --filter`
-keys). As for containers (nsbox.engine.filters): the values of one key are alternatives,
-and every key must hold. A network here is its `network inspect` shape
-(nsbox.engine.networking.docker_network)."""
+"""The networks `network ls` lists (the CLI, networks.list(filters=...), GET /networks), and
+which of them a filter keeps (Docker's `network ls --filter` keys). As for containers
+(nsbox.engine.filters): the values of one key are alternatives, and every key must hold. A
+network here is its `network inspect` shape (nsbox.engine.networking.docker_network)."""
 from __future__ import annotations
 
 from nsbox.errors import InvalidOption
 
 KEYS = ("name", "id", "driver", "label", "type", "dangling")
 BUILTIN = ("bridge", "host", "none")  # the networks Docker calls builtin: not made by a user
+MODES = (("host", "host"), ("none", "null"))  # (name, driver): listed as Docker lists them, no conflist
+GO_ZERO_TIME = "0001-01-01T00:00:00Z"  # the modes' Created: made by no one, never (clients parse the time)
+
+
+def listing(engine, filters: dict[str, list[str]], modes: bool = True) -> list[dict]:
+    """Every network's shape (its conflists', then host and none if `modes`) that `filters` keep."""
+    from nsbox.engine.networking import docker_network, network_users
+    from nsbox.network import conflists
+    check(filters)
+    shown = [docker_network(conflists.load(engine.root, name), network_users(engine, name))
+             for name in conflists.names(engine.root)]
+    if modes:
+        shown += [{"Name": name, "Id": name, "Created": GO_ZERO_TIME, "Driver": driver, "EnableIPv6": False, "Internal": False,
+                   "IPAM": {"Driver": "default", "Config": []}, "Options": {}, "Labels": {}, "Containers": []}
+                  for name, driver in MODES]
+    return [network for network in shown if matches(network, filters)]
+
+
+def from_flags(items: list[str]) -> dict[str, list[str]]:
+    """`--filter KEY=VALUE` given any number of times, as {KEY: [VALUE, ...]}."""
+    filters: dict[str, list[str]] = {}
+    for item in items:
+        key, separator, value = item.partition("=")
+        if not separator:
+            raise InvalidOption("--filter", f"must be KEY=VALUE (as driver=bridge), got {item!r}")
+        filters.setdefault(key, []).append(value)
+    return filters
+
+
+def from_api(filters: dict[str, object]) -> dict[str, list[str]]:
+    """The Engine API's and docker-py's filters (a value, a list, or {value: true}) as lists of strings."""
+    lists = {}
+    for key, values in filters.items():
+        if isinstance(values, dict):
+            values = [value for value, wanted in values.items() if wanted]
+        elif not isinstance(values, (list, tuple)):
+            values = [values]
+        lists[key] = [str(value).lower() if isinstance(value, bool) else str(value) for value in values]
+    return lists
+
+
+def check(filters: dict[str, list[str]]) -> None:
+    """Refuse an unknown key, before any network is looked at."""
+    for key in filters:
+        if key not in KEYS:
+            raise InvalidOption("filters", f"unknown network filter {key!r}: use {', '.join(KEYS)}")
 
 
 def matches(network: dict, filters: dict[str, list[str]]) -> bool:
     """True if `network` passes, for every key of `filters`, one of its values."""
-    for key in filters:
-        if key not in KEYS:
-            raise InvalidOption("filters", f"unknown network filter {key!r}: use {', '.join(KEYS)}")
+    check(filters)
     return all(any(_holds(network, key, str(value)) for value in values) for key, values in filters.items())
 
 

@@ -55,6 +55,45 @@ BRIDGE_IPV6 = ("a bridge network has no IPv6 in nsbox: its gateway would turn on
                "ipvlan for IPv6 addresses")
 
 
+def given_subnets(driver: str, given: list[str], ipv6: bool) -> tuple[str, str]:
+    """Subnets given up to twice (--subnet, IPAM Config): (the IPv4 one, the IPv6 one), as Docker
+    takes them; an IPv6 one needs IPv6 enabled, which needs a macvlan or ipvlan network here."""
+    if ipv6 and driver == "bridge":
+        raise ConfigError("--ipv6", BRIDGE_IPV6)
+    v4 = [subnet for subnet in given if ":" not in subnet]
+    v6 = [subnet for subnet in given if ":" in subnet]
+    if len(v4) > 1 or len(v6) > 1:
+        raise ConfigError("--subnet", f"give at most one IPv4 and one IPv6 subnet, got {', '.join(given)}")
+    if v6 and not ipv6:
+        raise ConfigError("--subnet", f"{v6[0]} is an IPv6 subnet: enable IPv6 as well (--ipv6, EnableIPv6)")
+    if ipv6 and not v6:
+        raise ConfigError("--ipv6", "needs an IPv6 --subnet as well (a unique local one, like fd42:1::/64)")
+    return (v4[0] if v4 else ""), (v6[0] if v6 else "")
+
+
+def from_ipam(driver: str, configs: list[dict], ipv6: bool) -> tuple[str, str, str, str]:
+    """(subnet, gateway, ip_range, subnet6) from the Engine API's IPAM Config ({Subnet, Gateway,
+    IPRange} per address family). An IPv6 network's gateway is its subnet's first address."""
+    import ipaddress
+    configs = [dict(config, Subnet=config.get("Subnet") or "") for config in configs if config and any(config.values())]
+    subnet, subnet6 = given_subnets(driver, [config["Subnet"] for config in configs if config["Subnet"]], ipv6)
+    v4 = next((config for config in configs if ":" not in config["Subnet"]), {})
+    v6 = next((config for config in configs if ":" in config["Subnet"]), {})
+    if v6.get("IPRange"):
+        raise ConfigError("IPRange", f"{v6['IPRange']}: an IPv6 range is not supported here; IPv6 addresses "
+                                     f"come from the whole subnet {subnet6}")
+    if v6.get("Gateway"):
+        try:
+            first = ipaddress.ip_network(subnet6, strict=False)[1]
+            given = ipaddress.ip_address(v6["Gateway"])
+        except ValueError as error:
+            raise ConfigError("IPAM", f"{subnet6}, gateway {v6['Gateway']}: {error}") from None
+        if given != first:
+            raise ConfigError("Gateway", f"{given}: an IPv6 network's gateway is its subnet's first address "
+                                         f"here ({first})")
+    return subnet, v4.get("Gateway") or "", v4.get("IPRange") or "", subnet6
+
+
 def create(root: str, name: str, driver: str = "bridge", subnet: str = "", gateway: str = "", ip_range: str = "",
            internal: bool = False, labels: dict[str, str] | None = None,
            options: dict[str, str] | None = None, subnet6: str = "") -> dict:

@@ -10,19 +10,14 @@ def _engine(handler):
     return Engine(handler.root)
 
 
-def _shapes(handler) -> list[dict]:
-    from nsbox.engine.networking import docker_network, network_users
-    from nsbox.network import conflists
-    engine = _engine(handler)
+def _shapes(handler, filters: dict | None = None) -> list[dict]:
+    """The networks as the Engine API shows them (Containers by ID, no conflist)."""
+    from nsbox.engine.network_filters import from_api, listing
     shown = []
-    for name in conflists.names(handler.root):
-        shape = docker_network(conflists.load(handler.root, name), network_users(engine, name))
+    for shape in listing(_engine(handler), from_api(filters or {})):
         shape["Containers"] = {user: {"Name": user} for user in shape["Containers"]}
         shape.pop("ConfList", None)
-        shown.append(dict(shape, Scope="local", EnableIPv6=False, Attachable=True))
-    for name, driver in (("host", "host"), ("none", "null")):
-        shown.append({"Name": name, "Id": name, "Driver": driver, "Scope": "local", "Internal": False,
-                      "IPAM": {"Driver": "default", "Config": []}, "Containers": {}, "Options": {}, "Labels": {}})
+        shown.append(dict(shape, Scope="local", Attachable=True))
     return shown
 
 
@@ -35,7 +30,8 @@ def _find(handler, name: str) -> dict:
 
 
 def list_(handler, request) -> None:
-    handler.send_json(_shapes(handler))
+    import json
+    handler.send_json(_shapes(handler, json.loads(request.query.get("filters") or "{}")))
 
 
 def inspect(handler, request, name: str) -> None:
@@ -48,12 +44,12 @@ def create(handler, request) -> None:
     if not body.get("Name"):
         raise ApiError(400, "Name: name the network")
     driver = body.get("Driver") or "bridge"
-    config = ((body.get("IPAM") or {}).get("Config") or [{}])[0] or {}
+    subnet, gateway, ip_range, subnet6 = manage.from_ipam(driver, (body.get("IPAM") or {}).get("Config") or [],
+                                                          bool(body.get("EnableIPv6")))
     # a bridge takes no options here; the docker CLI and compose may send Docker's own bridge ones
     options = body.get("Options") or {} if driver != "bridge" else {}
-    conflist = manage.create(handler.root, body["Name"], driver, config.get("Subnet") or "",
-                             config.get("Gateway") or "", config.get("IPRange") or "", bool(body.get("Internal")),
-                             body.get("Labels") or {}, options)
+    conflist = manage.create(handler.root, body["Name"], driver, subnet, gateway, ip_range,
+                             bool(body.get("Internal")), body.get("Labels") or {}, options, subnet6)
     handler.send_json({"Id": conflist["nsbox"]["id"], "Warning": ""}, 201)
 
 

@@ -1,0 +1,68 @@
+"""Networks through `nsbox serve`'s Docker API, driven by the real docker CLI and docker-py and
+checked in nsbox's own store: `network ls --filter`, and IPv6 networks (EnableIPv6 with an IPv6
+subnet in IPAM Config: macvlan and ipvlan; a bridge refused with the CLI's reason)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests import leaks
+from tests.engine.test_serve import DOCKER, served  # noqa: F401 - the served fixture
+from tests.network.test_sub_interfaces import _ipv6_forwarding, _kernel_has, parent  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.skipif(DOCKER is None, reason="the docker CLI is not installed")
+
+
+def test_docker_network_ls_filters_reach_nsbox(served):
+    served.docker("network", "create", "--label", "team=a", "alpha")
+    served.docker("network", "create", "--label", "team=b", "beta")
+    try:
+        def names(*filters: str) -> list[str]:
+            return served.docker("network", "ls", "--format", "{{.Name}}",
+                                 *(arg for f in filters for arg in ("--filter", f))).stdout.split()
+        assert names("label=team=b") == ["beta"] and names("name=alp") == ["alpha"]
+        assert names("label=team", "type=custom") == ["alpha", "beta"] and names("driver=null") == ["none"]
+        beta = json.loads(served.nsbox.out("network", "inspect", "beta"))[0]["Id"]  # nsbox's own record
+        assert served.docker("network", "ls", "-q", "--no-trunc", "--filter", "name=beta").stdout == beta + "\n"
+        refused = served.docker("network", "ls", "--filter", "colour=red", check=False)
+        assert refused.returncode != 0 and "unknown network filter" in refused.stderr
+        docker = pytest.importorskip("docker")
+        client = docker.DockerClient(base_url=f"unix://{served.socket}", version="auto")
+        assert [n.name for n in client.networks.list(filters={"label": "team=a"})] == ["alpha"]
+        client.close()
+    finally:
+        served.docker("network", "rm", "alpha", "beta")
+
+
+def test_docker_creates_ipv6_sub_interface_networks_and_no_ipv6_bridge(served, parent):
+    if not _kernel_has("macvlan", parent):
+        pytest.skip("this kernel has no macvlan driver")
+    forwarding = _ipv6_forwarding()
+    served.docker("network", "create", "-d", "macvlan", "-o", f"parent={parent}", "--ipv6",
+                  "--subnet", "10.90.241.0/24", "--subnet", "fd6e:7362:7802::/64", "dual6")
+    try:
+        shown = json.loads(served.nsbox.out("network", "inspect", "dual6"))[0]  # in nsbox's own store
+        assert shown["EnableIPv6"] is True
+        assert [c["Subnet"] for c in shown["IPAM"]["Config"]] == ["10.90.241.0/24", "fd6e:7362:7802::/64"]
+        assert served.docker("network", "inspect", "-f", "{{.EnableIPv6}}", "dual6").stdout == "true\n"
+        out = served.docker("run", "--rm", "--network", "dual6", "--dns", "127.0.0.1", "busybox",
+                            "ip", "-o", "-6", "addr", "show", "eth0", "scope", "global", timeout=120).stdout
+        assert "inet6 fd6e:7362:7802::" in out
+        docker = pytest.importorskip("docker")
+        client = docker.DockerClient(base_url=f"unix://{served.socket}", version="auto")
+        pools = [docker.types.IPAMPool(subnet="fd6e:7362:7803::/64", gateway="fd6e:7362:7803::1")]
+        made = client.networks.create("py6", driver="macvlan", options={"parent": parent}, enable_ipv6=True,
+                                      ipam=docker.types.IPAMConfig(pool_configs=pools))
+        assert json.loads(served.nsbox.out("network", "inspect", "py6"))[0]["IPAM"]["Config"][1]["Subnet"] == \
+            "fd6e:7362:7803::/64"
+        made.remove()
+        client.close()
+        refused = served.docker("network", "create", "--ipv6", "--subnet", "fd6e:7362:7804::/64", "bridge6",
+                                check=False)
+        assert refused.returncode != 0 and "IPv6 forwarding for the whole host" in refused.stderr
+        assert "bridge6" not in served.nsbox.out("network", "ls")
+        assert _ipv6_forwarding() == forwarding
+    finally:
+        served.docker("network", "rm", "dual6", check=False)
+    assert not leaks.network_claims(served.nsbox.root)
