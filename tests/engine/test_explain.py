@@ -65,6 +65,10 @@ def test_each_cgroup_file_shown_exists_and_holds_the_value_shown(nsbox):
     for directory in cgroup["directories"]:
         with open(os.path.join(directory["directory"], "cgroup.procs")) as procs:
             assert str(pid) in procs.read().split()
+    with open(f"/proc/{pid}/cgroup") as lines:  # one row per hierarchy the kernel lists (all mounted here)
+        listed = [line.rstrip("\n").split(":", 2)[1] for line in lines]
+    assert sorted(d["hierarchy"] for d in cgroup["directories"]) == \
+        sorted(controllers.replace("name=", "") or "unified" for controllers in listed)
 
 
 def test_root_filesystem_and_confinement_are_the_kernels(nsbox):

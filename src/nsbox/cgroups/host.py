@@ -57,10 +57,11 @@ def _parse_mounts(text: str) -> tuple[dict[str, tuple[str, str]], tuple[str, str
 
 def own_cgroups(proc_cgroup: str = "/proc/self/cgroup") -> tuple[dict[str, str], str | None]:
     """({v1 controller or "name=X": this process's cgroup path}, its cgroup2 path or None)."""
-    return _parsed(proc_cgroup, _parse_own_cgroups)
+    return _parsed(proc_cgroup, parse_proc_cgroup)
 
 
-def _parse_own_cgroups(text: str) -> tuple[dict[str, str], str | None]:
+def parse_proc_cgroup(text: str) -> tuple[dict[str, str], str | None]:
+    """A /proc/PID/cgroup's text: ({v1 controller or "name=X": cgroup path}, cgroup2 path or None)."""
     v1: dict[str, str] = {}
     unified: str | None = None
     for line in text.splitlines():

@@ -18,20 +18,17 @@ LIST_PREFIXES = ("devices.",)
 def directories(pid: int) -> list[dict]:
     """One entry per hierarchy the process is in: its controllers and its cgroup directory."""
     v1_mounts, unified_mount = host.mounts()
-    rows = []
-    with open(f"/proc/{pid}/cgroup") as lines:
-        for line in lines:
-            _, controllers, path = line.rstrip("\n").split(":", 2)
-            if controllers == "":
-                if unified_mount is not None:
-                    rows.append({"hierarchy": "unified", "controllers": _v2_controllers(unified_mount, path),
-                                 "directory": host.directory(unified_mount, None, path)})
-                continue
-            names = controllers.split(",")
-            mount = next((v1_mounts[name] for name in names if name in v1_mounts), None)
-            if mount is not None:
-                rows.append({"hierarchy": controllers.replace("name=", ""), "controllers": names,
-                             "directory": host.directory(mount, None, path)})
+    with open(f"/proc/{pid}/cgroup") as file:
+        v1_paths, unified_path = host.parse_proc_cgroup(file.read())
+    hierarchies: dict[tuple, list[str]] = {}  # (mount, path) -> the controllers mounted together there
+    for controller, path in v1_paths.items():
+        if controller in v1_mounts:
+            hierarchies.setdefault((v1_mounts[controller], path), []).append(controller)
+    rows = [{"hierarchy": ",".join(names).replace("name=", ""), "controllers": names,
+             "directory": host.directory(mount, None, path)} for (mount, path), names in hierarchies.items()]
+    if unified_path is not None and unified_mount is not None:
+        rows.append({"hierarchy": "unified", "controllers": _v2_controllers(unified_mount, unified_path),
+                     "directory": host.directory(unified_mount, None, unified_path)})
     return rows
 
 
