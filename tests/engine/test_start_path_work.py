@@ -51,8 +51,30 @@ def test_a_rm_run_reads_its_record_seldom_and_its_config_never(nsbox, tmp_path):
     reads = [call for call in calls if call.split('"')[1:2] and call.split('"')[1].endswith("/container.json")
              and "O_RDONLY" in call]
     assert len(reads) == 4, reads
-    written = [call for call in calls if "/bundle/config.json.tmp-" in call]
-    assert written and not [call for call in calls if '/bundle/config.json"' in call], calls
+    written = [call for call in calls if "/config.json.tmp-" in call]
+    assert written and not [call for call in calls if '/config.json"' in call], calls
+    assert nsbox.out("ps", "-aq") == ""
+
+
+def test_a_rm_run_makes_only_the_directories_it_needs(nsbox, tmp_path):
+    """Each directory a run makes below the root it also removes, and on a disk mounted with
+    `discard` (this machine's ext4) each rmdir waits for the disk: the container's own
+    directory is its bundle (no bundle/ inside it). What the kernel makes itself (overlayfs's
+    work/work) and what the init makes on its own tmpfs mounts inside merged/ are not counted."""
+    nsbox("run", "--rm", "--network", "none", "busybox", "true")  # the first run makes the store's directories
+    log = tmp_path / "strace.log"
+    result = subprocess.run(["strace", "-f", "-qq", "-o", str(log), "-e", "trace=mkdir,mkdirat",
+                             *nsbox.command("run", "--rm", "--network", "none", "busybox", "true")],
+                            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    made = []
+    for line in log.read_text().splitlines():
+        path = line.split('"')[1] if '"' in line else ""
+        if line.rstrip().endswith("= 0") and path.startswith(nsbox.root + "/") and "/merged/" not in path:
+            parts = path[len(nsbox.root) + 1:].split("/")
+            made.append("/".join("ID" if len(part) == 64 else part for part in parts))
+    assert sorted(made) == ["containers/ID", "image/rootfs/ID", "image/rootfs/ID/merged", "image/rootfs/ID/upper",
+                            "image/rootfs/ID/work", "run/containers/ID", "run/runtime/ID"], made
     assert nsbox.out("ps", "-aq") == ""
 
 

@@ -51,8 +51,7 @@ class ContainerLauncher(ContainerFinder):
     def write_bundle(self, record: dict, console_size: dict | None = None) -> tuple[str, dict]:
         """The container's bundle directory with its config.json; and that config, as data."""
         from nsbox.engine.spec import make_spec
-        bundle = self.paths.container(record["Id"], "bundle")
-        os.makedirs(bundle, exist_ok=True)
+        bundle = self.paths.bundle(record["Id"])
         spec = make_spec(record, record["Rootfs"], self.namespace_path)
         if console_size and spec["process"]["terminal"]:
             spec["process"]["consoleSize"] = console_size

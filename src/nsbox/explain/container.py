@@ -13,7 +13,7 @@ def explain_container(engine, reference: str) -> dict:
     from nsbox.engine.checked_state import running_record
     record = running_record(engine, reference)
     pid = int(record["State"]["Pid"])
-    with open(engine.paths.container(record["Id"], "bundle", "config.json"), "rb") as config:
+    with open(os.path.join(engine.paths.bundle(record["Id"]), "config.json"), "rb") as config:
         spec = jsonio.loads(config.read())
     init = kernel.process(pid)
     report = {
