@@ -138,8 +138,8 @@ class Detaching:
         loaded = [(name, endpoint, conflist) for name, endpoint in networks
                   if (conflist := self._load(name)) is not None]
         types = {plugin.get("type") for _, _, conflist in loaded for plugin in conflist["plugins"]}
-        if types <= NAMESPACE_FREE_DEL and netns.bound(self.sandbox) is not None and not netns.in_use(self.sandbox):
-            netns.remove(self.sandbox)
+        if types <= NAMESPACE_FREE_DEL:
+            netns.release_unused(self.sandbox)
         inside = self.sandbox if netns.bound(self.sandbox) is not None else ""
         self.pending = [self._step(name, endpoint, conflist, inside) for name, endpoint, conflist in loaded]
         self.running = cni.Chain("DEL", *self.pending.pop(0)) if self.pending else None
