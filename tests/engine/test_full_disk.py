@@ -1,7 +1,8 @@
 """A full disk (issue 11, cases 2, 3 and 4): the nsbox root is a small tmpfs that the test
 fills for real. Nothing that stops or removes a container needs free space; a failed
-`run` leaves nothing mounted or recorded; the monitor survives ENOSPC on its log and
-records the exit once there is room."""
+`run` or `start` leaves nothing half made (a kept container stays, created, with only its
+root filesystem); the monitor survives ENOSPC on its log and records the exit once there
+is room."""
 from __future__ import annotations
 
 import errno
@@ -117,9 +118,10 @@ def test_run_on_a_full_disk_leaves_nothing_half_made(disk, leave, rm):
         return
     assert result.returncode == 125
     one_clean_line(result.stderr)
-    with open("/proc/self/mountinfo") as mountinfo:
-        assert nsbox.root not in mountinfo.read().replace(os.path.join(nsbox.root, "image", "layers"), "")
     listed = nsbox.out("ps", "-a", "-q", "--no-trunc").split()
+    with open("/proc/self/mountinfo") as mountinfo:  # only the root filesystem of a container ps -a lists
+        mounted = [line.split()[4] for line in mountinfo if line.split()[4].startswith(nsbox.root + "/")]
+    assert mounted == [os.path.join(nsbox.root, "image", "rootfs", cid, "merged") for cid in listed], mounted
     made = os.listdir(os.path.join(nsbox.root, "image", "rootfs")) if os.path.isdir(
         os.path.join(nsbox.root, "image", "rootfs")) else []
     assert set(made) <= set(listed), (made, listed)  # no root filesystem that ps -a does not list
@@ -153,3 +155,37 @@ def test_monitor_survives_enospc_on_its_log(disk, loop, monkeypatch):
         assert stream in (b"stdout", b"stderr") and tag in (b"F", b"P")
         assert text.startswith(b"line-") and text.endswith(b"x") or b"dropped" in text, line
     assert any(b"dropped" in line for line in lines)
+
+
+def test_start_on_a_full_disk_leaves_the_container_created_and_nothing_half_made(disk):
+    """A kept container, created while there was room, started on a full disk: with each
+    amount left (a page more each time), start fails at another of its writes (the record,
+    the /etc files, the bundle, the runtime's state, the "running" record) or fits. A
+    failure leaves it created, with the error in State.Error where there was room to write
+    it, holding nothing but its root filesystem (no veth, lease, runtime state, cgroup or
+    monitor); once there is room, start works."""
+    from tests.engine.test_failed_start import held_by
+    nsbox, small = disk
+    outcomes = []
+    for pages in range(16):
+        container_id = nsbox.out("create", "--name", "kept", "--dns", "127.0.0.1", "busybox",
+                                 "sleep", "300").strip()
+        small.fill(pages * 4096)
+        result = nsbox("start", "kept", check=False)
+        state = nsbox.state("kept")
+        if result.returncode == 0:  # it fitted: then it must be a whole running container
+            assert state["Running"] and alive(state["Pid"]) and alive(state["MonitorPid"]), state
+            outcomes.append("started")
+        else:
+            assert result.returncode == 125, result.stderr
+            one_clean_line(result.stderr)
+            assert (state["Status"], state["Pid"]) == ("created", 0), (pages, state)
+            assert state["Error"] in ("", "No space left on device"), (pages, state)
+            assert held_by(nsbox, container_id) == [], pages
+            outcomes.append("recorded" if state["Error"] else "failed")
+            small.free()
+            nsbox("start", "kept")
+            assert nsbox.state("kept")["Running"]
+        small.free()
+        nsbox("rm", "-f", "kept")
+    assert {"failed", "recorded", "started"} <= set(outcomes), outcomes

@@ -8,10 +8,15 @@ import os
 from nsbox.engine import checked_state
 from nsbox.engine.events import emit
 from nsbox.engine.finding import ContainerFinder
+from nsbox.engine.undo import Steps
 from nsbox.errors import NotFound, NsboxError, StateError
 from nsbox.linux import proc
 from nsbox.oci import jsonio
 from nsbox.oci.timestamps import rfc3339_now
+
+TYPE_CHECKING = False  # (mypy reads the import below; `run` does not pay for collections)
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 NAMESPACE_FILES = {"pid": "pid", "ipc": "ipc", "uts": "uts", "network": "net"}
 
@@ -61,21 +66,35 @@ class ContainerLauncher(ContainerFinder):
         return bundle, spec
 
     def launch(self, container_id: str, stdio: tuple[int, int, int], console_socket: str | None = None,
-               monitor_pid: int | None = None, console_size: dict | None = None, while_waiting=None) -> int:
+               monitor_pid: int | None = None, console_size: dict | None = None,
+               while_waiting: Callable[[], None] | None = None) -> int:
         """Create and start the container's process through its runtime; returns its host PID.
 
         The caller (or, once the caller exits, the nearest subreaper above it: the monitor)
         is the process's parent and must wait for it and call finish(). `while_waiting()`
         is the caller's own work, done while nsbox's runtime waits for the container's init
-        to build its root filesystem (e.g. import_exit_steps).
+        to build its root filesystem (e.g. import_exit_steps). A launch that fails leaves
+        the container as it was, with the error in its State (see _launch_failed).
         """
         record = self.store.load(container_id)
         if record["State"].get("Running") and checked_state.current_state(record)["Running"]:
             raise StateError(f"container {record['Name']} is already running")
-        runtime = self.runtime(record)
+        runtime = None
+        try:
+            runtime = self.runtime(record)
+            return self._create_and_start(record, runtime, stdio, console_socket, monitor_pid or os.getpid(),
+                                          console_size, while_waiting)
+        except BaseException as error:
+            self._launch_failed(container_id, runtime, record["State"], error)
+            raise
+
+    def _create_and_start(self, record: dict, runtime, stdio: tuple[int, int, int], console_socket: str | None,
+                          monitor: int, console_size: dict | None,
+                          while_waiting: Callable[[], None] | None) -> int:
+        container_id = record["Id"]
         if runtime.status(container_id) is not None:  # left by a kill -9 before the exit was recorded
             runtime.delete(container_id, force=True)
-        from nsbox.engine.networking import Connecting, disconnect
+        from nsbox.engine.networking import Connecting
         connecting = Connecting(self, record)  # the CNI plugins run while the runtime creates
         try:
             bundle, spec = self.write_bundle(connecting.record, console_size)
@@ -83,12 +102,7 @@ class ContainerLauncher(ContainerFinder):
         except BaseException:
             connecting.cancel()
             raise
-        try:
-            record = connecting.finish()
-        except BaseException:
-            runtime.delete(container_id, force=True)
-            raise
-        monitor = monitor_pid or os.getpid()
+        record = connecting.finish()
 
         def running(record: dict) -> None:
             if record["State"].get("Status") == "removing":  # `rm -f` came during a restart policy's relaunch
@@ -98,24 +112,43 @@ class ContainerLauncher(ContainerFinder):
             record["InitStart"] = proc.start_time(pid)
             record["Monitor"] = {"Pid": monitor, "Start": proc.start_time(monitor)}
 
-        try:
-            self.store.update(container_id, running)
-            runtime.start(container_id)
-        except BaseException as error:
-            try:
-                runtime.delete(container_id, force=True)
-                try:
-                    disconnect(self, container_id)
-                except NsboxError:
-                    pass  # the record keeps the network for `rm`; the start's own error says more
-            finally:
-                try:
-                    self._record_exit(container_id, -1, False, str(error))
-                except OSError:
-                    pass  # (a full disk: the error being raised says more)
-            raise
+        self.store.update(container_id, running)
+        runtime.start(container_id)
         emit(self.root, "start", record)
         return pid
+
+    def _launch_failed(self, container_id: str, runtime, before: dict, error: BaseException) -> None:
+        """After a failed launch: release what it made (the runtime's container with its
+        processes and cgroups, the network's namespace, addresses and port rules) and leave
+        the container as Docker does: "created" if it never ran (else "exited"), its start
+        time as before, the error in State.Error and the exit code its `run` or `start` exits
+        with in State.ExitCode (127 no such program, 126 not executable, else 125). Its root
+        filesystem stays mounted, as for every container from create to rm (`nsbox create`
+        leaves the same; cp, export and commit read a stopped container's files there)."""
+        from nsbox.engine.networking import disconnect
+        from nsbox.errors import ENGINE_EXIT, ContainerStartError, user_message
+        steps = Steps()
+        if runtime is not None:
+            steps.add("runtime state", lambda: runtime.status(container_id) is not None
+                      and runtime.delete(container_id, force=True))
+        steps.add("network", lambda: disconnect(self, container_id))
+        failures = steps.run()
+        text = user_message(error) if isinstance(error, Exception) else "interrupted"
+        if failures:
+            text += f" (and could not release: {'; '.join(failures)}: remove it with `nsbox rm -f`)"
+        code = error.exit_code if isinstance(error, ContainerStartError) else ENGINE_EXIT
+
+        def failed(record: dict) -> None:
+            if record["State"].get("Status") == "removing":
+                return
+            record["State"].update(Status="created" if before.get("Status") == "created" else "exited",
+                                   Running=False, Paused=False, Restarting=False, Pid=0, ExitCode=code, Error=text,
+                                   OOMKilled=False, StartedAt=before.get("StartedAt") or "",
+                                   FinishedAt=before.get("FinishedAt") or "")
+        try:
+            self.store.update(container_id, failed)
+        except (NsboxError, OSError):
+            pass  # (a full disk, a removed record: the error being raised says more)
 
     def finish(self, container_id: str, wait_status: int, auto_remove: bool = False) -> dict:
         """Record how the container's process ended and release its runtime state. With
