@@ -101,7 +101,8 @@ def test_list_filters(client):
                 return sorted(n.name for n in client.networks.list(filters=filters))
             assert names(label="tier") == ["back", "front"]
             assert names(label="tier=web") == ["front"]
-            assert names(label=["tier=web", "tier=db"]) == ["back", "front"]  # alternatives
+            assert names(label=["tier=web", "tier=db"]) == [] and names(label=["tier", "team=a"]) == ["front"]  # all hold
+            assert names(name=["fro", "bac"]) == ["back", "front"]  # alternatives
             assert names(label="tier", name="fro") == ["front"]  # all keys hold
             assert names(id=back.id[:10]) == ["back"]
             assert names(type="custom") == ["back", "front"]

@@ -1,5 +1,5 @@
 """Networks through `nsbox serve`'s Docker API, driven by the real docker CLI and docker-py and
-checked in nsbox's own store: `network ls --filter`, and IPv6 networks (EnableIPv6 with an IPv6
+checked in nsbox's own store: `network ls --filter`, prune's filters, disconnect -f, and IPv6 networks (EnableIPv6 with an IPv6
 subnet in IPAM Config: macvlan and ipvlan; a bridge refused with the CLI's reason)."""
 from __future__ import annotations
 
@@ -31,8 +31,12 @@ def test_docker_network_ls_filters_reach_nsbox(served):
         client = docker.DockerClient(base_url=f"unix://{served.socket}", version="auto")
         assert [n.name for n in client.networks.list(filters={"label": "team=a"})] == ["alpha"]
         client.close()
+        served.docker("network", "disconnect", "-f", "alpha", "nosuch")  # Force: no error for a gone container
+        assert "nosuch" in served.docker("network", "disconnect", "alpha", "nosuch", check=False).stderr
+        served.docker("network", "prune", "-f", "--filter", "label=team=b")
+        assert served.nsbox.out("network", "ls", "--filter", "type=custom", "--format", "{{.Name}}") == "alpha\n"
     finally:
-        served.docker("network", "rm", "alpha", "beta")
+        served.docker("network", "rm", "-f", "alpha", "beta")
 
 
 def test_docker_creates_ipv6_sub_interface_networks_and_no_ipv6_bridge(served, parent):

@@ -63,22 +63,8 @@ class Network:
         """Detach a container from the network (a running one at once). `force`: no error
         if the container is gone or not connected, and the container is detached even if
         the network plugin fails to take its interface down (that failure is dropped)."""
-        from nsbox.engine.networking import set_networks
-        from nsbox.errors import ContainerNotFound, NetworkError
-        reference = _reference(container)
-        if force:
-            try:
-                connected = self._engine.get(reference)["NetworkSettings"].get("Networks") or {}
-            except ContainerNotFound:
-                connected = {}
-            if self.name not in connected:
-                self.reload()
-                return
-        try:
-            set_networks(self._engine, reference, self.name, False, [], "")
-        except NetworkError:
-            if not force:
-                raise
+        from nsbox.engine.network_connect import disconnect
+        disconnect(self._engine, _reference(container), self.name, force)
         self.reload()
 
     def remove(self) -> None:
@@ -126,15 +112,17 @@ class Networks:
         only those with one of `names` or `ids` (host and none are modes, not listed).
         `filters`, as docker-py's: {"name": ..., "id": ..., "driver": "bridge",
         "label": "k" or "k=v", "type": "custom"|"builtin", "dangling": True}, each a value
-        or a list of alternatives; all keys must hold."""
+        or a list of alternatives (labels: all must hold, as Docker's); all keys must hold."""
         from nsbox.engine.network_filters import from_api, listing
         return [Network(self._engine, shape) for shape in listing(self._engine, from_api(filters or {}), modes=False)
                 if (names is None or shape["Name"] in names) and (ids is None or shape["Id"] in ids)]
 
-    def prune(self) -> builtins.list[str]:
-        """Remove every user-defined network no container uses; their names."""
+    def prune(self, filters: dict[str, object] | None = None) -> builtins.list[str]:
+        """Remove every user-defined network no container uses; their names. `filters`, as
+        docker-py's: {"until": "24h" or a time, "label": "k" or "k=v", "label!": ...}."""
+        from nsbox.engine.network_filters import from_api
         from nsbox.engine.networking import prune_networks
-        return prune_networks(self._engine)
+        return prune_networks(self._engine, from_api(filters or {}))
 
 
 def _shape(engine: Engine, name: str) -> dict[str, Any]:

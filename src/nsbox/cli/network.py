@@ -6,8 +6,9 @@ import sys
 USAGE = """usage: nsbox network COMMAND
   create [--driver bridge|macvlan|ipvlan] [-o parent=IF] [-o macvlan_mode=M|ipvlan_mode=M] [--subnet CIDR]
          [--ipv6 --subnet IPV6-CIDR] [--gateway IP] [--ip-range CIDR] [--internal] [--label K=V] NAME
-  ls [-q] [-f KEY=VALUE] [--format FORMAT]          inspect [-f FORMAT] NAME...          rm NAME...          prune
-  connect [--alias NAME] [--ip IP] NETWORK CONTAINER          disconnect NETWORK CONTAINER
+  ls [-q] [-f KEY=VALUE] [--format FORMAT] [--no-trunc]          inspect [-f FORMAT] NETWORK...
+  rm [-f] NETWORK...          prune [-f] [--filter until=TIME|label=K[=V]|label!=K[=V]]
+  connect [--alias NAME] [--ip IP] NETWORK CONTAINER          disconnect [-f] NETWORK CONTAINER
 Each network is a CNI config list in the root's networks/ directory (NSBOX_CNI_CONFIG_DIR)."""
 
 CREATE = ("nsbox network create [OPTIONS] NAME", "Make a network.",
@@ -21,11 +22,18 @@ LS = ("nsbox network ls [OPTIONS]", "List networks.", ("-q --quiet", "only their
       ("-f --filter KEY=VALUE...", "only the matching networks: name=, id=, driver=, label=K[=V], "
                                    "type=custom|builtin, dangling=true|false"),
       ("--format FORMAT", "table (the default), json, or a Go template"), ("--no-trunc", "whole IDs"))
-INSPECT = ("nsbox network inspect [OPTIONS] NAME [NAME...]", "Networks as JSON.",
+INSPECT = ("nsbox network inspect [OPTIONS] NETWORK [NETWORK...]", "Networks as JSON (by name or ID).",
            ("-f --format FORMAT", "a Go template, or json"))
-CONNECT = ("nsbox network connect [OPTIONS] NETWORK CONTAINER", "Connect a container to a network (disconnect: the "
-           "other way).", ("--alias NAME...", "another name for it on the network"),
-           ("--ip IP", "its address on the network"))
+CONNECT = ("nsbox network connect [OPTIONS] NETWORK CONTAINER", "Connect a container to a network.",
+           ("--alias NAME...", "another name for it on the network"), ("--ip IP", "its address on the network"))
+DISCONNECT = ("nsbox network disconnect [OPTIONS] NETWORK CONTAINER", "Disconnect a container from a network.",
+              ("-f --force", "no error if the container is gone or not connected; a plugin's failed DEL is "
+                             "dropped"))
+RM = ("nsbox network rm [OPTIONS] NETWORK [NETWORK...]", "Remove networks (by name or ID).",
+      ("-f --force", "no error for a network that does not exist"))
+PRUNE = ("nsbox network prune [OPTIONS]", "Remove every user-defined network no container uses.",
+         ("-f --force", "do not ask (nsbox never asks)"),
+         ("--filter KEY=VALUE...", "only those: until=TIME|DURATION (made before), label=K[=V], label!=K[=V]"))
 
 
 def _flags_of(declared: tuple):
@@ -114,12 +122,12 @@ def _ls(_command: str, argv: list[str], root: str) -> int:
 def _inspect(_command: str, argv: list[str], root: str) -> int:
     from nsbox.cli.formatting import print_json
     from nsbox.engine.containers import Engine
-    from nsbox.engine.networking import docker_network, network_users
-    from nsbox.network import conflists
+    from nsbox.engine.networking import docker_network, find_network, network_users
     from nsbox.flags import parse
-    options, names = parse(argv, _flags_of(INSPECT), stop_at_positional=False)
+    options, references = parse(argv, _flags_of(INSPECT), stop_at_positional=False)
     engine = Engine(root)
-    shown = [docker_network(conflists.load(root, name), network_users(engine, name)) for name in names]
+    shown = [docker_network(conflist, network_users(engine, conflist["name"]))
+             for conflist in (find_network(engine, reference) for reference in references)]
     if options.get("format") and options["format"] != "json":
         from nsbox.cli.formatting import render_each
         sys.stdout.write(render_each(str(options["format"]), shown))
@@ -130,31 +138,50 @@ def _inspect(_command: str, argv: list[str], root: str) -> int:
 
 def _rm(_command: str, argv: list[str], root: str) -> int:
     from nsbox.engine.containers import Engine
-    from nsbox.engine.networking import network_users
-    from nsbox.network import manage
+    from nsbox.engine.networking import find_network, network_users
+    from nsbox.errors import ConfigError, NetworkNotFound, NsboxError
+    from nsbox.flags import parse
+    from nsbox.network import conflists, manage
+    options, references = parse(argv, _flags_of(RM), stop_at_positional=False)
+    if not references:
+        raise ConfigError("NETWORK", f"name at least one network\n{USAGE}")
     engine = Engine(root)
-    for name in argv:
-        manage.remove(root, name, network_users(engine, name))
-        print(name)
-    return 0
+    failed = 0
+    for reference in references:  # as Docker: a failure is reported and the rest go on
+        try:
+            name = reference if reference in conflists.PREDEFINED else find_network(engine, reference)["name"]
+            manage.remove(root, name, network_users(engine, name))
+        except NsboxError as error:
+            if not (options.get("force") and isinstance(error, NetworkNotFound)):  # -f: a missing one is fine
+                sys.stderr.write(f"nsbox: {error}\n")
+                failed = failed or error.exit_code
+            continue
+        print(reference, flush=True)
+    return failed
 
 
 def _prune(_command: str, argv: list[str], root: str) -> int:
     from nsbox.engine.containers import Engine
+    from nsbox.engine.network_filters import from_flags
     from nsbox.engine.networking import prune_networks
-    for name in prune_networks(Engine(root)):
+    from nsbox.flags import parse
+    options, _ = parse(argv, _flags_of(PRUNE))
+    for name in prune_networks(Engine(root), from_flags(options.get("filter") or [])):
         print(f"Deleted network {name}")
     return 0
 
 
 def _connect(command: str, argv: list[str], root: str) -> int:
     from nsbox.engine.containers import Engine
-    from nsbox.engine.networking import set_networks
     from nsbox.errors import ConfigError
     from nsbox.flags import parse
-    options, names = parse(argv, _flags_of(CONNECT), stop_at_positional=False)
+    options, names = parse(argv, _flags_of(CONNECT if command == "connect" else DISCONNECT), stop_at_positional=False)
     if len(names) != 2:
         raise ConfigError("NETWORK CONTAINER", f"name a network and a container\n{USAGE}")
-    set_networks(Engine(root), names[1], names[0], command == "connect", list(options.get("alias") or []),
-                 options.get("ip") or "")
+    if command == "disconnect":
+        from nsbox.engine.network_connect import disconnect
+        disconnect(Engine(root), names[1], names[0], bool(options.get("force")))
+        return 0
+    from nsbox.engine.networking import set_networks
+    set_networks(Engine(root), names[1], names[0], True, list(options.get("alias") or []), options.get("ip") or "")
     return 0

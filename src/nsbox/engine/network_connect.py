@@ -65,6 +65,26 @@ def disconnect_running(engine, record: dict, name: str) -> dict:
     return record
 
 
+def disconnect(engine, reference: str, name: str, force: bool = False) -> None:
+    """`network disconnect [-f]`: a running container leaves the network at once, any other at
+    its next start. `force`: no error for a container that is gone or not connected, and the
+    container leaves even if a plugin fails to take its interface down (that failure is dropped)."""
+    from nsbox.engine.networking import set_networks
+    from nsbox.errors import ContainerNotFound
+    if force:
+        try:
+            connected = engine.get(reference)["NetworkSettings"].get("Networks") or {}
+        except ContainerNotFound:
+            return
+        if name not in connected:
+            return
+    try:
+        set_networks(engine, reference, name, False, [], "")
+    except NetworkError:
+        if not force:
+            raise
+
+
 def _running_settings(record: dict, sandbox: str) -> dict:
     settings = record["NetworkSettings"]
     if settings.get("SandboxKey") != sandbox:

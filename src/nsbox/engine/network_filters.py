@@ -1,6 +1,7 @@
 """The networks `network ls` lists (the CLI, networks.list(filters=...), GET /networks), and
 which of them a filter keeps (Docker's `network ls --filter` keys). As for containers
-(nsbox.engine.filters): the values of one key are alternatives, and every key must hold. A
+(nsbox.engine.filters): the values of one key are alternatives, except label's, which must all
+hold (Docker's MatchKVList), and every key must hold. A
 network here is its `network inspect` shape (nsbox.engine.networking.docker_network)."""
 from __future__ import annotations
 
@@ -59,7 +60,8 @@ def check(filters: dict[str, list[str]]) -> None:
 def matches(network: dict, filters: dict[str, list[str]]) -> bool:
     """True if `network` passes, for every key of `filters`, one of its values."""
     check(filters)
-    return all(any(_holds(network, key, str(value)) for value in values) for key, values in filters.items())
+    return all((all if key == "label" else any)(_holds(network, key, str(value)) for value in values)
+               for key, values in filters.items())
 
 
 def _holds(network: dict, key: str, value: str) -> bool:
@@ -81,3 +83,40 @@ def _holds(network: dict, key: str, value: str) -> bool:
         raise InvalidOption("filters", f"dangling={value}: use dangling=true or dangling=false")
     unused = network["Name"] not in BUILTIN and not network.get("Containers")
     return unused == (value.lower() in ("true", "1"))
+
+
+PRUNE_KEYS = ("until", "label", "label!")  # Docker's `network prune --filter` keys
+
+
+def check_prune(filters: dict[str, list[str]]) -> None:
+    """Refuse an unknown prune key or a bad time, before anything is removed."""
+    for key, values in filters.items():
+        if key not in PRUNE_KEYS:
+            raise InvalidOption("--filter", f"unknown prune filter {key!r}: use {', '.join(PRUNE_KEYS)}")
+        for value in values if key == "until" else ():
+            _before(value)
+
+
+def prunable(network: dict, filters: dict[str, list[str]]) -> bool:
+    """True if `network` passes every prune key: until (made before), label, label! (not labelled so)."""
+    check_prune(filters)
+    for key, values in filters.items():
+        if key == "until":
+            if not all(network["Created"] < _before(value) for value in values):
+                return False
+        elif key == "label":
+            if not all(_holds(network, "label", value) for value in values):
+                return False
+        elif all(_holds(network, "label", value) for value in values):  # label!: all of them hold
+            return False
+    return True
+
+
+def _before(value: str) -> str:
+    """until=: a duration ago ("24h", "10m"), a Unix time or an RFC 3339 time, as an RFC 3339 prefix."""
+    from nsbox.engine.logs import parse_since
+    try:
+        return parse_since(value)
+    except InvalidOption:
+        raise InvalidOption("--filter", f"until={value}: use a duration (24h, 10m), a Unix time or a time "
+                                        "like 2026-01-02T15:04:05") from None

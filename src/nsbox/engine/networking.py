@@ -358,12 +358,17 @@ def find_network(engine, reference: str) -> dict:
     raise NetworkNotFound(f"no such network: {reference!r} (see `nsbox network ls`)")
 
 
-def prune_networks(engine) -> list[str]:
-    """Remove every user-defined network no container uses; their names."""
+def prune_networks(engine, filters: dict[str, list[str]] | None = None) -> list[str]:
+    """Remove every user-defined network no container uses (and that `filters` keep: Docker's
+    prune keys, nsbox.engine.network_filters.prunable); their names."""
+    from nsbox.engine.network_filters import check_prune, prunable
     from nsbox.network import conflists, manage
+    filters = filters or {}
+    check_prune(filters)
     pruned = []
     for name in conflists.names(engine.root):
-        if name not in conflists.PREDEFINED and not network_users(engine, name):
+        if name not in conflists.PREDEFINED and not network_users(engine, name) and \
+                (not filters or prunable(docker_network(conflists.load(engine.root, name), []), filters)):
             manage.remove(engine.root, name, [])
             pruned.append(name)
     return pruned

@@ -62,23 +62,25 @@ def remove(handler, request, name: str) -> None:
 
 
 def prune(handler, request) -> None:
+    import json
+    from nsbox.engine.network_filters import from_api
     from nsbox.engine.networking import prune_networks
-    handler.send_json({"NetworksDeleted": prune_networks(_engine(handler))})
+    filters = from_api(json.loads(request.query.get("filters") or "{}"))
+    handler.send_json({"NetworksDeleted": prune_networks(_engine(handler), filters)})
 
 
 def connect(handler, request, name: str) -> None:
-    _set(handler, request, name, True)
-
-
-def disconnect(handler, request, name: str) -> None:
-    _set(handler, request, name, False)
-
-
-def _set(handler, request, name: str, connect_it: bool) -> None:
     from nsbox.engine.networking import set_networks
     body = request.json()
     endpoint = body.get("EndpointConfig") or {}
     ip = (endpoint.get("IPAMConfig") or {}).get("IPv4Address") or ""
-    set_networks(_engine(handler), body.get("Container") or "", _find(handler, name)["Name"], connect_it,
+    set_networks(_engine(handler), body.get("Container") or "", _find(handler, name)["Name"], True,
                  list(endpoint.get("Aliases") or []), ip)
+    handler.send_empty(200)
+
+
+def disconnect(handler, request, name: str) -> None:
+    from nsbox.engine.network_connect import disconnect as leave
+    body = request.json()
+    leave(_engine(handler), body.get("Container") or "", _find(handler, name)["Name"], bool(body.get("Force")))
     handler.send_empty(200)
