@@ -67,15 +67,7 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
         if intermediate_pid:
             init_pid = _init_from_intermediate(intermediate_pid, options.cgroup_entry, spec, channel)
             intermediate_pid = 0
-        record.data.update(pid=init_pid, started=proc.start_time(init_pid))
-        record.save()  # from here a killed create leaves a record that delete can clean up
-        if options.runtime_hooks:
-            _run_create_hooks(record, spec, channel, init_pid)
-        if while_waiting is not None:
-            while_waiting()
-        channel.expect("ready")
-        del record.data["creating"]
-        record.save()
+        _await_ready(record, spec, channel, init_pid, bool(options.runtime_hooks), while_waiting)
         if pid_file:
             _write_pid_file(pid_file, init_pid)
         return init_pid
@@ -90,6 +82,22 @@ def create(state_root: str, container_id: str, bundle: str, *, pid_file: str | N
             if item is not None:
                 item.close()
         record.unlock()
+
+
+def _await_ready(record: ContainerRecord, spec: Spec, channel: Channel, init_pid: int, runtime_hooks: bool,
+                 while_waiting: Callable[[], None] | None) -> None:
+    """The init exists: its PID recorded (from here a killed create leaves a record that
+    delete can clean up), the createRuntime and createContainer hooks run, then the wait for
+    its root filesystem (the caller's `while_waiting` meanwhile); the state says "created"."""
+    record.data.update(pid=init_pid, started=proc.start_time(init_pid))
+    record.save()
+    if runtime_hooks:
+        _run_create_hooks(record, spec, channel, init_pid)
+    if while_waiting is not None:
+        while_waiting()
+    channel.expect("ready")
+    del record.data["creating"]
+    record.save()
 
 
 def _begin_record(record: ContainerRecord, bundle: str, rootfs: str, spec: Spec, cgroup) -> None:
