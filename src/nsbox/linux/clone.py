@@ -11,14 +11,16 @@ between PyOS_BeforeFork and PyOS_AfterFork_Child/_Parent, holding the GIL throug
 not run, so only a single-threaded process may call it: no other thread can then hold a
 lock (malloc's, stdio's) that the child would wait for forever.
 
-fork_without_collecting wraps either fork for the runtime's children (create's, exec's).
+fork_without_collecting wraps either fork for the runtime's children (create's, exec's) and
+the engine's monitor.
 """
 from __future__ import annotations
 
 import _ctypes
 import os
 
-from nsbox.linux.libc import Library, Long, ULong
+from nsbox.linux.libc import (Library, Long, ULong, block_all_signals, default_signal_actions, ignore_signal,
+                              set_signal_mask)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 SYS_CLONE3 = 435  # x86_64 and the generic table alike
 CLONE_INTO_CGROUP = 0x200000000
 SIGCHLD = 17
+SIGPIPE, SIGXFSZ = 13, 25
 
 _python = Library(_ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_PYTHONAPI | _ctypes.FUNCFLAG_USE_ERRNO)
 _syscall = _python.syscall
@@ -68,16 +71,35 @@ def fork_without_collecting(fork: Callable[[], int]) -> int:
     until written, and a collection writes to every object it visits, so copies their
     pages (measured in a container's init: 340 page copies while it imports its code, 180
     without collections; its CPU until "ready" ~11.5 -> ~8.6 ms). For children that exec
-    or exit soon: nothing there needs collecting."""
+    or exit soon: nothing there needs collecting.
+
+    Nor does the child run any of the caller's signal handlers (a program's SIGTERM handler
+    in a container's init, until its execve resets them, would run the program's shutdown
+    there and end the init: a `kill` right after a start killed the container that PID 1's
+    default action must keep): signals stay blocked across the fork, and the child unblocks
+    them once each has a fresh interpreter's action (fresh_signal_actions)."""
     import gc
     collecting = gc.isenabled()
     gc.disable()
+    mask = block_all_signals()
     try:
         pid = fork()
     except BaseException:
+        set_signal_mask(mask)
         if collecting:
             gc.enable()
         raise
+    if pid == 0:
+        fresh_signal_actions()
+    set_signal_mask(mask)
     if pid and collecting:
         gc.enable()
     return pid
+
+
+def fresh_signal_actions() -> None:
+    """Every signal's action as a Python process starts with: the default, but SIGPIPE and
+    SIGXFSZ ignored (a write then fails with an error rather than ending the process)."""
+    default_signal_actions()
+    for number in (SIGPIPE, SIGXFSZ):
+        ignore_signal(number)

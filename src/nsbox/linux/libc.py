@@ -58,6 +58,8 @@ SYS_CAPSET = 126
 SYS_KEYCTL = 250
 KEYCTL_JOIN_SESSION_KEYRING = 1
 PR_SET_CHILD_SUBREAPER = 36
+SIG_BLOCK, SIG_SETMASK = 0, 2
+SIG_IGN = 1
 
 
 def _encode(value: object) -> object:
@@ -133,9 +135,35 @@ def personality(persona: int) -> None:
     check(_libc.personality(ULong(persona)), "personality", hex(persona))
 
 
-def default_signal_action(number: int) -> None:
-    """signal(number, SIG_DFL) without the signal module (it imports enum: ~5 ms here)."""
-    _libc.signal(number, None)
+def default_signal_actions() -> None:
+    """signal(N, SIG_DFL) for every signal, without the signal module (it imports enum: ~5 ms
+    here). SIGKILL's and SIGSTOP's cannot change; glibc refuses its own 32 and 33: no matter."""
+    for number in range(1, 65):  # up to SIGRTMAX
+        if number not in (9, 19):
+            _libc.signal(number, None)
+
+
+def ignore_signal(number: int) -> None:
+    """signal(number, SIG_IGN)."""
+    _libc.signal(number, ULong(SIG_IGN))
+
+
+class _Byte(_ctypes._SimpleCData):
+    _type_ = "B"
+
+
+_SignalSet = _Byte * 128  # sigset_t
+
+
+def block_all_signals() -> bytes:
+    """Block every signal in this thread (glibc keeps its own two out); the mask it had."""
+    old = _SignalSet()
+    check(_libc.sigprocmask(SIG_BLOCK, b"\xff" * 128, old), "sigprocmask", "SIG_BLOCK", "all")
+    return bytes(old)
+
+
+def set_signal_mask(mask: bytes) -> None:
+    check(_libc.sigprocmask(SIG_SETMASK, mask, None), "sigprocmask", "SIG_SETMASK")
 
 
 def set_child_subreaper() -> None:

@@ -11,7 +11,6 @@ import resource
 from nsbox.errors import CANNOT_EXECUTE_EXIT, NOT_FOUND_EXIT, ConfigError, ContainerStartError
 from nsbox.linux import capabilities as caps
 from nsbox.linux import libc
-from nsbox.linux.signals import SIGKILL, SIGSTOP
 from nsbox.oci.runtime_spec import Process
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -147,9 +146,7 @@ def restore_signals() -> None:
     """Every signal's default action: an ignored signal stays ignored across execve, and the
     container must not inherit what Python ignores (SIGPIPE, SIGXFSZ) nor what the caller's
     caller did (nohup's SIGHUP: a shell cannot even trap a signal ignored on entry)."""
-    for number in range(1, 65):  # up to SIGRTMAX
-        if number not in (SIGKILL, SIGSTOP):
-            libc.default_signal_action(number)  # (glibc refuses its own 32 and 33: no matter)
+    libc.default_signal_actions()
 
 
 def set_inheritable_fds(keep: int) -> None:
