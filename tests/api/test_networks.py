@@ -174,3 +174,11 @@ def test_bad_input_is_refused_in_words(client):
     with pytest.raises(nsbox.NetworkNotFound):
         client.run("busybox", ["true"], network="nosuch")
     assert client.containers.list(all=True) == []
+
+
+def test_sysctls_of_the_containers_network_namespace(client):
+    result = client.run("busybox", ["cat", "/proc/sys/net/core/somaxconn"], sysctls={"net.core.somaxconn": 600},
+                        text=True)
+    assert result.stdout == "600\n"
+    with pytest.raises(nsbox.InvalidOption, match="not namespaced"):
+        client.run("busybox", ["true"], sysctls=["vm.swappiness=1"])

@@ -70,3 +70,15 @@ def test_docker_creates_ipv6_sub_interface_networks_and_no_ipv6_bridge(served, p
     finally:
         served.docker("network", "rm", "dual6", check=False)
     assert not leaks.network_claims(served.nsbox.root)
+
+
+def test_docker_run_sysctl_reaches_the_containers_namespace(served):
+    out = served.docker("run", "--rm", "--dns", "127.0.0.1", "--sysctl", "net.core.somaxconn=777", "busybox",
+                        "cat", "/proc/sys/net/core/somaxconn", timeout=120).stdout
+    assert out == "777\n"
+    docker = pytest.importorskip("docker")  # the docker CLI refuses host-wide keys itself; the API must too
+    client = docker.DockerClient(base_url=f"unix://{served.socket}", version="auto")
+    with pytest.raises(docker.errors.APIError, match="not namespaced"):
+        client.containers.run("busybox", ["true"], sysctls={"vm.swappiness": "1"}, remove=True)
+    client.close()
+    assert served.nsbox.out("ps", "-aq") == ""

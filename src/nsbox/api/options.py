@@ -53,6 +53,8 @@ def engine_options(image: str | None, command: list[str] | str | None, keywords:
             options["env"] = _pairs(value, key)
         elif key == "labels":
             options["label"] = _pairs(value, key)
+        elif key == "sysctls":
+            options["sysctl"] = _pairs(value, key)
         elif key == "volumes":
             options["volume"] = _volumes(value)
         elif key == "tmpfs":

@@ -54,6 +54,7 @@ RUN_FLAGS = (
     flag("--mac-address MAC", "the container's MAC address"),
     flag("--network-alias --net-alias NAME...", "another name for it on its network"),
     flag("--network-rate RATE", "bandwidth limit, both ways (e.g. 10mbit)"),
+    flag("--sysctl KEY=VALUE...", "a kernel setting of the container's own namespaces (net.*, IPC)"),
     flag("-p --publish [HOST_IP:][HOST_PORT:]PORT[/udp]...", "publish a port on the host"),
     flag("-P --publish-all", "publish every port the image exposes"),
     flag("--add-host NAME:IP|host-gateway...", "a line of /etc/hosts"),

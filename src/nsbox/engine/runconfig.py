@@ -28,6 +28,9 @@ def make_record(options: dict, image: dict | None, root: str) -> dict:
     host = _host_config(options)
     network_host, network_settings = network_config(options, root, config["ExposedPorts"])
     host.update(network_host)
+    if options.get("sysctl"):
+        from nsbox.engine.sysctls import host_config
+        host.update(host_config(options["sysctl"], host))
     config["MacAddress"] = options.get("mac_address") or ""
     mounts: list[dict] = []
     if options.get("volume") or options.get("mount") or options.get("tmpfs"):

@@ -241,6 +241,8 @@ def make_spec(record: dict, rootfs: str, namespace_path) -> dict:
         "resources": dict(resources(host), devices=_devices(privileged)),
         "cgroupsPath": cgroups_path(record),
     }
+    if host.get("Sysctls"):
+        linux["sysctl"] = dict(host["Sysctls"])
     if mappings:
         linux["uidMappings"] = [{"containerID": c, "hostID": h, "size": n} for c, h, n in mappings["UidMap"]]
         linux["gidMappings"] = [{"containerID": c, "hostID": h, "size": n} for c, h, n in mappings["GidMap"]]

@@ -36,6 +36,8 @@ def run_options(body: dict, name: str | None) -> dict:
         options["dns"] = list(host["Dns"])
     if host.get("ExtraHosts"):
         options["add_host"] = list(host["ExtraHosts"])
+    if host.get("Sysctls"):
+        options["sysctl"] = [f"{key}={value}" for key, value in host["Sysctls"].items()]
     return {key: value for key, value in options.items() if value not in (None, "", [], False, 0)}
 
 
