@@ -78,6 +78,17 @@ def test_a_rm_run_makes_only_the_directories_it_needs(nsbox, tmp_path):
     assert nsbox.out("ps", "-aq") == ""
 
 
+def test_a_run_collects_no_garbage_until_its_container_runs(nsbox, tmp_path):
+    """Start-up allocates what lives until the exit (modules, records): linux.collector keeps
+    the garbage collector off until the container has started; the foreground run, which
+    then relays for as long as the container runs, collects again from there."""
+    from tests.collections_probe import noted_collections
+    nsbox("run", "--rm", "--network", "none", "busybox", "true")  # (the first run compiles the seccomp profile)
+    noted = noted_collections(nsbox.command("run", "--rm", "--network", "none", "busybox", "true"), tmp_path)
+    assert "resumed" in noted and noted.index("resumed") == 0, noted
+    assert nsbox.out("ps", "-aq") == ""
+
+
 def test_the_exit_steps_load_while_the_init_builds_its_root(nsbox, tmp_path):
     """The foreground run imports what its start, finish and removal use while the runtime
     waits for the container's init (launch's while_waiting): after the init is cloned, before

@@ -51,3 +51,13 @@ def test_delete_removes_each_cgroup_directory_without_walking_it(make_bundle, ru
     # one directory is read for its processes (is the container empty?); none is listed to find sub-cgroups
     listed = [line for line in lines if "O_DIRECTORY" in line and "O_PATH" not in line and f'{cgroup}"' in line]
     assert len(listed) <= 1, listed
+
+
+def test_the_runtime_runs_a_container_without_collecting_garbage(make_bundle, runtime, tmp_path):
+    """What the runtime's command allocates lives until it exits: it runs no collection
+    (linux.collector; `events`, which lives on, collects again)."""
+    from tests.collections_probe import noted_collections
+    noted = noted_collections([runtime.binary, "--root", runtime.root, "run", "--bundle", make_bundle(["true"]),
+                               f"collect-{os.getpid()}"], tmp_path)
+    assert noted == [], noted
+    assert runtime("list", "-q", check=True).stdout == ""

@@ -26,6 +26,8 @@ def main(argv: list[str], root: str) -> int:
 
 def attach(engine, reference: str, detach_keys: str | None, with_stdin: bool) -> int:
     """Attach to the running container; its exit code when it ends, 0 when the user detached."""
+    from nsbox.linux import collector
+    collector.resume()  # (`start -a`: a command of the start-up path that lives on)
     from nsbox.engine.attach_server import DEFAULT_DETACH_KEYS, SOCKET, parse_detach_keys
     from nsbox.errors import StateError
     record = engine.get(reference)

@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         sys.stderr.write(f"nsbox: unknown command {name!r}\nSee 'nsbox --help'.\n")
         return 125
+    if argv is None and name in QUICK_EXIT:
+        from nsbox.linux import collector
+        collector.pause()  # (a foreground run, an attach or a pull resumes it)
     try:
         module = __import__(f"nsbox.cli.{COMMANDS[name]}", fromlist=["main"])
         code = module.main(args[1:], root)

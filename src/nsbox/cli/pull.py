@@ -28,6 +28,8 @@ def create_pulling(engine, options: dict) -> dict:
     `create`): missing (the default) pulls only when the image is not in the store, always
     pulls every time, never does not pull. The pull's report goes to stderr, as Docker's."""
     import sys
+    from nsbox.linux import collector
+    collector.resume()  # (a pull is no start-up: `run` and `create` pause the collector)
 
     from nsbox.errors import ImageNotFound, InvalidOption
     policy = options.get("pull") or "missing"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 from nsbox.engine.attach import forward_signals, relay_terminal
+from nsbox.linux import collector
 from nsbox.linux.terminal import window_size
 
 
@@ -38,6 +39,7 @@ def run_attached(engine, container_id: str, interactive: bool, tty: bool, detach
         finally:
             os.close(out_write)
             os.close(err_write)
+        collector.resume()  # started: from here this process relays for as long as the container runs
         forward_signals(pid)
         wait_status = relay(pid, log_fd, {out_read: b"stdout", err_read: b"stderr"}, {out_read: 1, err_read: 2})
         os.close(out_read)
@@ -55,6 +57,7 @@ def _run_with_terminal(engine, container_id: str, stdin: int, interactive: bool,
     pid, master = console.start_with_pty(
         engine.paths.container(container_id), f"console-{os.getpid()}.sock",
         lambda console_path: engine.launch(container_id, (stdin, 1, 2), console_path, console_size=window_size(0)))
+    collector.resume()
     forward_signals(pid)
     status = relay_terminal(pid, master, interactive, log_fd, detach_keys)
     if status == DETACHED:

@@ -92,6 +92,9 @@ def one_id(positionals: list[str], command: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """The command line's entry: run the command, then, as a process of its own (no argv
     given), end without the interpreter's teardown (linux.quick_exit)."""
+    if argv is None:
+        from nsbox.linux import collector
+        collector.pause()  # (events, the one command that lives on allocating, resumes it)
     code = run_command(sys.argv[1:] if argv is None else argv)
     if argv is None:
         from nsbox.linux.quick_exit import exit_now

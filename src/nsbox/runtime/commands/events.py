@@ -59,6 +59,8 @@ def stream(record, cgroup, container_id: str, interval: float) -> int:
     """Stats every `interval` and OOM events as they come, until the container stops."""
     import select
     import time
+    from nsbox.linux import collector
+    collector.resume()  # (the runtime's command line pauses it)
     from nsbox.cgroups.oom import drain
     watch = cgroup.oom_watch()
     try:
