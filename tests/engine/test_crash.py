@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -177,3 +178,26 @@ def test_kill_9_at_random_moments_of_run_leaves_ps_truthful(nsbox):
         nsbox("rm", "-f", name, check=False)
     nsbox("rm", "-f", *nsbox.out("ps", "-a", "-q").split(), check=False)
     assert nsbox.out("ps", "-a", "-q") == ""
+
+
+def reboot(nsbox) -> None:
+    """What a reboot does to nsbox's state (its containers stopped): the mount table and
+    the run directory (a tmpfs, /run/nsbox by default) emptied; the root's files stay."""
+    with open("/proc/self/mountinfo") as mountinfo:
+        points = [line.split()[4] for line in mountinfo if line.split()[4].startswith(nsbox.root + "/")]
+    for point in sorted(points, key=len, reverse=True):
+        subprocess.run(["umount", point], check=True)
+    shutil.rmtree(os.path.join(nsbox.root, "run"), ignore_errors=True)
+
+
+def test_a_kept_container_starts_again_after_a_reboot_with_its_files(nsbox, tmp_path):
+    """Its root filesystem is mounted again from the files the reboot left (the overlay's
+    upper directory): start runs its own program with what it wrote before, cp reads it."""
+    script = "cat /data 2>/dev/null || echo first run; echo written before > /data"
+    assert nsbox.out("run", "--name", "kept", "--network", "none", "busybox", "sh", "-c", script) == "first run\n"
+    reboot(nsbox)
+    nsbox("cp", "kept:/data", str(tmp_path / "copied"))
+    assert (tmp_path / "copied").read_text() == "written before\n"
+    reboot(nsbox)
+    assert nsbox.out("start", "-a", "kept") == "written before\n"
+    nsbox("rm", "kept")

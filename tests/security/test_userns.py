@@ -120,3 +120,15 @@ def test_store_on_overlayfs_is_refused_clearly(busybox_tar, tmp_path, private_su
         assert os.listdir(parts["merged"] / "root" / "image" / "rootfs") == []
     finally:
         subprocess.run(["umount", "-l", str(parts["merged"])], check=True)
+
+
+def test_a_remapped_container_starts_again_after_a_reboot(nsbox, subid_files):
+    """Its root filesystem is mounted again through id-mapped layers: root inside still owns
+    the image's files and what it wrote before."""
+    from tests.engine.test_crash import reboot
+    script = "cat /data 2>/dev/null || echo first run; echo written before > /data; stat -c %u /bin/busybox /data"
+    assert nsbox.out("run", "--name", "kept", "--userns", "remap", "--network", "none", "busybox", "sh", "-c",
+                     script).split()[-2:] == ["0", "0"]
+    reboot(nsbox)
+    assert nsbox.out("start", "-a", "kept").split() == ["written", "before", "0", "0"]
+    nsbox("rm", "kept")

@@ -48,12 +48,11 @@ class Engine(ContainerStopper):
             record.update(etc_paths(self.paths.container(record["Id"]), record["HostConfig"].get("NetworkMode") or ""))
             if image is not None:
                 from nsbox.image.rootfs import prepare_rootfs, remove_rootfs
-                mappings = record["HostConfig"].get("IdMappings")
                 id_maps = None
-                if mappings:
-                    from nsbox.engine.userns import check_reachable, map_lines
+                if record["HostConfig"].get("IdMappings"):
+                    from nsbox.engine.userns import check_reachable, overlay_maps
                     check_reachable(self.root)
-                    id_maps = (map_lines(mappings["UidMap"]), map_lines(mappings["GidMap"]))
+                    id_maps = overlay_maps(record["HostConfig"]["IdMappings"])
                 undo.add("root filesystem", lambda: remove_rootfs(self.root, record["Id"]))
                 record["Rootfs"] = prepare_rootfs(self.root, image["found"], record["Id"], id_maps,
                                                   volatile=bool(record["HostConfig"].get("AutoRemove")))

@@ -20,7 +20,7 @@ def container_root(engine, reference: str, through_process: bool = True) -> str:
         return f"/proc/{pid}/root"
     if not record.get("Rootfs") or not os.path.isdir(record["Rootfs"]):
         raise NotFound(f"container {record['Name']} has no root filesystem to read")
-    return record["Rootfs"]
+    return engine.mount_rootfs(record)
 
 
 def inside(root: str, path: str) -> str:

@@ -94,6 +94,7 @@ class ContainerLauncher(ContainerFinder):
         container_id = record["Id"]
         if runtime.status(container_id) is not None:  # left by a kill -9 before the exit was recorded
             runtime.delete(container_id, force=True)
+        self.mount_rootfs(record)
         from nsbox.engine.networking import Connecting
         connecting = Connecting(self, record)  # the CNI plugins run while the runtime creates
         try:
@@ -116,6 +117,15 @@ class ContainerLauncher(ContainerFinder):
         runtime.start(container_id)
         emit(self.root, "start", record)
         return pid
+
+    def mount_rootfs(self, record: dict) -> str:
+        """The container's root filesystem, mounted again if it is not (a reboot empties the
+        mount table but leaves its files on disk; from create to rm it is mounted)."""
+        if record.get("Image") and not os.path.ismount(record["Rootfs"]):
+            from nsbox.engine.userns import overlay_maps
+            from nsbox.image.rootfs import mount_again
+            mount_again(self.root, record["Id"], overlay_maps(record["HostConfig"].get("IdMappings")))
+        return record["Rootfs"]
 
     def _launch_failed(self, container_id: str, runtime, before: dict, error: BaseException) -> None:
         """After a failed launch: release what it made (the runtime's container with its

@@ -93,6 +93,14 @@ def host_root(mappings: dict | None) -> tuple[int, int] | None:
     return host_id(mappings["UidMap"]), host_id(mappings["GidMap"])
 
 
+def overlay_maps(mappings: dict | None) -> tuple[str, str] | None:
+    """The uid_map and gid_map lines a remapped container's root filesystem is mounted
+    with (id-mapped layers); None when it is not remapped."""
+    if not mappings:
+        return None
+    return map_lines(mappings["UidMap"]), map_lines(mappings["GidMap"])
+
+
 def map_lines(table: list[list[int]]) -> str:
     return "".join(f"{container} {host} {size}\n" for container, host, size in table)
 

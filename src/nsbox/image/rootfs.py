@@ -1,6 +1,7 @@
 """Container root filesystems: an overlayfs over the image's unpacked layers.
 
     prepare_rootfs(root, "busybox", "c1") -> "<root>/image/rootfs/c1/merged"
+    mount_again(root, "c1")   # after a reboot
     remove_rootfs(root, "c1")
 
 `root` is the nsbox root (/var/lib/nsbox by default). Each container gets
@@ -55,8 +56,7 @@ def prepare_rootfs(root: str, image: str | Image, container_id: str, id_maps: tu
         if not store.has_blob(found.manifest_digest):  # removed since the caller resolved it
             from nsbox.errors import ImageNotFound
             raise ImageNotFound(f"image {found.id} was removed: pull or load it again")
-        lower_dirs = [store.ensure_layer(diff_id, layer.digest)
-                      for diff_id, layer in zip(found.config.diff_ids, found.manifest.layers)]
+        lower_dirs = _layer_dirs(store, found)
         try:
             os.mkdir(directory, 0o700)
         except FileExistsError:
@@ -64,19 +64,14 @@ def prepare_rootfs(root: str, image: str | Image, container_id: str, id_maps: tu
         try:
             with open(os.path.join(directory, "image"), "w") as record:
                 record.write(found.id)
-            upper, work, merged = (os.path.join(directory, name) for name in ("upper", "work", "merged"))
-            for path in (upper, work, merged):
-                os.mkdir(path, 0o755)
+            for name in ("upper", "work", "merged"):
+                os.mkdir(os.path.join(directory, name), 0o755)
             if not lower_dirs:
-                lower_dirs = [os.path.join(directory, "empty")]
-                os.mkdir(lower_dirs[0], 0o755)
+                os.mkdir(os.path.join(directory, "empty"), 0o755)
             if id_maps is not None:
-                from nsbox.image.idmapped_layers import mount_mapped
                 for path in (directory, store.rootfs_dir, store.path, root):  # the container's root must
                     os.chmod(path, os.stat(path).st_mode | 0o111)           # reach merged/ (search only)
-                mount_mapped(directory, lower_dirs, upper, work, merged, id_maps)
-            else:
-                _mount_overlay(overlay_options(lower_dirs, upper, work), merged, volatile)
+            return _mount(directory, lower_dirs, id_maps, volatile)
         except BaseException:
             from nsbox.linux.store_files import remove_tree
             try:
@@ -84,6 +79,39 @@ def prepare_rootfs(root: str, image: str | Image, container_id: str, id_maps: tu
             except OSError:
                 pass
             raise
+
+
+def mount_again(root: str, container_id: str, id_maps: tuple[str, str] | None = None) -> str:
+    """Mount the container's root filesystem again where it is not mounted (a reboot empties
+    the mount table; its files, the overlay's upper directory, are still on disk); its path.
+    `id_maps` as prepare_rootfs was given them."""
+    store = ImageStore(root)
+    directory = _container_dir(store, container_id)
+    try:
+        with open(os.path.join(directory, "image")) as record:
+            image_id = record.read().strip()
+    except FileNotFoundError:
+        raise NotFound(f"container {container_id!r} has no root filesystem in {store.rootfs_dir}") from None
+    with store.pulling():  # (`rmi` keeps an image whose containers are listed there: it is still in the store)
+        lower_dirs = _layer_dirs(store, store.resolve(image_id))
+    return _mount(directory, lower_dirs, id_maps, volatile=False)
+
+
+def _layer_dirs(store: ImageStore, found: Image) -> list[str]:
+    """The image's unpacked layer directories, bottom first (a missing one unpacked again)."""
+    return [store.ensure_layer(diff_id, layer.digest)
+            for diff_id, layer in zip(found.config.diff_ids, found.manifest.layers)]
+
+
+def _mount(directory: str, lower_dirs: list[str], id_maps: tuple[str, str] | None, volatile: bool) -> str:
+    """The overlay of the container's upper directory over the layers, at DIRECTORY/merged."""
+    upper, work, merged = (os.path.join(directory, name) for name in ("upper", "work", "merged"))
+    lower_dirs = lower_dirs or [os.path.join(directory, "empty")]
+    if id_maps is not None:
+        from nsbox.image.idmapped_layers import mount_mapped
+        mount_mapped(directory, lower_dirs, upper, work, merged, id_maps)
+    else:
+        _mount_overlay(overlay_options(lower_dirs, upper, work), merged, volatile)
     return merged
 
 
