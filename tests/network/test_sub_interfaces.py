@@ -82,7 +82,8 @@ def test_a_macvlan_network_with_ipv6_gives_each_container_both_addresses(nsbox, 
         pytest.skip("this kernel has no macvlan driver")
     forwarding_before = _ipv6_forwarding()
     nsbox("network", "create", "--driver", "macvlan", "-o", f"parent={parent}", "--ipv6",
-          "--subnet", "10.90.242.0/24", "--subnet", "fd6e:7362:7800::/64", "dual")
+          "--subnet", "10.90.242.0/24", "--subnet", "fd6e:7362:7800::/64", "--gateway", "fd6e:7362:7800::1",
+          "--gateway", "10.90.242.254", "--ip-range", "10.90.242.128/25", "dual")
     shown = json.loads(nsbox.out("network", "inspect", "dual"))[0]
     assert shown["EnableIPv6"] is True
     assert [c["Subnet"] for c in shown["IPAM"]["Config"]] == ["10.90.242.0/24", "fd6e:7362:7800::/64"]
@@ -90,6 +91,7 @@ def test_a_macvlan_network_with_ipv6_gives_each_container_both_addresses(nsbox, 
     endpoint = nsbox.inspect("six")["NetworkSettings"]["Networks"]["dual"]
     assert endpoint["IPAddress"].startswith("10.90.242.") and endpoint["GlobalIPv6Address"].startswith("fd6e:7362:7800::")
     assert endpoint["GlobalIPv6PrefixLen"] == 64 and endpoint["IPv6Gateway"] == "fd6e:7362:7800::1"
+    assert endpoint["Gateway"] == "10.90.242.254" and int(endpoint["IPAddress"].rpartition(".")[2]) > 128
     out = nsbox.out("run", "--rm", "--network", "dual", "busybox", "sh", "-c",
                     f"ip -o -6 addr show eth0 scope global; ping -c1 -W5 {endpoint['GlobalIPv6Address']}")
     assert "inet6 fd6e:7362:7800::" in out and "1 packets received" in out
@@ -102,7 +104,11 @@ def test_a_macvlan_network_with_ipv6_gives_each_container_both_addresses(nsbox, 
 def test_ipv6_on_a_bridge_network_is_refused_with_the_reason(nsbox):
     for args, words in ((["--ipv6", "--subnet", "fd6e:7362:7801::/64"], "IPv6 forwarding for the whole host"),
                         (["--subnet", "fd6e:7362:7801::/64"], "enable IPv6 as well"),
-                        (["--driver", "macvlan", "-o", "parent=lo", "--ipv6"], "needs an IPv6 --subnet")):
+                        (["--driver", "macvlan", "-o", "parent=lo", "--ipv6"], "needs an IPv6 --subnet"),
+                        (["--driver", "macvlan", "-o", "parent=lo", "--ipv6", "--subnet", "fd6e:7362:7801::/64",
+                          "--gateway", "fd6e:7362:7801::5"], "gateway is its subnet's first address"),
+                        (["--gateway", "fd6e:7362:7801::1"], "has no --subnet of its address family"),
+                        (["--ipam-driver", "dhcp"], "host-local only")):
         result = nsbox("network", "create", *args, "v6", check=False)
         assert result.returncode == 125 and words in result.stderr, result.stderr
     assert "v6" not in nsbox.out("network", "ls") and not leaks.network_claims(nsbox.root)

@@ -15,8 +15,11 @@ CREATE = ("nsbox network create [OPTIONS] NAME", "Make a network.",
           ("-d --driver bridge|macvlan|ipvlan", "the driver (default bridge)"),
           ("--subnet CIDR...", "its addresses (IPv4; and IPv6 with --ipv6)"),
           ("--ipv6", "IPv6 addresses too, from an IPv6 --subnet (macvlan and ipvlan networks)"),
-          ("--gateway IP", "the gateway's address"), ("--ip-range CIDR", "where containers' addresses come from"),
+          ("--gateway IP...", "the gateway's address (IPv6: the subnet's first)"),
+          ("--ip-range CIDR...", "where containers' IPv4 addresses come from"),
           ("--internal", "no way out of the network"), ("--label K=V...", "a label"),
+          ("--attachable", "containers may join it (every nsbox network: accepted for Docker's scripts)"),
+          ("--ipam-driver default", "the address manager (host-local; only default is taken)"),
           ("-o --opt KEY=VALUE...", "a driver option: parent=IF, macvlan_mode=MODE, ipvlan_mode=MODE"))
 LS = ("nsbox network ls [OPTIONS]", "List networks.", ("-q --quiet", "only their IDs"),
       ("-f --filter KEY=VALUE...", "only the matching networks: name=, id=, driver=, label=K[=V], "
@@ -87,10 +90,14 @@ def _create(_command: str, argv: list[str], root: str) -> int:
             raise ConfigError("--opt", f"must be KEY=VALUE (as parent=eth0), got {item!r}")
         opts[key] = value
     driver = options.get("driver") or "bridge"
-    subnet, subnet6 = manage.given_subnets(driver, options.get("subnet") or [], bool(options.get("ipv6")))
-    conflist = manage.create(root, names[0], driver, subnet,
-                             options.get("gateway") or "", options.get("ip_range") or "",
-                             bool(options.get("internal")), labels, opts, subnet6)
+    if (options.get("ipam_driver") or "default") != "default":
+        raise ConfigError("--ipam-driver", f"{options['ipam_driver']}: nsbox's networks take addresses from "
+                                           "host-local only (use default)")
+    configs = manage.ipam_configs(options.get("subnet") or [], options.get("gateway") or [],
+                                  options.get("ip_range") or [])
+    subnet, gateway, ip_range, subnet6 = manage.from_ipam(driver, configs, bool(options.get("ipv6")))
+    conflist = manage.create(root, names[0], driver, subnet, gateway, ip_range, bool(options.get("internal")),
+                             labels, opts, subnet6)
     print(conflist["nsbox"]["id"])
     return 0
 

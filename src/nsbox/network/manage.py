@@ -71,6 +71,25 @@ def given_subnets(driver: str, given: list[str], ipv6: bool) -> tuple[str, str]:
     return (v4[0] if v4 else ""), (v6[0] if v6 else "")
 
 
+def ipam_configs(subnets: list[str], gateways: list[str], ip_ranges: list[str]) -> list[dict]:
+    """`network create`'s --subnet, --gateway and --ip-range (each up to once per address family)
+    as the Engine API's IPAM Config: each gateway and range goes with the subnet of its family, as
+    the docker CLI pairs them."""
+    configs = [{"Subnet": subnet} for subnet in subnets]
+    for flag, key, values in (("--gateway", "Gateway", gateways), ("--ip-range", "IPRange", ip_ranges)):
+        for value in values:
+            family = [config for config in configs if (":" in config["Subnet"]) == (":" in value)]
+            if not family and ":" not in value and not subnets:  # no subnet given: nsbox chooses one
+                configs.append({"Subnet": ""})
+                family = configs[-1:]
+            if not family:
+                raise ConfigError(flag, f"{value} has no --subnet of its address family")
+            if key in family[0]:
+                raise ConfigError(flag, f"give at most one per address family, got {family[0][key]} and {value}")
+            family[0][key] = value
+    return configs
+
+
 def from_ipam(driver: str, configs: list[dict], ipv6: bool) -> tuple[str, str, str, str]:
     """(subnet, gateway, ip_range, subnet6) from the Engine API's IPAM Config ({Subnet, Gateway,
     IPRange} per address family). An IPv6 network's gateway is its subnet's first address."""
