@@ -199,5 +199,8 @@ def test_a_kept_container_starts_again_after_a_reboot_with_its_files(nsbox, tmp_
     nsbox("cp", "kept:/data", str(tmp_path / "copied"))
     assert (tmp_path / "copied").read_text() == "written before\n"
     reboot(nsbox)
-    assert nsbox.out("start", "-a", "kept") == "written before\n"
+    nsbox("start", "kept")
+    nsbox.wait_for(lambda: nsbox.state("kept")["Status"] == "exited", what="the second run's exit")
+    assert nsbox.state("kept")["ExitCode"] == 0
+    assert nsbox.out("logs", "kept") == "first run\nwritten before\n"
     nsbox("rm", "kept")

@@ -2,7 +2,8 @@
 one bad record never breaks commands about other containers, `rm -f` of a damaged
 container still removes everything the kernel holds for it, eight concurrent `rm -f` of
 one container give exactly one removal and no traceback, and a removal killed mid-way
-leaves nothing that a name cannot find."""
+leaves nothing that a name cannot find (and a container whose removal was interrupted is
+not started again before `rm -f` finishes it)."""
 from __future__ import annotations
 
 import json
@@ -135,6 +136,27 @@ def test_rm_killed_after_the_record_went_leaves_nothing_nameless(nsbox):
     nsbox("create", "--name", "doomed", "busybox", "true")  # the name is free
     nsbox("system", "prune", "-f")
     assert sorted(os.listdir(os.path.join(nsbox.root, "containers"))) == []
+
+
+def test_start_after_an_interrupted_rm_is_refused_until_rm_f_finishes(nsbox):
+    """A kill -9 of `rm` once it has marked the record "removing": the container is shown as
+    Removal In Progress, `start` refuses it (Docker's "marked for removal") before making
+    anything and says how to finish, and `rm -f` does."""
+    from tests.engine.test_failed_start import held_by
+    container_id = nsbox.out("create", "--name", "doomed", "--dns", "127.0.0.1", "busybox", "sleep", "300").strip()
+    process = stopped_process(nsbox.command("rm", "-f", "doomed"), "removal-marked")
+    pid = wait_stopped(lambda: [process.pid])
+    os.kill(pid, signal.SIGKILL)
+    process.wait()
+    assert "Removal In Progress" in nsbox.out("ps", "-a")
+    for start in (["start"], ["start", "-a"]):
+        refused = nsbox(*start, "doomed", check=False)
+        assert refused.returncode == 125, refused.stderr
+        assert refused.stderr == ("nsbox: container doomed is marked for removal and cannot be started: "
+                                  "finish its removal with `nsbox rm -f doomed`\n"), refused.stderr
+        assert held_by(nsbox, container_id) == []
+    nsbox("rm", "-f", "doomed")
+    assert nsbox.out("ps", "-a", "-q") == ""
 
 
 @pytest.mark.parametrize("cleaner", [["rm", "-f"], ["system", "prune", "-f"]])

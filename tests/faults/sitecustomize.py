@@ -8,6 +8,8 @@ itself has no such hook. The steps:
     started         the container runs and its record says so
     exit-recorded   a `run --rm` has deleted the runtime's container and recorded the exit
                     as "removing"; its root filesystem and record are still there
+    removal-marked  `rm` has marked the record "removing" (the monitor will not restart it),
+                    before any of its removal steps
     record-removed  `rm` (or `run --rm`) has moved the record away, the name link is still there
     reported        a detached container's monitor has reported it running, before the
                     monitor execs its loop
@@ -70,6 +72,14 @@ def _install() -> None:
             stop_at("relaunching")
         return launch(self, *args, **kwargs)
 
+    from nsbox.engine import removal
+    mark_removing = removal._mark_removing
+
+    def mark_removing_stopping(engine, record):
+        mark_removing(engine, record)
+        stop_at("removal-marked")
+
+    removal._mark_removing = mark_removing_stopping
     ContainerLauncher._record_exit = record_exit_stopping
     ContainerLauncher.launch = launch_stopping
     ContainerStore.add = add_stopping_once_named

@@ -37,6 +37,16 @@ def with_current_state(record: dict) -> dict:
     return dict(record, State=current_state(record))
 
 
+def check_startable(record: dict) -> None:
+    """Refuse to start a container marked for removal, as Docker does: a remover is at work,
+    or one was interrupted (a kill -9, a reboot) and `rm -f` finishes it."""
+    if record["State"].get("Status") == "removing":
+        from nsbox.errors import StateError
+        name = record.get("Name") or record["Id"][:12]
+        raise StateError(f"container {name} is marked for removal and cannot be started: "
+                         f"finish its removal with `nsbox rm -f {name}`")
+
+
 def running_record(engine, reference: str) -> dict:
     from nsbox.errors import StateError
     record = engine.get(reference)

@@ -79,6 +79,7 @@ class ContainerLauncher(ContainerFinder):
         record = self.store.load(container_id)
         if record["State"].get("Running") and checked_state.current_state(record)["Running"]:
             raise StateError(f"container {record['Name']} is already running")
+        checked_state.check_startable(record)
         runtime = None
         try:
             runtime = self.runtime(record)
