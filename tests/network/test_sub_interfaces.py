@@ -87,8 +87,9 @@ def test_a_macvlan_network_with_ipv6_gives_each_container_both_addresses(nsbox, 
     shown = json.loads(nsbox.out("network", "inspect", "dual"))[0]
     assert shown["EnableIPv6"] is True
     assert [c["Subnet"] for c in shown["IPAM"]["Config"]] == ["10.90.242.0/24", "fd6e:7362:7800::/64"]
-    nsbox("run", "-d", "--name", "six", "--network", "dual", "busybox", "sleep", "300")
+    nsbox("run", "-d", "--name", "six", "--network", "dual", "--ip6", "fd6e:7362:7800::99", "busybox", "sleep", "300")
     endpoint = nsbox.inspect("six")["NetworkSettings"]["Networks"]["dual"]
+    assert endpoint["GlobalIPv6Address"] == "fd6e:7362:7800::99"  # --ip6: the address asked for
     assert endpoint["IPAddress"].startswith("10.90.242.") and endpoint["GlobalIPv6Address"].startswith("fd6e:7362:7800::")
     assert endpoint["GlobalIPv6PrefixLen"] == 64 and endpoint["IPv6Gateway"] == "fd6e:7362:7800::1"
     assert endpoint["Gateway"] == "10.90.242.254" and int(endpoint["IPAddress"].rpartition(".")[2]) > 128
@@ -96,7 +97,15 @@ def test_a_macvlan_network_with_ipv6_gives_each_container_both_addresses(nsbox, 
                     f"ip -o -6 addr show eth0 scope global; ping -c1 -W5 {endpoint['GlobalIPv6Address']}")
     assert "inet6 fd6e:7362:7800::" in out and "1 packets received" in out
     assert _ipv6_forwarding() == forwarding_before  # no host-wide change
-    nsbox("rm", "-f", "six")
+    nsbox("run", "-d", "--name", "joiner", "--dns", "127.0.0.1", "busybox", "sleep", "300")
+    nsbox("network", "connect", "--ip6", "fd6e:7362:7800::77", "dual", "joiner")  # running: joins at once
+    assert "inet6 fd6e:7362:7800::77/64" in nsbox.out("exec", "joiner", "ip", "-o", "-6", "addr", "show", "eth1")
+    for args, words in ((["--ip6", "fd6e:7362:7800::5"], "network bridge has no IPv6 subnet"),
+                        (["--network", "dual", "--ip6", "fd6e:7362:7899::5"], "is not in network dual's subnet"),
+                        (["--network", "none", "--ip6", "fd6e:7362:7800::5"], "needs a bridge or user network")):
+        refused = nsbox("run", "--rm", "--dns", "127.0.0.1", *args, "busybox", "true", check=False)
+        assert refused.returncode == 125 and words in refused.stderr, refused.stderr
+    nsbox("rm", "-f", "six", "joiner")
     nsbox("network", "rm", "dual")
     assert not leaks.network_claims(nsbox.root)
 

@@ -52,11 +52,12 @@ class Network:
         self.attrs = _shape(self._engine, self.name)
 
     def connect(self, container: Container | str, *, aliases: builtins.list[str] | None = None,
-                ipv4_address: str | None = None) -> None:
+                ipv4_address: str | None = None, ipv6_address: str | None = None) -> None:
         """Attach a container, reachable on the network by its name and `aliases`: a running
         one at once (a new interface), any other at its next start."""
         from nsbox.engine.networking import set_networks
-        set_networks(self._engine, _reference(container), self.name, True, list(aliases or []), ipv4_address or "")
+        set_networks(self._engine, _reference(container), self.name, True, list(aliases or []), ipv4_address or "",
+                     ipv6_address or "")
         self.reload()
 
     def disconnect(self, container: Container | str, *, force: bool = False) -> None:

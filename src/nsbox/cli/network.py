@@ -8,7 +8,7 @@ USAGE = """usage: nsbox network COMMAND
          [--ipv6 --subnet IPV6-CIDR] [--gateway IP] [--ip-range CIDR] [--internal] [--label K=V] NAME
   ls [-q] [-f KEY=VALUE] [--format FORMAT] [--no-trunc]          inspect [-f FORMAT] NETWORK...
   rm [-f] NETWORK...          prune [-f] [--filter until=TIME|label=K[=V]|label!=K[=V]]
-  connect [--alias NAME] [--ip IP] NETWORK CONTAINER          disconnect [-f] NETWORK CONTAINER
+  connect [--alias NAME] [--ip IP] [--ip6 IP] NETWORK CONTAINER          disconnect [-f] NETWORK CONTAINER
 Each network is a CNI config list in the root's networks/ directory (NSBOX_CNI_CONFIG_DIR)."""
 
 CREATE = ("nsbox network create [OPTIONS] NAME", "Make a network.",
@@ -28,7 +28,8 @@ LS = ("nsbox network ls [OPTIONS]", "List networks.", ("-q --quiet", "only their
 INSPECT = ("nsbox network inspect [OPTIONS] NETWORK [NETWORK...]", "Networks as JSON (by name or ID).",
            ("-f --format FORMAT", "a Go template, or json"))
 CONNECT = ("nsbox network connect [OPTIONS] NETWORK CONTAINER", "Connect a container to a network.",
-           ("--alias NAME...", "another name for it on the network"), ("--ip IP", "its address on the network"))
+           ("--alias NAME...", "another name for it on the network"), ("--ip IP", "its address on the network"),
+           ("--ip6 IP", "its IPv6 address on the network"))
 DISCONNECT = ("nsbox network disconnect [OPTIONS] NETWORK CONTAINER", "Disconnect a container from a network.",
               ("-f --force", "no error if the container is gone or not connected; a plugin's failed DEL is "
                              "dropped"))
@@ -190,5 +191,6 @@ def _connect(command: str, argv: list[str], root: str) -> int:
         disconnect(Engine(root), names[1], names[0], bool(options.get("force")))
         return 0
     from nsbox.engine.networking import set_networks
-    set_networks(Engine(root), names[1], names[0], True, list(options.get("alias") or []), options.get("ip") or "")
+    set_networks(Engine(root), names[1], names[0], True, list(options.get("alias") or []), options.get("ip") or "",
+                 options.get("ip6") or "")
     return 0

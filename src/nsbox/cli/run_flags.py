@@ -51,6 +51,7 @@ RUN_FLAGS = (
     flag("--timens", "a new time namespace"),
     flag("--network --net bridge|none|host|container:NAME|NETWORK", "the network to join (default bridge)"),
     flag("--ip ADDR", "the container's IPv4 address on its network"),
+    flag("--ip6 ADDR", "the container's IPv6 address on its network (one with an IPv6 subnet)"),
     flag("--mac-address MAC", "the container's MAC address"),
     flag("--network-alias --net-alias NAME...", "another name for it on its network"),
     flag("--network-rate RATE", "bandwidth limit, both ways (e.g. 10mbit)"),

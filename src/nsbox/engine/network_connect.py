@@ -10,7 +10,7 @@ from __future__ import annotations
 from nsbox.errors import NetworkError, StateError
 
 
-def connect_running(engine, record: dict, name: str, aliases: list[str], ip: str) -> dict:
+def connect_running(engine, record: dict, name: str, aliases: list[str], ip: str, ip6: str = "") -> dict:
     """ADD network `name` to the running container `record` (as ethN, the first free N)."""
     from nsbox.engine.networking import write_etc_files
     from nsbox.network import attach, conflists
@@ -23,7 +23,7 @@ def connect_running(engine, record: dict, name: str, aliases: list[str], ip: str
             raise StateError(f"container {r['Name']} is already connected to network {name}")
         settings["Interfaces"] = dict(attach.interfaces(settings), **{name: attach.free_interface(settings)})
         settings.setdefault("Networks", {})[name] = {
-            "Aliases": list(aliases), "IPAMConfig": {"IPv4Address": ip} if ip else None, "MacAddress": ""}
+            "Aliases": list(aliases), "IPAMConfig": attach.ipam_config(ip, ip6), "MacAddress": ""}
     record = engine.store.update(container_id, intend)
     settings = record["NetworkSettings"]
     rate = record["HostConfig"].get("NetworkRate") or 0

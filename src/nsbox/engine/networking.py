@@ -31,7 +31,7 @@ def network_config(options: dict, root: str, exposed: dict) -> tuple[dict, dict]
         bindings = ports.parse_publish(options.get("publish") or [])
         if options.get("publish_all"):
             bindings = ports.publish_all(exposed, bindings)
-    for flag in ("publish", "ip", "mac_address", "network_alias", "network_rate"):
+    for flag in ("publish", "ip", "ip6", "mac_address", "network_alias", "network_rate"):
         if options.get(flag) and not own:
             raise ConfigError("--" + flag.replace("_", "-"), f"needs a bridge or user network, not --network {mode}")
     if options.get("network_alias") and not user_network:
@@ -43,11 +43,10 @@ def network_config(options: dict, root: str, exposed: dict) -> tuple[dict, dict]
             "NetworkRate": modes.parse_rate(options["network_rate"]) if options.get("network_rate") else 0}
     networks = {}
     if own:
-        endpoint: dict = {"Aliases": list(options.get("network_alias") or []), "IPAMConfig": None,
+        from nsbox.network.attach import ipam_config
+        networks[mode] = {"Aliases": list(options.get("network_alias") or []),
+                          "IPAMConfig": ipam_config(options.get("ip") or "", options.get("ip6") or ""),
                           "MacAddress": options.get("mac_address") or ""}
-        if options.get("ip"):
-            endpoint["IPAMConfig"] = {"IPv4Address": options["ip"]}
-        networks[mode] = endpoint
     return host, {"Networks": networks, "Ports": {}, "SandboxKey": ""}
 
 
@@ -289,7 +288,8 @@ def network_users(engine, name: str) -> list[str]:
     return users
 
 
-def set_networks(engine, reference: str, name: str, connect_it: bool, aliases: list[str], ip: str) -> None:
+def set_networks(engine, reference: str, name: str, connect_it: bool, aliases: list[str], ip: str,
+                 ip6: str = "") -> None:
     """`network connect/disconnect`: a running container joins or leaves the network at once
     (nsbox.engine.network_connect), any other at its next start."""
     from nsbox.errors import StateError
@@ -303,19 +303,20 @@ def set_networks(engine, reference: str, name: str, connect_it: bool, aliases: l
     if status in ("running", "paused") and record["NetworkSettings"].get("SandboxKey"):
         from nsbox.engine import network_connect
         if connect_it:
-            network_connect.connect_running(engine, record, name, aliases, ip)
+            network_connect.connect_running(engine, record, name, aliases, ip, ip6)
         else:
             network_connect.disconnect_running(engine, record, name)
         return
     if status in ("running", "paused", "restarting"):
         raise StateError(f"container {record['Name']} is {status}: try again once it runs or has stopped")
-    conflists.load(engine.root, name)
+    from nsbox.network.attach import check_requested, ipam_config
+    requested = ipam_config(ip, ip6)
+    check_requested(conflists.load(engine.root, name), {"IPAMConfig": requested})
 
     def change(r: dict) -> None:
         networks = r["NetworkSettings"].setdefault("Networks", {})
         if connect_it:
-            networks[name] = {"Aliases": aliases, "IPAMConfig": {"IPv4Address": ip} if ip else None,
-                              "MacAddress": ""}
+            networks[name] = {"Aliases": aliases, "IPAMConfig": requested, "MacAddress": ""}
         elif name not in networks:
             raise StateError(f"container {r['Name']} is not connected to network {name}")
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from nsbox.errors import ConfigError
 from nsbox.network import cni, conflists, netns, ports
 from nsbox.network.modes import sandbox_path
 
@@ -22,14 +23,41 @@ def _call(container_id: str, sandbox: str, ifname: str, endpoint: dict, mappings
     runtime_config: dict = {}
     if mappings:
         runtime_config["portMappings"] = mappings
-    address = (endpoint.get("IPAMConfig") or {}).get("IPv4Address")
-    if address:
-        runtime_config["ips"] = [address]
+    requested = endpoint.get("IPAMConfig") or {}
+    addresses = [address for address in (requested.get("IPv4Address"), requested.get("IPv6Address")) if address]
+    if addresses:
+        runtime_config["ips"] = addresses
     if endpoint.get("MacAddress"):
         runtime_config["mac"] = endpoint["MacAddress"]
     if rate:
         runtime_config["bandwidth"] = bandwidth(rate)
     return cni.Call(container_id, sandbox, ifname, runtime_config=runtime_config)
+
+
+def ipam_config(ip: str, ip6: str = "") -> dict | None:
+    """An endpoint's IPAMConfig (--ip, --ip6: the addresses asked for), None if none is."""
+    requested = {key: address for key, address in (("IPv4Address", ip), ("IPv6Address", ip6)) if address}
+    return requested or None
+
+
+def check_requested(conflist: dict, endpoint: dict) -> None:
+    """Refuse an address asked for (--ip, --ip6) that the network cannot give, before any plugin runs."""
+    import ipaddress
+    requested = endpoint.get("IPAMConfig") or {}
+    for flag, key, address_range in (("--ip", "IPv4Address", conflists.ipam_range(conflist)),
+                                     ("--ip6", "IPv6Address", conflists.ipv6_range(conflist))):
+        address = requested.get(key)
+        if not address:
+            continue
+        if not address_range.get("subnet"):
+            raise ConfigError(flag, f"network {conflist['name']} has no IPv6 subnet: use one made with --ipv6 "
+                                    "(network create --ipv6 --subnet ...)")
+        try:
+            inside = ipaddress.ip_address(address) in ipaddress.ip_network(address_range["subnet"])
+        except ValueError as error:
+            raise ConfigError(flag, str(error)) from None
+        if not inside:
+            raise ConfigError(flag, f"{address} is not in network {conflist['name']}'s subnet {address_range['subnet']}")
 
 
 def interfaces(settings: dict) -> dict[str, str]:
@@ -72,7 +100,9 @@ class Attaching:
     def _chain(self, index: int, name: str) -> cni.Chain:
         call = _call(self.container_id, self.sandbox, f"eth{index}", self.networks[name],
                      self.mappings if index == 0 else [], self.rate)  # ports: on the first network
-        return cni.Chain("ADD", conflists.load_claimed(self.root, name), call)
+        conflist = conflists.load_claimed(self.root, name)
+        check_requested(conflist, self.networks[name])
+        return cni.Chain("ADD", conflist, call)
 
     def finish(self) -> dict:
         try:
@@ -181,6 +211,7 @@ def add_network(root: str, container_id: str, sandbox: str, name: str, ifname: s
     """ADD one more network to a running container's namespace: (its endpoint settings, the
     CNI result). On failure what the plugins made is released again."""
     conflist = conflists.load_claimed(root, name)
+    check_requested(conflist, endpoint)
     call = _call(container_id, sandbox, ifname, endpoint, [], rate)
     try:
         result = cni.add(conflist, call)

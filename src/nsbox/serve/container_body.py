@@ -29,9 +29,8 @@ def run_options(body: dict, name: str | None) -> dict:
     endpoints = (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
     for endpoint in endpoints.values():  # the network itself comes as HostConfig.NetworkMode
         options["network_alias"] = list(endpoint.get("Aliases") or [])
-        ip = (endpoint.get("IPAMConfig") or {}).get("IPv4Address")
-        if ip:
-            options["ip"] = ip
+        requested = endpoint.get("IPAMConfig") or {}
+        options["ip"], options["ip6"] = requested.get("IPv4Address"), requested.get("IPv6Address")
     if host.get("Dns"):
         options["dns"] = list(host["Dns"])
     if host.get("ExtraHosts"):

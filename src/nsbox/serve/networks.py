@@ -73,9 +73,10 @@ def connect(handler, request, name: str) -> None:
     from nsbox.engine.networking import set_networks
     body = request.json()
     endpoint = body.get("EndpointConfig") or {}
-    ip = (endpoint.get("IPAMConfig") or {}).get("IPv4Address") or ""
+    requested = endpoint.get("IPAMConfig") or {}
     set_networks(_engine(handler), body.get("Container") or "", _find(handler, name)["Name"], True,
-                 list(endpoint.get("Aliases") or []), ip)
+                 list(endpoint.get("Aliases") or []), requested.get("IPv4Address") or "",
+                 requested.get("IPv6Address") or "")
     handler.send_empty(200)
 
 
