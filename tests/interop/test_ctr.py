@@ -114,7 +114,7 @@ def test_ctr_task_metrics_show_cgroup_figures(ctr, oci_runtime):
 
 def test_ctr_memory_limit_and_oom_reported(ctr, oci_runtime):
     events = subprocess.Popen(["ctr", "-a", ctr.socket, "events"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              stdin=subprocess.DEVNULL, text=True)
+                              stdin=subprocess.DEVNULL, bufsize=0)
     # tail reads /dev/zero looking for a newline that never comes: its buffer grows without end
     command = ["ctr", "-a", ctr.socket, "run", "--rm", "--memory-limit", str(16 << 20), *run_flags(oci_runtime, "hog"),
                IMAGE, "hog", "sh", "-c", "sleep 1; exec tail /dev/zero"]
@@ -124,8 +124,23 @@ def test_ctr_memory_limit_and_oom_reported(ctr, oci_runtime):
             oci_runtime.assert_runs("hog", timeout=20)
             _, err = run.communicate(timeout=60)
         assert run.returncode == 137, err
-        time.sleep(0.5)
+        seen = output_until(events, b"/tasks/oom")
     finally:
         events.terminate()
-        seen = events.communicate(timeout=10)[0]
-    assert "/tasks/oom" in seen, seen
+        events.communicate(timeout=10)
+    assert b"/tasks/oom" in seen, seen
+
+
+def output_until(process: subprocess.Popen, word: bytes, timeout: float = 30) -> bytes:
+    """What `process` writes until `word` appears (or `timeout` s pass). The shim publishes
+    the OOM event from its own watcher, possibly after the exit (later still under load)."""
+    import select
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while word not in seen and (left := deadline - time.monotonic()) > 0:
+        if select.select([process.stdout], [], [], left)[0]:
+            chunk = os.read(process.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            seen += chunk
+    return seen
