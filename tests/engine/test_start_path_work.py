@@ -56,6 +56,29 @@ def test_a_rm_run_reads_its_record_seldom_and_its_config_never(nsbox, tmp_path):
     assert nsbox.out("ps", "-aq") == ""
 
 
+def test_a_rm_run_writes_its_live_state_when_it_starts_and_when_it_ends(nsbox, tmp_path):
+    """A new container's live state (/run) is its configuration's State: it is first written
+    at the start ("running"), then once at the exit ("removing"); not at the creation too."""
+    log = tmp_path / "strace.log"
+    result = subprocess.run(["strace", "-f", "-qq", "-o", str(log), "-e", "trace=rename",
+                             *nsbox.command("run", "--rm", "--network", "none", "busybox", "true")],
+                            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    live = os.path.join(nsbox.root, "run", "containers")
+    writes = [line for line in log.read_text().splitlines() if f'"{live}/' in line and "/state.json.tmp-" in line]
+    assert len(writes) == 2, writes
+    assert nsbox.out("ps", "-aq") == ""
+
+
+def test_a_created_container_shows_its_state_before_it_ever_ran(nsbox):
+    nsbox("create", "--name", "fresh", "--network", "none", "busybox", "true")
+    assert nsbox.state("fresh")["Status"] == "created"
+    assert "fresh" in nsbox.out("ps", "-a", "--filter", "status=created")
+    nsbox("start", "-a", "fresh")
+    assert nsbox.state("fresh")["Status"] == "exited"
+    nsbox("rm", "fresh")
+
+
 def test_a_rm_run_makes_only_the_directories_it_needs(nsbox, tmp_path):
     """Each directory a run makes below the root it also removes, and on a disk mounted with
     `discard` (this machine's ext4) each rmdir waits for the disk: the container's own

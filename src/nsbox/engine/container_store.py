@@ -70,7 +70,7 @@ class ContainerStore:
             record["Name"] = name
             if prepare is not None:
                 prepare(record)
-            self.save(record, durable=durable)
+            self._save_configuration(record, durable)  # (the live state: from its first update)
         except BaseException:
             self._remove_files(container_id, name)
             raise
@@ -181,11 +181,7 @@ class ContainerStore:
     def save(self, record: dict, config_changed: bool = True, durable: bool = True) -> None:
         """Write the live state and (if it changed) the configuration of `record`."""
         if config_changed:
-            # A --rm container's record lives no longer than its process, which a power loss
-            # ends too: no fsync for it (what such a loss leaves, a root filesystem and a record
-            # maybe empty, `rm -f` and `system prune` clean up like any interrupted removal).
-            write_atomic(self.paths.container(record["Id"], RECORD), jsonio.dumps(record).encode(),
-                         durable=durable and not (record.get("HostConfig") or {}).get("AutoRemove"))
+            self._save_configuration(record, durable)
         live_path = self.live_path(record["Id"])
         state = jsonio.dumps({key: record[key] for key in LIVE_KEYS if key in record}).encode()
         try:  # (durable=False: /run, and a reboot ends the container anyway)
@@ -193,6 +189,17 @@ class ContainerStore:
         except FileNotFoundError:  # its first live state: the directory too
             os.makedirs(os.path.dirname(live_path), exist_ok=True)
             write_atomic(live_path, state, durable=False)
+
+    def _save_configuration(self, record: dict, durable: bool) -> None:
+        """The whole record, State included: until the container's first start writes its live
+        state, load() reads the State from here (a new container's live state is the same, and a
+        write fewer, and a directory fewer for one never started, matter: on this machine's ext4,
+        mounted with `discard`, the replacing rename of an older state waits for the disk)."""
+        # A --rm container's record lives no longer than its process, which a power loss
+        # ends too: no fsync for it (what such a loss leaves, a root filesystem and a record
+        # maybe empty, `rm -f` and `system prune` clean up like any interrupted removal).
+        write_atomic(self.paths.container(record["Id"], RECORD), jsonio.dumps(record).encode(),
+                     durable=durable and not (record.get("HostConfig") or {}).get("AutoRemove"))
 
     def sync(self, container_id: str) -> None:
         """Make the configuration written with durable=False survive a power loss (fsync)."""
