@@ -130,7 +130,7 @@ def test_prune_removes_only_unused_user_networks(client):
         used.remove()
 
 
-def test_a_macvlan_network_on_a_host_interface(client, parent):
+def test_a_macvlan_network_on_a_host_interface(parent, client):
     if not _kernel_has("macvlan", parent):
         pytest.skip("this kernel has no macvlan driver")
     lan = client.networks.create("lan", driver="macvlan", options={"parent": parent}, subnet="10.90.247.0/24")
@@ -142,7 +142,7 @@ def test_a_macvlan_network_on_a_host_interface(client, parent):
         lan.remove()
 
 
-def test_an_ipv6_macvlan_network_from_docker_pys_ipam(client, parent):
+def test_an_ipv6_macvlan_network_from_docker_pys_ipam(parent, client):
     if not _kernel_has("macvlan", parent):
         pytest.skip("this kernel has no macvlan driver")
     lan = client.networks.create("lan6", driver="macvlan", options={"parent": parent}, enable_ipv6=True,

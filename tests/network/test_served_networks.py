@@ -39,7 +39,7 @@ def test_docker_network_ls_filters_reach_nsbox(served):
         served.docker("network", "rm", "-f", "alpha", "beta")
 
 
-def test_docker_creates_ipv6_sub_interface_networks_and_no_ipv6_bridge(served, parent):
+def test_docker_creates_ipv6_sub_interface_networks_and_no_ipv6_bridge(parent, served):
     if not _kernel_has("macvlan", parent):
         pytest.skip("this kernel has no macvlan driver")
     forwarding = _ipv6_forwarding()

@@ -16,7 +16,9 @@ from tests import leaks
 
 @pytest.fixture
 def parent():
-    """A veth pair, up, whose first end is the parent; removed (with anything on it) after."""
+    """A veth pair, up, whose first end is the parent; removed (with anything on it) after.
+    Tests name it before nsbox/client/served, so that it outlives their containers: a macvlan
+    DEL fails once the parent is gone."""
     name, peer = leaks.TEST_LINK_PREFIX + "p", leaks.TEST_LINK_PREFIX + "q"
     subprocess.run(["ip", "link", "add", name, "type", "veth", "peer", "name", peer], check=True)
     try:
@@ -36,7 +38,7 @@ def _kernel_has(kind: str, parent: str) -> bool:
 
 
 @pytest.mark.parametrize("driver", ["macvlan", pytest.param("ipvlan", marks=pytest.mark.v2_lane)])
-def test_two_containers_on_a_sub_interface_network_reach_each_other(nsbox, parent, driver):
+def test_two_containers_on_a_sub_interface_network_reach_each_other(parent, nsbox, driver):
     if not _kernel_has(driver, parent):
         pytest.skip(f"this kernel has no {driver} driver (ip link add type {driver} fails)")
     nsbox("network", "create", "--driver", driver, "-o", f"parent={parent}", "--subnet", "10.90.246.0/24", "lan")
@@ -60,7 +62,7 @@ def test_two_containers_on_a_sub_interface_network_reach_each_other(nsbox, paren
     assert not leaks.network_claims(nsbox.root)
 
 
-def test_a_sub_interface_network_needs_an_existing_parent(nsbox, parent):
+def test_a_sub_interface_network_needs_an_existing_parent(parent, nsbox):
     for options, words in ((["-o", "parent=nsbox-no-such"], "naming one of this host's interfaces"),
                            ([], "needs -o parent="),
                            (["-o", f"parent={parent}", "-o", "macvlan_mode=wrong"], "macvlan_mode must be"),
@@ -77,7 +79,7 @@ def _ipv6_forwarding() -> str:
         return flag.read()
 
 
-def test_a_macvlan_network_with_ipv6_gives_each_container_both_addresses(nsbox, parent):
+def test_a_macvlan_network_with_ipv6_gives_each_container_both_addresses(parent, nsbox):
     if not _kernel_has("macvlan", parent):
         pytest.skip("this kernel has no macvlan driver")
     forwarding_before = _ipv6_forwarding()
