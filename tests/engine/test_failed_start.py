@@ -125,3 +125,16 @@ def test_an_init_killed_between_create_and_start_leaves_nothing_held(nsbox, deta
     nsbox("start", "victim")
     assert nsbox.state("victim")["Running"]
     nsbox("rm", "-f", "victim")
+
+
+def test_a_restart_policy_s_relaunch_that_fails_leaves_it_exited_with_the_error(nsbox):
+    """--restart always: the first run deletes its own program, the relaunch cannot start it;
+    the monitor gives up, and the container is exited with the relaunch's error and code."""
+    nsbox("run", "-d", "--name", "once", "--restart", "always", "--dns", "127.0.0.1", "busybox", "/bin/rm", "/bin/rm")
+    nsbox.wait_for(lambda: nsbox.state("once")["Error"], what="the relaunch's error")
+    shown = failed_as_docker_says(nsbox, "once", 127, "/bin/rm", status="exited")
+    assert shown["RestartCount"] == 1 and shown["State"]["StartedAt"] != NEVER_STARTED
+    monitor = shown["State"]["MonitorPid"]
+    nsbox.wait_for(lambda: not os.path.exists(f"/proc/{monitor}/cmdline") or
+                   open(f"/proc/{monitor}/cmdline").read() == "", what="the monitor's end")
+    nsbox("rm", "once")
