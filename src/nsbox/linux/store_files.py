@@ -32,7 +32,9 @@ def write_atomic(path: str, data: bytes, mode: int = 0o644, durable: bool = True
         finally:
             os.close(fd)
         os.rename(temporary, path)
-    except BaseException:
+    except BaseException as error:
+        if isinstance(error, OSError) and error.filename is None:
+            error.filename = path  # (a full disk: which file, and so which filesystem, is full)
         try:
             os.unlink(temporary)
         except FileNotFoundError:
