@@ -35,6 +35,8 @@ DENIED = {
     "tarfile": "archives", "zstandard": "layer decompression", "zlib_ng": "layer decompression",
     "pyroute2": "netlink (~290 ms)", "asyncio": "an event loop", "socket": "sockets",
     "ctypes": "~4 ms of C types built at import: nsbox.linux.libc calls libc through _ctypes alone",
+    "nsbox.engine.userns": "user-namespace remapping: only with --userns/--uidmap",
+    "nsbox.linux.terminal": "terminal handling: only with -t",
 }
 
 

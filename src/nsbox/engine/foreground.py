@@ -9,7 +9,6 @@ import os
 
 from nsbox.engine.attach import forward_signals, relay_terminal
 from nsbox.linux import collector
-from nsbox.linux.terminal import window_size
 
 
 def run_foreground(engine, container_id: str, interactive: bool, tty: bool, detach_keys: bytes = b"") -> int:
@@ -54,6 +53,7 @@ def _run_with_terminal(engine, container_id: str, stdin: int, interactive: bool,
                        detach_keys: bytes = b"", on_detach=None) -> int:
     from nsbox.engine import console
     from nsbox.engine.attach import DETACHED
+    from nsbox.linux.terminal import window_size
     pid, master = console.start_with_pty(
         engine.paths.container(container_id), f"console-{os.getpid()}.sock",
         lambda console_path: engine.launch(container_id, (stdin, 1, 2), console_path, console_size=window_size(0)))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 
-from nsbox.engine.userns import host_root
 from nsbox.errors import InvalidOption
 
 DOCKER_CAPABILITIES = ("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
@@ -166,6 +165,7 @@ def _mounts(record: dict, privileged: bool) -> list[dict]:
         else:
             if mount["Type"] == "volume" and not os.path.isdir(mount["Source"]):
                 os.makedirs(mount["Source"])
+                from nsbox.engine.userns import host_root
                 owner = host_root(record["HostConfig"].get("IdMappings"))
                 if owner is not None:  # a new volume belongs to the container's root, as Docker's
                     os.chown(mount["Source"], *owner)
