@@ -107,8 +107,7 @@ class ContainerLauncher(ContainerFinder):
         record = connecting.finish()
 
         def running(record: dict) -> None:
-            if record["State"].get("Status") == "removing":  # `rm -f` came during a restart policy's relaunch
-                raise StateError(f"container {record['Name']} is being removed")
+            checked_state.check_startable(record)  # again: `rm -f` may have come meanwhile (a relaunch)
             record["State"].update(Status="running", Running=True, Paused=False, Restarting=False, Pid=pid,
                                    ExitCode=0, Error="", OOMKilled=False, StartedAt=rfc3339_now(), FinishedAt="")
             record["InitStart"] = proc.start_time(pid)
