@@ -60,6 +60,7 @@ KEYCTL_JOIN_SESSION_KEYRING = 1
 PR_SET_CHILD_SUBREAPER = 36
 SIG_BLOCK, SIG_SETMASK = 0, 2
 SIG_IGN = 1
+AF_INET, SOCK_DGRAM, SOCK_CLOEXEC = 2, 2, os.O_CLOEXEC  # (SOCK_CLOEXEC is O_CLOEXEC on Linux)
 
 
 def _encode(value: object) -> object:
@@ -74,6 +75,13 @@ def check(result: int, call: str, *args: object) -> int:
         shown = ", ".join(repr(a) for a in args)
         raise OSError(errno, f"{call}({shown}): {os.strerror(errno)}")
     return result
+
+
+def datagram_socket() -> int:
+    """A new AF_INET datagram socket's fd, for interface ioctls (linux.netdev). Python's
+    _socket module would do, but it is a shared library of its own: loading it costs a
+    container's init ~0.5 ms on its way to "ready"."""
+    return check(_libc.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), "socket", "AF_INET", "SOCK_DGRAM | SOCK_CLOEXEC")
 
 
 def unshare(flags: int) -> None:

@@ -16,16 +16,16 @@ IFNAMSIZ = 16
 
 def set_up(name: str) -> None:
     """Bring the interface `name` of this thread's network namespace up."""
-    import _socket
     import fcntl
+    from nsbox.linux.libc import datagram_socket
     request = name.encode().ljust(IFNAMSIZ, b"\0") + bytes(24)
-    sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM | _socket.SOCK_CLOEXEC, 0)
+    sock = datagram_socket()
     try:
-        flags = int.from_bytes(fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS, request)[IFNAMSIZ:IFNAMSIZ + 2], "little")
+        flags = int.from_bytes(fcntl.ioctl(sock, SIOCGIFFLAGS, request)[IFNAMSIZ:IFNAMSIZ + 2], "little")
         if not flags & IFF_UP:
             update = request[:IFNAMSIZ] + (flags | IFF_UP).to_bytes(2, "little") + bytes(22)
-            fcntl.ioctl(sock.fileno(), SIOCSIFFLAGS, update)
+            fcntl.ioctl(sock, SIOCSIFFLAGS, update)
     except OSError as error:
         raise OSError(error.errno, f"ioctl(SIOCSIFFLAGS, {name!r}, IFF_UP): {os.strerror(error.errno or 0)}") from None
     finally:
-        sock.close()
+        os.close(sock)
