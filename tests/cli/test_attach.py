@@ -132,3 +132,23 @@ def test_exec_it_detaches_and_the_process_runs_on(nsbox):
                    what="the exec'd process to go on")
     assert "sleep 30" in nsbox.out("top", "host")  # still running in the container after the detach
     nsbox("rm", "-f", "host")
+
+
+def test_start_a_shows_the_output_and_exit_of_a_container_that_ended_before_the_attach(nsbox):
+    """Docker attaches before it starts; `nsbox start -a` must show the same of a quick
+    container: here `start` is stopped right after the start until the container has
+    ended (before, a fast container's output was lost, or the attach refused it as stopped)."""
+    from tests.engine.test_crash import stopped_process, wait_stopped
+    nsbox("create", "--name", "quick", "--network", "none", "busybox", "sh", "-c", "echo before; echo err >&2; exit 3")
+    nsbox("start", "quick")  # a first run: its output is not the next start's
+    nsbox.wait_for(lambda: nsbox.state("quick")["Status"] == "exited", what="the first run to end")
+    process = stopped_process(nsbox.command("start", "-a", "quick"), "start-returned")
+    try:
+        wait_stopped(lambda: [process.pid])
+        nsbox.wait_for(lambda: nsbox.state("quick")["Status"] == "exited" and nsbox.state("quick")["Pid"] == 0,
+                       what="the container to end")
+    finally:
+        process.send_signal(18)  # SIGCONT
+    out, err = process.communicate(timeout=60)
+    assert (process.returncode, out, err) == (3, b"before\n", b"err\n")
+    nsbox("rm", "quick")

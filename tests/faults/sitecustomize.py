@@ -15,6 +15,7 @@ itself has no such hook. The steps:
                     monitor execs its loop
     relaunching     a monitor's exit helper has decided to apply the restart policy and
                     begins to start the container again
+    start-returned  `start` has started the container under its monitor (`start -a` attaches next)
 """
 import os
 import sys
@@ -79,6 +80,15 @@ def _install() -> None:
         mark_removing(engine, record)
         stop_at("removal-marked")
 
+    from nsbox.engine.containers import Engine
+    start = Engine.start
+
+    def start_stopping(self, *args, **kwargs):
+        record = start(self, *args, **kwargs)
+        stop_at("start-returned")
+        return record
+
+    Engine.start = start_stopping
     removal._mark_removing = mark_removing_stopping
     ContainerLauncher._record_exit = record_exit_stopping
     ContainerLauncher.launch = launch_stopping

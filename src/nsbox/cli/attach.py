@@ -24,14 +24,16 @@ def main(argv: list[str], root: str) -> int:
     return attach(Engine(root), names[0], options.get("detach_keys"), not options.get("no_stdin"))
 
 
-def attach(engine, reference: str, detach_keys: str | None, with_stdin: bool) -> int:
-    """Attach to the running container; its exit code when it ends, 0 when the user detached."""
+def attach(engine, reference: str, detach_keys: str | None, with_stdin: bool, log=None, offset: int = 0) -> int:
+    """Attach to the running container; its exit code when it ends, 0 when the user detached.
+    With `log` (the container's log, opened by start_and_attach) its output from `offset` on,
+    also if it has ended meanwhile."""
     from nsbox.linux import collector
     collector.resume()  # (`start -a`: a command of the start-up path that lives on)
     from nsbox.engine.attach_server import DEFAULT_DETACH_KEYS, SOCKET, parse_detach_keys
     from nsbox.errors import StateError
     record = engine.get(reference)
-    if record["State"]["Status"] not in ("running", "paused", "restarting"):
+    if record["State"]["Status"] not in ("running", "paused", "restarting") and log is None:
         error = StateError("You cannot attach to a stopped container, start it first")
         error.exit_code = 1  # Docker's
         raise error
@@ -39,7 +41,19 @@ def attach(engine, reference: str, detach_keys: str | None, with_stdin: bool) ->
     path = engine.paths.container(record["Id"], SOCKET)
     if record["Config"].get("Tty") and os.path.exists(path):
         return _attach_terminal(engine, record["Id"], path, keys, with_stdin)
-    return _follow_output(engine, record["Id"])
+    return _follow_output(engine, record["Id"], log, offset)
+
+
+def start_and_attach(engine, reference: str, detach_keys: str | None, with_stdin: bool) -> int:
+    """`start -a`: start the container and attach to it. Docker attaches first; here the
+    container's log is opened and its end noted before the start, so that what a quick
+    container writes (and its exit) is shown even when it ended before the attach."""
+    container_id = engine.get(reference)["Id"]
+    path = engine.paths.container(container_id, "container.log")
+    with open(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o640), "rb") as log:
+        offset = os.fstat(log.fileno()).st_size
+        engine.start(container_id)
+        return attach(engine, container_id, detach_keys, with_stdin, log, offset)
 
 
 def _attach_terminal(engine, container_id: str, path: str, keys: bytes, with_stdin: bool) -> int:
@@ -109,8 +123,9 @@ def _relay_frames(client, keys: bytes, with_stdin: bool) -> int | None:
                     return exit_code(int(payload))
 
 
-def _follow_output(engine, container_id: str) -> int:
-    """A container with no terminal: its output from now on, until it exits; its exit code."""
+def _follow_output(engine, container_id: str, log=None, offset: int = 0) -> int:
+    """A container with no terminal: its output from now on (or in `log` from `offset`), until
+    it exits; its exit code."""
     from nsbox.engine import checked_state, logs
 
     def running() -> bool:
@@ -118,6 +133,9 @@ def _follow_output(engine, container_id: str) -> int:
             return bool(checked_state.current_state(engine.store.load(container_id))["Running"])
         except Exception:
             return False
-    logs.write_logs(engine.paths.container(container_id, "container.log"), 0, None, False, running, 1, 2)
+    if log is None:
+        logs.write_logs(engine.paths.container(container_id, "container.log"), 0, None, False, running, 1, 2)
+    else:
+        logs.write_logs(log, None, None, False, running, 1, 2, offset=offset)
     sys.stdout.flush()
     return engine.wait(container_id)

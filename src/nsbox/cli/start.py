@@ -14,13 +14,11 @@ COMMAND = Command("nsbox start [OPTIONS] CONTAINER [CONTAINER...]", "Start creat
 def main(argv: list[str], root: str) -> int:
     options, names = parse(argv, COMMAND, stop_at_positional=False)
     if options.get("attach") or options.get("interactive"):
-        from nsbox.cli.attach import attach
+        from nsbox.cli.attach import start_and_attach
         from nsbox.engine.containers import Engine
         from nsbox.errors import ConfigError
         if len(names) != 1:
             raise ConfigError("CONTAINER", "start -a attaches to one container: name one")
-        engine = Engine(root)
-        engine.start(names[0])
-        return attach(engine, names[0], options.get("detach_keys"), bool(options.get("interactive")))
+        return start_and_attach(Engine(root), names[0], options.get("detach_keys"), bool(options.get("interactive")))
     from nsbox.cli.each_container import for_each_container
     return for_each_container(argv, root, COMMAND, "start")

@@ -7,6 +7,10 @@ from __future__ import annotations
 import os
 import time
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
 
 def parse_line(line: bytes) -> tuple[str, str, bool, bytes] | None:
     """(time, stream, complete, text) or None for a damaged line."""
@@ -60,11 +64,12 @@ def parse_since(text: str) -> str:
     return text
 
 
-def read_log(path: str, tail: int | None, since: str | None, follow=None, until: str | None = None):
-    """(time, stream, text with newline) for each line of the log (stamped from `since` to
-    `until`); with `follow()` returning True, keep yielding new lines as they come (checked
-    every 0.1 s)."""
-    lines, offset = _entries_from(path, 0)
+def read_log(path: str | BinaryIO, tail: int | None, since: str | None, follow=None, until: str | None = None,
+             offset: int = 0):
+    """(time, stream, text with newline) for each line of the log (a path, or the log kept
+    open) from byte `offset` on (stamped from `since` to `until`); with `follow()` returning
+    True, keep yielding new lines as they come (checked every 0.1 s)."""
+    lines, offset = _entries_from(path, offset)
     if since:
         lines = [entry for entry in lines if entry[0] >= since]
     if until:
@@ -80,18 +85,18 @@ def read_log(path: str, tail: int | None, since: str | None, follow=None, until:
         yield from _entries_from(path, offset)[0]
 
 
-def _entries_from(path: str, offset: int) -> tuple[list, int]:
+def _entries_from(path: str | BinaryIO, offset: int) -> tuple[list, int]:
     """The whole lines written from `offset` on, and the offset after them."""
     from nsbox.linux.store_files import read_whole_lines
     complete, offset = read_whole_lines(path, offset)
     return list(entries(complete)), offset
 
 
-def write_logs(path: str, tail: int | None, since: str | None, timestamps: bool, follow, out: int, err: int,
-               until: str | None = None) -> None:
-    """Print the log to the out/err fds (the lines stamped from `since` to `until`); with
-    `follow()` returning True, keep printing new lines."""
-    for stamp, stream, text in read_log(path, tail, since, follow, until):
+def write_logs(path: str | BinaryIO, tail: int | None, since: str | None, timestamps: bool, follow, out: int,
+               err: int, until: str | None = None, offset: int = 0) -> None:
+    """Print the log (from byte `offset`) to the out/err fds (the lines stamped from `since`
+    to `until`); with `follow()` returning True, keep printing new lines."""
+    for stamp, stream, text in read_log(path, tail, since, follow, until, offset):
         data = (stamp.encode() + b" " + text) if timestamps and stamp else text
         target = err if stream == "stderr" else out
         view = memoryview(data)
