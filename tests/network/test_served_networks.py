@@ -82,3 +82,27 @@ def test_docker_run_sysctl_reaches_the_containers_namespace(served):
         client.containers.run("busybox", ["true"], sysctls={"vm.swappiness": "1"}, remove=True)
     client.close()
     assert served.nsbox.out("ps", "-aq") == ""
+
+
+def test_docker_run_with_two_networks_gets_both(served):
+    served.docker("network", "create", "--subnet", "10.90.236.0/24", "one")
+    served.docker("network", "create", "--subnet", "10.90.237.0/24", "two")
+    try:
+        out = served.docker("run", "--rm", "--network", "one", "--network", "two", "--dns", "127.0.0.1", "busybox",
+                            "sh", "-c", "ip -o -4 addr show eth0; ip -o -4 addr show eth1", timeout=120).stdout
+        assert "inet 10.90.236." in out and "inet 10.90.237." in out
+        docker = pytest.importorskip("docker")
+        client = docker.DockerClient(base_url=f"unix://{served.socket}", version="auto")
+        endpoints = {"one": client.api.create_endpoint_config(aliases=["first"]),
+                     "two": client.api.create_endpoint_config(aliases=["second"], ipv4_address="10.90.237.40")}
+        made = client.api.create_container("busybox", ["sleep", "300"], name="both",
+                                           host_config=client.api.create_host_config(network_mode="one"),
+                                           networking_config=client.api.create_networking_config(endpoints))
+        client.api.start(made["Id"])
+        networks = served.nsbox.inspect("both")["NetworkSettings"]["Networks"]  # nsbox's own record
+        assert networks["one"]["Aliases"] == ["first"] and networks["two"]["Aliases"] == ["second"]
+        assert networks["two"]["IPAddress"] == "10.90.237.40"
+        client.api.remove_container(made["Id"], force=True)
+        client.close()
+    finally:
+        served.docker("network", "rm", "one", "two")

@@ -49,7 +49,8 @@ RUN_FLAGS = (
     flag("--gidmap CONTAINER_ID:HOST_ID:SIZE...", "a range of the user namespace's group IDs"),
     flag("--cgroupns host|private", "cgroup namespace"),
     flag("--timens", "a new time namespace"),
-    flag("--network --net bridge|none|host|container:NAME|NETWORK", "the network to join (default bridge)"),
+    flag("--network --net bridge|none|host|container:NAME|NETWORK...", "the network to join (default bridge); "
+         "several user-defined ones (--ip, --network-alias, -p: the first's)"),
     flag("--ip ADDR", "the container's IPv4 address on its network"),
     flag("--ip6 ADDR", "the container's IPv6 address on its network (one with an IPv6 subnet)"),
     flag("--mac-address MAC", "the container's MAC address"),

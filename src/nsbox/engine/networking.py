@@ -17,13 +17,18 @@ MODES = ("none", "host", "bridge")
 def network_config(options: dict, root: str, exposed: dict) -> tuple[dict, dict]:
     """HostConfig's network fields and the NetworkSettings a new container starts with."""
     from nsbox.network import etc_files, modes
-    mode = options.get("network") or "bridge"
+    given = options.get("network") or "bridge"
+    mode, *more = [given] if isinstance(given, str) else list(given) or ["bridge"]
     user_network = mode not in MODES and not mode.startswith("container:")
     if mode.startswith("container:") and len(mode) <= 10:
         raise ConfigError("--network", "container: needs a container name, as in container:web")
+    if more and any(name in MODES or name.startswith("container:") for name in [mode, *more]):
+        raise ConfigError("--network", "only user-defined networks can be joined together, got "
+                                       + ", ".join([mode, *more]))
     if user_network:
         from nsbox.network import conflists
-        conflists.load(root, mode)  # NotFound names the network
+        for name in [mode, *more]:
+            conflists.load(root, name)  # NotFound names the network
     own = modes.own_networks({"NetworkMode": mode})
     bindings: dict = {}
     if options.get("publish") or options.get("publish_all"):
@@ -47,6 +52,9 @@ def network_config(options: dict, root: str, exposed: dict) -> tuple[dict, dict]
         networks[mode] = {"Aliases": list(options.get("network_alias") or []),
                           "IPAMConfig": ipam_config(options.get("ip") or "", options.get("ip6") or ""),
                           "MacAddress": options.get("mac_address") or ""}
+        given_endpoints = options.get("network_endpoints") or {}  # the Engine API's, for the other networks
+        networks.update((name, {"Aliases": [], "IPAMConfig": None, **given_endpoints.get(name, {}), "MacAddress": ""})
+                        for name in more)
     return host, {"Networks": networks, "Ports": {}, "SandboxKey": ""}
 
 

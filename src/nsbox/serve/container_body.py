@@ -27,10 +27,17 @@ def run_options(body: dict, name: str | None) -> dict:
         options["stop_timeout"] = str(config["StopTimeout"])
     _host(host, options)
     endpoints = (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
-    for endpoint in endpoints.values():  # the network itself comes as HostConfig.NetworkMode
-        options["network_alias"] = list(endpoint.get("Aliases") or [])
-        requested = endpoint.get("IPAMConfig") or {}
-        options["ip"], options["ip6"] = requested.get("IPv4Address"), requested.get("IPv6Address")
+    mode = options.get("network")  # HostConfig.NetworkMode: the first network; its endpoint has the options
+    endpoint = endpoints.get(mode) or next(iter(endpoints.values()), None) or {}
+    options["network_alias"] = list(endpoint.get("Aliases") or [])
+    requested = endpoint.get("IPAMConfig") or {}
+    options["ip"], options["ip6"] = requested.get("IPv4Address"), requested.get("IPv6Address")
+    others = {name: other for name, other in endpoints.items() if name != mode}
+    if mode and others:  # several networks at once (API 1.44+), each with its own aliases and addresses
+        options["network"] = [mode, *others]
+        options["network_endpoints"] = {name: {"Aliases": list(other.get("Aliases") or []),
+                                               "IPAMConfig": other.get("IPAMConfig") or None}
+                                        for name, other in others.items()}
     if host.get("Dns"):
         options["dns"] = list(host["Dns"])
     if host.get("ExtraHosts"):
