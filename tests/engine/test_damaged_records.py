@@ -138,12 +138,15 @@ def test_rm_killed_after_the_record_went_leaves_nothing_nameless(nsbox):
     assert sorted(os.listdir(os.path.join(nsbox.root, "containers"))) == []
 
 
-def test_start_after_an_interrupted_rm_is_refused_until_rm_f_finishes(nsbox):
-    """A kill -9 of `rm` once it has marked the record "removing": the container is shown as
-    Removal In Progress, `start` refuses it (Docker's "marked for removal") before making
-    anything and says how to finish, and `rm -f` does."""
+@pytest.mark.parametrize("made_by", [["create"], ["run", "-d"]])
+def test_start_after_an_interrupted_rm_is_refused_until_rm_f_finishes(nsbox, made_by):
+    """A kill -9 of `rm` once it has marked the record "removing" (a created container, or a
+    running one, still running then): the container is shown as Removal In Progress, `start`
+    refuses it (Docker's "marked for removal") before making anything and says how to
+    finish, and `rm -f` does."""
     from tests.engine.test_failed_start import held_by
-    container_id = nsbox.out("create", "--name", "doomed", "--dns", "127.0.0.1", "busybox", "sleep", "300").strip()
+    container_id = nsbox.out(*made_by, "--name", "doomed", "--dns", "127.0.0.1", "busybox", "sleep", "300").strip()
+    running = made_by[0] == "run"
     process = stopped_process(nsbox.command("rm", "-f", "doomed"), "removal-marked")
     pid = wait_stopped(lambda: [process.pid])
     os.kill(pid, signal.SIGKILL)
@@ -154,7 +157,51 @@ def test_start_after_an_interrupted_rm_is_refused_until_rm_f_finishes(nsbox):
         assert refused.returncode == 125, refused.stderr
         assert refused.stderr == ("nsbox: container doomed is marked for removal and cannot be started: "
                                   "finish its removal with `nsbox rm -f doomed`\n"), refused.stderr
-        assert held_by(nsbox, container_id) == []
+        if not running:
+            assert held_by(nsbox, container_id) == []
+    nsbox("rm", "-f", "doomed")
+    assert nsbox.out("ps", "-a", "-q") == ""
+
+
+@pytest.mark.parametrize("step", ["processes", "monitor", "runtime state", "cgroups", "network", "root filesystem",
+                                  "anonymous volumes"])
+def test_rm_killed_after_each_removal_step_then_rm_f_leaves_nothing(nsbox, step):
+    """A running container with an address, a published port and an anonymous volume; `rm -f`
+    killed right after one of its steps: the container is still listed (its record goes
+    last), start refuses it, and `rm -f` again removes the rest (the autouse check: mounts,
+    cgroups, processes, veth, leases, namespace files; here: the store and the volume)."""
+    from tests.network.test_bridge import free_port
+    container_id = nsbox.out("run", "-d", "--name", "doomed", "--dns", "127.0.0.1", "-p", f"127.0.0.1:{free_port()}:80",
+                             "-v", "/data", "busybox", "sleep", "300").strip()
+    monitor = nsbox.state("doomed")["MonitorPid"]
+    process = stopped_process(nsbox.command("rm", "-f", "-v", "doomed"), f"after {step}")
+    pid = wait_stopped(lambda: [process.pid])
+    os.kill(pid, signal.SIGKILL)
+    process.wait()
+    assert "Removal In Progress" in nsbox.out("ps", "-a", "--filter", "name=doomed")
+    assert nsbox("start", "doomed", check=False).returncode == 125
+    # its process was killed, and the monitor recorded that, leaving the mark: a known exit
+    nsbox.wait_for(lambda: not alive(monitor), what="the monitor's end")
+    state = nsbox.state("doomed")
+    assert (state["Status"], state["Running"], state["ExitCode"], state["Error"]) == ("removing", False, 137, ""), state
+    assert "Removal In Progress" in nsbox.out("ps", "-a", "--filter", "name=doomed")
+    nsbox("rm", "-f", "-v", "doomed")
+    assert nsbox.out("ps", "-a", "-q") == ""
+    assert os.listdir(os.path.join(nsbox.root, "volumes")) == []
+    assert cgroup_dirs_named(container_id) == [] and mounts_containing(container_id) == []
+
+
+def test_rm_killed_after_it_killed_a_container_with_no_monitor_shows_it_still_removing(nsbox):
+    """The monitor was gone already (kill -9), so nobody records the exit that `rm` caused:
+    the container is still shown as Removal In Progress (not as exited), and rm -f finishes."""
+    nsbox("run", "-d", "--name", "doomed", "--network", "none", "busybox", "sleep", "300")
+    os.kill(nsbox.state("doomed")["MonitorPid"], signal.SIGKILL)
+    process = stopped_process(nsbox.command("rm", "-f", "doomed"), "after processes")
+    os.kill(wait_stopped(lambda: [process.pid]), signal.SIGKILL)
+    process.wait()
+    state = nsbox.state("doomed")
+    assert (state["Status"], state["Running"], state["Pid"]) == ("removing", False, 0), state
+    assert "Removal In Progress" in nsbox.out("ps", "-a")
     nsbox("rm", "-f", "doomed")
     assert nsbox.out("ps", "-a", "-q") == ""
 

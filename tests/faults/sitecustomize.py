@@ -10,6 +10,8 @@ itself has no such hook. The steps:
                     as "removing"; its root filesystem and record are still there
     removal-marked  `rm` has marked the record "removing" (the monitor will not restart it),
                     before any of its removal steps
+    after STEP      a Steps list (nsbox.engine.undo: a removal's teardown, a creation's undo)
+                    has run its step named STEP ("after root filesystem")
     record-removed  `rm` (or `run --rm`) has moved the record away, the name link is still there
     reported        a detached container's monitor has reported it running, before the
                     monitor execs its loop
@@ -73,7 +75,14 @@ def _install() -> None:
             stop_at("relaunching")
         return launch(self, *args, **kwargs)
 
-    from nsbox.engine import removal
+    from nsbox.engine import removal, undo
+    attempt = undo.Steps._attempt
+
+    def attempt_stopping(self, name, action):
+        attempt(self, name, action)
+        stop_at(f"after {name}")
+
+    undo.Steps._attempt = attempt_stopping
     mark_removing = removal._mark_removing
 
     def mark_removing_stopping(engine, record):

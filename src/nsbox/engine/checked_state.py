@@ -21,8 +21,9 @@ def current_state(record: dict) -> dict:
         monitor = monitor_alive(record)
         if not proc.is_alive(state.get("Pid") or 0, record.get("InitStart")):
             if not monitor:  # (a live monitor records the exit in a moment: until then, as stored)
-                state.update(Status="exited", Running=False, Paused=False, Restarting=False, Pid=0, ExitCode=-1,
-                             Error=LOST_EXIT)
+                marked = state.get("Status") == "removing"  # (an interrupted `rm`: still to finish)
+                state.update(Status="removing" if marked else "exited", Running=False, Paused=False,
+                             Restarting=False, Pid=0, ExitCode=-1, Error=LOST_EXIT)
         elif not monitor:
             state["Error"] = LOST_MONITOR
     return state

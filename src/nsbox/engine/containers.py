@@ -82,7 +82,9 @@ class Engine(ContainerStopper):
     def start(self, reference: str) -> dict:
         """Start a created or exited container under a new monitor (`nsbox start`, `run -d`)."""
         container_id = self.store.lookup(reference)
-        record = checked_state.with_current_state(self.store.usable(self.store.load(container_id)))
+        record = self.store.usable(self.store.load(container_id))
+        checked_state.check_startable(record)  # (even while its process runs: `rm -f` is at work, or was)
+        record = checked_state.with_current_state(record)
         if record["State"]["Running"]:
             return record
         from nsbox.engine.monitor import spawn_monitor

@@ -207,9 +207,8 @@ class ContainerLauncher(ContainerFinder):
     def _record_exit(self, container_id: str, code: int, oom_killed: bool, error: str,
                      removing: bool = False) -> dict:
         def exited(record: dict) -> None:
-            if record["State"].get("Status") == "removing":
-                return
-            record["State"].update(Status="removing" if removing else "exited", Running=False, Paused=False,
+            marked = record["State"].get("Status") == "removing"  # (by `rm`: it stays marked, the exit is recorded)
+            record["State"].update(Status="removing" if removing or marked else "exited", Running=False, Paused=False,
                                    Restarting=False, Pid=0, ExitCode=code, OOMKilled=oom_killed, Error=error,
                                    FinishedAt=rfc3339_now())
             if removing:
