@@ -62,6 +62,22 @@ def test_two_containers_on_a_sub_interface_network_reach_each_other(parent, nsbo
     assert not leaks.network_claims(nsbox.root)
 
 
+def test_a_container_whose_parent_interface_went_can_still_be_removed(parent, nsbox):
+    """The macvlan plugin refuses every DEL once its parent is gone ('Link not found'): nsbox
+    frees the address itself (the kernel removed the sub-interface with the parent)."""
+    if not _kernel_has("macvlan", parent):
+        pytest.skip("this kernel has no macvlan driver")
+    nsbox("network", "create", "--driver", "macvlan", "-o", f"parent={parent}", "--subnet", "10.90.235.0/24", "gone")
+    nsbox("run", "-d", "--name", "orphan", "--network", "gone", "busybox", "sleep", "300")
+    key = json.loads(nsbox.out("network", "inspect", "gone"))[0]["ConfList"]["nsbox"]["claim"]
+    assert leaks.ipam_reservations(key)  # the container's address
+    subprocess.run(["ip", "link", "delete", parent], check=True)
+    nsbox("rm", "-f", "orphan")
+    assert not leaks.ipam_reservations(key)
+    nsbox("network", "rm", "gone")
+    assert not leaks.network_claims(nsbox.root)
+
+
 def test_a_sub_interface_network_needs_an_existing_parent(parent, nsbox):
     for options, words in ((["-o", "parent=nsbox-no-such"], "naming one of this host's interfaces"),
                            ([], "needs -o parent="),

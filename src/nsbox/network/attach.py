@@ -175,13 +175,20 @@ class Detaching:
         self.running = cni.Chain("DEL", *self.pending.pop(0)) if self.pending else None
 
     def _load(self, name: str) -> dict | None:
-        """The network's conflist, or None if it is gone or broken: there are no plugins to
-        call then, and the container's addresses are freed the way host-local's DEL would."""
+        """The network's conflist, or None if there are no plugins to call: the conflist is
+        gone or broken, or the parent interface of a macvlan or ipvlan network is gone (its
+        plugin then refuses every DEL, and the kernel removed the container's sub-interface
+        with the parent). The container's addresses are then freed the way host-local's DEL
+        would."""
         try:
-            return conflists.load(self.root, name)
+            conflist = conflists.load(self.root, name)
+            parent = conflists.meta(conflist).get("parent")
+            if not parent or os.path.exists(f"/sys/class/net/{parent}"):
+                return conflist
         except Exception:  # noqa: BLE001 - a removed or broken conflist: nothing to call
-            from nsbox.network.subnets import release_addresses
-            release_addresses(self.container_id)
+            pass
+        from nsbox.network.subnets import release_addresses
+        release_addresses(self.container_id)
         return None
 
     def _step(self, name: str, endpoint: dict, conflist: dict, inside: str) -> tuple[dict, cni.Call, dict | None]:
