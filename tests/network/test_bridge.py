@@ -161,6 +161,19 @@ def test_publish_all_maps_the_image_s_exposed_port(nsbox, busybox_tar):
     assert nsbox.out("port", "web").strip() == f"80/tcp -> 0.0.0.0:{port}"
 
 
+def test_expose_adds_ports_that_publish_all_maps(nsbox):
+    nsbox("run", "-d", "--name", "web", "--expose", "80", "--expose", "7000-7001/udp", "-P", "busybox", "sh", "-c",
+          "echo exposed-here > /tmp/i.html && exec httpd -f -p 80 -h /tmp")
+    record = nsbox.inspect("web")
+    assert set(record["Config"]["ExposedPorts"]) == {"80/tcp", "7000/udp", "7001/udp"}
+    port = record["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"]
+    assert fetch(f"http://127.0.0.1:{port}/i.html").strip() == "exposed-here"
+    assert set(record["NetworkSettings"]["Ports"]) == {"80/tcp", "7000/udp", "7001/udp"}
+    for bad, words in (("80/sctp", "unknown protocol 'sctp'"), ("http", "is not a port")):
+        refused = nsbox("run", "--rm", "--expose", bad, "busybox", "true", check=False)
+        assert refused.returncode == 125 and "--expose" in refused.stderr and words in refused.stderr
+
+
 @pytest.mark.v2_lane
 def test_the_monitor_releases_the_network_when_the_container_ends(nsbox):
     nsbox("run", "-d", "--name", "short", "busybox", "sleep", "0.5")

@@ -16,6 +16,8 @@ def test_network_rm_by_name_or_id_goes_on_and_force_skips_the_missing(nsbox):
     nsbox("network", "create", "second")
     second = _id(nsbox, "second")
     assert json.loads(nsbox.out("network", "inspect", second[:6]))[0]["Name"] == "second"
+    modes = json.loads(nsbox.out("network", "inspect", "host", "none"))  # as Docker shows its builtins
+    assert [(m["Name"], m["Driver"]) for m in modes] == [("host", "host"), ("none", "null")]
     result = nsbox("network", "rm", "nosuch", "first", check=False)
     assert result.returncode == 125 and "no such network: 'nosuch'" in result.stderr and result.stdout == "first\n"
     result = nsbox("network", "rm", "-f", "nosuch", second[:8], check=False)

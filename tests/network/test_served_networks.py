@@ -106,3 +106,13 @@ def test_docker_run_with_two_networks_gets_both(served):
         client.close()
     finally:
         served.docker("network", "rm", "one", "two")
+
+
+def test_docker_run_expose_and_publish_all(served):
+    served.docker("run", "-d", "--name", "exposed", "--expose", "80", "-P", "--dns", "127.0.0.1", "busybox", "sh",
+                  "-c", "echo via-docker > /tmp/i.html && exec httpd -f -p 80 -h /tmp", timeout=120)
+    port = served.nsbox.inspect("exposed")["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"]  # nsbox's record
+    assert served.docker("port", "exposed").stdout.startswith(f"80/tcp -> 0.0.0.0:{port}")
+    from tests.network.test_bridge import fetch
+    assert fetch(f"http://127.0.0.1:{port}/i.html").strip() == "via-docker"
+    served.docker("rm", "-f", "exposed")

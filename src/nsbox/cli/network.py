@@ -134,8 +134,14 @@ def _inspect(_command: str, argv: list[str], root: str) -> int:
     from nsbox.flags import parse
     options, references = parse(argv, _flags_of(INSPECT), stop_at_positional=False)
     engine = Engine(root)
-    shown = [docker_network(conflist, network_users(engine, conflist["name"]))
-             for conflist in (find_network(engine, reference) for reference in references)]
+    from nsbox.engine.network_filters import MODES, mode_shape
+
+    def shape(reference: str) -> dict:
+        if reference in dict(MODES):
+            return mode_shape(reference)
+        conflist = find_network(engine, reference)
+        return docker_network(conflist, network_users(engine, conflist["name"]))
+    shown = [shape(reference) for reference in references]
     if options.get("format") and options["format"] != "json":
         from nsbox.cli.formatting import render_each
         sys.stdout.write(render_each(str(options["format"]), shown))

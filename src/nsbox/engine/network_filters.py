@@ -21,10 +21,16 @@ def listing(engine, filters: dict[str, list[str]], modes: bool = True) -> list[d
     shown = [docker_network(conflists.load(engine.root, name), network_users(engine, name))
              for name in conflists.names(engine.root)]
     if modes:
-        shown += [{"Name": name, "Id": name, "Created": GO_ZERO_TIME, "Driver": driver, "EnableIPv6": False, "Internal": False,
-                   "IPAM": {"Driver": "default", "Config": []}, "Options": {}, "Labels": {}, "Containers": []}
-                  for name, driver in MODES]
+        shown += [mode_shape(name) for name, _ in MODES]
     return [network for network in shown if matches(network, filters)]
+
+
+def mode_shape(name: str) -> dict:
+    """host's or none's `network inspect` shape (modes, not conflists)."""
+    driver = dict(MODES)[name]
+    return {"Name": name, "Id": name, "Created": GO_ZERO_TIME, "Driver": driver, "EnableIPv6": False,
+            "Internal": False, "IPAM": {"Driver": "default", "Config": []}, "Options": {}, "Labels": {},
+            "Containers": []}
 
 
 def from_flags(items: list[str]) -> dict[str, list[str]]:

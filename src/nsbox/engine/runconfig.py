@@ -97,9 +97,17 @@ def _config(options: dict, image_config: dict) -> dict:
         "OpenStdin": bool(options.get("interactive")),
         "StopSignal": stop_signal,
         "StopTimeout": parse_int(options["stop_timeout"], "--stop-timeout", -1, SECONDS_MAX) if "stop_timeout" in options else 10,
-        "ExposedPorts": image_config.get("ExposedPorts") or {},
+        "ExposedPorts": dict(image_config.get("ExposedPorts") or {}, **_exposed(options)),
         "Image": options.get("image") or "",
     }
+
+
+def _exposed(options: dict) -> dict:
+    """--expose's ports (nsbox.network.ports.parse_expose), beside the image's."""
+    if not options.get("expose"):
+        return {}
+    from nsbox.network.ports import parse_expose
+    return parse_expose(options["expose"])
 
 
 def _env(options: dict, image_env: list[str]) -> list[str]:

@@ -57,7 +57,8 @@ def check_requested(conflist: dict, endpoint: dict) -> None:
         except ValueError as error:
             raise ConfigError(flag, str(error)) from None
         if not inside:
-            raise ConfigError(flag, f"{address} is not in network {conflist['name']}'s subnet {address_range['subnet']}")
+            raise ConfigError(flag, f"{address} is not in network {conflist['name']}'s subnet "
+                                    f"{address_range['subnet']}")
 
 
 def interfaces(settings: dict) -> dict[str, str]:

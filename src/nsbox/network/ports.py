@@ -11,15 +11,33 @@ from nsbox.errors import ConfigError, NetworkError
 PROTOCOLS = ("tcp", "udp")
 
 
-def _port_range(text: str, item: str) -> list[int]:
+def _port_range(text: str, item: str, flag: str = "--publish") -> list[int]:
     low, _, high = text.partition("-")
     try:
         first, last = int(low), int(high or low)
     except ValueError:
-        raise ConfigError("--publish", f"{text!r} is not a port or a port range in {item!r}") from None
+        raise ConfigError(flag, f"{text!r} is not a port or a port range in {item!r}") from None
     if not 0 < first <= last <= 65535:
-        raise ConfigError("--publish", f"ports must be 1-65535 (low-high), got {text!r} in {item!r}")
+        raise ConfigError(flag, f"ports must be 1-65535 (low-high), got {text!r} in {item!r}")
     return list(range(first, last + 1))
+
+
+def _with_protocol(item: str, flag: str) -> tuple[str, str]:
+    """("80", "tcp") from "80" or "80/tcp"; a protocol other than tcp or udp refused."""
+    spec, _, protocol = item.partition("/")
+    protocol = protocol or "tcp"
+    if protocol not in PROTOCOLS:
+        raise ConfigError(flag, f"unknown protocol {protocol!r} in {item!r}: use tcp or udp")
+    return spec, protocol
+
+
+def parse_expose(items: list[str]) -> dict[str, dict]:
+    """--expose PORT[-PORT][/tcp|udp] as Config.ExposedPorts ({"80/tcp": {}}): what -P publishes."""
+    exposed: dict[str, dict] = {}
+    for item in items:
+        spec, protocol = _with_protocol(item, "--expose")
+        exposed.update((f"{port}/{protocol}", {}) for port in _port_range(spec, item, "--expose"))
+    return exposed
 
 
 def parse_publish(items: list[str]) -> dict[str, list[dict]]:
@@ -27,10 +45,7 @@ def parse_publish(items: list[str]) -> dict[str, list[dict]]:
     {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]} ("" host port: a free one at start)."""
     bindings: dict[str, list[dict]] = {}
     for item in items:
-        spec, _, protocol = item.partition("/")
-        protocol = protocol or "tcp"
-        if protocol not in PROTOCOLS:
-            raise ConfigError("--publish", f"unknown protocol {protocol!r} in {item!r}: use tcp or udp")
+        spec, protocol = _with_protocol(item, "--publish")
         parts = spec.split(":")
         if len(parts) > 3:
             raise ConfigError("--publish", f"must be [HOST_IP:][HOST_PORT:]CONTAINER_PORT, got {item!r}")

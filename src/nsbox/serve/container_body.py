@@ -21,6 +21,8 @@ def run_options(body: dict, name: str | None) -> dict:
     options["command"] = command
     _copy(config, options, (("Env", "env"), ("WorkingDir", "workdir"), ("User", "user"), ("Tty", "tty"),
                             ("OpenStdin", "interactive"), ("Hostname", "hostname"), ("StopSignal", "stop_signal")))
+    if config.get("ExposedPorts"):
+        options["expose"] = list(config["ExposedPorts"])
     if config.get("Labels"):
         options["label"] = [f"{key}={value}" for key, value in config["Labels"].items()]
     if config.get("StopTimeout") is not None:
@@ -96,3 +98,4 @@ def _host(host: dict, options: dict) -> None:
             publish.append(f"{ip}:{host_port}:{port}" if ip else (f"{host_port}:{port}" if host_port else port))
     if publish:
         options["publish"] = publish
+    options["publish_all"] = bool(host.get("PublishAllPorts"))
