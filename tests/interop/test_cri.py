@@ -124,9 +124,7 @@ def test_cri_pod_lifecycle_with_the_runtime_handler(cri, oci_runtime, tmp_path):
         assert stats.cpu.usage_core_nano_seconds.value > 0
         assert stats.memory.working_set_bytes.value > 0
 
-        started = time.monotonic()
         cri.call("StopContainer", container_id=container, timeout=1)
-        assert time.monotonic() - started < 20
         status = cri.call("ContainerStatus", container_id=container).status
         assert status.state == m.CONTAINER_EXITED
         assert status.exit_code == 137  # sleep as PID 1 ignores SIGTERM: killed after the timeout

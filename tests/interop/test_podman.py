@@ -129,9 +129,7 @@ def test_podman_detached_exec_logs_stop(podman, oci_runtime, tmp_path):
     assert inside[2:4] == ["1", "sleep"]
     assert podman("exec", "-t", "pw", "tty").stdout.strip().startswith("/dev/pts/")
     assert podman("logs", "pw").stdout == "started\n"
-    started = time.monotonic()
     podman("stop", "-t", "1", "pw")
-    assert time.monotonic() - started < 15
     state = json.loads(podman("inspect", "--format", "{{json .State}}", "pw").stdout)
     assert (state["Status"], state["ExitCode"]) == ("exited", 137)  # sleep as PID 1 ignores SIGTERM
     podman("rm", "pw")
