@@ -138,3 +138,20 @@ def test_a_restart_policy_s_relaunch_that_fails_leaves_it_exited_with_the_error(
     nsbox.wait_for(lambda: not os.path.exists(f"/proc/{monitor}/cmdline") or
                    open(f"/proc/{monitor}/cmdline").read() == "", what="the monitor's end")
     nsbox("rm", "once")
+
+
+def test_ctrl_c_while_run_creates_leaves_the_container_created_and_nothing_held(nsbox):
+    """^C (SIGINT) reaches a foreground `run` while the runtime has created the container
+    (its init waits, its network is being ADDed): the CLI exits 130, as after any ^C, and the
+    container stays created with nothing of the launch held."""
+    import signal
+    from tests.engine.test_crash import stopped_process, wait_stopped
+    process = stopped_process(nsbox.command("run", "--name", "interrupted", "--dns", "127.0.0.1", "busybox",
+                                            "sleep", "300"), "created")
+    wait_stopped(lambda: [process.pid])
+    os.kill(process.pid, signal.SIGINT)
+    os.kill(process.pid, signal.SIGCONT)
+    process.communicate(timeout=60)
+    assert process.returncode == 130
+    failed_as_docker_says(nsbox, "interrupted", 130, "interrupted")
+    nsbox("rm", "interrupted")

@@ -132,7 +132,7 @@ class ContainerLauncher(ContainerFinder):
         processes and cgroups, the network's namespace, addresses and port rules) and leave
         the container as Docker does: "created" if it never ran (else "exited"), its start
         time as before, the error in State.Error and the exit code its `run` or `start` exits
-        with in State.ExitCode (127 no such program, 126 not executable, else 125). Its root
+        with in State.ExitCode (127 no such program, 126 not executable, 130 ^C, else 125). Its root
         filesystem stays mounted, as for every container from create to rm (`nsbox create`
         leaves the same; cp, export and commit read a stopped container's files there)."""
         from nsbox.engine.networking import disconnect
@@ -147,6 +147,8 @@ class ContainerLauncher(ContainerFinder):
         if failures:
             text += f" (and could not release: {'; '.join(failures)}: remove it with `nsbox rm -f`)"
         code = error.exit_code if isinstance(error, ContainerStartError) else ENGINE_EXIT
+        if isinstance(error, KeyboardInterrupt):
+            code = 130  # (^C: the CLI's code for it, as a shell's for SIGINT)
 
         def failed(record: dict) -> None:
             if record["State"].get("Status") == "removing":
