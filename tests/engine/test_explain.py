@@ -65,10 +65,22 @@ def test_each_cgroup_file_shown_exists_and_holds_the_value_shown(nsbox):
     for directory in cgroup["directories"]:
         with open(os.path.join(directory["directory"], "cgroup.procs")) as procs:
             assert str(pid) in procs.read().split()
-    with open(f"/proc/{pid}/cgroup") as lines:  # one row per hierarchy the kernel lists (all mounted here)
+    with open(f"/proc/{pid}/cgroup") as lines:  # one row per hierarchy the kernel lists and mounts
         listed = [line.rstrip("\n").split(":", 2)[1] for line in lines]
     assert sorted(d["hierarchy"] for d in cgroup["directories"]) == \
-        sorted(controllers.replace("name=", "") or "unified" for controllers in listed)
+        sorted(controllers.replace("name=", "") or "unified" for controllers in listed if _mounted(controllers))
+
+
+def _mounted(controllers: str) -> bool:
+    """True if a cgroup hierarchy with these controllers ("" for cgroup2) is mounted here."""
+    with open("/proc/self/mountinfo") as lines:
+        for line in lines:
+            fields = line.split()
+            kind, options = fields[fields.index("-") + 1], fields[fields.index("-") + 3].split(",")
+            if (kind == "cgroup2" and not controllers) or (kind == "cgroup" and controllers and
+                                                           set(controllers.split(",")) <= set(options)):
+                return True
+    return False
 
 
 def test_root_filesystem_and_confinement_are_the_kernels(nsbox):
