@@ -164,6 +164,8 @@ def test_inspect_is_docker_shaped(nsbox):
 @pytest.mark.v2_lane  # touches cgroups (through nsbox's driver): run again on real cgroup v2
 def test_top_stats_update(nsbox):
     nsbox("run", "-d", "--name", "busy", "-m", "128m", "busybox", "sh", "-c", "sleep 100 & sleep 100 & wait")
+    # (the shell forks its two sleeps after it started: wait for them, then read top once more)
+    nsbox.wait_for(lambda: len(nsbox.out("top", "busy").splitlines()) == 4, what="sh and its two sleeps")
     top = nsbox.out("top", "busy").splitlines()
     assert top[0].split()[:4] == ["UID", "PID", "CONTAINER", "PID"]
     inner = sorted(int(line.split()[2]) for line in top[1:])
