@@ -6,6 +6,7 @@ import pytest
 
 import nsbox
 from tests.network.test_sub_interfaces import _kernel_has, parent  # noqa: F401 - a veth pair's end as parent
+from tests.network.conftest import fetched
 
 
 def test_two_containers_on_a_user_network_reach_each_other_by_name(client):
@@ -14,7 +15,7 @@ def test_two_containers_on_a_user_network_reach_each_other_by_name(client):
         with client.containers.run("busybox", ["sh", "-c", "echo from-db > /tmp/index.html && httpd -p 80 -h /tmp "
                                               "&& sleep 100"], detach=True, name="db", network=net):
             result = client.run("busybox", ["sh", "-c", "ping -c1 -W2 db >/dev/null && echo ping-db; "
-                                                        "wget -qO- http://db/index.html"],
+                                                        f"{fetched('http://db/index.html')}"],
                                 network="apinet", name="app", timeout=30, text=True)
             assert result.stdout.split() == ["ping-db", "from-db"], result
             assert [c.name for c in client.networks.get("apinet").containers] == ["db"]

@@ -16,3 +16,9 @@ def no_chains_left():
     left = leaks.unclaimed_chains() - before
     if left:
         pytest.fail(f"test left behind firewall chains of removed networks: {sorted(left)}", pytrace=False)
+
+
+def fetched(url: str) -> str:
+    """A shell line that prints `url` once its server answers: a server container runs as
+    soon as `run -d` returns, but its program may not listen yet (busy hosts: many ms later)."""
+    return f"until wget -qO- {url}; do sleep 0.1; done"

@@ -6,6 +6,7 @@ import json
 
 from tests import leaks
 from tests.conftest import SESSION_BRIDGE
+from tests.network.conftest import fetched
 
 
 SERVE = "echo from-server > /tmp/i.html && httpd -p 80 -h /tmp && exec sleep 300"
@@ -29,7 +30,7 @@ def test_a_running_container_joins_and_leaves_a_network(nsbox):
     assert networks["back"]["Aliases"] == ["cli"]
     inside = nsbox.out("exec", "client", "ip", "-o", "-4", "addr", "show", "eth1")
     assert f"inet {networks['back']['IPAddress']}/" in inside
-    assert nsbox.out("exec", "client", "wget", "-qO-", "http://server/i.html").strip() == "from-server"
+    assert nsbox.out("exec", "client", "sh", "-c", fetched("http://server/i.html")).strip() == "from-server"
     server_hosts = nsbox.out("exec", "server", "cat", "/etc/hosts")
     assert any(line.startswith(networks["back"]["IPAddress"] + "\t") and "client" in line.split()
                and "cli" in line.split() for line in server_hosts.splitlines()), server_hosts

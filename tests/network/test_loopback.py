@@ -17,7 +17,7 @@ def test_none_has_only_lo_and_it_is_up(nsbox):
 
 def test_a_server_on_127_0_0_1_answers_its_own_clients(nsbox):
     out = nsbox.out("run", "--rm", "--network", "none", "busybox", "sh", "-c",
-                    "(echo served-inside | nc -l -p 9000 127.0.0.1 &); sleep 0.3; nc 127.0.0.1 9000 </dev/null")
+                    "(echo served-inside | nc -l -p 9000 127.0.0.1 &); until nc 127.0.0.1 9000 </dev/null; do sleep 0.05; done")
     assert out.strip() == "served-inside"
 
 

@@ -4,6 +4,7 @@ cannot be joined together with others."""
 from __future__ import annotations
 
 import json
+from tests.network.conftest import fetched
 
 
 def test_a_container_joins_several_user_networks_at_once(nsbox):
@@ -17,7 +18,7 @@ def test_a_container_joins_several_user_networks_at_once(nsbox):
     assert list(networks) == ["front", "back"] and networks["front"]["IPAddress"] == "10.90.238.50"
     assert networks["front"]["Aliases"] == ["web"] and networks["back"]["IPAddress"].startswith("10.90.239.")
     out = nsbox.out("exec", "app", "sh", "-c", "ip -o -4 addr show eth0; ip -o -4 addr show eth1; "
-                                               "wget -qO- http://db/index.html")
+                                               f"{fetched('http://db/index.html')}")
     assert "inet 10.90.238.50/24" in out and "inet 10.90.239." in out and out.rstrip().endswith("from-back")
     members = {name: json.loads(nsbox.out("network", "inspect", name))[0]["Containers"] for name in ("front", "back")}
     assert members == {"front": ["app"], "back": ["app", "db"]} or members == {"front": ["app"], "back": ["db", "app"]}

@@ -12,6 +12,7 @@ import subprocess
 import pytest
 
 from tests import leaks
+from tests.network.conftest import fetched
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def test_two_containers_on_a_sub_interface_network_reach_each_other(parent, nsbo
     nsbox("run", "-d", "--name", "peer", "--network", "lan", "busybox", "sh", "-c",
           "echo over-the-lan > /tmp/i.html && httpd -p 80 -h /tmp && exec sleep 300")
     out = nsbox.out("run", "--rm", "--network", "lan", "busybox", "sh", "-c",
-                    "ip -o -4 addr show eth0; wget -qO- http://peer/i.html")
+                    f"ip -o -4 addr show eth0; {fetched('http://peer/i.html')}")
     assert "inet 10.90.246." in out and out.rstrip().endswith("over-the-lan")
     settings = nsbox.inspect("peer")["NetworkSettings"]
     assert settings["Networks"]["lan"]["IPAddress"].startswith("10.90.246.")

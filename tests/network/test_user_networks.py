@@ -8,6 +8,7 @@ import pytest
 
 from tests import leaks
 from tests.conftest import SESSION_BRIDGE
+from tests.network.conftest import fetched
 
 
 @pytest.mark.v2_lane
@@ -16,7 +17,7 @@ def test_containers_reach_each_other_by_name_and_alias(nsbox):
     nsbox("run", "-d", "--name", "db", "--network", "appnet", "--network-alias", "database", "busybox", "sh", "-c",
           "echo from-db > /tmp/index.html && httpd -p 80 -h /tmp && sleep 100")
     out = nsbox.out("run", "--rm", "--name", "app", "--network", "appnet", "busybox", "sh", "-c",
-                    "ping -c1 -W2 db >/dev/null && echo ping-db; wget -qO- http://database/index.html;"
+                    f"ping -c1 -W2 db >/dev/null && echo ping-db; {fetched('http://database/index.html')};"
                     "(echo pong | nc -l -p 7000 &) ; sleep 0.2; echo hello | nc -w1 db 80 >/dev/null && echo nc-db")
     assert out.split() == ["ping-db", "from-db", "nc-db"]
     # the first container's hosts file now lists the second while it runs, and not after
