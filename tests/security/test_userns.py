@@ -128,9 +128,15 @@ def test_a_remapped_container_starts_again_after_a_reboot(nsbox, subid_files):
     from tests.engine.test_crash import reboot
     script = "cat /data 2>/dev/null || echo first run; echo written before > /data; stat -c %u /bin/busybox /data"
     assert nsbox.out("run", "--name", "kept", "--userns", "remap", "--network", "none", "busybox", "sh", "-c",
-                     script).split()[-2:] == ["0", "0"]
+                     script).split() == ["first", "run", "0", "0"]
+    first_start = nsbox.state("kept")["StartedAt"]
     reboot(nsbox)
     nsbox("start", "kept")
     nsbox.wait_for(lambda: nsbox.state("kept")["Status"] == "exited", what="the second run's exit")
-    assert nsbox.out("logs", "kept").split()[-4:] == ["written", "before", "0", "0"]
+    state = nsbox.state("kept")
+    # the second run's exit, and both runs' output: a failure tells a second run that saw no /data
+    # ('first run' twice in the log) from one whose output never reached the log (its exit lost)
+    assert state["StartedAt"] != first_start
+    assert (state["ExitCode"], state["Error"], nsbox.out("logs", "kept").split()) == \
+        (0, "", ["first", "run", "0", "0", "written", "before", "0", "0"])
     nsbox("rm", "kept")
