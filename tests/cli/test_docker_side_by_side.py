@@ -11,6 +11,8 @@ import re
 
 import pytest
 
+from tests.interop.daemons import docker_reported_oom
+
 
 def both(side_by_side, *args: str, timeout: float = 60):
     docker, nsbox = side_by_side
@@ -102,22 +104,6 @@ def test_oom_kill_side_by_side(pair):
     assert nsbox_view["State"]["ExitCode"] == docker_view["State"]["ExitCode"] == 137
     assert docker_view["State"]["OOMKilled"] or docker_reported_oom(pair[0], docker_view), \
         "dockerd saw no OOM kill: the comparison compared nothing"
-
-
-def docker_reported_oom(docker, view: dict, patience: float = 30) -> bool:
-    """Whether dockerd's event stream has the container's "oom". Docker 20.10 sets OOMKilled
-    only if containerd's OOM event reaches it before the exit event; under load the two come
-    the other way round (seen at load 12) and the flag stays false for good, while the event
-    is still logged, possibly after `docker run` has returned: waited for."""
-    import time
-    deadline = time.monotonic() + patience
-    while True:
-        until = str(int(time.time()) + 1)
-        events = docker("events", "--since", view["Created"], "--until", until, "--filter", f"container={view['Id']}",
-                        "--filter", "event=oom", "--format", "{{.Action}}").stdout.split()
-        if "oom" in events or time.monotonic() > deadline:
-            return "oom" in events
-        time.sleep(0.2)
 
 
 def test_image_inspect_keys_and_values(pair):
