@@ -193,10 +193,10 @@ def reboot(nsbox) -> None:
 def test_a_kept_container_starts_again_after_a_reboot_with_its_files(nsbox, tmp_path):
     """Its root filesystem is mounted again from the files the reboot left (the overlay's
     upper directory): start runs its own program with what it wrote before, cp reads it."""
-    script = "cat /data 2>/dev/null || echo first run; echo written before > /data"
+    script = "cat /kept-file 2>/dev/null || echo first run; echo written before > /kept-file"
     assert nsbox.out("run", "--name", "kept", "--network", "none", "busybox", "sh", "-c", script) == "first run\n"
     reboot(nsbox)
-    nsbox("cp", "kept:/data", str(tmp_path / "copied"))
+    nsbox("cp", "kept:/kept-file", str(tmp_path / "copied"))
     assert (tmp_path / "copied").read_text() == "written before\n"
     reboot(nsbox)
     nsbox("start", "kept")

@@ -281,3 +281,20 @@ def test_piped_input_to_run_i_and_events_since_until(served):
     limit = served.docker("stats", "--no-stream", "--format", "{{.MemUsage}}", "idle").stdout
     assert "EiB" not in limit and "GiB" in limit  # no limit: the host's memory, as Docker shows it
     served.docker("rm", "-f", "idle")
+
+
+def test_an_error_answer_tells_the_client_the_connection_ends(served):
+    """After an error the server closes the connection (a body the handler did not read must
+    not pass for a request), so the answer must say so: a client keeping it alive would send
+    its next request into a closed socket (`docker network rm -f gone other` got 'connection
+    reset by peer' that way, under load)."""
+    import socket
+    with socket.socket(socket.AF_UNIX) as client:
+        client.connect(served.socket)
+        client.sendall(b"GET /v1.44/networks/nosuch HTTP/1.1\r\nHost: docker\r\n\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += client.recv(4096)
+    head = answer.split(b"\r\n\r\n")[0].decode().lower().split("\r\n")
+    assert head[0].split()[1] == "404"
+    assert "connection: close" in head

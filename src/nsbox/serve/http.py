@@ -123,8 +123,10 @@ class Handler(BaseHTTPRequestHandler):
         except BaseException as error:  # every failure is an answer, never a dropped connection
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
                 raise
-            self.close_connection = True  # a body the handler did not read must not pass for a request
-            self.send_json({"message": str(error) or type(error).__name__}, status_for(error))
+            # a body the handler did not read must not pass for a request: the connection ends
+            # here, and the answer says so (a client that reused it would get a reset)
+            self.send_json({"message": str(error) or type(error).__name__}, status_for(error),
+                           {"Connection": "close"})
         finally:
             self.log_message("done %s %s in %.1f ms (%.1f ms CPU)", method, request.path,
                              (time.monotonic() - began) * 1000, (time.thread_time() - cpu) * 1000)
